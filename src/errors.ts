@@ -1,0 +1,37 @@
+import type { Finding } from './findings/types';
+
+/**
+ * The one base class for every error this package throws. `code` is stable (never changes once shipped);
+ * `findings` carries the diagnosis; `cause` keeps the low-level error (ENOTFOUND, CERT_*, the SDK's error).
+ */
+export class DpsPrivateLinkError extends Error {
+  override name = 'DpsPrivateLinkError';
+  readonly code: string;
+  readonly findings: Finding[];
+
+  constructor(code: string, message: string, options: { findings?: Finding[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.findings = options.findings ?? [];
+  }
+}
+
+/** An option or input value is malformed. The message names the option, the value's problem and the fix. */
+export class InvalidOptionError extends DpsPrivateLinkError {
+  override name = 'InvalidOptionError';
+  /** The option path, e.g. `network.expectedCidrs[1]`. */
+  readonly option: string;
+
+  constructor(option: string, problem: string, fix: string, cause?: unknown) {
+    super('ERR_INVALID_OPTION', `Invalid ${option}: ${problem}. ${fix}`, { cause });
+    this.option = option;
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortedError extends DpsPrivateLinkError {
+  override name = 'AbortError';
+  constructor(step?: string, cause?: unknown) {
+    super('ERR_ABORTED', step ? `Aborted while ${step}.` : 'Aborted.', { cause });
+  }
+}

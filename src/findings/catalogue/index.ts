@@ -1,0 +1,23 @@
+import type { Evidence, FindingSpec } from '../types';
+import { dnsFindings } from './dns';
+import { tlsFindings } from './tls';
+import { deviceFindings } from './device';
+import { dpsFindings } from './dps';
+import { hubFindings } from './hub';
+
+/**
+ * Every finding code we can emit. Each area owns its file; codes never change once shipped
+ * (test/findings/catalogue.test.ts pins the list).
+ */
+export const catalogue = {
+  ...dnsFindings,
+  ...tlsFindings,
+  ...deviceFindings,
+  ...dpsFindings,
+  ...hubFindings,
+} satisfies Record<string, FindingSpec<any>>;
+
+export type FindingCode = keyof typeof catalogue;
+
+/** Evidence type expected by a given code's catalogue entry. */
+export type EvidenceOf<C extends FindingCode> = (typeof catalogue)[C] extends FindingSpec<infer E> ? E : Evidence;

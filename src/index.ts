@@ -1,0 +1,8 @@
+/**
+ * dps-private-link: the public API, and nothing else. Every export is named here (no `export *`).
+ */
+export { DpsPrivateLinkError, InvalidOptionError, AbortedError } from './errors';
+export type { Finding, Severity, Evidence } from './findings/types';
+export { createFinding } from './findings/finding';
+export type { FindingCode } from './findings/catalogue';
+export { catalogue as findingCatalogue } from './findings/catalogue';

@@ -1,0 +1,161 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import * as dnsPacket from 'dns-packet';
+import { logger } from '../log';
+
+const log = logger('lab:dns');
+
+/** What one name answers. A name with `cname` answers only the CNAME (and the chain behind it, like a recursor). */
+export interface DnsRecord {
+  cname?: string;
+  a?: string[];
+  aaaa?: string[];
+  /** TTL in seconds for every record of this name. Default 60. */
+  ttl?: number;
+  /** Answer this name with NXDOMAIN, SERVFAIL, or never answer at all. */
+  behaviour?: 'nxdomain' | 'servfail' | 'drop';
+}
+
+export type DnsZone = Record<string, DnsRecord>;
+
+export interface DnsServerOptions {
+  /** Loopback address to bind (IPv4 or IPv6). Default 127.0.0.1. */
+  address?: string;
+  /** UDP port. Default 0 (any free port). */
+  port?: number;
+  /** Names (lower case, no trailing dot) and what they answer. Unknown names answer NXDOMAIN. */
+  zone?: DnsZone;
+  /** What every query gets, regardless of zone: e.g. `drop` for a resolver that never answers. */
+  behaviour?: DnsRecord['behaviour'];
+}
+
+/** A running loopback DNS server. */
+export interface DnsServer {
+  /** `ip:port` (IPv6 as `[ip]:port`), the form `dnsServers` takes. */
+  readonly endpoint: string;
+  readonly address: string;
+  readonly port: number;
+  /** Queries received, by lower-case name. */
+  readonly queries: Map<string, number>;
+  /** Total queries received. */
+  queryCount(): number;
+  /** Replace the whole zone (e.g. to answer differently on the next query: DNS rebinding). */
+  setZone(zone: DnsZone): void;
+  /** Change or add one name. */
+  setRecord(name: string, record: DnsRecord | undefined): void;
+  setBehaviour(behaviour: DnsRecord['behaviour'] | undefined): void;
+  close(): Promise<void>;
+}
+
+const MAX_CHAIN = 8;
+const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 } as const;
+
+/**
+ * A small authoritative-and-recursive-looking DNS server on loopback, built on dns-packet. It answers A, AAAA and
+ * CNAME queries from an in-memory zone, following CNAME chains the way a recursive resolver would, so the client
+ * sees the same answer section it would get from Azure DNS.
+ */
+export async function startDnsServer(options: DnsServerOptions = {}): Promise<DnsServer> {
+  const address = options.address ?? '127.0.0.1';
+  if (!net.isIP(address)) throw new TypeError(`DNS server address must be an IP literal, got ${JSON.stringify(address)}`);
+  let zone = normaliseZone(options.zone ?? {});
+  let globalBehaviour = options.behaviour;
+  const queries = new Map<string, number>();
+  const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+
+  socket.on('message', (msg, rinfo) => {
+    let query: dnsPacket.Packet;
+    try {
+      query = dnsPacket.decode(msg);
+    } catch (err) {
+      log('dropping undecodable packet from %s: %s', rinfo.address, (err as Error).message);
+      return;
+    }
+    const question = query.questions?.[0];
+    if (!question) return;
+    const name = question.name.toLowerCase().replace(/\.$/, '');
+    queries.set(name, (queries.get(name) ?? 0) + 1);
+    const response = answer(zone, globalBehaviour, query, question);
+    if (!response) return; // 'drop': the resolver never answers
+    socket.send(dnsPacket.encode(response), rinfo.port, rinfo.address);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(options.port ?? 0, address, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  socket.on('error', (err) => log('socket error: %s', err.message));
+  const port = socket.address().port;
+
+  return {
+    endpoint: net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`,
+    address,
+    port,
+    queries,
+    queryCount: () => [...queries.values()].reduce((a, b) => a + b, 0),
+    setZone: (z) => {
+      zone = normaliseZone(z);
+    },
+    setRecord: (name, record) => {
+      const key = name.toLowerCase().replace(/\.$/, '');
+      const next = { ...zone };
+      if (record) next[key] = record;
+      else delete next[key];
+      zone = next;
+    },
+    setBehaviour: (b) => {
+      globalBehaviour = b;
+    },
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
+function normaliseZone(zone: DnsZone): DnsZone {
+  const out: DnsZone = {};
+  for (const [name, record] of Object.entries(zone)) out[name.toLowerCase().replace(/\.$/, '')] = record;
+  return out;
+}
+
+function answer(
+  zone: DnsZone,
+  globalBehaviour: DnsRecord['behaviour'],
+  query: dnsPacket.Packet,
+  question: dnsPacket.Question,
+): dnsPacket.Packet | undefined {
+  // dns-packet encodes the rcode only through the low four bits of `flags`.
+  const reply = (rcode: number, answers: dnsPacket.Answer[] = []): dnsPacket.Packet => ({
+    id: query.id,
+    type: 'response',
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcode,
+    questions: [question],
+    answers,
+  });
+  if (globalBehaviour === 'drop') return undefined;
+  if (globalBehaviour === 'servfail') return reply(RCODE.SERVFAIL);
+
+  const answers: dnsPacket.Answer[] = [];
+  let name = question.name.toLowerCase().replace(/\.$/, '');
+  for (let hop = 0; hop < MAX_CHAIN; hop++) {
+    const record = zone[name];
+    if (!record || record.behaviour === 'nxdomain' || globalBehaviour === 'nxdomain') {
+      return reply(RCODE.NXDOMAIN, answers);
+    }
+    if (record.behaviour === 'drop') return undefined;
+    if (record.behaviour === 'servfail') return reply(RCODE.SERVFAIL);
+    const ttl = record.ttl ?? 60;
+    if (record.cname) {
+      answers.push({ type: 'CNAME', name, ttl, class: 'IN', data: record.cname });
+      if (question.type === 'CNAME') break;
+      name = record.cname.toLowerCase().replace(/\.$/, '');
+      continue;
+    }
+    if (question.type === 'A') for (const a of record.a ?? []) answers.push({ type: 'A', name, ttl, class: 'IN', data: a });
+    if (question.type === 'AAAA')
+      for (const a of record.aaaa ?? []) answers.push({ type: 'AAAA', name, ttl, class: 'IN', data: a });
+    break;
+  }
+  return reply(RCODE.NOERROR, answers);
+}
