@@ -1,0 +1,152 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { InvalidOptionError } from '../errors';
+import { ENV_PASSPHRASE } from './sources';
+
+/** A device's X.509 identity as read from its files: parsed, never logged. */
+export interface DeviceIdentity {
+  certFile: string;
+  /** `pem` or `der`, as found in the file. */
+  certFormat: 'pem' | 'der';
+  /** Every certificate in the cert file, leaf first (a group-enrollment device file may carry its intermediates). */
+  chain: X509Certificate[];
+  /** PEM of the whole chain, for the SDK. */
+  certPem: string;
+  keyFile?: string;
+  keyFormat?: 'pem' | 'der';
+  keyEncrypted?: boolean;
+  /** The decrypted private key; export only to hand it to the TLS stack. */
+  key?: KeyObject;
+}
+
+/** Inputs of {@link loadDeviceIdentity}; `*Source` names where a path came from (e.g. `--cert`), for messages. */
+export interface LoadIdentityOptions {
+  certFile: string;
+  certSource?: string;
+  keyFile?: string;
+  keySource?: string;
+  /** Passphrase of an encrypted key (from DPS_KEY_PASSPHRASE). */
+  passphrase?: string;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function readInput(file: string, source: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new InvalidOptionError(
+      `${source} ${file}`,
+      code === 'ENOENT' ? 'no such file' : `cannot read the file (${code})`,
+      `Point ${source} at the device's ${what} file (and check the file permissions for this user).`,
+      err,
+    );
+  }
+}
+
+/** Parses a certificate file holding one or more PEM certificates, or one DER certificate. */
+export function parseCertificates(data: Buffer, where: string): { format: 'pem' | 'der'; chain: X509Certificate[] } {
+  const text = data.toString('latin1');
+  const blocks = text.match(PEM_CERT);
+  try {
+    if (blocks) return { format: 'pem', chain: blocks.map((b) => new X509Certificate(b)) };
+    if (text.includes('-----BEGIN')) throw new Error('PEM block is not a CERTIFICATE');
+    return { format: 'der', chain: [new X509Certificate(data)] };
+  } catch (err) {
+    throw new InvalidOptionError(
+      where,
+      `not a PEM or DER X.509 certificate (${(err as Error).message})`,
+      'Point it at the device certificate: PEM ("-----BEGIN CERTIFICATE-----", leaf first, then intermediates) or DER.',
+      err,
+    );
+  }
+}
+
+function isEncrypted(data: Buffer, format: 'pem' | 'der'): boolean {
+  if (format === 'pem') return /ENCRYPTED/.test(data.toString('latin1'));
+  try {
+    createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
+    return false;
+  } catch (err) {
+    return /passphrase|encrypted|bad decrypt/i.test(String((err as Error).message));
+  }
+}
+
+/** Parses a private key: PEM (PKCS#8, PKCS#1, SEC1, optionally encrypted) or DER (PKCS#8, PKCS#1, SEC1). */
+export function parsePrivateKey(
+  data: Buffer,
+  where: string,
+  passphrase?: string,
+): { format: 'pem' | 'der'; encrypted: boolean; key: KeyObject } {
+  const format: 'pem' | 'der' = data.toString('latin1').includes('-----BEGIN') ? 'pem' : 'der';
+  const encrypted = isEncrypted(data, format);
+  if (encrypted && !passphrase) {
+    throw new InvalidOptionError(
+      where,
+      'the private key is encrypted and no passphrase was given',
+      `Set the environment variable ${ENV_PASSPHRASE} to the key's passphrase (it is never accepted on the command line).`,
+    );
+  }
+  const attempts: Parameters<typeof createPrivateKey>[0][] =
+    format === 'pem'
+      ? [{ key: data, format: 'pem', passphrase }]
+      : (['pkcs8', 'pkcs1', 'sec1'] as const).map((type) => ({ key: data, format: 'der' as const, type, passphrase }));
+  let last: unknown;
+  for (const attempt of attempts) {
+    try {
+      return { format, encrypted, key: createPrivateKey(attempt) };
+    } catch (err) {
+      last = err;
+    }
+  }
+  if (encrypted) {
+    throw new InvalidOptionError(
+      where,
+      'cannot decrypt the private key: wrong passphrase',
+      `Set ${ENV_PASSPHRASE} to the passphrase this key was encrypted with.`,
+      last,
+    );
+  }
+  throw new InvalidOptionError(
+    where,
+    `not a private key (${(last as Error)?.message ?? 'unknown format'})`,
+    'Point it at the device private key: PEM ("-----BEGIN PRIVATE KEY-----", RSA or EC) or DER (PKCS#8, PKCS#1 or SEC1).',
+    last,
+  );
+}
+
+/**
+ * Reads and parses the device certificate and key files.
+ * @throws InvalidOptionError naming the file and the fix: missing/unreadable file, garbage PEM, encrypted key without
+ * a passphrase, wrong passphrase. The passphrase is never part of a message.
+ */
+export function loadDeviceIdentity(options: LoadIdentityOptions): DeviceIdentity {
+  const certSource = options.certSource ?? '--cert';
+  const certData = readInput(options.certFile, certSource, 'certificate');
+  const { format, chain } = parseCertificates(certData, `${certSource} ${options.certFile}`);
+  const identity: DeviceIdentity = {
+    certFile: options.certFile,
+    certFormat: format,
+    chain,
+    certPem: chain.map((c) => c.toString()).join(''),
+  };
+  if (options.keyFile) {
+    const keySource = options.keySource ?? '--key';
+    const keyData = readInput(options.keyFile, keySource, 'private key');
+    const parsed = parsePrivateKey(keyData, `${keySource} ${options.keyFile}`, options.passphrase);
+    identity.keyFile = options.keyFile;
+    identity.keyFormat = parsed.format;
+    identity.keyEncrypted = parsed.encrypted;
+    identity.key = parsed.key;
+  }
+  return identity;
+}
+
+/** The Common Name of a certificate subject (`CN=...` line), or null. */
+export function commonNameOf(cert: X509Certificate): string | null {
+  for (const line of cert.subject.split('\n')) {
+    if (line.startsWith('CN=')) return line.slice(3);
+  }
+  return null;
+}

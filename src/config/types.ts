@@ -1,0 +1,85 @@
+/** How the device reaches DPS: MQTT over TLS on 8883, or MQTT over WebSockets on 443. */
+export type Transport = 'mqtt' | 'mqtt-ws';
+
+/** What to do when an address is not private-in-VNET (design.md §4). */
+export type Policy = 'enforce' | 'warn' | 'off';
+
+/**
+ * The device configuration shared by dps-check and the samples. Paths are absolute once loaded (a path in a config
+ * file is relative to that file). Secrets are never part of it: the key passphrase and a symmetric key come from
+ * the environment only (DPS_KEY_PASSPHRASE, DPS_SYMMETRIC_KEY).
+ */
+export interface DeviceConfig {
+  /** DPS service endpoint, `<name>.azure-devices-provisioning.net`. */
+  provisioningHost?: string;
+  idScope?: string;
+  registrationId?: string;
+  /** Device certificate file (PEM or DER; may hold the chain: device, then intermediates). */
+  certFile?: string;
+  /** Device private key file (PEM or DER, RSA or EC, optionally encrypted). */
+  keyFile?: string;
+  /** Extra trust anchor for the service certificate (PEM), for labs and TLS-inspecting networks. */
+  caFile?: string;
+  /** VNET ranges the private endpoints must live in (CIDR). */
+  expectedCidrs: string[];
+  /** DNS servers to ask besides (or instead of) the system resolver, `ip` or `ip:port`. */
+  dnsServers: string[];
+  /** Default `mqtt`. */
+  transport: Transport;
+  /** Default `enforce`. */
+  policy: Policy;
+  /** MQTT/TLS port, default 8883 (override only for labs). */
+  port: number;
+  /** WebSocket/HTTPS port, default 443 (override only for labs). */
+  wsPort: number;
+}
+
+/** The keys of DeviceConfig, in display order. */
+export const CONFIG_KEYS = [
+  'provisioningHost',
+  'idScope',
+  'registrationId',
+  'certFile',
+  'keyFile',
+  'caFile',
+  'expectedCidrs',
+  'dnsServers',
+  'transport',
+  'policy',
+  'port',
+  'wsPort',
+] as const satisfies readonly (keyof DeviceConfig)[];
+
+/** One configuration key. */
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Where a value came from, shown by dps-check so a technician knows which knob to turn. */
+export interface ValueSource {
+  kind: 'flag' | 'env' | 'file' | 'default';
+  /** `--host`, `DPS_HOST`, `/etc/dps/device.json#provisioningHost` or `default`. */
+  name: string;
+}
+
+/** A loaded configuration plus the source of every value that is set. */
+export interface LoadedConfig {
+  config: DeviceConfig;
+  sources: Partial<Record<ConfigKey, ValueSource>>;
+  /** The config file used, if any. */
+  configFile?: string;
+  /** Passphrase for an encrypted key, from the environment (never from a flag or the file). */
+  passphrase?: string;
+  /** Name of the environment variable the passphrase came from. */
+  passphraseSource?: string;
+  /** Symmetric key, from the environment (never from a flag or the file). */
+  symmetricKey?: string;
+}
+
+/** Defaults for every optional value. */
+export const CONFIG_DEFAULTS = {
+  expectedCidrs: [] as string[],
+  dnsServers: [] as string[],
+  transport: 'mqtt' as Transport,
+  policy: 'enforce' as Policy,
+  port: 8883,
+  wsPort: 443,
+};
