@@ -6,3 +6,16 @@ export type { Finding, Severity, Evidence } from './findings/types';
 export { createFinding } from './findings/finding';
 export type { FindingCode } from './findings/catalogue';
 export { catalogue as findingCatalogue } from './findings/catalogue';
+export { verifyEndpoint, connectableAddresses, classifyAddress, parseCidrs, parseDnsServer, cloudOf, isGlobalDpsEndpoint, AZURE_CLOUDS } from './endpoint';
+export type {
+  Policy,
+  NetworkOptions,
+  VerifyOptions,
+  AddressClass,
+  AddressInfo,
+  ResolverTrace,
+  Verdict,
+  EndpointReport,
+  AzureCloud,
+  AzureCloudName,
+} from './endpoint';

@@ -1,0 +1,174 @@
+import dgram from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import * as dnsPacket from 'dns-packet';
+import ipaddr from 'ipaddr.js';
+import { logger } from '../log';
+import { abortable } from './abort';
+import type { DnsServerAddress } from './address';
+
+const log = logger('endpoint:dns');
+
+/** One address record from an answer. */
+export interface DnsAddressRecord {
+  address: string;
+  family: 4 | 6;
+  ttl: number;
+}
+
+/** What one DNS server said about a host, before classification. */
+export interface DnsServerAnswer {
+  chain: string[];
+  records: DnsAddressRecord[];
+  rcode?: string;
+  error?: string;
+  unanswered?: ('A' | 'AAAA')[];
+}
+
+type QType = 'A' | 'AAAA';
+const QTYPES: readonly QType[] = ['A', 'AAAA'];
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+const MAX_CHAIN = 16;
+/** Large enough for any realistic A/AAAA answer; small enough to avoid IP fragmentation (the DNS Flag Day value). */
+const EDNS_UDP_SIZE = 1232;
+
+/**
+ * Asks one DNS server for the A and AAAA records of `host`, both queries sent together (one round trip). Unanswered
+ * queries are sent once more at half the timeout; `timeoutMs` caps the whole exchange. Never rejects except with
+ * AbortedError: failures come back as `error` / `rcode`.
+ */
+export function queryDnsServer(
+  server: DnsServerAddress,
+  host: string,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<DnsServerAnswer> {
+  const socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+  const timers: NodeJS.Timeout[] = [];
+  let closed = false;
+  const cleanup = (): void => {
+    for (const t of timers) clearTimeout(t);
+    if (!closed) {
+      closed = true;
+      socket.close();
+    }
+  };
+  const serverIp = ipaddr.parse(server.address).toNormalizedString();
+
+  const run = (): Promise<DnsServerAnswer> =>
+    new Promise<DnsServerAnswer>((resolve) => {
+      const firstId = randomInt(0, 0x10000);
+      const ids: Record<QType, number> = { A: firstId, AAAA: (firstId + 1 + randomInt(0, 0xfffe)) % 0x10000 };
+      const responses = new Map<QType, dnsPacket.DecodedPacket>();
+      const queries = new Map<QType, Buffer>(
+        QTYPES.map((type) => [
+          type,
+          dnsPacket.encode({
+            type: 'query',
+            id: ids[type],
+            flags: dnsPacket.RECURSION_DESIRED,
+            questions: [{ type, name: host, class: 'IN' }],
+            additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+          }),
+        ]),
+      );
+      const finish = (error?: string): void => {
+        if (closed) return;
+        cleanup();
+        resolve(combine(host, responses, error));
+      };
+      const send = (type: QType): void => {
+        socket.send(queries.get(type) as Buffer, server.port, server.address, (err) => {
+          if (err) {
+            log('send to %s failed: %s', server.label, err.message);
+            finish((err as NodeJS.ErrnoException).code ?? err.message);
+          }
+        });
+      };
+
+      socket.on('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
+      socket.on('message', (msg, rinfo) => {
+        // Only the server we asked, with our id and our question, may answer (no spoofed or stray packets).
+        if (rinfo.port !== server.port || !ipaddr.isValid(rinfo.address)) return;
+        if (ipaddr.parse(rinfo.address).toNormalizedString() !== serverIp) return;
+        let packet: dnsPacket.DecodedPacket;
+        try {
+          packet = dnsPacket.decode(msg);
+        } catch (err) {
+          log('undecodable answer from %s: %s', server.label, (err as Error).message);
+          return;
+        }
+        const type = QTYPES.find((t) => ids[t] === packet.id);
+        const q = packet.questions?.[0];
+        if (!type || responses.has(type) || !q || q.type !== type || !sameName(q.name, host)) return;
+        responses.set(type, packet);
+        if (responses.size === QTYPES.length) finish();
+      });
+
+      timers.push(
+        setTimeout(() => {
+          for (const type of QTYPES) if (!responses.has(type)) send(type);
+        }, Math.max(1, Math.floor(options.timeoutMs / 2))),
+        setTimeout(() => finish(responses.size === 0 ? 'timeout' : undefined), options.timeoutMs),
+      );
+      for (const type of QTYPES) send(type);
+    });
+
+  return abortable(`resolving ${host} with DNS server ${server.label}`, options.signal, run, cleanup);
+}
+
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
+}
+
+function rcodeOf(packet: dnsPacket.DecodedPacket): string {
+  const fromDecoder = (packet as { rcode?: unknown }).rcode;
+  if (typeof fromDecoder === 'string') return fromDecoder;
+  const n = (packet.flags ?? 0) & 0xf;
+  return RCODES[n] ?? `RCODE${n}`;
+}
+
+/** Follows the CNAMEs from `host` through the answer section; returns the chain and the addresses at its end. */
+function readAnswer(host: string, packet: dnsPacket.DecodedPacket): { chain: string[]; records: DnsAddressRecord[] } {
+  const answers = packet.answers ?? [];
+  const chain = [host];
+  for (let hop = 0; hop < MAX_CHAIN; hop++) {
+    const current = chain[chain.length - 1] as string;
+    const cname = answers.find((a): a is dnsPacket.StringAnswer => a.type === 'CNAME' && sameName(a.name, current));
+    if (!cname) break;
+    const target = cname.data.toLowerCase().replace(/\.$/, '');
+    if (chain.includes(target)) break; // a loop: stop rather than spin
+    chain.push(target);
+  }
+  const records: DnsAddressRecord[] = [];
+  for (const a of answers) {
+    if ((a.type === 'A' || a.type === 'AAAA') && chain.some((n) => sameName(a.name, n))) {
+      records.push({ address: a.data, family: a.type === 'A' ? 4 : 6, ttl: a.ttl ?? 0 });
+    }
+  }
+  return { chain, records };
+}
+
+function combine(host: string, responses: Map<QType, dnsPacket.DecodedPacket>, error?: string): DnsServerAnswer {
+  if (responses.size === 0) return { chain: [host], records: [], error: error ?? 'timeout' };
+  let chain = [host];
+  const records: DnsAddressRecord[] = [];
+  const rcodes: string[] = [];
+  let truncated = false;
+  for (const type of QTYPES) {
+    const packet = responses.get(type);
+    if (!packet) continue;
+    rcodes.push(rcodeOf(packet));
+    truncated ||= packet.flag_tc;
+    const read = readAnswer(host, packet);
+    if (read.chain.length > chain.length) chain = read.chain;
+    records.push(...read.records);
+  }
+  const rcode = rcodes.includes('NOERROR') ? 'NOERROR' : rcodes[0];
+  const unanswered = QTYPES.filter((t) => !responses.has(t));
+  const out: DnsServerAnswer = { chain, records };
+  if (rcode !== undefined) out.rcode = rcode;
+  if (unanswered.length) out.unanswered = unanswered;
+  // TCP fallback is not implemented: a truncated answer with no usable address is reported as such.
+  if (truncated && records.length === 0) out.error = 'truncated';
+  else if (error && records.length === 0) out.error = error;
+  return out;
+}

@@ -1,0 +1,71 @@
+import net from 'node:net';
+import { InvalidOptionError } from '../errors';
+import { describe, parseCidrs, parseDnsServer, type Cidr, type DnsServerAddress } from './address';
+import type { NetworkOptions, Policy } from './types';
+
+/** Defaults of {@link NetworkOptions}, in one place. */
+export const NETWORK_DEFAULTS = { policy: 'enforce' as Policy, dnsTimeoutMs: 2000 };
+
+const POLICIES: readonly Policy[] = ['enforce', 'warn', 'off'];
+const MAX_DNS_TIMEOUT_MS = 60_000;
+
+/** {@link NetworkOptions}, checked once at the door and normalised. */
+export interface ResolvedNetwork {
+  cidrs: Cidr[];
+  dnsServers: DnsServerAddress[];
+  policy: Policy;
+  dnsTimeoutMs: number;
+}
+
+/** Validates `network` (never mutating it). Throws InvalidOptionError naming the option, e.g. `network.dnsServers[1]`. */
+export function resolveNetworkOptions(network: NetworkOptions, optionName = 'network'): ResolvedNetwork {
+  if (!network || typeof network !== 'object' || Array.isArray(network)) {
+    throw new InvalidOptionError(optionName, `expected an object, got ${describe(network)}`, `Pass e.g. { expectedCidrs: ['10.1.0.0/16'] }.`);
+  }
+  const policy = network.policy ?? NETWORK_DEFAULTS.policy;
+  if (!POLICIES.includes(policy)) {
+    throw new InvalidOptionError(`${optionName}.policy`, `${describe(policy)} is not a policy`, `Use 'enforce' (default), 'warn' or 'off'.`);
+  }
+  if (network.expectedCidrs === undefined && policy === 'off') {
+    // With the policy off the ranges only label addresses, so they may be left out.
+  } else if (!Array.isArray(network.expectedCidrs)) {
+    throw new InvalidOptionError(`${optionName}.expectedCidrs`, `expected an array of CIDR strings, got ${describe(network.expectedCidrs)}`, `Pass the VNET range of the private endpoint, e.g. ['10.1.0.0/16'].`);
+  }
+  const cidrs = parseCidrs(network.expectedCidrs ?? [], `${optionName}.expectedCidrs`);
+  if (cidrs.length === 0 && policy === 'enforce') {
+    throw new InvalidOptionError(`${optionName}.expectedCidrs`, `is empty, so the 'enforce' policy would refuse every address`, `Pass the VNET range of the private endpoint, e.g. ['10.1.0.0/16'], or set ${optionName}.policy to 'warn'.`);
+  }
+  if (network.dnsServers !== undefined && !Array.isArray(network.dnsServers)) {
+    throw new InvalidOptionError(`${optionName}.dnsServers`, `expected an array of 'ip' or 'ip:port' strings, got ${describe(network.dnsServers)}`, `Pass e.g. ['10.1.0.4'], or leave it out to use the system resolver.`);
+  }
+  const dnsServers = (network.dnsServers ?? []).map((s, i) => parseDnsServer(s, `${optionName}.dnsServers[${i}]`));
+  const dnsTimeoutMs = network.dnsTimeoutMs ?? NETWORK_DEFAULTS.dnsTimeoutMs;
+  if (typeof dnsTimeoutMs !== 'number' || !Number.isFinite(dnsTimeoutMs) || dnsTimeoutMs <= 0 || dnsTimeoutMs > MAX_DNS_TIMEOUT_MS) {
+    throw new InvalidOptionError(`${optionName}.dnsTimeoutMs`, `${describe(dnsTimeoutMs)} is not a timeout`, `Use a number of milliseconds between 1 and ${MAX_DNS_TIMEOUT_MS} (default 2000).`);
+  }
+  return { cidrs, dnsServers, policy, dnsTimeoutMs };
+}
+
+const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+
+/**
+ * Validates a host name and returns it lower case without a trailing dot. IP literals pass (the caller reports
+ * ENDPOINT_IS_IP_ADDRESS); `[v6]` is unwrapped. URLs, ports and spaces are refused with the fix.
+ */
+export function normaliseHost(host: string, optionName = 'host'): string {
+  const fix = `Pass the DNS name only, e.g. 'my-dps.azure-devices-provisioning.net' (no scheme, port or path).`;
+  if (typeof host !== 'string' || host.length === 0) {
+    throw new InvalidOptionError(optionName, `expected a host name, got ${describe(host)}`, fix);
+  }
+  const unbracketed = /^\[(.+)\]$/.exec(host)?.[1] ?? host;
+  if (net.isIP(unbracketed)) return unbracketed.toLowerCase();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
+    throw new InvalidOptionError(optionName, `${describe(host)} is a URL`, fix);
+  }
+  const h = host.toLowerCase().replace(/\.$/, '');
+  const labels = h.split('.');
+  if (h.length > 253 || labels.some((l) => !LABEL.test(l))) {
+    throw new InvalidOptionError(optionName, `${describe(host)} is not a valid DNS name`, fix);
+  }
+  return h;
+}

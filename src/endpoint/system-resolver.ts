@@ -1,0 +1,67 @@
+import { promises as dns } from 'node:dns';
+import net from 'node:net';
+import { abortable } from './abort';
+import type { VerifyOptions } from './types';
+
+/** What the system resolver (getaddrinfo) said, before classification. */
+export interface SystemAnswer {
+  addresses: { address: string; family: 4 | 6 }[];
+  rcode?: string;
+  error?: string;
+}
+
+/** getaddrinfo through Node, every address, in the order the system gives them. */
+export const defaultSystemLookup: NonNullable<VerifyOptions['systemLookup']> = async (host) => {
+  const all = await dns.lookup(host, { all: true, verbatim: true });
+  return all.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+};
+
+/**
+ * Resolves through the system resolver, cut at `timeoutMs` (getaddrinfo cannot be cancelled; we stop waiting).
+ * Never rejects except with AbortedError.
+ */
+export function querySystem(
+  host: string,
+  lookup: NonNullable<VerifyOptions['systemLookup']>,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<SystemAnswer> {
+  let timer: NodeJS.Timeout | undefined;
+  const run = (): Promise<SystemAnswer> =>
+    new Promise<SystemAnswer>((resolve) => {
+      timer = setTimeout(() => resolve({ addresses: [], error: 'timeout' }), options.timeoutMs);
+      Promise.resolve()
+        .then(() => lookup(host))
+        .then(
+          (result) => {
+            clearTimeout(timer);
+            if (!Array.isArray(result) || result.some((a) => !a || typeof a.address !== 'string' || !net.isIP(a.address))) {
+              resolve({ addresses: [], error: 'invalid-lookup-result' });
+              return;
+            }
+            const addresses = result.map((a) => ({ address: a.address, family: (net.isIPv6(a.address) ? 6 : 4) as 4 | 6 }));
+            resolve(addresses.length ? { addresses, rcode: 'NOERROR' } : { addresses, rcode: 'NOERROR', error: 'ENODATA' });
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            resolve(mapLookupError(err));
+          },
+        );
+    });
+  return abortable(`resolving ${host} with the system resolver`, options.signal, run, () => clearTimeout(timer));
+}
+
+function mapLookupError(err: unknown): SystemAnswer {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOTFOUND':
+      return { addresses: [], rcode: 'NXDOMAIN', error: code };
+    case 'ENODATA':
+      return { addresses: [], rcode: 'NOERROR', error: code };
+    case 'ESERVFAIL':
+      return { addresses: [], rcode: 'SERVFAIL', error: code };
+    case 'ETIMEOUT':
+      return { addresses: [], error: 'timeout' };
+    default:
+      return { addresses: [], error: code ?? (err instanceof Error ? err.message : String(err)) };
+  }
+}

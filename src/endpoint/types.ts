@@ -1,0 +1,99 @@
+import type { Finding } from '../findings/types';
+import type { AzureCloudName } from './clouds';
+
+/**
+ * What to do when an address is not inside the expected ranges: `enforce` refuses it, `warn` reports and allows it,
+ * `off` only reports. Default `enforce`.
+ */
+export type Policy = 'enforce' | 'warn' | 'off';
+
+/** Where the device should find DPS or the hub, and how strictly to hold it to that. */
+export interface NetworkOptions {
+  /** The VNET ranges the private endpoint must be in, e.g. `['10.1.0.0/16']`. A bare IP means /32 (/128). */
+  expectedCidrs: string[];
+  /**
+   * DNS servers to ask directly instead of the system resolver: `'ip'`, `'ip:port'` or `'[v6]:port'` (port 53 by
+   * default). The first one is the primary: its answer is what a connection uses. Default: the system resolver.
+   */
+  dnsServers?: string[];
+  /** Default `'enforce'`. */
+  policy?: Policy;
+  /** Per-server DNS timeout in milliseconds. Default 2000. */
+  dnsTimeoutMs?: number;
+}
+
+/** Per-call options of {@link verifyEndpoint}. */
+export interface VerifyOptions {
+  /** What the host is. Default: inferred from its suffix (`dps`, `hub`, else `other`). */
+  role?: 'dps' | 'hub';
+  /** Cancels the lookups; the promise rejects with `AbortedError` and every socket is closed. */
+  signal?: AbortSignal;
+  /** Hosts file to consult. Default `/etc/hosts` (`%SystemRoot%\System32\drivers\etc\hosts` on Windows). */
+  hostsFile?: string;
+  /**
+   * The system resolver, used when no `dnsServers` are given. Default `dns.promises.lookup(host, { all: true })`
+   * (getaddrinfo: honours the hosts file). A seam for tests and for platforms with their own resolver.
+   */
+  systemLookup?: (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+}
+
+/** The kind of address, independent of the expected ranges. `shared` is RFC 6598 (100.64.0.0/10). */
+export type AddressClass = 'private' | 'shared' | 'unique-local' | 'loopback' | 'link-local' | 'public' | 'other';
+
+/** One address from an answer, classified. */
+export interface AddressInfo {
+  address: string;
+  family: 4 | 6;
+  /** Seconds, when the answer came from DNS (the system resolver does not say). */
+  ttl?: number;
+  addressClass: AddressClass;
+  /** Inside one of `network.expectedCidrs`. */
+  inExpectedRange: boolean;
+}
+
+/** What one resolver answered for the host. */
+export interface ResolverTrace {
+  /** `'system'`, `'hosts-file'`, `'literal'` (the host is an IP), or the DNS server as given, e.g. `'127.0.0.53:5353'`. */
+  resolver: string;
+  /** `[host, cname1, cname2, ...]` in order. */
+  chain: string[];
+  addresses: AddressInfo[];
+  /** DNS response code: `'NOERROR'`, `'NXDOMAIN'`, `'SERVFAIL'`, `'REFUSED'`, ... (absent when nothing answered). */
+  rcode?: string;
+  /** Why there is no answer: `'timeout'`, `'truncated'`, a getaddrinfo code such as `'EAI_AGAIN'`, ... */
+  error?: string;
+  /** The answer came from the hosts file rather than DNS. */
+  fromHostsFile?: boolean;
+  /** Query types that got no response before the timeout while the other one did (e.g. `['AAAA']`). */
+  unanswered?: ('A' | 'AAAA')[];
+  /** Wall time of this resolver's lookup, in milliseconds. */
+  durationMs: number;
+}
+
+/**
+ * The overall answer: `private-in-vnet` (every address inside the expected ranges), `private-outside-vnet` (none
+ * inside, none public), `public` (none inside, all public), `mixed` (anything else), `unresolved` (no address).
+ */
+export type Verdict = 'private-in-vnet' | 'private-outside-vnet' | 'public' | 'mixed' | 'unresolved';
+
+/** Everything {@link verifyEndpoint} found out about one host, without connecting to it. */
+export interface EndpointReport {
+  /** The host as checked (lower case, no trailing dot). */
+  host: string;
+  role: 'dps' | 'hub' | 'other';
+  /** The Azure cloud the host's suffix belongs to, when it is an Azure name. */
+  cloud?: AzureCloudName;
+  verdict: Verdict;
+  /**
+   * What a device would connect to: the primary resolver's answer (the first `dnsServers` entry when given, else the
+   * system resolver), in answer order.
+   */
+  addresses: AddressInfo[];
+  /** One entry per resolver asked (plus `hosts-file` when the hosts file names the host). Primary first. */
+  trace: ResolverTrace[];
+  findings: Finding[];
+  /** The policy the report was made under. */
+  policy: Policy;
+  /** The expected ranges, normalised (`10.1.0.0/16`). */
+  expectedCidrs: string[];
+}

@@ -1,0 +1,170 @@
+import { performance } from 'node:perf_hooks';
+import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { AbortedError, InvalidOptionError } from '../errors';
+import { createFinding } from '../findings/finding';
+import type { Finding } from '../findings/types';
+import { logger } from '../log';
+import { classifyAddress, describe, isInCidrs, type Cidr } from './address';
+import { analyseTraces, verdictOf } from './analyse';
+import { identifyHost, isGlobalDpsEndpoint } from './clouds';
+import { queryDnsServer } from './dns-client';
+import { defaultHostsFile, hostsFileAddresses } from './hosts-file';
+import { normaliseHost, resolveNetworkOptions } from './options';
+import { defaultSystemLookup, querySystem } from './system-resolver';
+import type { AddressInfo, EndpointReport, NetworkOptions, Policy, ResolverTrace, VerifyOptions } from './types';
+
+const log = logger('endpoint');
+
+/**
+ * Resolves `host` the way a device would and says, without connecting, whether it leads to a private endpoint inside
+ * `network.expectedCidrs` — and if not, why (findings with evidence and the fix).
+ *
+ * With `network.dnsServers`, each server is asked directly (A and AAAA together: one round trip per server, cut at
+ * `network.dnsTimeoutMs`), so the report shows the CNAME chain, TTLs and response codes; the first server's answer is
+ * the one a connection uses. Without, the system resolver (getaddrinfo) answers. Either way the hosts file is read to
+ * show an override. Throws InvalidOptionError for a malformed host or option and AbortedError when `options.signal`
+ * fires; resolution failures are findings, never exceptions.
+ *
+ * @example
+ * const report = await verifyEndpoint('my-dps.azure-devices-provisioning.net', {
+ *   expectedCidrs: ['10.1.0.0/16'], dnsServers: ['10.1.0.4'] });
+ * if (report.verdict !== 'private-in-vnet') console.log(report.findings);
+ */
+export async function verifyEndpoint(host: string, network: NetworkOptions, options: VerifyOptions = {}): Promise<EndpointReport> {
+  const resolved = resolveNetworkOptions(network);
+  const opts = checkVerifyOptions(options);
+  const name = normaliseHost(host);
+  if (opts.signal?.aborted) throw new AbortedError(`verifying ${name}`, opts.signal.reason);
+
+  const identity = identifyHost(name);
+  const role = opts.role ?? identity.role;
+  const expectedCidrs = resolved.cidrs.map((c) => c.text);
+  const head = { host: name, role, ...(identity.cloud ? { cloud: identity.cloud.name } : {}), policy: resolved.policy, expectedCidrs };
+
+  if (net.isIP(name)) {
+    const info = toAddressInfo(name, resolved.cidrs);
+    const trace: ResolverTrace = { resolver: 'literal', chain: [name], addresses: [info], durationMs: 0 };
+    const finding = createFinding('ENDPOINT_IS_IP_ADDRESS', { host: name, addressClass: info.addressClass, inExpectedRange: info.inExpectedRange });
+    return finish({ ...head, addresses: [info], trace: [trace], findings: [finding] });
+  }
+
+  const nameFindings: Finding[] = [];
+  if (isGlobalDpsEndpoint(name)) {
+    const suffix = identity.cloud?.dpsSuffix ?? 'azure-devices-provisioning.net';
+    nameFindings.push(createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', { host: name, serviceEndpointExample: `<your-dps-name>.${suffix}` }));
+  }
+  if (identity.isPrivateLinkName) {
+    nameFindings.push(createFinding('ENDPOINT_PRIVATELINK_NAME', { host: name, serviceName: name.replace('.privatelink.', '.') }));
+  }
+
+  const hostsFile = opts.hostsFile ?? defaultHostsFile();
+  const timing = { timeoutMs: resolved.dnsTimeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const hostsPromise = hostsFileAddresses(name, hostsFile);
+  let traces: ResolverTrace[];
+  if (resolved.dnsServers.length > 0) {
+    traces = await Promise.all(
+      resolved.dnsServers.map(async (server): Promise<ResolverTrace> => {
+        const started = performance.now();
+        const answer = await queryDnsServer(server, name, timing);
+        const trace: ResolverTrace = {
+          resolver: server.label,
+          chain: answer.chain,
+          addresses: answer.records.map((r) => toAddressInfo(r.address, resolved.cidrs, r.ttl)),
+          durationMs: performance.now() - started,
+        };
+        if (answer.rcode !== undefined) trace.rcode = answer.rcode;
+        if (answer.error !== undefined) trace.error = answer.error;
+        if (answer.unanswered) trace.unanswered = answer.unanswered;
+        return trace;
+      }),
+    );
+    const hostsEntries = await hostsPromise;
+    if (hostsEntries.length > 0) {
+      // The device's own getaddrinfo (and the unmodified SDK) would take these instead of asking the DNS servers.
+      traces.push({
+        resolver: 'hosts-file',
+        chain: [name],
+        addresses: hostsEntries.map((a) => toAddressInfo(a, resolved.cidrs)),
+        fromHostsFile: true,
+        durationMs: 0,
+      });
+    }
+  } else {
+    const started = performance.now();
+    const [answer, hostsEntries] = await Promise.all([querySystem(name, opts.systemLookup ?? defaultSystemLookup, timing), hostsPromise]);
+    const addresses = answer.addresses.map((a) => toAddressInfo(a.address, resolved.cidrs));
+    const trace: ResolverTrace = { resolver: 'system', chain: [name], addresses, durationMs: performance.now() - started };
+    if (answer.rcode !== undefined) trace.rcode = answer.rcode;
+    if (answer.error !== undefined) trace.error = answer.error;
+    const hostsSet = new Set(hostsEntries.map(normaliseIp));
+    trace.fromHostsFile = addresses.length > 0 && hostsSet.size > 0 && addresses.every((a) => hostsSet.has(a.address));
+    traces = [trace];
+  }
+
+  const analysis = analyseTraces(traces, {
+    host: name,
+    role,
+    ...(identity.cloud ? { cloud: identity.cloud } : {}),
+    hostIsPrivateLinkName: identity.isPrivateLinkName,
+    expectedCidrs,
+    dnsTimeoutMs: resolved.dnsTimeoutMs,
+    hostsFile,
+  });
+  const primary = traces[0] as ResolverTrace;
+  return finish({ ...head, addresses: primary.addresses, trace: traces, findings: [...nameFindings, ...analysis] });
+}
+
+function finish(report: Omit<EndpointReport, 'verdict'>): EndpointReport {
+  const out: EndpointReport = { ...report, verdict: verdictOf(report.addresses) };
+  log('%s (%s): %s via %s, %d finding(s)', out.host, out.role, out.verdict, out.trace[0]?.resolver, out.findings.length);
+  return out;
+}
+
+/**
+ * The addresses a connection may use under a policy: `enforce` → only those inside the expected ranges; `warn` and
+ * `off` → all of them. Answer order is kept (the resolver's preference).
+ */
+export function connectableAddresses(report: EndpointReport, policy: Policy): AddressInfo[] {
+  if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off') {
+    throw new InvalidOptionError('policy', `${describe(policy)} is not a policy`, `Use 'enforce', 'warn' or 'off'.`);
+  }
+  return policy === 'enforce' ? report.addresses.filter((a) => a.inExpectedRange) : [...report.addresses];
+}
+
+/** Classifies one address against the expected ranges. */
+export function toAddressInfo(address: string, cidrs: readonly Cidr[], ttl?: number): AddressInfo {
+  const normalised = normaliseIp(address);
+  const info: AddressInfo = {
+    address: normalised,
+    family: net.isIPv6(normalised) ? 6 : 4,
+    addressClass: classifyAddress(normalised),
+    inExpectedRange: isInCidrs(normalised, cidrs),
+  };
+  if (ttl !== undefined) info.ttl = ttl;
+  return info;
+}
+
+/** One spelling per address (RFC 5952 for IPv6), so answers from different sources compare equal. */
+function normaliseIp(address: string): string {
+  return net.isIPv6(address) ? ipaddr.IPv6.parse(address).toRFC5952String() : address;
+}
+
+function checkVerifyOptions(options: VerifyOptions): VerifyOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass e.g. { role: "dps" } or leave it out.');
+  }
+  if (options.role !== undefined && options.role !== 'dps' && options.role !== 'hub') {
+    throw new InvalidOptionError('options.role', `${describe(options.role)} is not a role`, `Use 'dps' or 'hub', or leave it out to infer it from the host name.`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidOptionError('options.signal', `expected an AbortSignal, got ${describe(options.signal)}`, 'Pass AbortController.signal or AbortSignal.timeout(ms).');
+  }
+  if (options.hostsFile !== undefined && (typeof options.hostsFile !== 'string' || options.hostsFile === '')) {
+    throw new InvalidOptionError('options.hostsFile', `expected a file path, got ${describe(options.hostsFile)}`, 'Pass the path of a hosts file, or leave it out for the system one.');
+  }
+  if (options.systemLookup !== undefined && typeof options.systemLookup !== 'function') {
+    throw new InvalidOptionError('options.systemLookup', `expected a function, got ${describe(options.systemLookup)}`, 'Pass (host) => Promise<{ address, family }[]>, or leave it out for getaddrinfo.');
+  }
+  return options;
+}
