@@ -4,7 +4,7 @@ import type { FindingSpec } from '../types';
 // Messages name the host, resolver and addresses from the evidence; remediations name the zone, setting or resource.
 
 /** Fields most DNS evidence carries. */
-interface DnsEvidence {
+export interface DnsEvidence {
   [key: string]: unknown;
   host: string;
   /** `'system'`, `'hosts-file'` or the DNS server as given. */
