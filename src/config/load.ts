@@ -28,7 +28,7 @@ export interface LoadConfigOptions {
 
 const PATH_KEYS: ReadonlySet<ConfigKey> = new Set(['certFile', 'keyFile', 'caFile']);
 const LIST_KEYS: ReadonlySet<ConfigKey> = new Set(['expectedCidrs', 'dnsServers']);
-const PORT_KEYS: ReadonlySet<ConfigKey> = new Set(['port', 'wsPort']);
+const PORT_KEYS: ReadonlySet<ConfigKey> = new Set(['port', 'wsPort', 'hubPort']);
 const CHOICES: Partial<Record<ConfigKey, readonly string[]>> = {
   transport: ['mqtt', 'mqtt-ws'],
   policy: ['enforce', 'warn', 'off'],

@@ -14,6 +14,7 @@ export const FLAG_OF: Record<ConfigKey, string> = {
   policy: '--policy',
   port: '--port',
   wsPort: '--ws-port',
+  hubPort: '--hub-port',
 };
 
 /** Environment variable for each configuration key. Lists are comma-separated. */
@@ -30,6 +31,7 @@ export const ENV_OF: Record<ConfigKey, string> = {
   policy: 'DPS_POLICY',
   port: 'DPS_PORT',
   wsPort: 'DPS_WS_PORT',
+  hubPort: 'DPS_HUB_PORT',
 };
 
 /** Environment variable naming the JSON config file when --config is not given. */

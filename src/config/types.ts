@@ -32,6 +32,8 @@ export interface DeviceConfig {
   port: number;
   /** WebSocket/HTTPS port, default 443 (override only for labs). */
   wsPort: number;
+  /** MQTT/TLS port of the assigned IoT hub, default 8883 (override only for labs). */
+  hubPort: number;
 }
 
 /** The keys of DeviceConfig, in display order. */
@@ -48,6 +50,7 @@ export const CONFIG_KEYS = [
   'policy',
   'port',
   'wsPort',
+  'hubPort',
 ] as const satisfies readonly (keyof DeviceConfig)[];
 
 /** One configuration key. */
@@ -82,4 +85,5 @@ export const CONFIG_DEFAULTS = {
   policy: 'enforce' as Policy,
   port: 8883,
   wsPort: 443,
+  hubPort: 8883,
 };

@@ -1,0 +1,147 @@
+import { parseArgs } from 'node:util';
+import type { ConfigFlags } from '../config/load';
+import { InvalidOptionError } from '../errors';
+
+/** What the command line asked for, besides the device configuration. */
+export interface CliArgs {
+  flags: ConfigFlags;
+  configFile?: string;
+  register: boolean;
+  json: boolean;
+  reportFile?: string;
+  verbose: boolean;
+  warningsAsErrors: boolean;
+  dontRun: string[];
+  list: boolean;
+  help: boolean;
+  ntpServer?: string;
+  /** Environment variable holding the key passphrase (default DPS_KEY_PASSPHRASE). */
+  passphraseEnv?: string;
+  timeoutMs?: number;
+  noColor: boolean;
+}
+
+const OPTIONS = {
+  host: { type: 'string' },
+  'id-scope': { type: 'string' },
+  'registration-id': { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  ca: { type: 'string' },
+  'expect-cidr': { type: 'string', multiple: true },
+  'dns-server': { type: 'string', multiple: true },
+  transport: { type: 'string' },
+  policy: { type: 'string' },
+  port: { type: 'string' },
+  'ws-port': { type: 'string' },
+  'hub-port': { type: 'string' },
+  config: { type: 'string' },
+  'passphrase-env': { type: 'string' },
+  'ntp-server': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  register: { type: 'boolean' },
+  json: { type: 'boolean' },
+  report: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  'warnings-as-errors': { type: 'boolean' },
+  'dont-run': { type: 'string', multiple: true },
+  list: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Usage text for --help. */
+export const USAGE = `Usage: dps-check [options]
+
+Diagnoses why a device cannot provision through Azure DPS over a private endpoint: configuration, DNS (per
+resolver), TCP 8883/443, TLS, device certificate, clock, and (with --register) a real registration and the hub.
+
+Device (each also from the environment or the --config JSON file; flags win, then environment, then file):
+  --host NAME               DPS service endpoint <name>.azure-devices-provisioning.net   (DPS_PROVISIONING_HOST)
+  --id-scope SCOPE          DPS ID scope                                                  (DPS_ID_SCOPE)
+  --registration-id ID      registration id (= certificate CN for X.509)                  (DPS_REGISTRATION_ID)
+  --cert FILE               device certificate, PEM or DER, leaf first                    (DPS_CERT_FILE)
+  --key FILE                device private key, PEM or DER, RSA or EC                     (DPS_KEY_FILE)
+                            an encrypted key's passphrase comes from DPS_KEY_PASSPHRASE (never a flag)
+  --passphrase-env NAME     read the passphrase from this environment variable instead
+  --ca FILE                 extra trust anchor for the service certificate (PEM)          (DPS_CA_FILE)
+  --expect-cidr CIDR        VNET range of the private endpoints; repeatable               (DPS_EXPECTED_CIDRS)
+  --dns-server IP[:PORT]    ask this DNS server instead of the system resolver; repeatable (DPS_DNS_SERVERS)
+  --transport mqtt|mqtt-ws  default mqtt                                                  (DPS_TRANSPORT)
+  --policy enforce|warn|off enforce (default): never connect to an address outside --expect-cidr (DPS_POLICY)
+  --config FILE             JSON config file, same format as samples/raspberry-pi         (DPS_CONFIG)
+  --port N, --ws-port N, --hub-port N   ports (defaults 8883, 443, 8883; for labs)
+
+Run:
+  --register                also run a real registration (provisionDevice) and check the assigned hub
+  --ntp-server IP[:PORT]    compare the clock with this NTP server (default: DPS's HTTP Date on 443)
+  --timeout-ms N            per network step (default 5000)
+  --dont-run ID,...         skip these checks (see --list)
+  --list                    list the checks and exit
+
+Output:
+  --json                    print one JSON document {version, checks, summary}
+  --report FILE             write a support bundle (JSON, secrets redacted, runtime facts)
+  -v, --verbose             show evidence and cause chains
+  --warnings-as-errors      exit 1 on warnings too
+  --no-color                no colour (also NO_COLOR)
+  -h, --help
+
+Exit status: 0 no errors (warnings allowed), 1 at least one error, 2 bad usage or unreadable input.
+`;
+
+/**
+ * Parses argv strictly (unknown flags and stray arguments are bad usage).
+ * @throws InvalidOptionError naming the flag and the fix.
+ */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new InvalidOptionError('command line', message, 'Run dps-check --help for the flags.', err);
+  }
+  const v = parsed.values;
+  const flags: ConfigFlags = {};
+  const put = (key: keyof ConfigFlags, value: string | string[] | undefined): void => {
+    if (value !== undefined) flags[key] = value;
+  };
+  put('provisioningHost', v.host);
+  put('idScope', v['id-scope']);
+  put('registrationId', v['registration-id']);
+  put('certFile', v.cert);
+  put('keyFile', v.key);
+  put('caFile', v.ca);
+  put('expectedCidrs', v['expect-cidr']);
+  put('dnsServers', v['dns-server']);
+  put('transport', v.transport);
+  put('policy', v.policy);
+  put('port', v.port);
+  put('wsPort', v['ws-port']);
+  put('hubPort', v['hub-port']);
+  let timeoutMs: number | undefined;
+  if (v['timeout-ms'] !== undefined) {
+    timeoutMs = /^\d+$/.test(v['timeout-ms']) ? Number(v['timeout-ms']) : NaN;
+    if (!(timeoutMs >= 100 && timeoutMs <= 120_000)) {
+      throw new InvalidOptionError('--timeout-ms', `${JSON.stringify(v['timeout-ms'])} is not a timeout`, 'Use a number of milliseconds from 100 to 120000 (default 5000).');
+    }
+  }
+  const args: CliArgs = {
+    flags,
+    register: v.register ?? false,
+    json: v.json ?? false,
+    verbose: v.verbose ?? false,
+    warningsAsErrors: v['warnings-as-errors'] ?? false,
+    dontRun: (v['dont-run'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    list: v.list ?? false,
+    help: v.help ?? false,
+    noColor: v['no-color'] ?? false,
+  };
+  if (v.config !== undefined) args.configFile = v.config;
+  if (v.report !== undefined) args.reportFile = v.report;
+  if (v['ntp-server'] !== undefined) args.ntpServer = v['ntp-server'];
+  if (v['passphrase-env'] !== undefined) args.passphraseEnv = v['passphrase-env'];
+  if (timeoutMs !== undefined) args.timeoutMs = timeoutMs;
+  return args;
+}

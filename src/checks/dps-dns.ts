@@ -1,0 +1,61 @@
+import { verifyEndpoint } from '../endpoint/verify';
+import type { EndpointReport } from '../endpoint/types';
+import { HOST_FORM_CODES } from './dps-host';
+import type { Check, CheckContext } from './types';
+
+/** Resolves a host for a check: the configured DNS servers (or the system resolver), under the configured policy. */
+export function resolveFor(ctx: CheckContext, host: string, role: 'dps' | 'hub'): Promise<EndpointReport> {
+  const { config, settings } = ctx;
+  return verifyEndpoint(
+    host,
+    {
+      expectedCidrs: config.expectedCidrs,
+      policy: config.policy,
+      dnsTimeoutMs: Math.min(settings.timeoutMs, 60_000),
+      ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
+    },
+    { role, ...(settings.signal ? { signal: settings.signal } : {}) },
+  );
+}
+
+/** Evidence of a report, per resolver: chain, addresses with class and TTL, response code. */
+export function traceEvidence(report: EndpointReport): Record<string, unknown> {
+  return {
+    host: report.host,
+    verdict: report.verdict,
+    policy: report.policy,
+    expectedCidrs: report.expectedCidrs,
+    addresses: report.addresses,
+    resolvers: report.trace.map((t) => ({
+      resolver: t.resolver,
+      chain: t.chain,
+      addresses: t.addresses.map((a) => `${a.address}${a.ttl !== undefined ? ` ttl=${a.ttl}` : ''} ${a.addressClass}${a.inExpectedRange ? ' in-vnet' : ''}`),
+      ...(t.rcode ? { rcode: t.rcode } : {}),
+      ...(t.error ? { error: t.error } : {}),
+      ...(t.fromHostsFile ? { fromHostsFile: true } : {}),
+      durationMs: Math.round(t.durationMs * 10) / 10,
+    })),
+  };
+}
+
+/** One line: `a.b → cname → 10.1.0.5 (private, in VNET)` for the primary resolver. */
+export function traceLine(report: EndpointReport): string {
+  const t = report.trace[0];
+  const chain = t?.chain.join(' → ') ?? report.host;
+  const addrs = report.addresses.map((a) => `${a.address} (${a.addressClass}${a.inExpectedRange ? ', in VNET' : ''})`).join(', ');
+  return `${chain}${addrs ? ` → ${addrs}` : ` : ${t?.rcode ?? t?.error ?? 'no answer'}`} via ${t?.resolver ?? '?'} [${report.verdict}]`;
+}
+
+/** `dps-dns`: the DPS name resolves to a private endpoint address inside the VNET, per resolver. */
+export const dpsDns: Check = {
+  id: 'dps-dns',
+  title: 'DPS name resolves to a private address inside the VNET',
+  section: 'dns',
+  dependsOn: ['dps-host'],
+  async run(ctx) {
+    const report = await resolveFor(ctx, ctx.config.provisioningHost as string, 'dps');
+    ctx.state.set('dps-dns', report);
+    const findings = report.findings.filter((f) => !HOST_FORM_CODES.has(f.code));
+    return { findings, evidence: traceEvidence(report), detail: traceLine(report) };
+  },
+};

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DpsPrivateLinkError } from '../errors';
+import { parseCliArgs, USAGE } from './args';
+import { prepare } from './prepare';
+import { CHECKS } from './registry';
+import { renderCheck, renderSection, renderSummary, toJsonDocument } from './render';
+import { writeSupportBundle } from './report';
+import { exitCodeOf, runChecks, summarize } from './runner';
+import type { CheckContext, Section } from './types';
+
+/** Where dps-check writes, and what it knows about the terminal (seams for tests). */
+export interface CliIo {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown };
+  env: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+/** The package version, for the --json document. */
+export function toolVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The default per-step network timeout, ms. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/**
+ * Runs dps-check with `argv` (without `node` and the script) and returns the exit status:
+ * 0 no error, 1 any error (or warning with --warnings-as-errors), 2 bad usage / unreadable input.
+ */
+export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<number> {
+  let args;
+  let prepared;
+  try {
+    args = parseCliArgs(argv);
+    if (args.help) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (args.list) {
+      for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
+      return 0;
+    }
+    prepared = prepare(args, io.env);
+  } catch (err) {
+    // Bad usage: one line naming the input and the fix, never a stack trace.
+    const message = err instanceof DpsPrivateLinkError ? err.message : `unexpected problem with the input: ${(err as Error)?.message ?? String(err)}`;
+    io.stderr.write(`dps-check: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 2;
+  }
+  const now = io.now ?? (() => new Date());
+  const startedAt = now();
+  const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
+  const progress = !args.json && io.stdout.isTTY === true;
+  const ctx: CheckContext = {
+    loaded: prepared.loaded,
+    config: prepared.loaded.config,
+    ...(prepared.identity ? { identity: prepared.identity } : {}),
+    settings: {
+      register: args.register,
+      systemResolver: prepared.loaded.config.dnsServers.length === 0,
+      timeoutMs: args.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      now,
+      ...(args.ntpServer ? { ntpServer: args.ntpServer } : {}),
+    },
+    state: new Map(),
+  };
+  if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
+  let section: Section | undefined;
+  const reports = await runChecks(CHECKS, ctx, {
+    dontRun: args.dontRun,
+    onStart: (c) => {
+      if (progress) io.stdout.write(`  … ${c.id}\r`);
+    },
+    onResult: (r) => {
+      if (args.json) return;
+      if (progress) io.stdout.write('\x1b[2K');
+      if (r.section !== section) {
+        section = r.section;
+        io.stdout.write(`${renderSection(r.section)}\n`);
+      }
+      io.stdout.write(`${renderCheck(r, { colour, verbose: args.verbose })}\n`);
+    },
+  });
+  const summary = summarize(reports);
+  const doc = toJsonDocument(toolVersion(), reports, summary);
+  if (args.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else io.stdout.write(`\n${renderSummary(summary)}\n`);
+  if (args.reportFile) {
+    try {
+      writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt);
+      if (!args.json) io.stdout.write(`support bundle written to ${args.reportFile} (secrets redacted)\n`);
+    } catch (err) {
+      io.stderr.write(`dps-check: cannot write --report ${args.reportFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`);
+      return 2;
+    }
+  }
+  return exitCodeOf(summary, args.warningsAsErrors);
+}

@@ -1,0 +1,78 @@
+import { accessSync, constants } from 'node:fs';
+import { loadConfig } from '../config/load';
+import { loadDeviceIdentity, type DeviceIdentity } from '../config/identity';
+import { ENV_PASSPHRASE } from '../config/sources';
+import type { LoadedConfig } from '../config/types';
+import { parseCidrs, parseDnsServer } from '../endpoint/address';
+import { normaliseHost } from '../endpoint/options';
+import { InvalidOptionError } from '../errors';
+import type { CliArgs } from './args';
+import { checkIds } from './registry';
+
+/** Everything a run needs, validated at the door. */
+export interface Prepared {
+  loaded: LoadedConfig;
+  identity?: DeviceIdentity;
+}
+
+/**
+ * Loads and validates the configuration and reads the device files. Every problem here is bad usage (exit 2):
+ * @throws InvalidOptionError naming the flag, variable or file and the fix.
+ */
+export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
+  const passEnv = args.passphraseEnv ?? ENV_PASSPHRASE;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passEnv)) {
+    throw new InvalidOptionError('--passphrase-env', `${JSON.stringify(passEnv)} is not an environment variable name`, 'Give the NAME of the variable that holds the passphrase, e.g. DPS_KEY_PASSPHRASE.');
+  }
+  const loaded = loadConfig({
+    flags: args.flags,
+    env: { ...env, [ENV_PASSPHRASE]: env[passEnv] },
+    ...(args.configFile ? { configFile: args.configFile } : {}),
+  });
+  if (passEnv !== ENV_PASSPHRASE && loaded.passphrase) loaded.passphraseSource = passEnv;
+  const { config, sources } = loaded;
+  const src = (k: keyof typeof sources, fallback: string): string => sources[k]?.name ?? fallback;
+
+  if (!config.provisioningHost) {
+    throw new InvalidOptionError('--host', 'missing', 'Pass --host <name>.azure-devices-provisioning.net (or set DPS_PROVISIONING_HOST, or provisioningHost in --config).');
+  }
+  config.provisioningHost = normaliseHost(config.provisioningHost, src('provisioningHost', '--host'));
+  parseCidrs(config.expectedCidrs, src('expectedCidrs', '--expect-cidr'));
+  config.dnsServers.forEach((s) => parseDnsServer(s, src('dnsServers', '--dns-server')));
+  if (config.expectedCidrs.length === 0 && config.policy === 'enforce') {
+    throw new InvalidOptionError('--expect-cidr', 'missing, so the enforce policy would refuse every address', 'Pass the VNET range of the private endpoint, e.g. --expect-cidr 10.1.0.0/16 (repeatable), or --policy warn to probe whatever DNS answers.');
+  }
+  if (args.ntpServer) parseDnsServer(args.ntpServer, '--ntp-server');
+  const known = new Set(checkIds());
+  for (const id of args.dontRun) {
+    if (!known.has(id)) throw new InvalidOptionError('--dont-run', `unknown check id ${JSON.stringify(id)}`, `Use ids from dps-check --list: ${[...known].join(', ')}.`);
+  }
+  if (config.caFile) {
+    try {
+      accessSync(config.caFile, constants.R_OK);
+    } catch (err) {
+      throw new InvalidOptionError(`${src('caFile', '--ca')} ${config.caFile}`, 'cannot read the file', 'Point --ca at a readable PEM file with the extra trust anchor, or leave it out.', err);
+    }
+  }
+  if (config.keyFile && !config.certFile) {
+    throw new InvalidOptionError(src('keyFile', '--key'), 'given without a certificate', 'Pass --cert with the device certificate that belongs to this key.');
+  }
+  if (args.register) {
+    if (!config.idScope) throw new InvalidOptionError('--id-scope', 'missing, but --register needs it', 'Pass --id-scope (the DPS ID scope, e.g. 0ne0012345F), or drop --register.');
+    if (!config.registrationId) throw new InvalidOptionError('--registration-id', 'missing, but --register needs it', 'Pass --registration-id, or drop --register.');
+    if (!config.certFile && !loaded.symmetricKey) {
+      throw new InvalidOptionError('credentials', '--register needs a device credential', 'Pass --cert and --key (X.509), or set DPS_SYMMETRIC_KEY (symmetric key).');
+    }
+    if (config.certFile && !config.keyFile) throw new InvalidOptionError('--key', 'missing, but --register with --cert needs it', 'Pass --key with the device private key.');
+  }
+  const prepared: Prepared = { loaded };
+  if (config.certFile) {
+    prepared.identity = loadDeviceIdentity({
+      certFile: config.certFile,
+      certSource: src('certFile', '--cert'),
+      ...(config.keyFile ? { keyFile: config.keyFile, keySource: src('keyFile', '--key') } : {}),
+      ...(loaded.passphrase ? { passphrase: loaded.passphrase } : {}),
+    });
+  }
+  return prepared;
+}

@@ -1,0 +1,80 @@
+import type { Finding } from '../findings/types';
+import type { CheckReport, CheckResult, CheckSummary, Section } from './types';
+
+/** Symbols per result, as iotedge check prints them. */
+export const SYMBOLS: Record<CheckResult, string> = { ok: '√', warning: '‼', error: '×', skipped: '-' };
+
+const COLOURS: Record<CheckResult, string> = { ok: '\x1b[32m', warning: '\x1b[33m', error: '\x1b[31m', skipped: '\x1b[90m' };
+const RESET = '\x1b[0m';
+
+const SECTION_TITLES: Record<Section, string> = {
+  configuration: 'Configuration',
+  dns: 'DNS',
+  network: 'Network',
+  tls: 'TLS',
+  'device-identity': 'Device identity',
+  provisioning: 'Provisioning',
+  hub: 'IoT hub',
+};
+
+/** Options of the text renderer. */
+export interface TextOptions {
+  colour: boolean;
+  verbose: boolean;
+}
+
+function paint(text: string, result: CheckResult, colour: boolean): string {
+  return colour ? `${COLOURS[result]}${text}${RESET}` : text;
+}
+
+function findingLines(f: Finding): string[] {
+  return [`      ${f.code} (${f.severity}): ${f.message}`, `        fix: ${f.remediation}`];
+}
+
+/** One check as text: the result line, then (non-ok) its findings, then (verbose) evidence and cause chain. */
+export function renderCheck(r: CheckReport, options: TextOptions): string {
+  const lines = [`  ${paint(SYMBOLS[r.result], r.result, options.colour)} ${r.id}: ${r.title}${r.detail ? ` — ${r.detail}` : ''}`];
+  for (const f of r.findings) lines.push(...findingLines(f));
+  if (options.verbose) {
+    if (Object.keys(r.evidence).length) {
+      lines.push(...JSON.stringify(r.evidence, null, 2).split('\n').map((l) => `      ${l}`));
+    }
+    if (r.errorChain) r.errorChain.forEach((c, i) => lines.push(`      ${i === 0 ? 'error' : 'caused by'}: ${c}`));
+  }
+  return lines.join('\n');
+}
+
+/** The section heading printed before the first check of a section. */
+export function renderSection(section: Section): string {
+  return `\n${SECTION_TITLES[section]}\n${'-'.repeat(SECTION_TITLES[section].length)}`;
+}
+
+/** `N ok, N warnings, N errors, N skipped`. */
+export function renderSummary(s: CheckSummary): string {
+  return `${s.ok} ok, ${s.warning} warnings, ${s.error} errors, ${s.skipped} skipped`;
+}
+
+/** The --json document. */
+export interface JsonDocument {
+  version: string;
+  checks: { id: string; title: string; section: Section; result: CheckResult; findings: Finding[]; evidence: Record<string, unknown>; detail?: string; durationMs: number }[];
+  summary: CheckSummary;
+}
+
+/** Builds the --json document. */
+export function toJsonDocument(version: string, reports: readonly CheckReport[], summary: CheckSummary): JsonDocument {
+  return {
+    version,
+    checks: reports.map((r) => ({
+      id: r.id,
+      title: r.title,
+      section: r.section,
+      result: r.result,
+      findings: r.findings,
+      evidence: r.errorChain ? { ...r.evidence, errorChain: r.errorChain } : r.evidence,
+      ...(r.detail !== undefined ? { detail: r.detail } : {}),
+      durationMs: r.durationMs,
+    })),
+    summary,
+  };
+}

@@ -1,0 +1,88 @@
+import type { Finding } from '../findings/types';
+import type { Check, CheckContext, CheckOutcome, CheckReport, CheckResult, CheckSummary } from './types';
+
+/** Options of {@link runChecks}. */
+export interface RunChecksOptions {
+  /** Check ids not to run; they and their dependents are reported as skipped. */
+  dontRun?: readonly string[];
+  /** Called before each check starts (progress output). */
+  onStart?: (check: Check) => void;
+  /** Called after each check finished. */
+  onResult?: (report: CheckReport) => void;
+}
+
+function worst(findings: readonly Finding[]): CheckResult {
+  if (findings.some((f) => f.severity === 'error')) return 'error';
+  if (findings.some((f) => f.severity === 'warning')) return 'warning';
+  return 'ok';
+}
+
+function chainOf(err: unknown): string[] {
+  const out: string[] = [];
+  let cur: unknown = err;
+  for (let i = 0; cur !== undefined && cur !== null && i < 8; i++) {
+    const e = cur as { code?: unknown; message?: unknown; cause?: unknown };
+    out.push(`${typeof e.code === 'string' ? `${e.code}: ` : ''}${typeof e.message === 'string' ? e.message : String(cur)}`);
+    cur = e.cause;
+  }
+  return out;
+}
+
+/**
+ * Runs checks in the given order. A check whose dependency did not pass is skipped with the reason; any throw
+ * becomes an `error` result with the cause chain, so one bug never stops the run.
+ */
+export async function runChecks(checks: readonly Check[], ctx: CheckContext, options: RunChecksOptions = {}): Promise<CheckReport[]> {
+  const dontRun = new Set(options.dontRun ?? []);
+  const results = new Map<string, CheckResult>();
+  const reports: CheckReport[] = [];
+  for (const check of checks) {
+    const base = { id: check.id, title: check.title, section: check.section };
+    let report: CheckReport;
+    const blocker = (check.dependsOn ?? []).find((d) => results.get(d) !== 'ok' && results.get(d) !== 'warning');
+    if (dontRun.has(check.id)) {
+      report = { ...base, result: 'skipped', findings: [], evidence: {}, detail: 'excluded by --dont-run', durationMs: 0 };
+    } else if (blocker !== undefined) {
+      const r = results.get(blocker) ?? 'not run';
+      report = { ...base, result: 'skipped', findings: [], evidence: { blockedBy: blocker }, detail: `skipped: ${blocker} was ${r === 'skipped' ? 'skipped' : r}`, durationMs: 0 };
+    } else {
+      options.onStart?.(check);
+      const started = performance.now();
+      try {
+        const out: CheckOutcome = await check.run(ctx);
+        const findings = out.findings ?? [];
+        report = { ...base, result: out.result ?? worst(findings), findings, evidence: out.evidence ?? {}, durationMs: 0 };
+        if (out.detail !== undefined) report.detail = out.detail;
+      } catch (err) {
+        const chain = chainOf(err);
+        const findings = (err as { findings?: Finding[] }).findings;
+        report = {
+          ...base,
+          result: 'error',
+          findings: Array.isArray(findings) ? findings : [],
+          evidence: {},
+          detail: chain[0] ?? 'failed',
+          errorChain: chain,
+          durationMs: 0,
+        };
+      }
+      report.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    }
+    results.set(check.id, report.result);
+    reports.push(report);
+    options.onResult?.(report);
+  }
+  return reports;
+}
+
+/** Counts each result. */
+export function summarize(reports: readonly CheckReport[]): CheckSummary {
+  const s: CheckSummary = { ok: 0, warning: 0, error: 0, skipped: 0 };
+  for (const r of reports) s[r.result]++;
+  return s;
+}
+
+/** Exit status: 1 on any error (or warning with warningsAsErrors), else 0. Bad usage (2) never gets here. */
+export function exitCodeOf(summary: CheckSummary, warningsAsErrors = false): 0 | 1 {
+  return summary.error > 0 || (warningsAsErrors && summary.warning > 0) ? 1 : 0;
+}

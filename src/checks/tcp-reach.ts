@@ -1,0 +1,65 @@
+import { connectableAddresses } from '../endpoint/verify';
+import type { EndpointReport } from '../endpoint/types';
+import { createFinding } from '../findings/finding';
+import { tcpProbe, type TcpProbeResult } from './probe';
+import { stateOf, type Check, type CheckContext } from './types';
+
+/** What a TCP check stores for the TLS check of the same port. */
+export interface TcpState {
+  port: number;
+  reachable: string[];
+}
+
+/**
+ * A TCP reach check of one port of the host `dnsCheck` resolved. Connects only to the addresses the policy allows
+ * (enforce: inside --expect-cidr). A failure on the port of the transport not in use is a warning, not an error.
+ */
+export function tcpCheck(spec: { id: string; title: string; dnsCheck: string; section: 'network' | 'hub'; port: (ctx: CheckContext) => number; inUse: (ctx: CheckContext) => boolean }): Check {
+  return {
+    id: spec.id,
+    title: spec.title,
+    section: spec.section,
+    dependsOn: [spec.dnsCheck],
+    async run(ctx) {
+      const report = stateOf<EndpointReport>(ctx, spec.dnsCheck) as EndpointReport;
+      const port = spec.port(ctx);
+      const allowed = connectableAddresses(report, ctx.config.policy).map((a) => a.address);
+      const refused = report.addresses.map((a) => a.address).filter((a) => !allowed.includes(a));
+      if (allowed.length === 0) {
+        return { result: 'skipped', evidence: { host: report.host, port, refused }, detail: `no verified address to connect to (policy ${ctx.config.policy}; refused ${refused.join(', ') || 'none'})` };
+      }
+      const results: TcpProbeResult[] = await Promise.all(allowed.map((a) => tcpProbe(a, port, ctx.settings.timeoutMs)));
+      const reachable = results.filter((r) => r.ok).map((r) => r.address);
+      ctx.state.set(spec.id, { port, reachable } satisfies TcpState);
+      const evidence = { host: report.host, port, results, refused };
+      if (reachable.length === results.length) return { evidence, detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${Math.max(...results.map((r) => r.durationMs))} ms)` };
+      const failed = results.filter((r) => !r.ok);
+      const finding = createFinding(
+        'TCP_UNREACHABLE',
+        { host: report.host, port, address: failed[0]?.address, addresses: failed.map((r) => r.address), detail: failed.map((r) => `${r.address}: ${r.error}`).join(', ') },
+        { severity: reachable.length > 0 || !spec.inUse(ctx) ? 'warning' : 'error' },
+      );
+      return { findings: [finding], evidence, detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}` };
+    },
+  };
+}
+
+/** `dps-tcp-mqtt`: TCP to DPS on 8883 (MQTT over TLS). */
+export const dpsTcpMqtt = tcpCheck({
+  id: 'dps-tcp-mqtt',
+  title: 'DPS reachable on TCP 8883 (MQTT)',
+  dnsCheck: 'dps-dns',
+  section: 'network',
+  port: (ctx) => ctx.config.port,
+  inUse: (ctx) => ctx.config.transport === 'mqtt',
+});
+
+/** `dps-tcp-websocket`: TCP to DPS on 443 (MQTT over WebSockets, HTTPS). */
+export const dpsTcpWebsocket = tcpCheck({
+  id: 'dps-tcp-websocket',
+  title: 'DPS reachable on TCP 443 (MQTT over WebSockets)',
+  dnsCheck: 'dps-dns',
+  section: 'network',
+  port: (ctx) => ctx.config.wsPort,
+  inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
+});
