@@ -1,5 +1,56 @@
 import type { FindingSpec } from '../types';
 
-/** Findings about hub. Codes never change once shipped. */
+type HubAddress = {
+  hub: string;
+  addresses: string[];
+  expectedCidrs: string[];
+};
+
+/** Findings about the IoT hub that DPS assigned (owned by the hand-off module). Codes never change once shipped. */
 export const hubFindings = {
+  HUB_PUBLIC_ADDRESS: {
+    severity: 'error',
+    title: 'Assigned hub resolves to a public address',
+    message: (e: HubAddress) =>
+      `DPS assigned the hub ${e.hub}, but it resolves to the public address ${e.addresses.join(', ')} ` +
+      `(expected ${e.expectedCidrs.join(', ')}): the hub's private DNS zone is not reachable from this device.`,
+    remediation: (e: HubAddress) =>
+      `Link the private DNS zone privatelink.azure-devices.net (with the A record of ${e.hub}'s private endpoint) to the resolver's VNET, ` +
+      'or forward the azure-devices.net zone (not the privatelink one) to a resolver inside the VNET (Azure DNS 168.63.129.16). ' +
+      'Linking only the DPS zone is not enough.',
+  } satisfies FindingSpec<HubAddress>,
+  HUB_OUTSIDE_VNET: {
+    severity: 'error',
+    title: 'Assigned hub resolves to a private address outside the expected ranges',
+    message: (e: HubAddress) =>
+      `DPS assigned the hub ${e.hub}; it resolves to ${e.addresses.join(', ')}, a private address outside ${e.expectedCidrs.join(', ')}.`,
+    remediation: (e: HubAddress) =>
+      `Check which VNET holds ${e.hub}'s private endpoint (peering, overlapping ranges) and that privatelink.azure-devices.net has ` +
+      "the A record of that endpoint; add the endpoint's subnet to network.expectedCidrs if it is legitimately elsewhere.",
+  } satisfies FindingSpec<HubAddress>,
+  HUB_UNRESOLVED: {
+    severity: 'error',
+    title: 'Assigned hub does not resolve',
+    message: (e: { hub: string; detail: string }) => `DPS assigned the hub ${e.hub}, but it does not resolve: ${e.detail}.`,
+    remediation: (e: { hub: string }) =>
+      `Add the A record of ${e.hub}'s private endpoint to privatelink.azure-devices.net (private endpoint DNS zone group), ` +
+      "and link that zone to the resolver's VNET.",
+  } satisfies FindingSpec<{ hub: string; detail: string }>,
+  HUB_CROSS_CLOUD: {
+    severity: 'error',
+    title: 'DPS and hub are in different Azure clouds',
+    message: (e: { dps: string; dpsCloud: string; hub: string; hubCloud: string }) =>
+      `DPS ${e.dps} is in the ${e.dpsCloud} cloud but assigned the hub ${e.hub} in the ${e.hubCloud} cloud.`,
+    remediation: () =>
+      'DPS can only link hubs of its own Azure cloud: link a hub from the same cloud to the DPS instance and fix the enrollment allocation.',
+  } satisfies FindingSpec<{ dps: string; dpsCloud: string; hub: string; hubCloud: string }>,
+  HUB_UNAUTHORIZED: {
+    severity: 'error',
+    title: 'Hub rejected the device',
+    message: (e: { hub: string; deviceId: string; address?: string; detail: string }) =>
+      `The hub ${e.hub}${e.address ? ` (${e.address})` : ''} rejected device ${e.deviceId}: ${e.detail}.`,
+    remediation: (e: { hub: string; deviceId: string }) =>
+      `If ${e.hub} resolved publicly, fix the hub's private DNS zone first (public access is likely disabled). Otherwise the ` +
+      `device identity ${e.deviceId} may have been deleted or disabled on the hub: re-provision (forceReprovision) to re-create it.`,
+  } satisfies FindingSpec<{ hub: string; deviceId: string; address?: string; detail: string }>,
 } satisfies Record<string, FindingSpec<any>>;

@@ -1,5 +1,83 @@
 import type { FindingSpec } from '../types';
 
-/** Findings about tls. Codes never change once shipped. */
+/** Where a connection attempt went: the DNS name, the pinned address and the port. */
+type Target = {
+  host: string;
+  address?: string;
+  port?: number;
+};
+
+const at = (e: Target): string => `${e.host}${e.address ? ` (${e.address}${e.port ? `:${e.port}` : ''})` : ''}`;
+
+/**
+ * Findings about the TCP/TLS path to DPS or the hub (owned by the connection module).
+ * Codes never change once shipped.
+ */
 export const tlsFindings = {
+  TLS_VERSION_TOO_LOW: {
+    severity: 'error',
+    title: 'TLS version below policy',
+    message: (e: Target & { minVersion: string; offered?: string; detail?: string }) =>
+      `The server at ${at(e)} ${e.offered ? `negotiated ${e.offered}` : 'only offered a TLS version'} below the minimum ${e.minVersion}` +
+      `${e.detail ? ` (${e.detail})` : ''}; the connection was closed before any credential or MQTT packet was sent.`,
+    remediation: (e: Target & { minVersion: string }) =>
+      `Azure DPS and IoT Hub accept TLS 1.2 only. A peer that negotiates less than ${e.minVersion} is not the Azure service: ` +
+      `check that ${e.host} resolves to the DPS/hub private endpoint and that no TLS-inspecting proxy or legacy appliance sits in the path. ` +
+      'Do not lower the policy (NODE_OPTIONS=--tls-min-v1.0 is ignored on purpose).',
+  } satisfies FindingSpec<Target & { minVersion: string; offered?: string; detail?: string }>,
+  TLS_HOSTNAME_MISMATCH: {
+    severity: 'error',
+    title: 'Server certificate does not cover the host name',
+    message: (e: Target & { detail: string }) =>
+      `The certificate presented by ${at(e)} does not cover the name ${e.host}: ${e.detail}.`,
+    remediation: (e: Target) =>
+      `Connect by the DNS name ${e.host} (never by IP address) and make DNS answer the private endpoint of that same resource; ` +
+      'if you configured a privatelink.* name, use the service name <name>.azure-devices-provisioning.net / <hub>.azure-devices.net instead.',
+  } satisfies FindingSpec<Target & { detail: string }>,
+  TLS_UNTRUSTED_CHAIN: {
+    severity: 'error',
+    title: 'Server certificate chain not trusted',
+    message: (e: Target & { detail: string }) =>
+      `The certificate chain presented by ${at(e)} is not trusted: ${e.detail}.`,
+    remediation: (e: Target) =>
+      `Trust DigiCert Global Root G2 and Microsoft RSA Root CA 2017 (Baltimore CyberTrust Root is retired) in the device trust store ` +
+      `or pass them as tls.ca; if a TLS-inspecting proxy sits between the device and ${e.host}, exempt the Azure endpoints from inspection.`,
+  } satisfies FindingSpec<Target & { detail: string }>,
+  TLS_SERVER_CERT_EXPIRED: {
+    severity: 'error',
+    title: 'Server certificate expired or not yet valid',
+    message: (e: Target & { detail: string; now: string }) =>
+      `The certificate presented by ${at(e)} is outside its validity period at device time ${e.now}: ${e.detail}.`,
+    remediation: () =>
+      'Check the device clock first (NTP / chrony): a clock far in the past or future makes valid Azure certificates look expired. ' +
+      'If the clock is right, the peer is not the Azure service: check DNS and any TLS-inspecting proxy.',
+  } satisfies FindingSpec<Target & { detail: string; now: string }>,
+  TLS_HANDSHAKE_FAILED: {
+    severity: 'error',
+    title: 'TLS handshake failed',
+    message: (e: Target & { detail: string }) => `The TLS handshake with ${at(e)} failed: ${e.detail}.`,
+    remediation: (e: Target) =>
+      `Check that ${e.host} answers the Azure service (TLS 1.2+) on that port and that no middlebox terminates TLS; ` +
+      'run dps-check with --verbose for the full cause chain.',
+  } satisfies FindingSpec<Target & { detail: string }>,
+  TCP_UNREACHABLE: {
+    severity: 'error',
+    title: 'TCP connection failed',
+    message: (e: Target & { detail: string; addresses?: string[] }) =>
+      `No TCP connection to ${e.host}${e.addresses?.length ? ` at ${e.addresses.join(', ')}` : ''}${e.port ? ` port ${e.port}` : ''}: ${e.detail}.`,
+    remediation: (e: Target) =>
+      `Check the route from the device to the private endpoint of ${e.host} (VPN / ExpressRoute, VNET peering, NSG rules for ` +
+      'TCP 8883 and 443) and that the private endpoint connection is Approved.',
+  } satisfies FindingSpec<Target & { detail: string; addresses?: string[] }>,
+  PROXY_IN_PATH: {
+    severity: 'warning',
+    title: 'Connection goes through a proxy',
+    message: (e: { host: string; proxy: string; proxyInRange: boolean }) =>
+      `The connection to ${e.host} goes through the HTTP CONNECT proxy ${e.proxy}; the proxy resolves ${e.host} itself, ` +
+      `so the device cannot pin the verified private address${e.proxyInRange ? ' (the proxy itself is inside the expected ranges)' : ' and the proxy is outside the expected ranges'}.`,
+    remediation: (e: { host: string; proxy: string }) =>
+      `Make sure the proxy ${e.proxy} resolves ${e.host} through a resolver linked to the private DNS zone ` +
+      '(or forwards azure-devices-provisioning.net / azure-devices.net to 168.63.129.16 inside the VNET), or bypass the proxy for the Azure endpoints. ' +
+      'TLS to the service is still verified end to end inside the tunnel.',
+  } satisfies FindingSpec<{ host: string; proxy: string; proxyInRange: boolean }>,
 } satisfies Record<string, FindingSpec<any>>;

@@ -1,0 +1,116 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { logger } from '../log';
+import { pinnedLookup } from './pinned-lookup';
+import { TlsPolicyError } from './diagnose';
+import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
+
+const log = logger('connection');
+
+const RANK: Record<string, number> = { SSLv3: 0, TLSv1: 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };
+
+/** True when `negotiated` meets `minVersion`. Unknown protocol strings never do. */
+export function meetsMinVersion(negotiated: string | null, minVersion: TlsMinVersion): boolean {
+  return negotiated !== null && (RANK[negotiated] ?? -1) >= RANK[minVersion];
+}
+
+/** Called once per socket when the TLS handshake completed and passed the policy. */
+export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket) => void;
+
+function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
+  return {
+    servername: target.host,
+    // Set explicitly: tls.DEFAULT_MIN_VERSION follows NODE_OPTIONS=--tls-min-v1.0, ours must not.
+    minVersion: target.minVersion,
+    ca: target.ca,
+    cert: target.cert,
+    key: target.key,
+    passphrase: target.passphrase,
+    rejectUnauthorized: true,
+  };
+}
+
+/** Reads the negotiated protocol off the live socket and destroys it if it is below policy. */
+function guard(socket: tls.TLSSocket, target: ConnectTarget, onSecure?: SecureListener): tls.TLSSocket {
+  socket.setNoDelay(true);
+  socket.once('secureConnect', () => {
+    const protocol = socket.getProtocol();
+    if (!meetsMinVersion(protocol, target.minVersion)) {
+      log('closing %s: negotiated %s below %s', target.host, protocol, target.minVersion);
+      socket.destroy(new TlsPolicyError(protocol ?? 'unknown', target.minVersion));
+      return;
+    }
+    const cert = socket.getPeerCertificate();
+    const info: TlsInfo = {
+      protocol: protocol ?? 'unknown',
+      cipher: socket.getCipher()?.standardName ?? socket.getCipher()?.name ?? 'unknown',
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      subjectAltName: cert?.subjectaltname,
+    };
+    log('secure %s -> %s:%d %s %s', target.host, info.remoteAddress, info.remotePort, info.protocol, info.cipher);
+    onSecure?.(info, socket);
+  });
+  return socket;
+}
+
+/**
+ * The one place in this package that opens network connections. Tests replace its methods to prove that a
+ * refused endpoint never reaches a socket (a spy here sees every attempt).
+ */
+export const connector = {
+  /** TCP+TLS straight to a pinned address. The DNS name stays in SNI and the certificate check. */
+  openTls(target: ConnectTarget, onSecure?: SecureListener): tls.TLSSocket {
+    if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
+    log('connect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
+    const socket = tls.connect({
+      ...tlsOptions(target),
+      host: target.host,
+      port: target.port,
+      lookup: pinnedLookup(target.host, target.addresses),
+    });
+    return guard(socket, target, onSecure);
+  },
+
+  /** TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. */
+  openTlsViaProxy(
+    target: ConnectTarget & { proxy: NonNullable<ConnectTarget['proxy']> },
+    onSecure: SecureListener | undefined,
+    callback: (err: Error | null, socket?: tls.TLSSocket) => void,
+  ): net.Socket {
+    log('connect %s via proxy %s:%d', target.host, target.proxy.address, target.proxy.port);
+    const raw = net.connect({ host: target.proxy.address, port: target.proxy.port });
+    raw.setNoDelay(true);
+    let buffered = Buffer.alloc(0);
+    const fail = (err: Error): void => {
+      raw.destroy();
+      callback(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (buffered.length > 16384) fail(new Error('proxy response headers too large'));
+        return;
+      }
+      raw.off('data', onData);
+      raw.off('error', fail);
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buffered.subarray(0, end).toString('latin1'));
+      if (!status || status[1] !== '200') {
+        const line = buffered.subarray(0, buffered.indexOf('\r\n')).toString('latin1');
+        fail(Object.assign(new Error(`proxy refused CONNECT ${target.host}:${target.port}: ${line}`), { code: 'EPROXY' }));
+        return;
+      }
+      const rest = buffered.subarray(end + 4);
+      if (rest.length) raw.unshift(rest);
+      const socket = tls.connect({ ...tlsOptions(target), socket: raw });
+      callback(null, guard(socket, target, onSecure));
+    };
+    raw.on('error', fail);
+    raw.on('data', onData);
+    raw.once('connect', () => {
+      raw.write(`CONNECT ${target.host}:${target.port} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n\r\n`);
+    });
+    return raw;
+  },
+};

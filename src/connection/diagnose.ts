@@ -1,0 +1,70 @@
+import { createFinding } from '../findings/finding';
+import type { Finding } from '../findings/types';
+import type { TlsMinVersion } from './types';
+
+/** Raised by the connector itself when the live socket negotiated less than the policy allows. */
+export class TlsPolicyError extends Error {
+  override name = 'TlsPolicyError';
+  readonly code = 'ERR_TLS_POLICY';
+  constructor(readonly negotiated: string, readonly minVersion: TlsMinVersion) {
+    super(`negotiated ${negotiated}, policy minimum is ${minVersion}`);
+  }
+}
+
+const VERSION_CODES = new Set([
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_TLS_POLICY',
+]);
+const UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+]);
+const EXPIRED_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+const TCP_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EPIPE', 'ENOTFOUND']);
+
+/** Where the failing connection went. */
+export interface FailureContext {
+  host: string;
+  address?: string;
+  port?: number;
+  minVersion: TlsMinVersion;
+  /** True once the TLS handshake completed (errors after that are not TLS errors). */
+  secured?: boolean;
+}
+
+/**
+ * Turns a low-level socket/TLS error into a finding. This is the one boundary where Node's error codes
+ * (ECONNREFUSED, CERT_*, ERR_SSL_*) become ours; the original error stays as the cause wherever it is thrown.
+ */
+export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Finding {
+  const errors = error instanceof AggregateError ? error.errors : [error];
+  const first = errors.find((e) => e && typeof e === 'object') as (Error & { code?: string; reason?: string }) | undefined;
+  const code = first?.code ?? '';
+  const detail = `${code ? `${code}: ` : ''}${first?.message ?? String(error)}`;
+  const target = { host: ctx.host, address: ctx.address, port: ctx.port };
+  if (VERSION_CODES.has(code) || /protocol version|unsupported protocol|wrong version number/i.test(first?.message ?? '')) {
+    const offered = error instanceof TlsPolicyError ? error.negotiated : undefined;
+    return createFinding('TLS_VERSION_TOO_LOW', { ...target, minVersion: ctx.minVersion, offered, detail });
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return createFinding('TLS_HOSTNAME_MISMATCH', { ...target, detail: first?.reason ?? detail });
+  }
+  if (UNTRUSTED_CODES.has(code)) return createFinding('TLS_UNTRUSTED_CHAIN', { ...target, detail });
+  if (EXPIRED_CODES.has(code)) return createFinding('TLS_SERVER_CERT_EXPIRED', { ...target, detail, now: new Date().toISOString() });
+  if (TCP_CODES.has(code) && !ctx.secured) {
+    return createFinding('TCP_UNREACHABLE', { ...target, detail, addresses: ctx.address ? [ctx.address] : undefined });
+  }
+  if (/^ERR_SSL_|^ERR_TLS_/.test(code) || (!ctx.secured && /socket disconnected before secure|TLS/i.test(first?.message ?? ''))) {
+    return createFinding('TLS_HANDSHAKE_FAILED', { ...target, detail });
+  }
+  return createFinding('TCP_UNREACHABLE', { ...target, detail });
+}

@@ -1,0 +1,42 @@
+import { MqttClient, type IClientOptions } from 'mqtt';
+import type { ClientCredentials, ConnectionSession, MqttTransportKind } from './session';
+
+/** Decides whether an incoming MQTT message reaches the SDK. Return false to swallow it (e.g. malformed JSON). */
+export type MessageTap = (topic: string, payload: Buffer) => boolean;
+
+/** The shape the Azure SDK's MqttBase expects of an "mqtt provider" (the mqtt.js module by default). */
+export interface MqttProvider {
+  connect(uri: string, options: IClientOptions & ClientCredentials): MqttClient;
+}
+
+/**
+ * An mqtt provider for the SDK's `new MqttBase(provider)` seam. It keeps every MQTT option the SDK chose
+ * (client id, username, SAS password, keepalive) but builds the byte stream through `session`: the pinned
+ * address, the TLS policy, the CA, the port override and the proxy all apply, whatever the SDK's URI says.
+ */
+export function createMqttProvider(session: ConnectionSession, kind: MqttTransportKind, tap?: MessageTap): MqttProvider {
+  return {
+    connect(uri, options) {
+      const url = new URL(uri);
+      const credentials: ClientCredentials = { cert: options.cert, key: options.key, passphrase: options.passphrase };
+      const sameHost = url.hostname.toLowerCase() === session.target.host.toLowerCase();
+      const client = new MqttClient(() => {
+        if (!sameHost) {
+          // The SDK asked for a name we did not verify (e.g. a gatewayHostName): never connect to it.
+          session.close();
+        }
+        return session.openStream(kind, credentials, url.pathname || undefined) as never;
+      }, { ...options, reconnectPeriod: 0, protocol: kind === 'mqtt' ? 'mqtts' : 'wss' });
+      // mqtt.connect() installs this too: an 'error' with no listener would throw.
+      client.on('error', () => undefined);
+      if (tap) {
+        const emit = client.emit.bind(client) as (event: string | symbol, ...args: unknown[]) => boolean;
+        (client as unknown as { emit: typeof emit }).emit = (event, ...args) => {
+          if (event === 'message' && !tap(String(args[0]), args[1] as Buffer)) return false;
+          return emit(event, ...args);
+        };
+      }
+      return client;
+    },
+  };
+}

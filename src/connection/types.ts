@@ -1,0 +1,57 @@
+import type { Finding } from '../findings/types';
+
+/** TLS versions we allow as a minimum. Never lower than 1.2: DPS and IoT Hub refuse 1.0/1.1 anyway. */
+export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
+
+/** PEM text or DER/PEM bytes, as Node's tls module accepts them. */
+export type PemInput = string | Buffer;
+
+/** An HTTP CONNECT proxy, by IP address (the device must not resolve the proxy's name either). */
+export interface ProxyAddress {
+  /** IPv4 or IPv6 literal. */
+  address: string;
+  port: number;
+}
+
+/**
+ * Everything needed to open one pinned, policy-checked TLS connection.
+ * `host` is the DNS name: it goes into SNI and the certificate check; `addresses` are the only IPs ever dialled.
+ */
+export interface ConnectTarget {
+  /** The DNS name of the service (SNI, certificate check). */
+  host: string;
+  /** Verified addresses; the connection goes to these and nowhere else. Ignored when `proxy` is set. */
+  addresses: readonly string[];
+  port: number;
+  /** Minimum TLS version, set explicitly on every socket so NODE_OPTIONS=--tls-min-v1.0 cannot lower it. */
+  minVersion: TlsMinVersion;
+  /** Extra trust anchors (PEM). Default: Node's bundled Mozilla store. */
+  ca?: PemInput | PemInput[];
+  /** Client certificate and key for X.509 authentication. */
+  cert?: PemInput;
+  key?: PemInput;
+  passphrase?: string;
+  /** When set, the TCP connection goes to the proxy and a CONNECT tunnel carries TLS to `host:port`. */
+  proxy?: ProxyAddress;
+}
+
+/** What the live TLS socket negotiated. */
+export interface TlsInfo {
+  /** e.g. `TLSv1.3`. */
+  protocol: string;
+  /** e.g. `TLS_AES_256_GCM_SHA384`. */
+  cipher: string;
+  /** The address the TCP connection went to (the proxy's when tunnelling). */
+  remoteAddress: string;
+  remotePort: number;
+  /** The server certificate's subjectAltName, as Node prints it. */
+  subjectAltName?: string;
+}
+
+/** A failed connection attempt, already diagnosed. */
+export interface ConnectionFailure {
+  finding: Finding;
+  error: Error;
+  /** The address being dialled, when known. */
+  address?: string;
+}
