@@ -19,3 +19,17 @@ export type {
   AzureCloud,
   AzureCloudName,
 } from './endpoint';
+export { startLab } from './lab/lab';
+export { LabListenError } from './lab/errors';
+export type {
+  LabOptions,
+  LabHandle,
+  LabDevice,
+  LabDeviceKind,
+  LabDeviceOptions,
+  LabDnsView,
+  LabFault,
+  LabCounters,
+  LabMessage,
+} from './lab/types';
+export type { DnsServer, DnsRecord, DnsZone } from './lab/dns-server';

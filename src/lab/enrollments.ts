@@ -1,0 +1,97 @@
+import crypto from 'node:crypto';
+import type { PeerInfo } from './mqtt-listener';
+import { deriveDeviceKey, verifySas } from './sas';
+import type { LabDeviceKind } from './types';
+
+/** One individual enrollment. */
+export interface Enrollment {
+  registrationId: string;
+  deviceId: string;
+  kind: LabDeviceKind;
+  status: 'enabled' | 'disabled';
+  /** x509-individual: the enrolled device certificate's thumbprint. */
+  thumbprint?: string;
+  /** symmetric-key: the enrollment's primary key. */
+  symmetricKey?: string;
+}
+
+/** How a device authenticates to the hub once DPS has assigned it (mirrors what DPS creates in the hub registry). */
+export type HubIdentity =
+  | { type: 'x509-thumbprint'; thumbprint: string }
+  | { type: 'x509-ca'; caThumbprint: string }
+  | { type: 'sas'; key: string };
+
+/** Why authentication failed, for the lab's log line. */
+export type AuthResult = { ok: true; enrollment: Enrollment; identity: HubIdentity } | { ok: false; reason: string };
+
+/**
+ * The DPS enrollment list: individual enrollments plus the two lab group enrollments (an X.509 group whose CA is the
+ * lab's group intermediate, and a symmetric-key group). Authentication follows DPS: individual X.509 by thumbprint,
+ * group X.509 by a chain to the group CA with CN = registration id, SAS with the individual or group-derived key.
+ */
+export class Enrollments {
+  private readonly individual = new Map<string, Enrollment>();
+  private readonly groupMembers = new Map<string, Enrollment>();
+  /** The symmetric-key group enrollment's primary key (base64, 64 bytes like DPS). */
+  readonly groupKey = crypto.randomBytes(64).toString('base64');
+
+  constructor(
+    readonly idScope: string,
+    readonly groupCaThumbprint: string,
+  ) {}
+
+  add(enrollment: Enrollment): void {
+    const isGroup = enrollment.kind === 'x509-group' || enrollment.kind === 'symmetric-key-group';
+    (isGroup ? this.groupMembers : this.individual).set(enrollment.registrationId.toLowerCase(), enrollment);
+  }
+
+  /** Authenticate a DPS CONNECT for `registrationId`, with a SAS `password` or the TLS client certificate. */
+  authenticate(registrationId: string, password: string | undefined, peer: PeerInfo): AuthResult {
+    const id = registrationId.toLowerCase();
+    const individual = this.individual.get(id);
+    if (password !== undefined) {
+      const resource = `${this.idScope}/registrations/${registrationId}`;
+      if (individual?.symmetricKey) {
+        const problem = verifySas(password, { resource, key: individual.symmetricKey, keyName: 'registration' });
+        if (problem) return { ok: false, reason: `SAS for individual enrollment ${registrationId}: ${problem}` };
+        return this.enabled(individual, { type: 'sas', key: individual.symmetricKey });
+      }
+      const key = deriveDeviceKey(this.groupKey, registrationId);
+      const problem = verifySas(password, { resource, key, keyName: 'registration' });
+      if (problem) return { ok: false, reason: `SAS for ${registrationId} (no individual enrollment; group key): ${problem}` };
+      return this.enabled(this.member(registrationId, 'symmetric-key-group'), { type: 'sas', key });
+    }
+    const cert = peer.certificate;
+    if (!cert) return { ok: false, reason: `${registrationId}: neither a client certificate nor a SAS token` };
+    if (cert.commonName !== registrationId) {
+      return { ok: false, reason: `certificate CN "${cert.commonName}" is not the registration id "${registrationId}"` };
+    }
+    if (individual?.thumbprint) {
+      if (cert.thumbprint !== individual.thumbprint) {
+        return { ok: false, reason: `certificate thumbprint ${cert.thumbprint} is not the one enrolled for ${registrationId}` };
+      }
+      return this.enabled(individual, { type: 'x509-thumbprint', thumbprint: cert.thumbprint });
+    }
+    if (cert.chainTrusted && cert.chainThumbprints.slice(1).includes(this.groupCaThumbprint)) {
+      return this.enabled(this.member(registrationId, 'x509-group'), { type: 'x509-ca', caThumbprint: this.groupCaThumbprint });
+    }
+    return { ok: false, reason: `certificate for ${registrationId} matches no individual enrollment and does not chain to the group CA` };
+  }
+
+  private member(registrationId: string, kind: LabDeviceKind): Enrollment {
+    // Group enrollments admit any registration id that authenticates; createDevice only pre-sets the device id.
+    return (
+      this.groupMembers.get(registrationId.toLowerCase()) ?? {
+        registrationId,
+        deviceId: registrationId,
+        kind,
+        status: 'enabled',
+      }
+    );
+  }
+
+  private enabled(enrollment: Enrollment, identity: HubIdentity): AuthResult {
+    if (enrollment.status !== 'enabled') return { ok: false, reason: `enrollment ${enrollment.registrationId} is disabled` };
+    return { ok: true, enrollment, identity };
+  }
+}

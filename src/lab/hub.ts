@@ -1,0 +1,138 @@
+import type { IConnectPacket } from 'mqtt-packet';
+import { logger } from '../log';
+import type { HubIdentity } from './enrollments';
+import type { MqttSession, SessionHandler } from './mqtt-listener';
+import { verifySas } from './sas';
+import type { LabCounters, LabMessage } from './types';
+
+const log = logger('lab:hub');
+
+const TELEMETRY = /^devices\/([^/]+)\/messages\/events\/(.*)$/;
+const TWIN_GET = /^\$iothub\/twin\/GET\/\?\$rid=(.+)$/;
+const TWIN_PATCH = /^\$iothub\/twin\/PATCH\/properties\/reported\/\?\$rid=([^&]+)/;
+
+/** The hub's device registry and what devices sent. */
+export class HubRegistry {
+  private readonly devices = new Map<string, HubIdentity>();
+  private readonly messages = new Map<string, LabMessage[]>();
+
+  set(deviceId: string, identity: HubIdentity): void {
+    this.devices.set(deviceId, identity);
+  }
+  get(deviceId: string): HubIdentity | undefined {
+    return this.devices.get(deviceId);
+  }
+  ids(): string[] {
+    return [...this.devices.keys()];
+  }
+  record(deviceId: string, message: LabMessage): void {
+    const list = this.messages.get(deviceId) ?? [];
+    list.push(message);
+    this.messages.set(deviceId, list);
+  }
+  received(deviceId: string): LabMessage[] {
+    return [...(this.messages.get(deviceId) ?? [])];
+  }
+}
+
+/**
+ * The private hub endpoint: device auth (X.509 thumbprint or CA chain, SAS with the device key) for devices DPS
+ * assigned, the hub username format, telemetry on `devices/<id>/messages/events/`, and a minimal twin so
+ * `getTwin()` does not hang.
+ */
+export function createHubHandler(hubHost: string, registry: HubRegistry, counters: LabCounters): SessionHandler {
+  const deviceOf = new WeakMap<MqttSession, string>();
+  return {
+    connect(session, packet) {
+      const refuse = (code: number, reason: string): number => {
+        counters.refused++;
+        log('refusing CONNECT from %s: %s', session.peer.remoteAddress, reason);
+        return code;
+      };
+      const problem = checkUsername(hubHost, packet);
+      if (problem) return refuse(4, problem);
+      const deviceId = packet.clientId;
+      const identity = registry.get(deviceId);
+      if (!identity) return refuse(5, `device ${deviceId} is not in the hub registry (not provisioned)`);
+      const authProblem = authenticate(hubHost, deviceId, identity, packet, session);
+      if (authProblem) return refuse(5, `${deviceId}: ${authProblem}`);
+      deviceOf.set(session, deviceId);
+      return 0;
+    },
+    publish(session, packet) {
+      const deviceId = deviceOf.get(session)!;
+      const telemetry = TELEMETRY.exec(packet.topic);
+      if (telemetry) {
+        if (decodeURIComponent(telemetry[1]) !== deviceId) {
+          counters.dropped++;
+          return session.drop(`${deviceId} published to another device's topic ${packet.topic}`);
+        }
+        counters.telemetry++;
+        registry.record(deviceId, {
+          topic: packet.topic,
+          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+          properties: Object.fromEntries(new URLSearchParams(telemetry[2])),
+          transport: session.peer.transport,
+          receivedAt: new Date(),
+        });
+        return;
+      }
+      const get = TWIN_GET.exec(packet.topic);
+      if (get) {
+        session.publish(`$iothub/twin/res/200/?$rid=${get[1]}`, JSON.stringify({ desired: { $version: 1 }, reported: { $version: 1 } }));
+        return;
+      }
+      const patch = TWIN_PATCH.exec(packet.topic);
+      if (patch) {
+        session.publish(`$iothub/twin/res/204/?$rid=${patch[1]}&$version=2`, '');
+        return;
+      }
+      log('%s published to %s: ignored', deviceId, packet.topic);
+    },
+  };
+}
+
+/** The hub reached through its public address with public network access disabled: CONNACK "not authorized". */
+export function createHubPublicHandler(counters: LabCounters): SessionHandler {
+  return {
+    connect(session) {
+      counters.refused++;
+      log('public hub endpoint: refusing %s (public network access disabled)', session.peer.remoteAddress);
+      return 5;
+    },
+    publish: () => undefined,
+  };
+}
+
+function checkUsername(hubHost: string, packet: IConnectPacket): string | undefined {
+  const username = packet.username ?? '';
+  const m = /^([^/]+)\/([^/]+)\/\?(.*)$/.exec(username);
+  if (!m) return `username ${JSON.stringify(username)} is not <hub>/<deviceId>/?api-version=…`;
+  if (m[1].toLowerCase() !== hubHost.toLowerCase()) return `username names hub ${m[1]}, this is ${hubHost}`;
+  if (decodeURIComponent(m[2]) !== packet.clientId) return `username device ${m[2]} differs from client id ${packet.clientId}`;
+  if (!new URLSearchParams(m[3]).get('api-version')) return 'username has no api-version';
+  return undefined;
+}
+
+function authenticate(
+  hubHost: string,
+  deviceId: string,
+  identity: HubIdentity,
+  packet: IConnectPacket,
+  session: MqttSession,
+): string | undefined {
+  if (identity.type === 'sas') {
+    if (packet.password === undefined) return 'no SAS token (device uses a symmetric key)';
+    const problem = verifySas(packet.password.toString('utf8'), { resource: `${hubHost}/devices/${deviceId}`, key: identity.key });
+    return problem ? `SAS ${problem}` : undefined;
+  }
+  const cert = session.peer.certificate;
+  if (!cert) return 'no client certificate (device uses X.509)';
+  if (identity.type === 'x509-thumbprint') {
+    return cert.thumbprint === identity.thumbprint ? undefined : `certificate thumbprint ${cert.thumbprint} is not the registered one`;
+  }
+  if (cert.commonName !== deviceId) return `certificate CN ${cert.commonName} is not the device id`;
+  return cert.chainTrusted && cert.chainThumbprints.slice(1).includes(identity.caThumbprint)
+    ? undefined
+    : 'certificate does not chain to the group CA';
+}
