@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { createFinding } from '../../src/findings/finding';
+import { findingsToJson, renderFindingsJson, renderFindingsText } from '../../src/findings/render';
+
+const warning = createFinding('DNS_MIXED_ANSWERS', {
+  host: 'mydps.azure-devices-provisioning.net',
+  resolver: '127.0.0.53:53',
+  inRange: ['10.1.2.4'],
+  outOfRange: ['20.61.4.5'],
+  expectedCidrs: ['10.1.0.0/16'],
+});
+const error = createFinding('DNS_NXDOMAIN', { host: 'nope.azure-devices-provisioning.net', resolver: 'system' });
+
+describe('findings renderers', () => {
+  it('text puts errors first, with the code, the message and the fix', () => {
+    const text = renderFindingsText([warning, error]);
+    const lines = text.split('\n');
+    assert.match(lines[0] ?? '', /^× DNS_NXDOMAIN \(error\): the system resolver answered NXDOMAIN for nope\.azure-devices-provisioning\.net/);
+    assert.match(lines[1] ?? '', /^ {4}fix: Check the spelling of nope\.azure-devices-provisioning\.net/);
+    assert.match(lines[2] ?? '', /^‼ DNS_MIXED_ANSWERS \(warning\): .*10\.1\.2\.4.*20\.61\.4\.5/);
+    assert.doesNotMatch(text, /\u001b\[/, 'no colour unless asked');
+  });
+
+  it('text says so when there is nothing, and colours only on request', () => {
+    assert.equal(renderFindingsText([]), '√ no findings');
+    assert.match(renderFindingsText([error], { color: true }), /^\u001b\[31m×\u001b\[0m DNS_NXDOMAIN/);
+  });
+
+  it('verbose text lists the evidence with secrets redacted', () => {
+    const f = { ...error, evidence: { ...error.evidence, sasToken: 'SharedAccessSignature sr=x&sig=y' } };
+    const text = renderFindingsText([f], { verbose: true });
+    assert.match(text, /resolver: "system"/);
+    assert.match(text, /sasToken: "\[redacted\]"/);
+    assert.doesNotMatch(text, /sig=y/);
+  });
+
+  it('JSON round-trips with counts and redacted evidence', () => {
+    const f = { ...warning, evidence: { ...warning.evidence, symmetricKey: 'c2VjcmV0' } };
+    const parsed = JSON.parse(renderFindingsJson([f, error])) as ReturnType<typeof findingsToJson>;
+    assert.equal(parsed.errors, 1);
+    assert.equal(parsed.warnings, 1);
+    assert.deepEqual(parsed.findings.map((x) => x.code), ['DNS_MIXED_ANSWERS', 'DNS_NXDOMAIN']);
+    assert.equal(parsed.findings[0]?.evidence['symmetricKey'], '[redacted]');
+    assert.deepEqual(parsed.findings[1], JSON.parse(JSON.stringify(error)));
+  });
+});
