@@ -6,6 +6,8 @@ export type { Finding, Severity, Evidence } from './findings/types';
 export { createFinding } from './findings/finding';
 export type { FindingCode } from './findings/catalogue';
 export { catalogue as findingCatalogue } from './findings/catalogue';
+export { renderFindingsText, renderFindingsJson, findingsToJson } from './findings/render';
+export type { RenderTextOptions } from './findings/render';
 export { verifyEndpoint, connectableAddresses, classifyAddress, parseCidrs, parseDnsServer, cloudOf, isGlobalDpsEndpoint, AZURE_CLOUDS } from './endpoint';
 export type {
   Policy,
