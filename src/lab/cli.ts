@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DpsPrivateLinkError } from '../errors';
+import { startLab } from './lab';
+import { formatLabSummary, labSummary, type DeviceFiles } from './summary';
+import type { LabDeviceKind, LabOptions } from './types';
+
+const USAGE = `Usage: dps-lab [options]
+
+Starts the local private lab (DNS + DPS + IoT hub on loopback) and prints where everything listens and how to
+point a device at it. Credentials are written to files (mode 600) in --out-dir; no key is ever printed.
+
+Options:
+  --dns-address <ip>        lab DNS address (default 127.0.0.53)
+  --dns-port <n>            lab DNS port (default 0 = ephemeral)
+  --mqtt-port <n>           MQTT/TLS port (default 8883)
+  --ws-port <n>             MQTT/WebSocket port (default 443 as root, else 8443)
+  --dps-name <name>         default lab-dps
+  --hub-name <name>         default lab-hub
+  --retry-after <s>         retry-after DPS sends (default 1)
+  --device <id>[:<kind>]    enroll a device (repeatable); kind: x509-individual (default), x509-group,
+                            symmetric-key, symmetric-key-group. Default: one x509-individual device "lab-device-01".
+  --out-dir <dir>           where to write the CA and device credentials (default: a new temp directory)
+  --json                    print the summary as JSON
+  -h, --help                this text
+
+Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the lab cannot start, 2 on bad usage.`;
+
+const KINDS: readonly LabDeviceKind[] = ['x509-individual', 'x509-group', 'symmetric-key', 'symmetric-key-group'];
+
+/** Parse argv into lab options and devices; throws a UsageError with the reason. */
+function parse(argv: string[]): { lab: LabOptions; devices: { id: string; kind: LabDeviceKind }[]; outDir?: string; json: boolean; help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'dns-address': { type: 'string' },
+      'dns-port': { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'ws-port': { type: 'string' },
+      'dps-name': { type: 'string' },
+      'hub-name': { type: 'string' },
+      'retry-after': { type: 'string' },
+      device: { type: 'string', multiple: true },
+      'out-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const int = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  const devices = (values.device ?? ['lab-device-01']).map((spec) => {
+    const [id, kind = 'x509-individual'] = spec.split(':');
+    if (!KINDS.includes(kind as LabDeviceKind)) throw new UsageError(`--device ${spec}: kind must be one of ${KINDS.join(', ')}`);
+    return { id, kind: kind as LabDeviceKind };
+  });
+  return {
+    lab: {
+      dnsAddress: values['dns-address'],
+      dnsPort: int('dns-port', values['dns-port']),
+      mqttPort: int('mqtt-port', values['mqtt-port']),
+      wsPort: int('ws-port', values['ws-port']),
+      dpsName: values['dps-name'],
+      hubName: values['hub-name'],
+      retryAfterSeconds: int('retry-after', values['retry-after']),
+    },
+    devices,
+    outDir: values['out-dir'],
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+}
+
+class UsageError extends Error {}
+
+function writeSecret(file: string, content: string): string {
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  return file;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (err) {
+    process.stderr.write(`dps-lab: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let lab;
+  try {
+    lab = await startLab(args.lab);
+  } catch (err) {
+    if (err instanceof DpsPrivateLinkError && err.code === 'ERR_INVALID_OPTION') {
+      process.stderr.write(`dps-lab: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`dps-lab: ${(err as Error).message}\n`);
+    return 1;
+  }
+  // Listen for the stop signals before printing: whoever reads the summary may signal at once.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  try {
+    const outDir = args.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dps-lab-'));
+    fs.mkdirSync(outDir, { recursive: true });
+    const caFile = path.join(outDir, 'lab-root-ca.pem');
+    fs.writeFileSync(caFile, lab.caPem);
+    const devices: DeviceFiles[] = [];
+    for (const { id, kind } of args.devices) {
+      const device = await lab.createDevice(id, kind);
+      const files: DeviceFiles['files'] =
+        'cert' in device.auth
+          ? { cert: writeSecret(path.join(outDir, `${id}.cert.pem`), device.auth.cert), key: writeSecret(path.join(outDir, `${id}.key.pem`), device.auth.key) }
+          : { symmetricKey: writeSecret(path.join(outDir, `${id}.key.txt`), device.auth.symmetricKey) };
+      devices.push({ device, files });
+    }
+    process.stdout.write(args.json ? `${JSON.stringify(labSummary(lab, caFile, devices))}\n` : `${formatLabSummary(lab, caFile, devices)}\n`);
+  } catch (err) {
+    await lab.close();
+    process.stderr.write(`dps-lab: ${(err as Error).message}\n`);
+    return err instanceof DpsPrivateLinkError && err.code === 'ERR_INVALID_OPTION' ? 2 : 1;
+  }
+  await stopped;
+  await lab.close();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`dps-lab: unexpected error: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
