@@ -14,7 +14,12 @@ export interface MqttProvider {
  * (client id, username, SAS password, keepalive) but builds the byte stream through `session`: the pinned
  * address, the TLS policy, the CA, the port override and the proxy all apply, whatever the SDK's URI says.
  */
-export function createMqttProvider(session: ConnectionSession, kind: MqttTransportKind, tap?: MessageTap): MqttProvider {
+export function createMqttProvider(
+  session: ConnectionSession,
+  kind: MqttTransportKind,
+  hooks: { tap?: MessageTap; onConnack?: () => void } = {},
+): MqttProvider {
+  const { tap, onConnack } = hooks;
   return {
     connect(uri, options) {
       const url = new URL(uri);
@@ -29,6 +34,7 @@ export function createMqttProvider(session: ConnectionSession, kind: MqttTranspo
       }, { ...options, reconnectPeriod: 0, protocol: kind === 'mqtt' ? 'mqtts' : 'wss' });
       // mqtt.connect() installs this too: an 'error' with no listener would throw.
       client.on('error', () => undefined);
+      if (onConnack) client.on('connect', () => onConnack());
       if (tap) {
         const emit = client.emit.bind(client) as (event: string | symbol, ...args: unknown[]) => boolean;
         (client as unknown as { emit: typeof emit }).emit = (event, ...args) => {

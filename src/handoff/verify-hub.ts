@@ -1,0 +1,54 @@
+import { verifyEndpoint } from '../endpoint/verify';
+import { cloudOf } from '../endpoint/clouds';
+import type { EndpointReport, NetworkOptions } from '../endpoint/types';
+import { createFinding } from '../findings/finding';
+import type { Finding, Severity } from '../findings/types';
+
+/** The assigned hub's endpoint report plus the hand-off findings (HUB_*). */
+export interface HubVerification {
+  report: EndpointReport;
+  findings: Finding[];
+}
+
+/**
+ * Verifies the hub DPS assigned exactly like the DPS endpoint (same DNS servers, ranges and policy), without
+ * connecting, and adds the hand-off findings: HUB_PUBLIC_ADDRESS, HUB_OUTSIDE_VNET, HUB_UNRESOLVED, HUB_CROSS_CLOUD.
+ * Under `warn`/`off` the address findings are warnings.
+ */
+export async function verifyAssignedHub(
+  hub: string,
+  dpsHost: string,
+  network: NetworkOptions,
+  options: { signal?: AbortSignal } = {},
+): Promise<HubVerification> {
+  const report = await verifyEndpoint(hub, network, { role: 'hub', ...(options.signal ? { signal: options.signal } : {}) });
+  const severity: Severity = report.policy === 'enforce' ? 'error' : 'warning';
+  const findings: Finding[] = [];
+  const evidence = { hub: report.host, addresses: report.addresses.map((a) => a.address), expectedCidrs: report.expectedCidrs };
+  const outside = report.addresses.filter((a) => !a.inExpectedRange);
+  if (report.verdict === 'unresolved') {
+    const why = report.trace[0]?.rcode ?? report.trace[0]?.error ?? 'no address';
+    findings.push(createFinding('HUB_UNRESOLVED', { hub: report.host, detail: why }, { severity }));
+  } else if (outside.length > 0 && (outside.some((a) => a.addressClass === 'public') || viaPublicPath(report))) {
+    findings.push(createFinding('HUB_PUBLIC_ADDRESS', { ...evidence, addresses: outside.map((a) => a.address) }, { severity }));
+  } else if (outside.length > 0) {
+    findings.push(createFinding('HUB_OUTSIDE_VNET', { ...evidence, addresses: outside.map((a) => a.address) }, { severity }));
+  }
+  const dpsCloud = cloudOf(dpsHost);
+  const hubCloud = cloudOf(report.host);
+  if (dpsCloud && hubCloud && dpsCloud !== hubCloud) {
+    findings.push(createFinding('HUB_CROSS_CLOUD', { dps: dpsHost, dpsCloud, hub: report.host, hubCloud }));
+  }
+  return { report, findings: [...findings, ...report.findings] };
+}
+
+/**
+ * True when the primary answer came the way Azure's public resolution goes: the address hangs off a name outside the
+ * privatelink zone (e.g. `<hub>.privatelink.azure-devices.net` → CNAME `….cloudapp.azure.com` → A), not off the
+ * privatelink name itself as in a linked private zone.
+ */
+function viaPublicPath(report: EndpointReport): boolean {
+  const chain = report.trace[0]?.chain ?? [];
+  const last = chain[chain.length - 1];
+  return chain.length > 1 && last !== undefined && !last.includes('.privatelink.');
+}

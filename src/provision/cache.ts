@@ -1,0 +1,86 @@
+import crypto from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { DeviceAuth, TransportName } from './types';
+
+/** What the cache file holds. No secret: the credential is only a SHA-256 fingerprint. */
+export interface CacheRecord {
+  version: 1;
+  provisioningHost: string;
+  idScope: string;
+  registrationId: string;
+  assignedHub: string;
+  deviceId: string;
+  provisionedAt: string;
+  /** `x509:<SHA-256 thumbprint of the leaf certificate>` or `sas:<SHA-256 of the key>`. */
+  credential: string;
+  tls: { protocol: string; cipher: string };
+  transport: TransportName;
+  payload?: unknown;
+}
+
+/** Outcome of reading the cache: usable, absent/stale (with why), or unreadable (reported, then replaced). */
+export type CacheRead = { kind: 'hit'; record: CacheRecord } | { kind: 'miss'; reason: string } | { kind: 'corrupt'; detail: string };
+
+/** The fingerprint that ties a cached assignment to the credential it was made with. */
+export function credentialFingerprint(auth: DeviceAuth): string {
+  if ('symmetricKey' in auth) return `sas:${crypto.createHash('sha256').update(auth.symmetricKey).digest('hex')}`;
+  const pem = String(auth.cert);
+  const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0] ?? pem;
+  return `x509:${new crypto.X509Certificate(leaf).fingerprint256.replace(/:/g, '')}`;
+}
+
+/** Reads and checks the cache for this device; a record for another host, scope, id or credential is a miss. */
+export async function readCache(file: string, expect: Pick<CacheRecord, 'provisioningHost' | 'idScope' | 'registrationId' | 'credential'>): Promise<CacheRead> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'miss', reason: 'no cache file' };
+    return { kind: 'corrupt', detail: `cannot read: ${(err as Error).message}` };
+  }
+  let record: Partial<CacheRecord>;
+  try {
+    record = JSON.parse(text) as Partial<CacheRecord>;
+  } catch (err) {
+    return { kind: 'corrupt', detail: `not JSON (${(err as Error).message})` };
+  }
+  const fields = ['provisioningHost', 'idScope', 'registrationId', 'assignedHub', 'deviceId', 'provisionedAt', 'credential'] as const;
+  if (!record || typeof record !== 'object' || record.version !== 1 || fields.some((k) => typeof record[k] !== 'string') || typeof record.tls !== 'object') {
+    return { kind: 'corrupt', detail: 'missing or malformed fields' };
+  }
+  if (record.credential !== expect.credential) return { kind: 'miss', reason: 'the device credential changed' };
+  for (const k of ['provisioningHost', 'idScope', 'registrationId'] as const) {
+    if (record[k] !== expect[k]) return { kind: 'miss', reason: `${k} changed` };
+  }
+  return { kind: 'hit', record: record as CacheRecord };
+}
+
+/** Writes the record atomically: temp file (mode 0600) in the same directory, fsync, rename, fsync the directory. */
+export async function writeCache(file: string, record: CacheRecord): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  // Make the rename itself durable (power loss right after provisioning must not lose it). Not possible on Windows.
+  const dirHandle = await fs.open(dir, 'r').catch(() => undefined);
+  await dirHandle?.sync().catch(() => undefined);
+  await dirHandle?.close();
+}
+
+/** Deletes the cache (e.g. after the hub rejected the cached identity). Missing is fine. */
+export async function clearCache(file: string): Promise<void> {
+  await fs.rm(file, { force: true });
+}

@@ -1,0 +1,66 @@
+/** Why a {@link Deadline} fired. */
+export type StopReason = { kind: 'timeout' } | { kind: 'aborted'; reason: unknown } | { kind: 'failed'; error: Error };
+
+/**
+ * One overall deadline plus the caller's AbortSignal (and internal stops, e.g. a malformed response), as one signal.
+ * Every wait in a provisioning run goes through it, so stopping clears every timer and listener we own.
+ */
+export class Deadline {
+  /** The step currently running, for DPS_TIMEOUT's evidence. */
+  step = 'resolving';
+  /** Set once the run is stopped. */
+  stopped: StopReason | undefined;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onUserAbort: () => void;
+
+  constructor(readonly timeoutMs: number, private readonly userSignal?: AbortSignal) {
+    this.timer = setTimeout(() => this.stop({ kind: 'timeout' }), timeoutMs);
+    this.onUserAbort = () => this.stop({ kind: 'aborted', reason: userSignal?.reason });
+    if (userSignal?.aborted) this.stop({ kind: 'aborted', reason: userSignal.reason });
+    else userSignal?.addEventListener('abort', this.onUserAbort, { once: true });
+  }
+
+  /** Aborts when the deadline passes, the caller aborts, or `stop` is called. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Stops the run (first reason wins). */
+  stop(reason: StopReason): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    this.controller.abort(reason);
+  }
+
+  /** Settles with `promise`, or rejects with the stop reason as soon as the run is stopped. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    return new Promise<T>((resolve, reject) => {
+      const onStop = (): void => reject(this.stopped);
+      this.signal.addEventListener('abort', onStop, { once: true });
+      promise.then(
+        (v) => {
+          this.signal.removeEventListener('abort', onStop);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.signal.removeEventListener('abort', onStop);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Waits `ms`, unless stopped first (the timer is cleared either way). */
+  sleep(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return this.race(new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))).finally(() => clearTimeout(timer));
+  }
+
+  /** Clears the deadline timer and the listener on the caller's signal. Idempotent. */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.userSignal?.removeEventListener('abort', this.onUserAbort);
+  }
+}

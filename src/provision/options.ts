@@ -1,0 +1,157 @@
+import net from 'node:net';
+import { InvalidOptionError } from '../errors';
+import { describe } from '../endpoint/address';
+import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
+import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
+import type { DeviceAuth, ProvisionOptions, TransportName } from './types';
+
+/** Defaults of {@link ProvisionOptions}, in one place. */
+export const PROVISION_DEFAULTS = {
+  transport: 'mqtt' as TransportName,
+  minVersion: 'TLSv1.2' as TlsMinVersion,
+  timeoutMs: 60_000,
+  maxAttempts: 5,
+  baseDelayMs: 1000,
+  jitter: 0.2,
+  port: 8883,
+  wsPort: 443,
+};
+
+/** {@link ProvisionOptions} after validation: every default filled in, nothing shared with the caller's object. */
+export interface ResolvedProvisionOptions {
+  host: string;
+  idScope: string;
+  registrationId: string;
+  auth: DeviceAuth;
+  network: ResolvedNetwork;
+  networkInput: ProvisionOptions['network'];
+  transport: TransportName;
+  ca?: PemInput | PemInput[];
+  minVersion: TlsMinVersion;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  cachePath?: string;
+  forceReprovision: boolean;
+  payload?: unknown;
+  onProgress?: ProvisionOptions['onProgress'];
+  retry: { maxAttempts: number; baseDelayMs: number; jitter: number };
+  proxy?: ProxyAddress;
+  port: number;
+  wsPort: number;
+}
+
+const isPem = (v: unknown): v is PemInput => (typeof v === 'string' && v.length > 0) || Buffer.isBuffer(v);
+
+/** Checks a `{cert,key,passphrase?} | {symmetricKey}` auth object; names the field and never echoes a secret. */
+export function checkAuth(auth: unknown, name = 'auth'): DeviceAuth {
+  if (!auth || typeof auth !== 'object') {
+    throw new InvalidOptionError(name, `expected an object, got ${describe(auth)}`, 'Pass { cert, key } (PEM) or { symmetricKey } (base64).');
+  }
+  const a = auth as Record<string, unknown>;
+  if ('symmetricKey' in a) {
+    if (typeof a.symmetricKey !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(a.symmetricKey) || a.symmetricKey.length < 16) {
+      throw new InvalidOptionError(`${name}.symmetricKey`, 'is not a base64 key (value not shown)', 'Pass the device key from the enrollment (for a group enrollment, the key derived for this registration id).');
+    }
+    return { symmetricKey: a.symmetricKey };
+  }
+  if (!isPem(a.cert)) throw new InvalidOptionError(`${name}.cert`, `expected a PEM certificate, got ${describe(a.cert)}`, 'Pass the device certificate chain (leaf first) as a PEM string or Buffer.');
+  if (!isPem(a.key)) throw new InvalidOptionError(`${name}.key`, 'is missing or empty (value not shown)', 'Pass the private key of the device certificate as a PEM string or Buffer.');
+  if (a.passphrase !== undefined && typeof a.passphrase !== 'string') throw new InvalidOptionError(`${name}.passphrase`, 'must be a string (value not shown)', 'Pass the key passphrase as a string, or leave it out.');
+  return { cert: a.cert, key: a.key, ...(a.passphrase !== undefined ? { passphrase: a.passphrase as string } : {}) };
+}
+
+/** Checks `tls.ca` / `tls.minVersion`. */
+export function checkTls(tls: unknown, name = 'tls'): { ca?: PemInput | PemInput[]; minVersion: TlsMinVersion } {
+  if (tls === undefined) return { minVersion: PROVISION_DEFAULTS.minVersion };
+  if (!tls || typeof tls !== 'object') throw new InvalidOptionError(name, `expected an object, got ${describe(tls)}`, "Pass e.g. { minVersion: 'TLSv1.2', ca: pem }.");
+  const t = tls as Record<string, unknown>;
+  const minVersion = (t.minVersion ?? PROVISION_DEFAULTS.minVersion) as TlsMinVersion;
+  if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
+    throw new InvalidOptionError(`${name}.minVersion`, `${describe(t.minVersion)} is not allowed`, "Use 'TLSv1.2' (default) or 'TLSv1.3'; Azure DPS and IoT Hub refuse anything lower.");
+  }
+  if (t.ca !== undefined && !isPem(t.ca) && !(Array.isArray(t.ca) && t.ca.every(isPem))) {
+    throw new InvalidOptionError(`${name}.ca`, `expected PEM text, a Buffer or an array of them, got ${describe(t.ca)}`, 'Pass DigiCert Global Root G2 / Microsoft RSA Root CA 2017 in PEM, or leave it out to use the bundled store.');
+  }
+  return { ...(t.ca !== undefined ? { ca: t.ca as PemInput | PemInput[] } : {}), minVersion };
+}
+
+/** Parses `http://ip:port` into a proxy address. */
+export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
+  const fix = "Pass the proxy as 'http://<ip>:<port>', e.g. 'http://10.0.0.5:3128' (an IP address: the device must not resolve it).";
+  if (typeof proxy !== 'string') throw new InvalidOptionError(name, `expected a URL string, got ${describe(proxy)}`, fix);
+  let url: URL;
+  try {
+    url = new URL(proxy);
+  } catch (cause) {
+    throw new InvalidOptionError(name, `${describe(proxy)} is not a URL`, fix, cause);
+  }
+  const address = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol !== 'http:' || !net.isIP(address) || url.username || url.password) {
+    throw new InvalidOptionError(name, `${describe(proxy)} is not http://<ip>:<port> without credentials`, fix);
+  }
+  return { address, port: url.port ? Number(url.port) : 80 };
+}
+
+function checkPort(v: unknown, name: string, def: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new InvalidOptionError(name, `${describe(v)} is not a TCP port`, `Use an integer 1-65535 (default ${def}).`);
+  return v;
+}
+
+function checkString(v: unknown, name: string, fix: string, pattern?: RegExp): string {
+  if (typeof v !== 'string' || v.length === 0 || (pattern && !pattern.test(v))) throw new InvalidOptionError(name, `got ${describe(v)}`, fix);
+  return v;
+}
+
+/** Validates {@link ProvisionOptions} once, at the door. Throws InvalidOptionError naming the option. */
+export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProvisionOptions {
+  if (!options || typeof options !== 'object') throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass { provisioningHost, idScope, registrationId, auth, network }.');
+  const host = normaliseHost(options.provisioningHost, 'provisioningHost');
+  const idScope = checkString(options.idScope, 'idScope', "Pass the DPS ID scope from the Azure portal (Overview), e.g. '0ne00000A1B'.", /^[A-Za-z0-9]{1,64}$/);
+  const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id: lower-case letters, digits and - . _ : (at most 128).', /^[a-z0-9\-._:]{1,128}$/i);
+  const auth = checkAuth(options.auth);
+  const network = resolveNetworkOptions(options.network, 'network');
+  const transport = options.transport ?? PROVISION_DEFAULTS.transport;
+  if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('transport', `${describe(transport)} is not supported`, "Use 'mqtt' (8883, default) or 'mqtt-ws' (443).");
+  const tls = checkTls(options.tls);
+  const timeoutMs = options.timeoutMs ?? PROVISION_DEFAULTS.timeoutMs;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', `${describe(timeoutMs)} is not a timeout`, 'Use a positive number of milliseconds (default 60000).');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `expected an AbortSignal, got ${describe(options.signal)}`, 'Pass AbortController.signal or leave it out.');
+  if (options.cache !== undefined && (!options.cache || typeof options.cache.path !== 'string' || options.cache.path.length === 0)) {
+    throw new InvalidOptionError('cache.path', `got ${describe(options.cache?.path)}`, "Pass a file path, e.g. { path: '/var/lib/my-device/dps-cache.json' }.");
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new InvalidOptionError('onProgress', `expected a function, got ${describe(options.onProgress)}`, 'Pass (event) => void or leave it out.');
+  const r = options.retry ?? {};
+  const maxAttempts = r.maxAttempts ?? PROVISION_DEFAULTS.maxAttempts;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new InvalidOptionError('retry.maxAttempts', `${describe(maxAttempts)} is not an attempt count`, 'Use an integer 1-100 (default 5).');
+  const baseDelayMs = r.baseDelayMs ?? PROVISION_DEFAULTS.baseDelayMs;
+  if (typeof baseDelayMs !== 'number' || !(baseDelayMs >= 0)) throw new InvalidOptionError('retry.baseDelayMs', `${describe(baseDelayMs)} is not a delay`, 'Use milliseconds >= 0 (default 1000).');
+  const jitter = r.jitter ?? PROVISION_DEFAULTS.jitter;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new InvalidOptionError('retry.jitter', `${describe(jitter)} is not a fraction`, 'Use a number from 0 to 1 (default 0.2).');
+  let proxy: ProxyAddress | undefined;
+  if (options.proxy !== undefined) {
+    if (transport !== 'mqtt-ws') throw new InvalidOptionError('proxy', 'only works with transport mqtt-ws', "Set transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove proxy.");
+    proxy = checkProxy(options.proxy);
+  }
+  return {
+    host,
+    idScope,
+    registrationId,
+    auth,
+    network,
+    networkInput: { ...options.network, expectedCidrs: [...(options.network.expectedCidrs ?? [])], ...(options.network.dnsServers ? { dnsServers: [...options.network.dnsServers] } : {}) },
+    transport,
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    minVersion: tls.minVersion,
+    timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.cache ? { cachePath: options.cache.path } : {}),
+    forceReprovision: options.forceReprovision === true,
+    ...(options.payload !== undefined ? { payload: options.payload } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    retry: { maxAttempts, baseDelayMs, jitter },
+    ...(proxy ? { proxy } : {}),
+    port: checkPort(options.port, 'port', PROVISION_DEFAULTS.port),
+    wsPort: checkPort(options.wsPort, 'wsPort', PROVISION_DEFAULTS.wsPort),
+  };
+}

@@ -1,0 +1,101 @@
+import type { PemInput, TlsMinVersion } from '../connection/types';
+import type { EndpointReport, NetworkOptions } from '../endpoint/types';
+import type { Finding } from '../findings/types';
+
+/** X.509 authentication: the device certificate (chain, leaf first) and its key, PEM. */
+export interface X509Auth {
+  cert: PemInput;
+  key: PemInput;
+  /** Passphrase of an encrypted key. Never logged. */
+  passphrase?: string;
+}
+
+/** Symmetric-key authentication: the device key (for group enrollments, the key derived for this registration id). */
+export interface SymmetricKeyAuth {
+  /** Base64 key. Never logged. */
+  symmetricKey: string;
+}
+
+/** How the device authenticates to DPS and to the hub. */
+export type DeviceAuth = X509Auth | SymmetricKeyAuth;
+
+/** `mqtt` = MQTT over TLS on 8883 (default); `mqtt-ws` = MQTT over WebSockets over TLS on 443. */
+export type TransportName = 'mqtt' | 'mqtt-ws';
+
+/** The steps {@link ProvisionOptions.onProgress} reports, in order. */
+export type ProgressStep = 'resolving' | 'verified' | 'connecting' | 'tls' | 'registering' | 'assigned' | 'hub-verified';
+
+/** One progress event. `detail` is plain data for logs (names, addresses, protocol), never a secret. */
+export interface ProgressEvent {
+  step: ProgressStep;
+  /** Milliseconds since provisionDevice was called. */
+  elapsedMs: number;
+  detail: Record<string, unknown>;
+}
+
+/** Options of {@link provisionDevice}. Validated at the door; never mutated. */
+export interface ProvisionOptions {
+  /** The DPS service endpoint, `<name>.azure-devices-provisioning.net` (not `global.…`). */
+  provisioningHost: string;
+  /** The DPS ID scope, e.g. `0ne00000A1B`. */
+  idScope: string;
+  registrationId: string;
+  auth: DeviceAuth;
+  /** Expected private ranges, DNS servers and policy (default `enforce`). Also used for the assigned hub. */
+  network: NetworkOptions;
+  /** Default `mqtt`. */
+  transport?: TransportName;
+  /** Trust anchors and the TLS minimum (default `TLSv1.2`; never lower). */
+  tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
+  /** Overall deadline in milliseconds, covering DNS, connection, registration and polling. Default 60000. */
+  timeoutMs?: number;
+  /** Cancels everything: sockets are closed and the promise rejects with AbortedError. */
+  signal?: AbortSignal;
+  /** Persist the assignment at `path` (mode 0600, written atomically) and reuse it on later calls. */
+  cache?: { path: string };
+  /** Ignore a cached assignment and register again. Default false. */
+  forceReprovision?: boolean;
+  /** Custom allocation payload sent with the registration (JSON-serialisable). */
+  payload?: unknown;
+  /** Called at each step; exceptions it throws are ignored. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Bounded retries of throttling (429), server errors (5xx) and dropped connections. */
+  retry?: {
+    /** Attempts in total, including the first. Default 5. */
+    maxAttempts?: number;
+    /** Delay when DPS gives no retry-after, in milliseconds, doubled per attempt. Default 1000. */
+    baseDelayMs?: number;
+    /** Jitter added to each retry delay, as a fraction of it (0..1). Default 0.2. */
+    jitter?: number;
+  };
+  /** HTTP CONNECT proxy for `mqtt-ws`, `http://<ip>:<port>` (an IP: the device does not resolve the proxy either). */
+  proxy?: string;
+  /** Advanced (labs): the MQTT/TLS port. Default 8883. */
+  port?: number;
+  /** Advanced (labs): the MQTT/WebSockets port. Default 443. */
+  wsPort?: number;
+}
+
+/** What {@link provisionDevice} returns. */
+export interface ProvisioningResult {
+  /** Host name of the hub DPS assigned. */
+  assignedHub: string;
+  deviceId: string;
+  registrationId: string;
+  /** True when the assignment came from `cache.path` and DPS was not contacted. */
+  fromCache: boolean;
+  /** The DPS endpoint as verified before connecting. */
+  dps: EndpointReport;
+  /** The assigned hub's endpoint as verified after assignment (no connection). */
+  hub: EndpointReport;
+  /** What the live TLS socket to DPS negotiated (from the cache when `fromCache`). */
+  tls: { protocol: string; cipher: string };
+  /** Everything worth knowing: DNS, TLS, DPS and hub findings. Under `warn`/`off` errors are not thrown but listed here. */
+  findings: Finding[];
+  /** The custom allocation payload DPS returned, if any. */
+  payload?: unknown;
+  /** ISO time of the registration (of the cached one when `fromCache`). */
+  provisionedAt: string;
+  /** Transport used, and for the hub client to reuse. */
+  transport: TransportName;
+}
