@@ -1,8 +1,12 @@
 import { parseDnsServer } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
-import { sntpQuery } from './probe';
-import type { TlsProbeResult } from './probe';
+import { sntpQuery, tlsProbe } from './probe';
+import { caOf } from './tls-handshake';
+import type { TcpState } from './tcp-reach';
 import { stateOf, type Check } from './types';
+
+/** How long to wait for DPS's HTTP answer on 443 (ms): a real service answers at once. */
+export const HTTP_DATE_WAIT_MS = 1500;
 
 /** Skew above this is a warning (seconds). */
 export const SKEW_WARNING_SECONDS = 60;
@@ -11,7 +15,8 @@ export const SKEW_ERROR_SECONDS = 300;
 
 /**
  * `clock-skew`: the device clock against a clock reachable inside a VNET — the NTP server given with --ntp-server,
- * else the HTTP Date header DPS sent on 443 during dps-tls-websocket. Nothing internet-only: with neither, skipped.
+ * else the HTTP Date header of DPS's HTTPS answer on 443 (to the address dps-tcp-websocket reached). Nothing
+ * internet-only: with neither, skipped with the reason.
  */
 export const clockSkew: Check = {
   id: 'clock-skew',
@@ -30,10 +35,14 @@ export const clockSkew: Check = {
       serverTime = r.serverTime;
       skewSeconds = Math.round(r.skewMs / 100) / 10;
     } else {
-      const tls = stateOf<TlsProbeResult>(ctx, 'dps-tls-websocket');
-      if (!tls?.httpDate) {
-        return { result: 'skipped', detail: 'no clock source: pass --ntp-server <ip[:port]> of an NTP server the device can reach (DPS HTTP Date on 443 was not available)' };
-      }
+      const tcp = stateOf<TcpState>(ctx, 'dps-tcp-websocket');
+      const address = tcp?.reachable[0];
+      const noSource = 'no clock source: pass --ntp-server <ip[:port]> of an NTP server the device can reach';
+      if (!tcp || !address) return { result: 'skipped', detail: `${noSource} (DPS on 443 was not reached)` };
+      const ca = caOf(ctx);
+      const host = ctx.config.provisioningHost as string;
+      const tls = await tlsProbe(address, tcp.port, host, { timeoutMs: Math.min(ctx.settings.timeoutMs, HTTP_DATE_WAIT_MS), httpPath: '/', ...(ca ? { ca } : {}) });
+      if (!tls.httpDate) return { result: 'skipped', detail: `${noSource} (no HTTP Date header from ${host} at ${address}:${tcp.port})` };
       const server = new Date(tls.httpDate.date);
       if (Number.isNaN(server.getTime())) return { result: 'skipped', detail: `unparseable HTTP Date header "${tls.httpDate.date}"` };
       source = `HTTP Date header from ${tls.servername} at ${tls.address}:${tls.port} (1 s resolution)`;

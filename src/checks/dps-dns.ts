@@ -51,7 +51,6 @@ export const dpsDns: Check = {
   id: 'dps-dns',
   title: 'DPS name resolves to a private address inside the VNET',
   section: 'dns',
-  dependsOn: ['dps-host'],
   async run(ctx) {
     const report = await resolveFor(ctx, ctx.config.provisioningHost as string, 'dps');
     ctx.state.set('dps-dns', report);

@@ -19,14 +19,17 @@ export function tcpCheck(spec: { id: string; title: string; dnsCheck: string; se
     id: spec.id,
     title: spec.title,
     section: spec.section,
-    dependsOn: [spec.dnsCheck],
+    // No dependsOn: under --policy warn/off the port is probed even when DNS found a problem. Under enforce,
+    // connectableAddresses() leaves only the addresses inside --expect-cidr, so nothing else is ever dialled.
     async run(ctx) {
-      const report = stateOf<EndpointReport>(ctx, spec.dnsCheck) as EndpointReport;
+      const report = stateOf<EndpointReport>(ctx, spec.dnsCheck);
+      if (!report) return { result: 'skipped', detail: `${spec.dnsCheck} did not resolve the name` };
       const port = spec.port(ctx);
       const allowed = connectableAddresses(report, ctx.config.policy).map((a) => a.address);
       const refused = report.addresses.map((a) => a.address).filter((a) => !allowed.includes(a));
       if (allowed.length === 0) {
-        return { result: 'skipped', evidence: { host: report.host, port, refused }, detail: `no verified address to connect to (policy ${ctx.config.policy}; refused ${refused.join(', ') || 'none'})` };
+        const why = refused.length ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}` : 'no address';
+        return { result: 'skipped', evidence: { host: report.host, port, refused }, detail: `not connecting (policy ${ctx.config.policy}): ${why}` };
       }
       const results: TcpProbeResult[] = await Promise.all(allowed.map((a) => tcpProbe(a, port, ctx.settings.timeoutMs)));
       const reachable = results.filter((r) => r.ok).map((r) => r.address);

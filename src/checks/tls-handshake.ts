@@ -32,7 +32,8 @@ export function tlsFindings(r: TlsProbeResult, now: Date): Finding[] {
     const sans = r.chain?.[0]?.subjectAltName ?? 'no subjectAltName';
     findings.push(createFinding('TLS_HOSTNAME_MISMATCH', { host: r.servername, address: r.address, port: r.port, detail: `${r.hostnameError ?? 'no match'} (certificate names: ${sans})` }));
   }
-  if (r.authorizationError) {
+  // Node reports a name mismatch as authorizationError too; it is already a TLS_HOSTNAME_MISMATCH above.
+  if (r.authorizationError && r.authorizationError !== 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const f = diagnoseConnectionError(Object.assign(new Error(r.authorizationError), { code: r.authorizationError }), { ...target, secured: true });
     if (f.code === 'TLS_SERVER_CERT_EXPIRED') {
       const leaf = r.chain?.[0];
@@ -88,13 +89,12 @@ export const dpsTlsMqtt = tlsCheck({
   inUse: (ctx) => ctx.config.transport === 'mqtt',
 });
 
-/** `dps-tls-websocket`: TLS on the WebSocket/HTTPS port; also reads the server's HTTP Date (a clock source). */
+/** `dps-tls-websocket`: TLS on the WebSocket/HTTPS port. */
 export const dpsTlsWebsocket = tlsCheck({
   id: 'dps-tls-websocket',
   title: 'DPS TLS on 443: TLS 1.2+, name, chain, root, expiry',
   tcpCheck: 'dps-tcp-websocket',
   section: 'tls',
   host: (ctx) => ctx.config.provisioningHost as string,
-  httpPath: '/$iothub/websocket',
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });
