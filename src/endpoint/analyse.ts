@@ -73,14 +73,17 @@ export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primar
         createFinding('DNS_MIXED_ANSWERS', { ...base, inRange: inside, outOfRange: outside.map((a) => a.address), expectedCidrs: ctx.expectedCidrs }),
       );
     } else if (inside.length === 0) {
-      if (outsidePublic.length > 0) {
-        out.push(
-          privateLinkName
-            ? createFinding('DNS_PRIVATELINK_NOT_PRIVATE', { ...base, privateLinkName, publicAddresses: outsidePublic })
-            : createFinding('DNS_PUBLIC_ADDRESS', { ...base, publicAddresses: outsidePublic }),
-        );
+      // In a linked private zone the privatelink name answers an A record itself; a CNAME onward to a name outside
+      // the zone (Azure's cloudapp name) is the public resolution path, whatever class the final address has.
+      const last = trace.chain[trace.chain.length - 1] as string;
+      const publicPath = privateLinkName !== undefined && last !== privateLinkName && !isInZone(last, zones);
+      if (privateLinkName && (outsidePublic.length > 0 || publicPath)) {
+        const publicAddresses = publicPath ? outside.map((a) => a.address) : outsidePublic;
+        out.push(createFinding('DNS_PRIVATELINK_NOT_PRIVATE', { ...base, privateLinkName, publicAddresses }));
+      } else if (outsidePublic.length > 0) {
+        out.push(createFinding('DNS_PUBLIC_ADDRESS', { ...base, publicAddresses: outsidePublic }));
       }
-      if (outsideOther.length > 0) {
+      if (outsideOther.length > 0 && !publicPath) {
         out.push(createFinding('DNS_OUTSIDE_VNET', { ...base, addresses: outsideOther, expectedCidrs: ctx.expectedCidrs }));
       }
     }

@@ -23,6 +23,10 @@ const ZONE: DnsZone = {
   'mixed.azure-devices-provisioning.net': { cname: 'mixed.privatelink.azure-devices-provisioning.net' },
   'mixed.privatelink.azure-devices-provisioning.net': { a: ['10.1.2.5', '20.61.4.7'] },
   'broken.azure-devices-provisioning.net': { behaviour: 'servfail' },
+  // the lab's stand-in for the public endpoint: a loopback address outside the VNET, reached the public way
+  'lab.azure-devices-provisioning.net': { cname: 'lab.privatelink.azure-devices-provisioning.net' },
+  'lab.privatelink.azure-devices-provisioning.net': { cname: 'lab-prod.westeurope.cloudapp.azure.com' },
+  'lab-prod.westeurope.cloudapp.azure.com': { a: ['127.200.0.1'] },
   // IPv6 private endpoint address
   'v6.azure-devices-provisioning.net': { cname: 'v6.privatelink.azure-devices-provisioning.net' },
   'v6.privatelink.azure-devices-provisioning.net': { a: ['10.1.2.6'], aaaa: ['fd00:1::6'] },
@@ -95,6 +99,13 @@ const CASES: Case[] = [
     verdict: 'mixed',
     codes: ['DNS_MIXED_ANSWERS'],
     addresses: ['10.1.2.5', '20.61.4.7'],
+  },
+  {
+    name: 'a privatelink name CNAMEd onward out of the zone is the public path, whatever the address class',
+    host: 'lab.azure-devices-provisioning.net',
+    verdict: 'private-outside-vnet',
+    codes: ['DNS_PRIVATELINK_NOT_PRIVATE'],
+    addresses: ['127.200.0.1'],
   },
   { name: 'an unknown name is DNS_NXDOMAIN', host: 'nope.azure-devices-provisioning.net', verdict: 'unresolved', codes: ['DNS_NXDOMAIN'] },
   { name: 'a failing resolver is DNS_SERVFAIL', host: 'broken.azure-devices-provisioning.net', verdict: 'unresolved', codes: ['DNS_SERVFAIL'] },
