@@ -35,3 +35,21 @@ export type {
   LabMessage,
 } from './lab/types';
 export type { DnsServer, DnsRecord, DnsZone } from './lab/dns-server';
+export { provisionDevice } from './provision/provision';
+export { ProvisioningError } from './provision/errors';
+export type {
+  ProvisionOptions,
+  ProvisioningResult,
+  DeviceAuth,
+  X509Auth,
+  SymmetricKeyAuth,
+  TransportName,
+  ProgressEvent,
+  ProgressStep,
+} from './provision/types';
+export { createHubClient, openHubClient, HubConnectionError } from './handoff/hub-client';
+export type { HubClientOptions } from './handoff/hub-client';
+export { connectDevice } from './handoff/connect-device';
+export { probeTls } from './connection/probe';
+export type { ProbeResult } from './connection/probe';
+export type { ConnectTarget, TlsInfo, TlsMinVersion, PemInput, ProxyAddress } from './connection/types';

@@ -1,0 +1,32 @@
+import type { Client } from 'azure-iot-device';
+import { provisionDevice } from '../provision/provision';
+import type { ProvisionOptions, ProvisioningResult } from '../provision/types';
+import { createHubClient, HubConnectionError, openHubClient, type HubClientOptions } from './hub-client';
+
+/**
+ * Provision (or reuse the cached assignment), then open a pinned hub client. When a cached assignment is rejected by
+ * the hub (HUB_UNAUTHORIZED: the identity was deleted or moved), provisions again once, ignoring the cache.
+ */
+export async function connectDevice(
+  options: ProvisionOptions,
+  hubOptions: HubClientOptions = {},
+): Promise<{ client: Client; result: ProvisioningResult; reprovisioned: boolean }> {
+  const hubOpts = (r: ProvisioningResult): HubClientOptions => ({
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.proxy ? { proxy: options.proxy } : {}),
+    transport: r.transport,
+    ...hubOptions,
+  });
+  const first = await provisionDevice(options);
+  const client = createHubClient(first, options.auth, hubOpts(first));
+  try {
+    await openHubClient(client);
+    return { client, result: first, reprovisioned: false };
+  } catch (err) {
+    if (!(first.fromCache && err instanceof HubConnectionError && err.code === 'HUB_UNAUTHORIZED')) throw err;
+  }
+  const second = await provisionDevice({ ...options, forceReprovision: true });
+  const again = createHubClient(second, options.auth, hubOpts(second));
+  await openHubClient(again);
+  return { client: again, result: second, reprovisioned: true };
+}

@@ -1,0 +1,116 @@
+import { MqttBase } from 'azure-iot-mqtt-base';
+import { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } from 'azure-iot-device';
+import { Mqtt, MqttWs } from 'azure-iot-device-mqtt';
+import { createMqttProvider } from '../connection/mqtt-provider';
+import { ConnectionSession } from '../connection/session';
+import type { PemInput, TlsMinVersion } from '../connection/types';
+import { connectableAddresses } from '../endpoint/verify';
+import type { Policy } from '../endpoint/types';
+import { DpsPrivateLinkError, InvalidOptionError } from '../errors';
+import { describe } from '../endpoint/address';
+import { createFinding } from '../findings/finding';
+import type { Finding } from '../findings/types';
+import { checkAuth, checkProxy, checkTls, PROVISION_DEFAULTS } from '../provision/options';
+import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
+
+/** Options of {@link createHubClient}. Defaults come from the provisioning result where it knows them. */
+export interface HubClientOptions {
+  /** Default: the transport used for provisioning. */
+  transport?: TransportName;
+  /** Trust anchors and TLS minimum (default TLSv1.2; never lower). */
+  tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
+  /** Default: the policy the hub was verified under (`result.hub.policy`). */
+  policy?: Policy;
+  /** HTTP CONNECT proxy for mqtt-ws, `http://<ip>:<port>`. */
+  proxy?: string;
+  /** Advanced (labs): MQTT/TLS port, default 8883. */
+  port?: number;
+  /** Advanced (labs): MQTT/WebSockets port, default 443. */
+  wsPort?: number;
+}
+
+/** The hub connection was refused before or during connecting. `code` is the primary finding's code. */
+export class HubConnectionError extends DpsPrivateLinkError {
+  override name = 'HubConnectionError';
+  constructor(primary: Finding, findings: Finding[], cause?: unknown) {
+    super(primary.code, `${primary.message} ${primary.remediation}`, { findings: [primary, ...findings.filter((f) => f !== primary)], cause });
+  }
+}
+
+const sessions = new WeakMap<Client, { session: ConnectionSession; result: ProvisioningResult }>();
+
+/**
+ * An azure-iot-device `Client` for the hub DPS assigned, whose MQTT / MQTT-WS connection is pinned to the hub
+ * addresses verified in `result.hub` (no second DNS lookup) and TLS-enforced like the DPS connection.
+ * Under `enforce`, throws {@link HubConnectionError} (HUB_PUBLIC_ADDRESS, HUB_OUTSIDE_VNET, HUB_UNRESOLVED) when no
+ * verified address is inside the expected ranges — without opening a socket. Use {@link openHubClient} to open it
+ * with diagnosed errors, or `client.open()` directly.
+ */
+export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions = {}): Client {
+  if (!result || typeof result !== 'object' || typeof result.assignedHub !== 'string' || !result.hub) {
+    throw new InvalidOptionError('result', `expected the result of provisionDevice, got ${describe(result)}`, 'Pass the object provisionDevice resolved with.');
+  }
+  const credentials = checkAuth(auth);
+  const tls = checkTls(options.tls);
+  const transport = options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport;
+  if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('options.transport', `${describe(transport)} is not supported`, "Use 'mqtt' or 'mqtt-ws'.");
+  const policy = options.policy ?? result.hub.policy ?? 'enforce';
+  const proxy = options.proxy !== undefined ? checkProxy(options.proxy, 'options.proxy') : undefined;
+  const addresses = connectableAddresses(result.hub, policy).map((a) => a.address);
+  const hubFindings = result.findings.filter((f) => f.code.startsWith('HUB_') || f.evidence.host === result.hub.host);
+  if (addresses.length === 0) {
+    const primary =
+      hubFindings.find((f) => f.code.startsWith('HUB_') && f.severity === 'error') ??
+      createFinding('HUB_UNRESOLVED', { hub: result.assignedHub, detail: `no address inside ${result.hub.expectedCidrs.join(', ')}` });
+    throw new HubConnectionError(primary, hubFindings);
+  }
+  const port = transport === 'mqtt' ? (options.port ?? PROVISION_DEFAULTS.port) : (options.wsPort ?? PROVISION_DEFAULTS.wsPort);
+  const session = new ConnectionSession({
+    host: result.assignedHub,
+    addresses,
+    port,
+    minVersion: tls.minVersion,
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(proxy ? { proxy } : {}),
+  });
+  const authProvider =
+    'symmetricKey' in credentials
+      ? SharedAccessKeyAuthenticationProvider.fromConnectionString(`HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${credentials.symmetricKey}`)
+      : X509AuthenticationProvider.fromX509Options(result.deviceId, result.assignedHub, {
+          cert: String(credentials.cert),
+          key: String(credentials.key),
+          ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
+        });
+  const base = new MqttBase(createMqttProvider(session, transport));
+  const deviceTransport = transport === 'mqtt' ? new Mqtt(authProvider, base) : new MqttWs(authProvider, base);
+  const client = new Client(deviceTransport);
+  sessions.set(client, { session, result });
+  return client;
+}
+
+/**
+ * Opens a client from {@link createHubClient}; a failure becomes {@link HubConnectionError}: TLS_* / TCP_UNREACHABLE
+ * from the socket, or HUB_UNAUTHORIZED when the hub refused the device (deleted/disabled identity, or the public
+ * endpoint with public access disabled).
+ */
+export async function openHubClient(client: Client): Promise<void> {
+  const entry = sessions.get(client);
+  try {
+    await client.open();
+  } catch (err) {
+    if (!entry) throw err;
+    const { session, result } = entry;
+    const finding =
+      session.failure?.finding ??
+      createFinding('HUB_UNAUTHORIZED', {
+        hub: result.assignedHub,
+        deviceId: result.deviceId,
+        ...(session.tls ? { address: session.tls.remoteAddress } : {}),
+        detail: (err as Error)?.message ?? String(err),
+      });
+    // Closing also stops the SDK's token renewal timer: nothing is left running after a failed open.
+    await client.close().catch(() => undefined);
+    session.close();
+    throw new HubConnectionError(finding, result.findings, err);
+  }
+}
