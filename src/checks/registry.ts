@@ -7,8 +7,10 @@ import { deviceCertValidity } from './device-cert-validity';
 import { deviceKeyMatch } from './device-key-match';
 import { dpsDns } from './dps-dns';
 import { dpsHost } from './dps-host';
-import { dpsTcpMqtt, dpsTcpWebsocket } from './tcp-reach';
-import { dpsTlsMqtt, dpsTlsWebsocket } from './tls-handshake';
+import { dpsRegister } from './dps-register';
+import { hubDns } from './hub-dns';
+import { dpsTcpMqtt, dpsTcpWebsocket, hubTcpMqtt } from './tcp-reach';
+import { dpsTlsMqtt, dpsTlsWebsocket, hubTlsMqtt } from './tls-handshake';
 import { SECTIONS, type Check } from './types';
 
 /**
@@ -29,6 +31,10 @@ export const CHECKS: readonly Check[] = [
   deviceKeyMatch,
   deviceCertCn,
   deviceCertChain,
+  dpsRegister,
+  hubDns,
+  hubTcpMqtt,
+  hubTlsMqtt,
 ];
 
 /** Ids of all checks, in run order. */

@@ -66,3 +66,13 @@ export const dpsTcpWebsocket = tcpCheck({
   port: (ctx) => ctx.config.wsPort,
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });
+
+/** `hub-tcp-mqtt`: TCP to the assigned hub on 8883 (after --register). */
+export const hubTcpMqtt = tcpCheck({
+  id: 'hub-tcp-mqtt',
+  title: 'Assigned hub reachable on TCP 8883 (MQTT)',
+  dnsCheck: 'hub-dns',
+  section: 'hub',
+  port: (ctx) => ctx.config.hubPort,
+  inUse: () => true,
+});

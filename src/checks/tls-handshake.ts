@@ -5,6 +5,7 @@ import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { tlsProbe, type TlsProbeResult } from './probe';
 import type { TcpState } from './tcp-reach';
+import type { ProvisioningResult } from '../provision/types';
 import { stateOf, type Check, type CheckContext } from './types';
 
 /** Roots Azure DPS and IoT Hub chain to today. */
@@ -97,4 +98,14 @@ export const dpsTlsWebsocket = tlsCheck({
   section: 'tls',
   host: (ctx) => ctx.config.provisioningHost as string,
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
+});
+
+/** `hub-tls-mqtt`: TLS to the assigned hub on 8883 (after --register). */
+export const hubTlsMqtt = tlsCheck({
+  id: 'hub-tls-mqtt',
+  title: 'Assigned hub TLS on 8883: TLS 1.2+, name, chain, root, expiry',
+  tcpCheck: 'hub-tcp-mqtt',
+  section: 'hub',
+  host: (ctx) => stateOf<ProvisioningResult>(ctx, 'dps-register')?.assignedHub ?? '',
+  inUse: () => true,
 });

@@ -255,6 +255,58 @@ describe('dps-check against the lab', function () {
     assert.equal(bundle.checks.find((c) => c.id === 'device-key-match')?.result, 'ok');
   });
 
+  it('--register: a real registration through provisionDevice, then the assigned hub passes DNS, TCP and TLS', async () => {
+    const run = await runCli([...base, ...withDevice(), '--register', '--json']);
+    const doc = jsonOf(run);
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(resultOf(doc, 'dps-register'), 'ok');
+    assert.equal(doc.checks.find((c) => c.id === 'dps-register')?.evidence['assignedHub'], lab.hub.host);
+    for (const id of ['hub-dns', 'hub-tcp-mqtt', 'hub-tls-mqtt']) assert.equal(resultOf(doc, id), 'ok', `${id}: ${JSON.stringify(doc.checks.find((c) => c.id === id))}`);
+  });
+
+  it('--register with a symmetric key from DPS_SYMMETRIC_KEY', async () => {
+    const d = await lab.createDevice('check-sas-1', 'symmetric-key');
+    assert.ok('symmetricKey' in d.auth);
+    const run = await runCli([...base, '--registration-id', d.registrationId, '--register', '--json'], { DPS_SYMMETRIC_KEY: d.auth.symmetricKey });
+    const doc = jsonOf(run);
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(resultOf(doc, 'dps-register'), 'ok');
+    assert.equal(resultOf(doc, 'device-cert'), 'skipped');
+    assert.doesNotMatch(run.stdout, new RegExp(d.auth.symmetricKey.replace(/[+/=]/g, '.')));
+  });
+
+  it('public twin 401 with --register --policy warn: DPS_UNAUTHORIZED_PUBLIC after a good TLS handshake', async () => {
+    lab.setDnsView('public', 'dps');
+    const run = await runCli([...base, ...withDevice(), '--register', '--policy', 'warn', '--json']);
+    const doc = jsonOf(run);
+    assert.equal(run.code, 1);
+    assert.equal(resultOf(doc, 'dps-tls-mqtt'), 'ok');
+    assert.equal(resultOf(doc, 'dps-register'), 'error');
+    assert.deepEqual(codesOf(doc, 'dps-register'), ['DPS_UNAUTHORIZED_PUBLIC']);
+    assert.equal(resultOf(doc, 'hub-dns'), 'skipped');
+  });
+
+  it('--register under enforce with a public DNS answer is not attempted (provisionDevice would refuse)', async () => {
+    lab.setDnsView('public', 'dps');
+    const before = lab.counters.connections.publicTwin;
+    const doc = jsonOf(await runCli([...base, ...withDevice(), '--register', '--json']));
+    assert.equal(resultOf(doc, 'dps-register'), 'skipped');
+    assert.equal(lab.counters.connections.publicTwin, before);
+  });
+
+  it('hub zone not linked: registration works, hub-dns reports the hub outside the VNET', async () => {
+    lab.setDnsView('public', 'hub');
+    try {
+      const run = await runCli([...base, ...withDevice(), '--register', '--policy', 'warn', '--json']);
+      const doc = jsonOf(run);
+      assert.equal(resultOf(doc, 'dps-register'), 'ok', JSON.stringify(doc.checks.find((c) => c.id === 'dps-register')));
+      const codes = codesOf(doc, 'hub-dns');
+      assert.ok(codes.includes('HUB_PUBLIC_ADDRESS') || codes.includes('HUB_OUTSIDE_VNET'), JSON.stringify(codes));
+    } finally {
+      lab.setDnsView('private', 'hub');
+    }
+  });
+
   it('reads the device settings from a JSON config file and shows where each came from', async () => {
     const config = put(dir, 'device.json', JSON.stringify({ provisioningHost: lab.dps.host, registrationId: device.registrationId, certFile: 'dev1.pem', keyFile: 'dev1.key', expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], port: lab.dps.port, wsPort: lab.dps.wsPort }));
     const run = await runCli(['--config', config, '--ca', path.join(dir, 'lab-ca.pem'), '--json'], { DPS_ID_SCOPE: lab.dps.idScope });

@@ -1,0 +1,81 @@
+import type { EndpointReport } from '../endpoint/types';
+import type { Finding } from '../findings/types';
+import { provisionDevice } from '../provision/provision';
+import type { DeviceAuth, ProvisioningResult } from '../provision/types';
+import { caOf } from './tls-handshake';
+import { stateOf, type Check, type CheckContext } from './types';
+
+function authOf(ctx: CheckContext): DeviceAuth {
+  const id = ctx.identity;
+  if (id?.key) {
+    // The key is already decrypted (the passphrase was checked at the door); PKCS#8 PEM is what the TLS stack takes.
+    return { cert: id.certPem, key: id.key.export({ type: 'pkcs8', format: 'pem' }) as string };
+  }
+  return { symmetricKey: ctx.loaded.symmetricKey as string };
+}
+
+/**
+ * The findings worth showing for a failed registration: its own (DPS_*), else the primary one it failed with
+ * (a DNS, TLS or HUB_* finding that the earlier checks may not have seen the same way).
+ */
+function ownFindings(findings: readonly Finding[]): Finding[] {
+  const own = findings.filter((f) => f.code.startsWith('DPS_'));
+  return own.length ? own : findings.slice(0, 1);
+}
+
+/**
+ * `dps-register` (with --register): a real registration through provisionDevice — the same pinned, policy-checked
+ * path the device's firmware would take — and the hub DPS assigns.
+ */
+export const dpsRegister: Check = {
+  id: 'dps-register',
+  title: 'Registration with DPS succeeds (--register)',
+  section: 'provisioning',
+  async run(ctx) {
+    if (!ctx.settings.register) return { result: 'skipped', detail: 'pass --register to run a real registration' };
+    const dns = stateOf<EndpointReport>(ctx, 'dps-dns');
+    if (ctx.config.policy === 'enforce' && dns && dns.verdict !== 'private-in-vnet') {
+      return { result: 'skipped', detail: `provisionDevice refuses under --policy enforce: dps-dns says ${dns.verdict}` };
+    }
+    const { config } = ctx;
+    const ca = caOf(ctx);
+    const started = performance.now();
+    try {
+      const result: ProvisioningResult = await provisionDevice({
+        provisioningHost: config.provisioningHost as string,
+        idScope: config.idScope as string,
+        registrationId: config.registrationId as string,
+        auth: authOf(ctx),
+        network: { expectedCidrs: config.expectedCidrs, policy: config.policy, ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}) },
+        transport: config.transport,
+        ...(ca ? { tls: { ca } } : {}),
+        timeoutMs: Math.max(ctx.settings.timeoutMs * 4, 10_000),
+        retry: { maxAttempts: 2 },
+        port: config.port,
+        wsPort: config.wsPort,
+        ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
+      });
+      ctx.state.set('dps-register', result);
+      const evidence = {
+        registrationId: result.registrationId,
+        assignedHub: result.assignedHub,
+        deviceId: result.deviceId,
+        transport: result.transport,
+        tls: result.tls,
+        dpsAddresses: result.dps.addresses.map((a) => a.address),
+        durationMs: Math.round(performance.now() - started),
+      };
+      const findings = result.findings.filter((f) => f.code.startsWith('DPS_'));
+      return { findings, evidence, detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})` };
+    } catch (err) {
+      const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
+      const findings = ownFindings(e.findings ?? []);
+      return {
+        result: 'error',
+        findings,
+        evidence: { code: e.code ?? null, step: e.step ?? null, durationMs: Math.round(performance.now() - started) },
+        detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}`,
+      };
+    }
+  },
+};
