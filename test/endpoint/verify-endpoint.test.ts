@@ -171,3 +171,25 @@ describe('verifyEndpoint against a loopback DNS server', () => {
     assert.equal(report.trace[0]?.rcode, 'NOERROR');
   });
 });
+
+describe('verifyEndpoint: the policy weighs placement findings', () => {
+  let lab: DnsServer;
+  before(async () => {
+    lab = await startDnsServer({ zone: ZONE });
+  });
+  after(() => lab.close());
+
+  const table: [string, 'enforce' | 'warn' | 'off', string, 'error' | 'warning'][] = [
+    ['pub.azure-devices-provisioning.net', 'enforce', 'DNS_PRIVATELINK_NOT_PRIVATE', 'error'],
+    ['pub.azure-devices-provisioning.net', 'warn', 'DNS_PRIVATELINK_NOT_PRIVATE', 'warning'],
+    ['other.azure-devices-provisioning.net', 'off', 'DNS_OUTSIDE_VNET', 'warning'],
+    ['nopl.azure-devices-provisioning.net', 'warn', 'DNS_PUBLIC_ADDRESS', 'warning'],
+    ['nope.azure-devices-provisioning.net', 'warn', 'DNS_NXDOMAIN', 'error'],
+  ];
+  for (const [host, policy, code, severity] of table) {
+    it(`${code} is ${severity} under '${policy}'`, async () => {
+      const report = await verifyEndpoint(host, { expectedCidrs: CIDRS, dnsServers: [lab.endpoint], policy }, { hostsFile: '/nonexistent/hosts' });
+      assert.equal(report.findings.find((f) => f.code === code)?.severity, severity);
+    });
+  }
+});
