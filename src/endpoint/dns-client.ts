@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import ipaddr from 'ipaddr.js';
@@ -33,7 +34,8 @@ const EDNS_UDP_SIZE = 1232;
 
 /**
  * Asks one DNS server for the A and AAAA records of `host`, both queries sent together (one round trip). Unanswered
- * queries are sent once more at half the timeout; `timeoutMs` caps the whole exchange. Never rejects except with
+ * queries are sent once more at half the timeout; a truncated answer is asked again over TCP; `timeoutMs` caps the
+ * whole exchange. Never rejects except with
  * AbortedError: failures come back as `error` / `rcode`.
  */
 export function queryDnsServer(
@@ -43,9 +45,11 @@ export function queryDnsServer(
 ): Promise<DnsServerAnswer> {
   const socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
   const timers: NodeJS.Timeout[] = [];
+  const tcpSockets = new Set<net.Socket>();
   let closed = false;
   const cleanup = (): void => {
     for (const t of timers) clearTimeout(t);
+    for (const t of tcpSockets) t.destroy();
     if (!closed) {
       closed = true;
       socket.close();
@@ -84,6 +88,53 @@ export function queryDnsServer(
         });
       };
 
+      const accept = (type: QType, packet: dnsPacket.DecodedPacket): void => {
+        responses.set(type, packet);
+        if (responses.size === QTYPES.length) finish();
+      };
+      const truncatedTypes = new Set<QType>();
+      // A truncated UDP answer is asked again over TCP (RFC 7766), within the same timeout; if that fails, the
+      // truncated answer stands and is reported as such.
+      const retryOverTcp = (type: QType, truncated: dnsPacket.DecodedPacket): void => {
+        truncatedTypes.add(type);
+        const query = queries.get(type) as Buffer;
+        const frame = Buffer.alloc(2 + query.length);
+        frame.writeUInt16BE(query.length, 0);
+        query.copy(frame, 2);
+        const tcp = net.connect({ host: server.address, port: server.port, noDelay: true });
+        tcpSockets.add(tcp);
+        let buffered = Buffer.alloc(0);
+        let done = false;
+        const giveUp = (): void => {
+          if (done) return;
+          done = true;
+          tcp.destroy();
+          if (!responses.has(type)) accept(type, truncated);
+        };
+        tcp.on('connect', () => tcp.write(frame));
+        tcp.on('data', (chunk: Buffer) => {
+          buffered = Buffer.concat([buffered, chunk]);
+          if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+          let packet: dnsPacket.DecodedPacket | undefined;
+          try {
+            packet = dnsPacket.decode(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
+          } catch (err) {
+            log('undecodable TCP answer from %s: %s', server.label, (err as Error).message);
+          }
+          const q = packet?.questions?.[0];
+          if (packet && packet.id === ids[type] && q && q.type === type && sameName(q.name, host)) {
+            done = true;
+            tcp.destroy();
+            accept(type, packet);
+          } else giveUp();
+        });
+        tcp.on('error', (err) => {
+          log('TCP retry to %s failed: %s', server.label, err.message);
+          giveUp();
+        });
+        tcp.on('close', giveUp);
+      };
+
       socket.on('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
       socket.on('message', (msg, rinfo) => {
         // Only the server we asked, with our id and our question, may answer (no spoofed or stray packets).
@@ -98,14 +149,14 @@ export function queryDnsServer(
         }
         const type = QTYPES.find((t) => ids[t] === packet.id);
         const q = packet.questions?.[0];
-        if (!type || responses.has(type) || !q || q.type !== type || !sameName(q.name, host)) return;
-        responses.set(type, packet);
-        if (responses.size === QTYPES.length) finish();
+        if (!type || responses.has(type) || truncatedTypes.has(type) || !q || q.type !== type || !sameName(q.name, host)) return;
+        if (packet.flag_tc) retryOverTcp(type, packet);
+        else accept(type, packet);
       });
 
       timers.push(
         setTimeout(() => {
-          for (const type of QTYPES) if (!responses.has(type)) send(type);
+          for (const type of QTYPES) if (!responses.has(type) && !truncatedTypes.has(type)) send(type);
         }, Math.max(1, Math.floor(options.timeoutMs / 2))),
         setTimeout(() => finish(responses.size === 0 ? 'timeout' : undefined), options.timeoutMs),
       );
@@ -167,7 +218,7 @@ function combine(host: string, responses: Map<QType, dnsPacket.DecodedPacket>, e
   const out: DnsServerAnswer = { chain, records };
   if (rcode !== undefined) out.rcode = rcode;
   if (unanswered.length) out.unanswered = unanswered;
-  // TCP fallback is not implemented: a truncated answer with no usable address is reported as such.
+  // Still truncated after the TCP retry: report it rather than a partial answer when no address came through.
   if (truncated && records.length === 0) out.error = 'truncated';
   else if (error && records.length === 0) out.error = error;
   return out;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { queryDnsServer } from '../../src/endpoint/dns-client';
 import { parseDnsServer } from '../../src/endpoint/address';
@@ -63,7 +64,31 @@ describe('queryDnsServer (our UDP client)', () => {
     }
   });
 
-  it('reports a truncated answer without addresses as truncated', async () => {
+  it('asks again over TCP when the UDP answer is truncated, and takes the full answer', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `10.1.3.${i + 1}`);
+    const fake = await fakeServer((q, reply) => reply(response(q, [], dnsPacket.TRUNCATED_RESPONSE)));
+    let tcpQueries = 0;
+    const tcp = net.createServer((conn) => {
+      conn.once('data', (frame: Buffer) => {
+        tcpQueries++;
+        const q = dnsPacket.streamDecode(frame) as dnsPacket.DecodedPacket;
+        const answers: dnsPacket.Answer[] = q.questions?.[0]?.type === 'A' ? many.map((data) => ({ type: 'A', name: HOST, data, ttl: 9 })) : [];
+        conn.end(dnsPacket.streamEncode(response(q, answers)));
+      });
+    });
+    await new Promise<void>((r) => tcp.listen(fake.server.port, '127.0.0.1', r));
+    try {
+      const answer = await queryDnsServer(fake.server, HOST, { timeoutMs: 1000 });
+      assert.equal(tcpQueries, 2, 'A and AAAA were both retried over TCP');
+      assert.deepEqual(answer.records.map((r) => r.address), many);
+      assert.equal(answer.error, undefined);
+    } finally {
+      await new Promise<void>((r) => tcp.close(() => r()));
+      await fake.close();
+    }
+  });
+
+  it('reports a truncated answer as truncated when the TCP retry fails too', async () => {
     const fake = await fakeServer((q, reply) => reply(response(q, [], dnsPacket.TRUNCATED_RESPONSE)));
     try {
       const answer = await queryDnsServer(fake.server, HOST, { timeoutMs: 500 });
