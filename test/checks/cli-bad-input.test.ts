@@ -1,0 +1,69 @@
+// Bad input: exit 2 and ONE line on stderr naming the input and the fix — never a stack trace.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from './cli-helper';
+import { makeCert, pem, put, rsaKey, tempDir } from './fixtures';
+
+describe('dps-check bad input', () => {
+  const dir = tempDir('dps-check-bad-');
+  const key = rsaKey();
+  const cert = put(dir, 'dev.pem', pem(makeCert({ cn: 'dev-1', key })));
+  const encKey = put(dir, 'enc.key', key.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'Correct-Horse-7' }));
+  const plainKey = put(dir, 'dev.key', key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const host = ['--host', 'my-dps.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16', '--dns-server', '127.0.0.1:1'];
+
+  const cases: { name: string; args: string[]; env?: Record<string, string>; line: RegExp }[] = [
+    { name: 'an unknown flag', args: ['--hots', 'x'], line: /Unknown option '--hots'.*--help/ },
+    { name: 'a stray argument', args: [...host, 'extra'], line: /Unexpected argument 'extra'|positional/i },
+    { name: 'no host', args: ['--expect-cidr', '10.1.0.0/16'], line: /--host: missing.*azure-devices-provisioning\.net/ },
+    { name: 'a URL as host', args: ['--host', 'mqtts://x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16'], line: /--host.*is a URL.*DNS name only/ },
+    { name: 'a malformed CIDR', args: ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/40'], line: /--expect-cidr.*10\.1\.0\.0\/40/ },
+    { name: 'a DNS server that is a name', args: ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16', '--dns-server', 'dns.corp'], line: /--dns-server.*"dns\.corp" is not an IP address/ },
+    { name: 'no VNET range under enforce', args: ['--host', 'x.azure-devices-provisioning.net'], line: /--expect-cidr: missing.*--policy warn/ },
+    { name: 'a missing certificate file', args: [...host, '--cert', path.join(dir, 'nope.pem')], line: /--cert .*nope\.pem: no such file\. Point --cert at/ },
+    { name: 'an unreadable certificate path (a folder)', args: [...host, '--cert', dir], line: /--cert .*: cannot read the file \(EISDIR\)/ },
+    { name: 'garbage PEM', args: [...host, '--cert', put(dir, 'garbage.pem', '-----BEGIN CERTIFICATE-----\nzzzz\n-----END CERTIFICATE-----\n')], line: /garbage\.pem: not a PEM or DER X\.509 certificate/ },
+    { name: 'an encrypted key without a passphrase', args: [...host, '--cert', cert, '--key', encKey], line: /enc\.key: the private key is encrypted.*DPS_KEY_PASSPHRASE/ },
+    { name: 'a wrong passphrase', args: [...host, '--cert', cert, '--key', encKey], env: { DPS_KEY_PASSPHRASE: 'Wrong-Horse-8' }, line: /enc\.key: cannot decrypt the private key: wrong passphrase/ },
+    { name: 'a config file that is not JSON', args: ['--config', put(dir, 'device.json', 'provisioningHost = "x"')], line: /--config .*device\.json: not valid JSON/ },
+    { name: 'a config file with an unknown field', args: ['--config', put(dir, 'typo.json', '{"provisioningHst":"x"}')], line: /typo\.json#provisioningHst: unknown field/ },
+    { name: 'a bad transport', args: [...host, '--transport', 'amqp'], line: /--transport: "amqp" is not one of mqtt, mqtt-ws/ },
+    { name: 'an unknown --dont-run id', args: [...host, '--dont-run', 'dps-dnss'], line: /--dont-run: unknown check id "dps-dnss".*dps-dns/ },
+    { name: '--register without an id scope', args: [...host, '--register', '--cert', cert, '--key', plainKey, '--registration-id', 'dev-1'], line: /--id-scope: missing, but --register needs it/ },
+    { name: 'a bad --ntp-server', args: [...host, '--ntp-server', 'pool.ntp.org'], line: /--ntp-server.*not an IP address/ },
+    { name: 'a bad --timeout-ms', args: [...host, '--timeout-ms', 'soon'], line: /--timeout-ms/ },
+  ];
+  for (const c of cases) {
+    it(`exits 2 with one line for ${c.name}`, async () => {
+      const run = await runCli(c.args, c.env);
+      assert.equal(run.code, 2, `stdout: ${run.stdout}\nstderr: ${run.stderr}`);
+      const lines = run.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, run.stderr);
+      assert.match(lines[0] ?? '', /^dps-check: /);
+      assert.match(lines[0] ?? '', c.line);
+      assert.doesNotMatch(run.stderr, /\n\s+at /);
+      assert.doesNotMatch(run.stdout + run.stderr, /Wrong-Horse-8|Correct-Horse-7/);
+      assert.equal(run.stdout, '');
+    });
+  }
+
+  it('--help and --list exit 0', async () => {
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit status: 0 no errors/);
+    const list = await runCli(['--list']);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, /^dps-dns +dns +/m);
+  });
+
+  it('the built bin (dist/checks/cli.js) starts with a shebang and runs', function () {
+    const bin = path.join(__dirname, '../../dist/checks/cli.js');
+    if (!existsSync(bin)) this.skip(); // npm test builds first; a subset run may not have
+    const r = spawnSync(process.execPath, [bin, '--list'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /config-well-formed/);
+    assert.match(require('node:fs').readFileSync(bin, 'utf8') as string, /^#!\/usr\/bin\/env node/);
+  });
+});

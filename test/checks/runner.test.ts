@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config/load';
+import { CHECKS, assertRegistry, checkIds } from '../../src/checks/registry';
+import { renderCheck, renderSummary, SYMBOLS } from '../../src/checks/render';
+import { exitCodeOf, runChecks, summarize } from '../../src/checks/runner';
+import { SECTIONS, type Check, type CheckContext } from '../../src/checks/types';
+import { DpsPrivateLinkError } from '../../src/errors';
+import { createFinding } from '../../src/findings/finding';
+
+function ctx(): CheckContext {
+  const loaded = loadConfig({});
+  return { loaded, config: loaded.config, settings: { register: false, systemResolver: false, timeoutMs: 1000, now: () => new Date() }, state: new Map() };
+}
+
+const ok = (id: string, dependsOn?: string[]): Check => ({ id, title: id, section: 'dns', ...(dependsOn ? { dependsOn } : {}), run: () => ({}) });
+
+describe('check runner', () => {
+  it('turns a thrown error into an error result with the cause chain, and keeps running', async () => {
+    const boom: Check = {
+      id: 'boom',
+      title: 'throws',
+      section: 'dns',
+      run: () => {
+        throw new DpsPrivateLinkError('ERR_X', 'outer', { cause: Object.assign(new Error('inner'), { code: 'ECONNRESET' }) });
+      },
+    };
+    const reports = await runChecks([boom, ok('after')], ctx());
+    assert.equal(reports[0]?.result, 'error');
+    assert.deepEqual(reports[0]?.errorChain, ['ERR_X: outer', 'ECONNRESET: inner']);
+    assert.equal(reports[1]?.result, 'ok');
+  });
+
+  it('skips a check whose dependency failed, naming it, and chains the skip', async () => {
+    const fail: Check = { id: 'a', title: 'a', section: 'dns', run: () => ({ result: 'error' }) };
+    const reports = await runChecks([fail, ok('b', ['a']), ok('c', ['b'])], ctx());
+    assert.deepEqual(reports.map((r) => r.result), ['error', 'skipped', 'skipped']);
+    assert.equal(reports[1]?.detail, 'skipped: a was error');
+    assert.equal(reports[2]?.detail, 'skipped: b was skipped');
+  });
+
+  it('runs a check whose dependency only warned', async () => {
+    const warn: Check = { id: 'a', title: 'a', section: 'dns', run: () => ({ result: 'warning' }) };
+    const reports = await runChecks([warn, ok('b', ['a'])], ctx());
+    assert.equal(reports[1]?.result, 'ok');
+  });
+
+  it('derives the result from the worst finding when the check does not say', async () => {
+    const finding = createFinding('DEVICE_CERT_EXPIRES_SOON', { subject: 'CN=x', notBefore: 'a', notAfter: 'b', now: 'c' });
+    const c: Check = { id: 'w', title: 'w', section: 'dns', run: () => ({ findings: [finding] }) };
+    assert.equal((await runChecks([c], ctx()))[0]?.result, 'warning');
+  });
+
+  it('exits 0 with warnings, 1 with an error or with warnings under --warnings-as-errors', () => {
+    assert.equal(exitCodeOf({ ok: 3, warning: 1, error: 0, skipped: 1 }), 0);
+    assert.equal(exitCodeOf({ ok: 3, warning: 1, error: 0, skipped: 1 }, true), 1);
+    assert.equal(exitCodeOf({ ok: 3, warning: 0, error: 1, skipped: 0 }), 1);
+    assert.equal(exitCodeOf({ ok: 3, warning: 0, error: 0, skipped: 9 }, true), 0);
+  });
+
+  it('summarises as "N ok, N warnings, N errors, N skipped"', () => {
+    assert.equal(renderSummary(summarize([])), '0 ok, 0 warnings, 0 errors, 0 skipped');
+  });
+
+  it('prints √ ‼ × - and colours only when asked', async () => {
+    assert.deepEqual(SYMBOLS, { ok: '√', warning: '‼', error: '×', skipped: '-' });
+    const [r] = await runChecks([{ id: 'x', title: 'X', section: 'tls', run: () => ({ result: 'error', detail: 'd' }) }], ctx());
+    assert.ok(r);
+    assert.equal(renderCheck(r, { colour: false, verbose: false }), '  × x: X — d');
+    assert.match(renderCheck(r, { colour: true, verbose: false }), /\x1b\[31m×\x1b\[0m/);
+  });
+});
+
+describe('check registry', () => {
+  it('is in section order with every dependency earlier, and ids are unique kebab-case', () => {
+    assertRegistry();
+    for (const id of checkIds()) assert.match(id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+    assert.deepEqual([...new Set(CHECKS.map((c) => c.section))], SECTIONS.filter((s) => CHECKS.some((c) => c.section === s)));
+  });
+
+  it('pins the check ids (scripts rely on them: changing one is a breaking change)', () => {
+    assert.deepEqual(checkIds(), [
+      'config-well-formed', 'dps-host', 'dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-tls-mqtt', 'dps-tls-websocket',
+      'clock-skew', 'device-cert', 'device-cert-validity', 'device-key-match', 'device-cert-cn', 'device-cert-chain',
+      'dps-register', 'hub-dns', 'hub-tcp-mqtt', 'hub-tls-mqtt',
+    ]);
+  });
+
+  it('refuses a registry with a dependency on a later check', () => {
+    assert.throws(() => assertRegistry([ok('b', ['a']), ok('a')]), /depends on a, which does not run before it/);
+  });
+});
