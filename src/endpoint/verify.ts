@@ -148,7 +148,10 @@ export function toAddressInfo(address: string, cidrs: readonly Cidr[], ttl?: num
 
 /** One spelling per address (RFC 5952 for IPv6), so answers from different sources compare equal. */
 function normaliseIp(address: string): string {
-  return net.isIPv6(address) ? ipaddr.IPv6.parse(address).toRFC5952String() : address;
+  if (!net.isIPv6(address)) return address;
+  const v6 = ipaddr.IPv6.parse(address);
+  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad (::ffff:10.1.2.3).
+  return v6.isIPv4MappedAddress() ? `::ffff:${v6.toIPv4Address().toString()}` : v6.toRFC5952String();
 }
 
 function checkVerifyOptions(options: VerifyOptions): VerifyOptions {

@@ -140,6 +140,23 @@ describe('verifyEndpoint: resolvers, timeouts and the hosts file', () => {
     assert.deepEqual(report.findings.map((f) => f.code), ['DNS_PUBLIC_ADDRESS']);
   });
 
+  it('writes each address one way (RFC 5952, IPv4-mapped as a dotted quad) and classifies it', async () => {
+    const report = await verifyEndpoint(HOST, { expectedCidrs: ['10.1.0.0/16', 'fd00:1::/64'] }, {
+      ...NO_HOSTS,
+      systemLookup: async () => [
+        { address: 'FD00:0001:0000:0000:0000:0000:0000:0004', family: 6 },
+        { address: '::ffff:10.1.2.3', family: 6 },
+        { address: 'fe80::1%eth0', family: 6 },
+      ],
+    });
+    assert.deepEqual(report.addresses.map((a) => [a.address, a.addressClass, a.inExpectedRange]), [
+      ['fd00:1::4', 'unique-local', true],
+      ['::ffff:10.1.2.3', 'private', true],
+      ['fe80::1%eth0', 'link-local', false],
+    ]);
+    assert.equal(report.verdict, 'mixed');
+  });
+
   it('turns system resolver failures into findings, never exceptions', async () => {
     const enotfound = Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     const r1 = await verifyEndpoint(HOST, NETWORK, { ...NO_HOSTS, systemLookup: async () => Promise.reject(enotfound) });
