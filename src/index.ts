@@ -53,3 +53,7 @@ export { connectDevice } from './handoff/connect-device';
 export { probeTls } from './connection/probe';
 export type { ProbeResult } from './connection/probe';
 export type { ConnectTarget, TlsInfo, TlsMinVersion, PemInput, ProxyAddress } from './connection/types';
+export { loadConfig, readConfigFile, loadDeviceIdentity } from './config';
+export type { DeviceConfig, LoadedConfig, ValueSource, ConfigKey, ConfigFlags, LoadConfigOptions, DeviceIdentity } from './config';
+export { dpsCheck } from './checks/main';
+export type { CliIo } from './checks/main';
