@@ -10,6 +10,7 @@ export type {
   EndpointReport,
 } from './types';
 export { verifyEndpoint, connectableAddresses, toAddressInfo } from './verify';
+export { answerChanged } from './compare';
 export { classifyAddress, parseCidrs, parseDnsServer, isInCidrs, ipFamily } from './address';
 export type { Cidr, DnsServerAddress } from './address';
 export {
