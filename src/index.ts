@@ -8,7 +8,7 @@ export type { FindingCode } from './findings/catalogue';
 export { catalogue as findingCatalogue } from './findings/catalogue';
 export { renderFindingsText, renderFindingsJson, findingsToJson } from './findings/render';
 export type { RenderTextOptions } from './findings/render';
-export { verifyEndpoint, connectableAddresses, classifyAddress, parseCidrs, parseDnsServer, cloudOf, isGlobalDpsEndpoint, AZURE_CLOUDS } from './endpoint';
+export { verifyEndpoint, connectableAddresses, classifyAddress, parseCidrs, parseDnsServer, cloudOf, isGlobalDpsEndpoint, AZURE_CLOUDS, answerChanged } from './endpoint';
 export type {
   Policy,
   NetworkOptions,
