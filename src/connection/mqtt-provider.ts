@@ -25,13 +25,28 @@ export function createMqttProvider(
       const url = new URL(uri);
       const credentials: ClientCredentials = { cert: options.cert, key: options.key, passphrase: options.passphrase };
       const sameHost = url.hostname.toLowerCase() === session.target.host.toLowerCase();
+      let streamClosed = false;
       const client = new MqttClient(() => {
         if (!sameHost) {
           // The SDK asked for a name we did not verify (e.g. a gatewayHostName): never connect to it.
           session.close();
         }
-        return session.openStream(kind, credentials, url.pathname || undefined) as never;
+        streamClosed = false;
+        const stream = session.openStream(kind, credentials, url.pathname || undefined);
+        stream.once('close', () => {
+          streamClosed = true;
+        });
+        return stream as never;
       }, { ...options, reconnectPeriod: 0, protocol: kind === 'mqtt' ? 'mqtts' : 'wss' });
+      // mqtt.js 4 waits for the stream's 'close' in end(); when the peer already dropped the connection that event
+      // has passed and end() never calls back, so the SDK's disconnect (and everything waiting on it) would hang.
+      const end = client.end.bind(client) as (...args: unknown[]) => MqttClient;
+      (client as unknown as { end: (...args: unknown[]) => MqttClient }).end = (...args: unknown[]) => {
+        if (!streamClosed) return end(...args);
+        const cb = args.find((a): a is () => void => typeof a === 'function');
+        if (cb) setImmediate(cb);
+        return client;
+      };
       // mqtt.connect() installs this too: an 'error' with no listener would throw.
       client.on('error', () => undefined);
       if (onConnack) client.on('connect', () => onConnack());

@@ -216,11 +216,17 @@ function toRecord(o: ResolvedProvisionOptions, r: ProvisioningResult, credential
   };
 }
 
-/** Closes the SDK transport (MQTT DISCONNECT when graceful) and then every socket, with a short cap. */
+/**
+ * Closes the SDK transport and every socket. Graceful (after success): MQTT DISCONNECT first, capped at 1 s. After a
+ * failure the sockets go first: a graceful unsubscribe on a hung or refused connection would wait for nothing.
+ */
 async function closeTransport(transport: DpsTransport | undefined, session: ConnectionSession | undefined, graceful: boolean): Promise<void> {
   if (!graceful) {
     transport?.cancel(() => undefined);
     session?.close();
+    // Still let the SDK's state machines reach "disconnected" (that clears their timers); nothing to wait for.
+    transport?.disconnect(() => undefined);
+    return;
   }
   if (transport) {
     let timer: NodeJS.Timeout | undefined;
