@@ -5,7 +5,7 @@ import { AbortedError, InvalidOptionError } from '../errors';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { logger } from '../log';
-import { classifyAddress, describe, isInCidrs, type Cidr } from './address';
+import { classifyAddress, describe, isInCidrs, type Cidr, type DnsServerAddress } from './address';
 import { analyseTraces, verdictOf } from './analyse';
 import { identifyHost, isGlobalDpsEndpoint } from './clouds';
 import { queryDnsServer } from './dns-client';
@@ -61,46 +61,10 @@ export async function verifyEndpoint(host: string, network: NetworkOptions, opti
   const hostsFile = opts.hostsFile ?? defaultHostsFile();
   const timing = { timeoutMs: resolved.dnsTimeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) };
   const hostsPromise = hostsFileAddresses(name, hostsFile);
-  let traces: ResolverTrace[];
-  if (resolved.dnsServers.length > 0) {
-    traces = await Promise.all(
-      resolved.dnsServers.map(async (server): Promise<ResolverTrace> => {
-        const started = performance.now();
-        const answer = await queryDnsServer(server, name, timing);
-        const trace: ResolverTrace = {
-          resolver: server.label,
-          chain: answer.chain,
-          addresses: answer.records.map((r) => toAddressInfo(r.address, resolved.cidrs, r.ttl)),
-          durationMs: performance.now() - started,
-        };
-        if (answer.rcode !== undefined) trace.rcode = answer.rcode;
-        if (answer.error !== undefined) trace.error = answer.error;
-        if (answer.unanswered) trace.unanswered = answer.unanswered;
-        return trace;
-      }),
-    );
-    const hostsEntries = await hostsPromise;
-    if (hostsEntries.length > 0) {
-      // The device's own getaddrinfo (and the unmodified SDK) would take these instead of asking the DNS servers.
-      traces.push({
-        resolver: 'hosts-file',
-        chain: [name],
-        addresses: hostsEntries.map((a) => toAddressInfo(a, resolved.cidrs)),
-        fromHostsFile: true,
-        durationMs: 0,
-      });
-    }
-  } else {
-    const started = performance.now();
-    const [answer, hostsEntries] = await Promise.all([querySystem(name, opts.systemLookup ?? defaultSystemLookup, timing), hostsPromise]);
-    const addresses = answer.addresses.map((a) => toAddressInfo(a.address, resolved.cidrs));
-    const trace: ResolverTrace = { resolver: 'system', chain: [name], addresses, durationMs: performance.now() - started };
-    if (answer.rcode !== undefined) trace.rcode = answer.rcode;
-    if (answer.error !== undefined) trace.error = answer.error;
-    const hostsSet = new Set(hostsEntries.map(normaliseIp));
-    trace.fromHostsFile = addresses.length > 0 && hostsSet.size > 0 && addresses.every((a) => hostsSet.has(a.address));
-    traces = [trace];
-  }
+  const traces =
+    resolved.dnsServers.length > 0
+      ? await traceDnsServers(name, resolved.dnsServers, resolved.cidrs, timing, hostsPromise)
+      : await traceSystem(name, opts.systemLookup ?? defaultSystemLookup, resolved.cidrs, timing, hostsPromise);
 
   const analysis = analyseTraces(traces, {
     host: name,
@@ -114,6 +78,65 @@ export async function verifyEndpoint(host: string, network: NetworkOptions, opti
   });
   const primary = traces[0] as ResolverTrace;
   return finish({ ...head, addresses: primary.addresses, trace: traces, findings: [...nameFindings, ...analysis] });
+}
+
+type Timing = { timeoutMs: number; signal?: AbortSignal };
+
+/** Every DNS server asked at once; then a `hosts-file` trace when the hosts file names the host. */
+async function traceDnsServers(
+  name: string,
+  servers: readonly DnsServerAddress[],
+  cidrs: readonly Cidr[],
+  timing: Timing,
+  hostsPromise: Promise<string[]>,
+): Promise<ResolverTrace[]> {
+  const traces = await Promise.all(
+    servers.map(async (server): Promise<ResolverTrace> => {
+      const started = performance.now();
+      const answer = await queryDnsServer(server, name, timing);
+      const trace: ResolverTrace = {
+        resolver: server.label,
+        chain: answer.chain,
+        addresses: answer.records.map((r) => toAddressInfo(r.address, cidrs, r.ttl)),
+        durationMs: performance.now() - started,
+      };
+      if (answer.rcode !== undefined) trace.rcode = answer.rcode;
+      if (answer.error !== undefined) trace.error = answer.error;
+      if (answer.unanswered) trace.unanswered = answer.unanswered;
+      return trace;
+    }),
+  );
+  const hostsEntries = await hostsPromise;
+  if (hostsEntries.length > 0) {
+    // The device's own getaddrinfo (and the unmodified SDK) would take these instead of asking the DNS servers.
+    traces.push({
+      resolver: 'hosts-file',
+      chain: [name],
+      addresses: hostsEntries.map((a) => toAddressInfo(a, cidrs)),
+      fromHostsFile: true,
+      durationMs: 0,
+    });
+  }
+  return traces;
+}
+
+/** The system resolver's answer, marked `fromHostsFile` when the hosts file holds exactly what it returned. */
+async function traceSystem(
+  name: string,
+  lookup: NonNullable<VerifyOptions['systemLookup']>,
+  cidrs: readonly Cidr[],
+  timing: Timing,
+  hostsPromise: Promise<string[]>,
+): Promise<ResolverTrace[]> {
+  const started = performance.now();
+  const [answer, hostsEntries] = await Promise.all([querySystem(name, lookup, timing), hostsPromise]);
+  const addresses = answer.addresses.map((a) => toAddressInfo(a.address, cidrs));
+  const trace: ResolverTrace = { resolver: 'system', chain: [name], addresses, durationMs: performance.now() - started };
+  if (answer.rcode !== undefined) trace.rcode = answer.rcode;
+  if (answer.error !== undefined) trace.error = answer.error;
+  const hostsSet = new Set(hostsEntries.map(normaliseIp));
+  trace.fromHostsFile = addresses.length > 0 && hostsSet.size > 0 && addresses.every((a) => hostsSet.has(a.address));
+  return [trace];
 }
 
 function finish(report: Omit<EndpointReport, 'verdict'>): EndpointReport {
