@@ -14,11 +14,20 @@ export interface TcpState {
  * A TCP reach check of one port of the host `dnsCheck` resolved. Connects only to the addresses the policy allows
  * (enforce: inside --expect-cidr). A failure on the port of the transport not in use is a warning, not an error.
  */
-export function tcpCheck(spec: { id: string; title: string; dnsCheck: string; section: 'network' | 'hub'; port: (ctx: CheckContext) => number; inUse: (ctx: CheckContext) => boolean }): Check {
+export function tcpCheck(spec: {
+  id: string;
+  title: string;
+  dnsCheck: string;
+  section: 'network' | 'hub';
+  port: (ctx: CheckContext) => number;
+  inUse: (ctx: CheckContext) => boolean;
+  dependsOn?: readonly string[];
+}): Check {
   return {
     id: spec.id,
     title: spec.title,
     section: spec.section,
+    ...(spec.dependsOn ? { dependsOn: spec.dependsOn } : {}),
     // No dependsOn: under --policy warn/off the port is probed even when DNS found a problem. Under enforce,
     // connectableAddresses() leaves only the addresses inside --expect-cidr, so nothing else is ever dialled.
     async run(ctx) {
@@ -73,6 +82,8 @@ export const hubTcpMqtt = tcpCheck({
   title: 'Assigned hub reachable on TCP 8883 (MQTT)',
   dnsCheck: 'hub-dns',
   section: 'hub',
+  // hub-dns only runs after a registration; its findings are warnings under warn/off, so this still probes then.
+  dependsOn: ['hub-dns'],
   port: (ctx) => ctx.config.hubPort,
   inUse: () => true,
 });

@@ -38,6 +38,7 @@ describe('device identity checks', () => {
   it('passes a valid certificate whose CN is the registration id and whose key matches', async () => {
     const r = await run(pem(makeCert({ cn: 'dev-1', key })), { registrationId: 'dev-1' });
     assert.deepEqual(Object.values(r).map((x) => x.result), ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.match(r['device-cert-chain']?.detail ?? '', /^self-signed/);
   });
 
   it('reports an expired certificate as DEVICE_CERT_EXPIRED (error) with its dates', async () => {
