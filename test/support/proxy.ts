@@ -1,7 +1,7 @@
 // A loopback HTTP CONNECT proxy for tests, built on the `proxy` package.
 import dns from 'node:dns';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 
 /** A loopback CONNECT proxy (the `proxy` package) whose name resolution is a fixed map: no system DNS. */
 export async function startTestProxy(address: string, names: Record<string, string>): Promise<{ port: number; connects: string[]; close(): Promise<void> }> {
@@ -16,6 +16,8 @@ export async function startTestProxy(address: string, names: Record<string, stri
   (dns as { lookup: unknown }).lookup = (name: string, options: unknown, cb?: (...a: unknown[]) => void) => {
     const callback = (typeof options === 'function' ? options : cb) as (...a: unknown[]) => void;
     const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
+    // IP literals (dgram and net look those up too) resolve to themselves without any query.
+    if (net.isIP(name)) return (original as (...a: unknown[]) => void)(name, options, cb);
     const ip = names[name];
     if (!ip) return process.nextTick(() => callback(Object.assign(new Error(`test proxy: ${name} not in map`), { code: 'ENOTFOUND' })));
     process.nextTick(() => (all ? callback(null, [{ address: ip, family: 4 }]) : callback(null, ip, 4)));
