@@ -1,6 +1,5 @@
 import type { EndpointReport } from '../endpoint/types';
 import type { Finding } from '../findings/types';
-import { provisionDevice } from '../provision/provision';
 import type { DeviceAuth, ProvisioningResult } from '../provision/types';
 import { caOf } from './tls-handshake';
 import { stateOf, type Check, type CheckContext } from './types';
@@ -41,6 +40,9 @@ export const dpsRegister: Check = {
     const ca = caOf(ctx);
     const started = performance.now();
     try {
+      // Loaded on demand: the Azure SDK behind provisionDevice doubles dps-check's start-up time, and only --register needs it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy CommonJS load, typed
+      const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
       const result: ProvisioningResult = await provisionDevice({
         provisioningHost: config.provisioningHost as string,
         idScope: config.idScope as string,
