@@ -19,6 +19,8 @@ export interface CliArgs {
   passphraseEnv?: string;
   timeoutMs?: number;
   noColor: boolean;
+  /** With --dns-server, also ask the system resolver and compare. */
+  compareSystem: boolean;
 }
 
 const OPTIONS = {
@@ -47,6 +49,7 @@ const OPTIONS = {
   'dont-run': { type: 'string', multiple: true },
   list: { type: 'boolean' },
   'no-color': { type: 'boolean' },
+  'compare-system': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,6 +77,7 @@ Device (each also from the environment or the --config JSON file; flags win, the
 
 Run:
   --register                also run a real registration (provisionDevice) and check the assigned hub
+  --compare-system          with --dns-server: also ask the system resolver (what the plain SDK uses) and compare
   --ntp-server IP[:PORT]    compare the clock with this NTP server (default: DPS's HTTP Date on 443)
   --timeout-ms N            per network step (default 5000)
   --dont-run ID,...         skip these checks (see --list)
@@ -137,6 +141,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     list: v.list ?? false,
     help: v.help ?? false,
     noColor: v['no-color'] ?? false,
+    compareSystem: v['compare-system'] ?? false,
   };
   if (v.config !== undefined) args.configFile = v.config;
   if (v.report !== undefined) args.reportFile = v.report;

@@ -1,5 +1,7 @@
 import { verifyEndpoint } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
+import { createFinding } from '../findings/finding';
+import type { Finding } from '../findings/types';
 import { HOST_FORM_CODES } from './dps-host';
 import type { Check, CheckContext } from './types';
 
@@ -52,9 +54,33 @@ export const dpsDns: Check = {
   title: 'DPS name resolves to a private address inside the VNET',
   section: 'dns',
   async run(ctx) {
-    const report = await resolveFor(ctx, ctx.config.provisioningHost as string, 'dps');
+    const host = ctx.config.provisioningHost as string;
+    const report = await resolveFor(ctx, host, 'dps');
     ctx.state.set('dps-dns', report);
-    const findings = report.findings.filter((f) => !HOST_FORM_CODES.has(f.code));
-    return { findings, evidence: traceEvidence(report), detail: traceLine(report) };
+    const findings: Finding[] = report.findings.filter((f) => !HOST_FORM_CODES.has(f.code));
+    const evidence = traceEvidence(report);
+    if (ctx.settings.compareSystem && ctx.config.dnsServers.length > 0) {
+      // The plain SDK (and anything else on the device) asks getaddrinfo, not our DNS servers: show where that goes.
+      const system = await verifyEndpoint(
+        host,
+        { expectedCidrs: ctx.config.expectedCidrs, policy: ctx.config.policy },
+        { role: 'dps', ...(ctx.settings.systemLookup ? { systemLookup: ctx.settings.systemLookup } : {}), ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}) },
+      );
+      evidence['system'] = traceEvidence(system)['resolvers'];
+      const ours = report.addresses.map((a) => a.address).sort();
+      const theirs = system.addresses.map((a) => a.address).sort();
+      if (theirs.length > 0 && ours.join(',') !== theirs.join(',')) {
+        findings.push(
+          createFinding('DNS_RESOLVERS_DISAGREE', {
+            host: report.host,
+            resolver: 'system',
+            addresses: theirs,
+            primary: report.trace[0]?.resolver ?? 'dns-server',
+            primaryAddresses: ours,
+          }),
+        );
+      }
+    }
+    return { findings, evidence, detail: traceLine(report) };
   },
 };

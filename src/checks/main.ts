@@ -63,7 +63,7 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
     ...(prepared.identity ? { identity: prepared.identity } : {}),
     settings: {
       register: args.register,
-      systemResolver: prepared.loaded.config.dnsServers.length === 0,
+      compareSystem: args.compareSystem,
       timeoutMs: args.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       now,
       ...(args.ntpServer ? { ntpServer: args.ntpServer } : {}),
@@ -72,14 +72,18 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
   };
   if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
   let section: Section | undefined;
+  let progressShown = false;
   const reports = await runChecks(CHECKS, ctx, {
     dontRun: args.dontRun,
     onStart: (c) => {
-      if (progress) io.stdout.write(`  … ${c.id}\r`);
+      if (!progress) return;
+      io.stdout.write(`  … ${c.id}\r`);
+      progressShown = true;
     },
     onResult: (r) => {
       if (args.json) return;
-      if (progress) io.stdout.write('\x1b[2K');
+      if (progressShown) io.stdout.write('\x1b[2K'); // erase the progress line before the result replaces it
+      progressShown = false;
       if (r.section !== section) {
         section = r.section;
         io.stdout.write(`${renderSection(r.section)}\n`);

@@ -27,8 +27,13 @@ export interface RunSettings {
   register: boolean;
   /** SNTP server `ip[:port]` to compare the clock with (`--ntp-server`). */
   ntpServer?: string;
-  /** Also resolve through the system resolver (getaddrinfo). Off when --no-system-resolver. */
-  systemResolver: boolean;
+  /**
+   * With --dns-server, also resolve through the system resolver (getaddrinfo: what the plain SDK uses) and report
+   * when it answers differently (`--compare-system`). Without --dns-server the system resolver is the only one anyway.
+   */
+  compareSystem: boolean;
+  /** The system resolver (a seam for tests; default getaddrinfo via verifyEndpoint). */
+  systemLookup?: (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   /** Per network step timeout, ms. */
   timeoutMs: number;
   /** The clock (a seam for tests). */

@@ -33,7 +33,7 @@ describe('clock-skew from the HTTP Date header', () => {
   function ctx(): CheckContext {
     const loaded = loadConfig({ flags: { provisioningHost: 'lab-dps.azure-devices-provisioning.net', caFile: ca, expectedCidrs: ['127.0.0.1/32'] } });
     const state = new Map<string, unknown>([['dps-tcp-websocket', { port, reachable: ['127.0.0.1'] }]]);
-    return { loaded, config: loaded.config, settings: { register: false, systemResolver: false, timeoutMs: 2000, now: () => new Date() }, state };
+    return { loaded, config: loaded.config, settings: { register: false, compareSystem: false, timeoutMs: 2000, now: () => new Date() }, state };
   }
 
   it('is ok when the server clock agrees, and names the source', async () => {

@@ -27,7 +27,7 @@ describe('device identity checks', () => {
       loaded,
       config: loaded.config,
       identity: loadDeviceIdentity({ certFile, keyFile: kf }),
-      settings: { register: false, systemResolver: false, timeoutMs: 1000, now: () => now },
+      settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => now },
       state: new Map(),
     };
     const reports = await runChecks(CHECKS, ctx);

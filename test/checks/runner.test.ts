@@ -9,7 +9,7 @@ import { createFinding } from '../../src/findings/finding';
 
 function ctx(): CheckContext {
   const loaded = loadConfig({});
-  return { loaded, config: loaded.config, settings: { register: false, systemResolver: false, timeoutMs: 1000, now: () => new Date() }, state: new Map() };
+  return { loaded, config: loaded.config, settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => new Date() }, state: new Map() };
 }
 
 const ok = (id: string, dependsOn?: string[]): Check => ({ id, title: id, section: 'dns', ...(dependsOn ? { dependsOn } : {}), run: () => ({}) });

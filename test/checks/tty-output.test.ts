@@ -1,0 +1,43 @@
+// Text output on a terminal: colour and progress only on a TTY, never with NO_COLOR / --no-color or --json.
+import assert from 'node:assert/strict';
+import { dpsCheck } from '../../src/checks/main';
+import { makeCert, pem, put, rsaKey, tempDir } from './fixtures';
+
+describe('dps-check terminal output', () => {
+  const dir = tempDir('dps-tty-');
+  const key = rsaKey();
+  const cert = put(dir, 'd.pem', pem(makeCert({ cn: 'dev-1', key })));
+  const keyFile = put(dir, 'd.key', key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  // No network: the DNS check and everything after it are excluded, the configuration and device checks run.
+  const args = ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16', '--dns-server', '127.0.0.1:9', '--cert', cert, '--key', keyFile, '--registration-id', 'dev-1', '--dont-run', 'dps-dns,clock-skew'];
+
+  async function run(extra: string[], isTTY: boolean, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
+    let out = '';
+    const code = await dpsCheck([...args, ...extra], { stdout: { write: (s: string) => (out += s), isTTY }, stderr: { write: (s: string) => (out += s) }, env });
+    return { code, out };
+  }
+
+  it('colours the symbols and shows progress on a TTY', async () => {
+    const { code, out } = await run([], true);
+    assert.equal(code, 0);
+    assert.match(out, /\x1b\[32m√\x1b\[0m device-key-match/);
+    assert.match(out, / {2}… device-cert\r\x1b\[2K/);
+  });
+
+  it('has no escape codes when stdout is not a TTY, with NO_COLOR, or with --no-color', async () => {
+    for (const r of [await run([], false), await run(['--no-color'], true), await run([], true, { NO_COLOR: '1' })]) {
+      assert.doesNotMatch(r.out.replace(/ {2}… [a-z-]+\r\x1b\[2K/g, ''), /\x1b\[/);
+    }
+  });
+
+  it('prints only the JSON document with --json, even on a TTY', async () => {
+    const { out } = await run(['--json'], true);
+    const doc = JSON.parse(out) as { summary: Record<string, number> };
+    assert.equal(doc.summary['error'], 0);
+  });
+
+  it('--verbose adds each check’s evidence', async () => {
+    const { out } = await run(['--verbose'], false);
+    assert.match(out, /"fingerprint256": "[0-9A-F:]+"/);
+  });
+});
