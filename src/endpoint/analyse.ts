@@ -1,7 +1,7 @@
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { isInZone, privateLinkZonesFor, type AzureCloud } from './clouds';
-import type { AddressInfo, Policy, ResolverTrace, Verdict } from './types';
+import type { AddressInfo, ResolverTrace, Verdict } from './types';
 
 /** What the analysis needs to know besides the trace. */
 export interface AnalysisContext {
@@ -12,12 +12,7 @@ export interface AnalysisContext {
   hostIsPrivateLinkName: boolean;
   expectedCidrs: string[];
   dnsTimeoutMs: number;
-  /** Under `warn` and `off` an address outside the ranges is allowed, so its findings are warnings. */
-  policy: Policy;
 }
-
-/** Findings about where the addresses are (not about whether the name resolved): the policy decides their weight. */
-const PLACEMENT_CODES = new Set(['DNS_PUBLIC_ADDRESS', 'DNS_PRIVATELINK_NOT_PRIVATE', 'DNS_OUTSIDE_VNET']);
 
 /** The verdict over the addresses a device would use (see `Verdict`). */
 export function verdictOf(addresses: readonly AddressInfo[]): Verdict {
@@ -96,8 +91,9 @@ export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primar
       out.push(createFinding('DNS_NO_PRIVATELINK_CNAME', { ...base, addresses: trace.addresses.map((a) => a.address) }));
     }
   }
-  const weighed = ctx.policy === 'enforce' ? out : out.map((f) => (PLACEMENT_CODES.has(f.code) && f.severity === 'error' ? { ...f, severity: 'warning' as const } : f));
-  return primary ? weighed : weighed.map(asSecondary);
+  // The policy decides what a connection may use (connectableAddresses), not how bad a finding is: a public answer
+  // is an error under 'warn' too (dps-check relies on this).
+  return primary ? out : out.map(asSecondary);
 }
 
 function asSecondary(f: Finding): Finding {

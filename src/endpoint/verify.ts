@@ -73,7 +73,6 @@ export async function verifyEndpoint(host: string, network: NetworkOptions, opti
     hostIsPrivateLinkName: identity.isPrivateLinkName,
     expectedCidrs,
     dnsTimeoutMs: resolved.dnsTimeoutMs,
-    policy: resolved.policy,
     hostsFile,
   });
   const primary = traces[0] as ResolverTrace;

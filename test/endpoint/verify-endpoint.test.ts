@@ -172,7 +172,7 @@ describe('verifyEndpoint against a loopback DNS server', () => {
   });
 });
 
-describe('verifyEndpoint: the policy weighs placement findings', () => {
+describe('verifyEndpoint: the policy changes what may be used, not how bad a finding is', () => {
   let lab: DnsServer;
   before(async () => {
     lab = await startDnsServer({ zone: ZONE });
@@ -181,15 +181,17 @@ describe('verifyEndpoint: the policy weighs placement findings', () => {
 
   const table: [string, 'enforce' | 'warn' | 'off', string, 'error' | 'warning'][] = [
     ['pub.azure-devices-provisioning.net', 'enforce', 'DNS_PRIVATELINK_NOT_PRIVATE', 'error'],
-    ['pub.azure-devices-provisioning.net', 'warn', 'DNS_PRIVATELINK_NOT_PRIVATE', 'warning'],
-    ['other.azure-devices-provisioning.net', 'off', 'DNS_OUTSIDE_VNET', 'warning'],
-    ['nopl.azure-devices-provisioning.net', 'warn', 'DNS_PUBLIC_ADDRESS', 'warning'],
+    ['pub.azure-devices-provisioning.net', 'warn', 'DNS_PRIVATELINK_NOT_PRIVATE', 'error'],
+    ['other.azure-devices-provisioning.net', 'off', 'DNS_OUTSIDE_VNET', 'error'],
+    ['nopl.azure-devices-provisioning.net', 'warn', 'DNS_PUBLIC_ADDRESS', 'error'],
+    ['mixed.azure-devices-provisioning.net', 'warn', 'DNS_MIXED_ANSWERS', 'warning'],
     ['nope.azure-devices-provisioning.net', 'warn', 'DNS_NXDOMAIN', 'error'],
   ];
   for (const [host, policy, code, severity] of table) {
     it(`${code} is ${severity} under '${policy}'`, async () => {
       const report = await verifyEndpoint(host, { expectedCidrs: CIDRS, dnsServers: [lab.endpoint], policy }, { hostsFile: '/nonexistent/hosts' });
       assert.equal(report.findings.find((f) => f.code === code)?.severity, severity);
+      assert.equal(report.policy, policy);
     });
   }
 });
