@@ -32,6 +32,8 @@ export interface CertOptions {
   notBefore?: Date;
   notAfter?: Date;
   ca?: boolean;
+  /** DNS subjectAltNames (server certificates). */
+  sans?: string[];
 }
 
 let serial = 1;
@@ -45,7 +47,11 @@ export function makeCert(o: CertOptions): forge.pki.Certificate {
   cert.validity.notAfter = o.notAfter ?? new Date(Date.now() + 365 * DAY);
   cert.setSubject([{ name: 'commonName', value: o.cn }]);
   cert.setIssuer(o.issuer ? o.issuer.cert.subject.attributes : [{ name: 'commonName', value: o.cn }]);
-  cert.setExtensions([{ name: 'basicConstraints', cA: o.ca ?? false }, ...(o.ca ? [{ name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true }] : [])]);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: o.ca ?? false },
+    ...(o.ca ? [{ name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true }] : []),
+    ...(o.sans ? [{ name: 'subjectAltName', altNames: o.sans.map((value) => ({ type: 2, value })) }] : []),
+  ]);
   cert.sign((o.issuer?.key ?? o.key).forgeKey, forge.md.sha256.create());
   return cert;
 }
