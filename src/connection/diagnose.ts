@@ -56,7 +56,9 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
     return createFinding('TLS_VERSION_TOO_LOW', { ...target, minVersion: ctx.minVersion, offered, detail });
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return createFinding('TLS_HOSTNAME_MISMATCH', { ...target, detail: first?.reason ?? detail });
+    // Say what the certificate does cover: it answers "do privatelink names work?" with evidence, not guesswork.
+    const sans = (first as { cert?: { subjectaltname?: string } } | undefined)?.cert?.subjectaltname;
+    return createFinding('TLS_HOSTNAME_MISMATCH', { ...target, detail: first?.reason ?? detail, ...(sans ? { certificateNames: sans } : {}) });
   }
   if (UNTRUSTED_CODES.has(code)) return createFinding('TLS_UNTRUSTED_CHAIN', { ...target, detail });
   if (EXPIRED_CODES.has(code)) return createFinding('TLS_SERVER_CERT_EXPIRED', { ...target, detail, now: new Date().toISOString() });

@@ -28,12 +28,15 @@ export const tlsFindings = {
   TLS_HOSTNAME_MISMATCH: {
     severity: 'error',
     title: 'Server certificate does not cover the host name',
-    message: (e: Target & { detail: string }) =>
-      `The certificate presented by ${at(e)} does not cover the name ${e.host}: ${e.detail}.`,
+    message: (e: Target & { detail: string; certificateNames?: string }) =>
+      `The certificate presented by ${at(e)} does not cover the name ${e.host}: ${e.detail}` +
+      `${e.certificateNames ? ` (it covers ${e.certificateNames})` : ''}.`,
     remediation: (e: Target) =>
       `Connect by the DNS name ${e.host} (never by IP address) and make DNS answer the private endpoint of that same resource; ` +
-      'if you configured a privatelink.* name, use the service name <name>.azure-devices-provisioning.net / <hub>.azure-devices.net instead.',
-  } satisfies FindingSpec<Target & { detail: string }>,
+      (e.host.includes('.privatelink.')
+        ? `${e.host} is a privatelink name: configure the service name ${e.host.replace('.privatelink.', '.')} instead (it resolves to the same private endpoint through the privatelink CNAME).`
+        : 'if you configured a privatelink.* name, use the service name <name>.azure-devices-provisioning.net / <hub>.azure-devices.net instead.'),
+  } satisfies FindingSpec<Target & { detail: string; certificateNames?: string }>,
   TLS_UNTRUSTED_CHAIN: {
     severity: 'error',
     title: 'Server certificate chain not trusted',
