@@ -22,7 +22,7 @@ export const configWellFormed: Check = {
     if (!config.certFile && !ctx.loaded.symmetricKey) warnings.push('no device credentials (--cert/--key or DPS_SYMMETRIC_KEY)');
     if (config.expectedCidrs.length === 0) warnings.push(`no --expect-cidr: addresses cannot be checked against the VNET (policy ${config.policy})`);
     if (config.policy !== 'enforce') warnings.push(`--policy ${config.policy}: checks connect to addresses outside the expected ranges`);
-    const weakTls = (process.env['NODE_OPTIONS'] ?? '').match(WEAK_TLS_FLAGS);
+    const weakTls = ((ctx.settings.env ?? process.env)['NODE_OPTIONS'] ?? '').match(WEAK_TLS_FLAGS);
     if (weakTls) {
       warnings.push(`NODE_OPTIONS has ${weakTls.join(' ')}: the plain Azure SDK would accept TLS below 1.2 (dps-private-link sets TLS 1.2 on its own sockets)`);
     }

@@ -1,4 +1,5 @@
 import type { EndpointReport } from '../endpoint/types';
+import { connectableAddresses } from '../endpoint/verify';
 import type { Finding } from '../findings/types';
 import type { DeviceAuth, ProvisioningResult } from '../provision/types';
 import { caOf } from './tls-handshake';
@@ -33,8 +34,9 @@ export const dpsRegister: Check = {
   async run(ctx) {
     if (!ctx.settings.register) return { result: 'skipped', detail: 'pass --register to run a real registration' };
     const dns = stateOf<EndpointReport>(ctx, 'dps-dns');
-    if (ctx.config.policy === 'enforce' && dns && dns.verdict !== 'private-in-vnet') {
-      return { result: 'skipped', detail: `provisionDevice refuses under --policy enforce: dps-dns says ${dns.verdict}` };
+    if (dns && connectableAddresses(dns, ctx.config.policy).length === 0) {
+      // provisionDevice would refuse before connecting; dps-dns already says why.
+      return { result: 'skipped', detail: `no address provisionDevice may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})` };
     }
     const { config } = ctx;
     const ca = caOf(ctx);

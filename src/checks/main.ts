@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DpsPrivateLinkError } from '../errors';
-import { parseCliArgs, USAGE } from './args';
-import { prepare } from './prepare';
+import { parseCliArgs, USAGE, type CliArgs } from './args';
+import { prepare, type Prepared } from './prepare';
 import { CHECKS } from './registry';
 import { renderCheck, renderSection, renderSummary, toJsonDocument } from './render';
 import { writeSupportBundle } from './report';
@@ -34,8 +34,8 @@ export const DEFAULT_TIMEOUT_MS = 5000;
  * 0 no error, 1 any error (or warning with --warnings-as-errors), 2 bad usage / unreadable input.
  */
 export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<number> {
-  let args;
-  let prepared;
+  let args: CliArgs;
+  let prepared: Prepared;
   try {
     args = parseCliArgs(argv);
     if (args.help) {
@@ -64,6 +64,7 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
     settings: {
       register: args.register,
       compareSystem: args.compareSystem,
+      env: io.env,
       timeoutMs: args.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       now,
       ...(args.ntpServer ? { ntpServer: args.ntpServer } : {}),
@@ -97,7 +98,7 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
   else io.stdout.write(`\n${renderSummary(summary)}\n`);
   if (args.reportFile) {
     try {
-      writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt);
+      writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt, io.env);
       if (!args.json) io.stdout.write(`support bundle written to ${args.reportFile} (secrets redacted)\n`);
     } catch (err) {
       io.stderr.write(`dps-check: cannot write --report ${args.reportFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`);

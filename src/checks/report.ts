@@ -21,12 +21,12 @@ export function environmentFacts(env: NodeJS.ProcessEnv = process.env): Record<s
  * Writes the support bundle: the --json document, the configuration with the source of each value, and the
  * environment facts — passed through redact() so a secret that slipped into evidence never leaves the device.
  */
-export function writeSupportBundle(file: string, doc: JsonDocument, loaded: LoadedConfig, startedAt: Date): void {
+export function writeSupportBundle(file: string, doc: JsonDocument, loaded: LoadedConfig, startedAt: Date, env: NodeJS.ProcessEnv = process.env): void {
   const bundle = {
     ...doc,
     generatedAt: startedAt.toISOString(),
     configuration: { configFile: loaded.configFile ?? null, values: loaded.config, sources: loaded.sources, passphrase: loaded.passphrase ? '[redacted]' : null, symmetricKey: loaded.symmetricKey ? '[redacted]' : null },
-    environment: environmentFacts(),
+    environment: environmentFacts(env),
   };
   writeFileSync(file, `${JSON.stringify(redact(bundle), null, 2)}\n`, { mode: 0o600 });
 }

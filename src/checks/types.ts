@@ -36,6 +36,8 @@ export interface RunSettings {
   systemLookup?: (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   /** Per network step timeout, ms. */
   timeoutMs: number;
+  /** The environment the run sees (NODE_OPTIONS and friends); default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** The clock (a seam for tests). */
   now: () => Date;
   signal?: AbortSignal;

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { configWellFormed } from '../../src/checks/config-well-formed';
+import type { CheckContext } from '../../src/checks/types';
+import { loadConfig } from '../../src/config/load';
+
+function ctx(flags: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv = {}): CheckContext {
+  const loaded = loadConfig(flags);
+  return { loaded, config: loaded.config, settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => new Date(), env }, state: new Map() };
+}
+
+describe('config-well-formed', () => {
+  const complete = { flags: { provisioningHost: 'x.azure-devices-provisioning.net', idScope: '0ne1', registrationId: 'd', certFile: '/c.pem', expectedCidrs: ['10.1.0.0/16'] } };
+
+  it('is ok for a complete configuration and shows the source of every value', async () => {
+    const out = await configWellFormed.run(ctx(complete, { NODE_OPTIONS: '--max-old-space-size=256' }));
+    assert.equal(out.result, undefined);
+    const values = out.evidence?.['values'] as Record<string, { source: string }>;
+    assert.equal(values['provisioningHost']?.source, '--host');
+    assert.equal(values['transport']?.source, 'default');
+  });
+
+  it('warns when NODE_OPTIONS lowers the TLS minimum for the plain SDK', async () => {
+    const out = await configWellFormed.run(ctx(complete, { NODE_OPTIONS: '--tls-min-v1.0 --max-old-space-size=256' }));
+    assert.equal(out.result, 'warning');
+    assert.match(out.detail ?? '', /NODE_OPTIONS has --tls-min-v1\.0/);
+  });
+
+  it('warns about what it cannot check: no registration id, no credentials, policy warn', async () => {
+    const out = await configWellFormed.run(ctx({ flags: { provisioningHost: 'x.azure-devices-provisioning.net', policy: 'warn' } }));
+    assert.equal(out.result, 'warning');
+    assert.match(out.detail ?? '', /no --registration-id.*no device credentials.*--policy warn/);
+  });
+});
