@@ -307,6 +307,38 @@ describe('dps-check against the lab', function () {
     }
   });
 
+  it('mixed answers: DNS_MIXED_ANSWERS, and under enforce only the in-VNET address is dialled', async () => {
+    lab.setDnsView('mixed', 'dps');
+    const before = lab.counters.connections.publicTwin;
+    const doc = jsonOf(await runCli([...base, '--json']));
+    assert.ok(codesOf(doc, 'dps-dns').includes('DNS_MIXED_ANSWERS'), JSON.stringify(codesOf(doc, 'dps-dns')));
+    const tcp = doc.checks.find((c) => c.id === 'dps-tcp-mqtt');
+    assert.equal(tcp?.result, 'ok');
+    assert.deepEqual((tcp?.evidence['results'] as { address: string }[]).map((r) => r.address), [lab.dps.address]);
+    assert.deepEqual(tcp?.evidence['refused'], [lab.publicTwin.address]);
+    assert.equal(lab.counters.connections.publicTwin, before);
+  });
+
+  it('a privatelink name as host: ENDPOINT_PRIVATELINK_NAME, and the TLS check shows the certificate does not cover it', async () => {
+    const args = [...base];
+    args[1] = lab.dps.privatelinkHost;
+    const doc = jsonOf(await runCli([...args, '--json']));
+    assert.deepEqual(codesOf(doc, 'dps-host'), ['ENDPOINT_PRIVATELINK_NAME']);
+    assert.deepEqual(codesOf(doc, 'dps-tls-mqtt'), ['TLS_HOSTNAME_MISMATCH']);
+    const sans = (doc.checks.find((c) => c.id === 'dps-tls-mqtt')?.evidence['chain'] as { subjectAltName?: string }[])[0]?.subjectAltName;
+    assert.match(sans ?? '', new RegExp(`DNS:${lab.dps.host.replace(/\./g, '\\.')}`));
+  });
+
+  it('--transport mqtt-ws --register: registers over WebSockets; the 8883 checks become the unused port', async () => {
+    const doc = jsonOf(await runCli([...base, ...withDevice(), '--transport', 'mqtt-ws', '--register', '--json']));
+    assert.equal(resultOf(doc, 'dps-register'), 'ok', JSON.stringify(doc.checks.find((c) => c.id === 'dps-register')));
+    assert.equal(doc.checks.find((c) => c.id === 'dps-register')?.evidence['transport'], 'mqtt-ws');
+    lab.setFault({ kind: 'wrong-san' });
+    const broken = jsonOf(await runCli([...base, '--transport', 'mqtt-ws', '--json']));
+    assert.equal(resultOf(broken, 'dps-tls-websocket'), 'error');
+    assert.equal(resultOf(broken, 'dps-tls-mqtt'), 'warning');
+  });
+
   it('reads the device settings from a JSON config file and shows where each came from', async () => {
     const config = put(dir, 'device.json', JSON.stringify({ provisioningHost: lab.dps.host, registrationId: device.registrationId, certFile: 'dev1.pem', keyFile: 'dev1.key', expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], port: lab.dps.port, wsPort: lab.dps.wsPort }));
     const run = await runCli(['--config', config, '--ca', path.join(dir, 'lab-ca.pem'), '--json'], { DPS_ID_SCOPE: lab.dps.idScope });
