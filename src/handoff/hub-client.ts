@@ -1,6 +1,5 @@
+import type { Client } from 'azure-iot-device';
 import { MqttBase } from 'azure-iot-mqtt-base';
-import { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } from 'azure-iot-device';
-import { Mqtt, MqttWs } from 'azure-iot-device-mqtt';
 import { createMqttProvider } from '../connection/mqtt-provider';
 import { ConnectionSession } from '../connection/session';
 import type { PemInput, TlsMinVersion } from '../connection/types';
@@ -73,6 +72,9 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     ...(proxy ? { proxy } : {}),
   });
+  // Loaded on first use: the device SDK costs ~70 ms of start-up that a device which only provisions need not pay.
+  const { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } = require('azure-iot-device') as typeof import('azure-iot-device');
+  const { Mqtt, MqttWs } = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt');
   const authProvider =
     'symmetricKey' in credentials
       ? SharedAccessKeyAuthenticationProvider.fromConnectionString(`HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${credentials.symmetricKey}`)
