@@ -61,7 +61,9 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   let zone = normaliseZone(options.zone ?? {});
   let globalBehaviour = options.behaviour;
   const queries = new Map<string, number>();
-  const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+  // A large receive buffer: hundreds of clients resolving at once (benchmarks, gateways) must not overflow the
+  // default ~200 KB buffer and lose queries the way an overloaded resolver would.
+  const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
 
   socket.on('message', (msg, rinfo) => {
     let query: dnsPacket.Packet;
