@@ -26,6 +26,8 @@ const RUNS = Number(process.env.RUNS ?? 30);
 const RSS_RUNS = Number(process.env.RSS_RUNS ?? 10);
 const RSS_PROCS = Number(process.env.RSS_PROCS ?? 5);
 const IMPORT_RUNS = Number(process.env.IMPORT_RUNS ?? 15);
+/** Which parts to run: `ab`, `rss`, `import` (comma separated). Default all. */
+const PARTS = new Set((process.env.PARTS ?? 'ab,rss,import').split(','));
 
 interface LabInfo {
   dnsServer: string;
@@ -161,24 +163,29 @@ async function main(): Promise<void> {
     };
     console.log(`lab: DPS ${lab.dps.host} -> ${lab.dps.address}:${lab.dps.port}, retry-after 1 s; node ${process.version}; ${os.cpus().length} CPUs`);
 
-    const ab = JSON.parse(await runWorker(['worker-ab'], info, caFile)) as Record<Variant, number[]>;
-    const line = (name: string, xs: number[]): string => `${name.padEnd(16)} n=${xs.length} median ${median(xs).toFixed(1)} ms  p95 ${p95(xs).toFixed(1)} ms`;
-    console.log('\nprovisioning wall time (alternating A/B in one process):');
-    console.log(`  ${line('provisionDevice', ab.ours)}`);
-    console.log(`  ${line('plain SDK', ab.plain)}`);
-    console.log(`  ratio of medians ${(median(ab.ours) / median(ab.plain)).toFixed(3)} (target <= 1.02); ratio of p95 ${(p95(ab.ours) / p95(ab.plain)).toFixed(3)}`);
-
-    const rss: Record<Variant, number[]> = { ours: [], plain: [] };
-    for (let i = 0; i < RSS_PROCS; i++) {
-      for (const v of i % 2 ? (['plain', 'ours'] as const) : (['ours', 'plain'] as const)) {
-        rss[v].push((JSON.parse(await runWorker(['worker-rss', v], info, caFile)) as { maxRssKb: number }).maxRssKb / 1024);
-      }
+    if (PARTS.has('ab')) {
+      const ab = JSON.parse(await runWorker(['worker-ab'], info, caFile)) as Record<Variant, number[]>;
+      const line = (name: string, xs: number[]): string => `${name.padEnd(16)} n=${xs.length} median ${median(xs).toFixed(1)} ms  p95 ${p95(xs).toFixed(1)} ms`;
+      console.log('\nprovisioning wall time (alternating A/B in one process):');
+      console.log(`  ${line('provisionDevice', ab.ours)}`);
+      console.log(`  ${line('plain SDK', ab.plain)}`);
+      console.log(`  ratio of medians ${(median(ab.ours) / median(ab.plain)).toFixed(3)} (target <= 1.02); ratio of p95 ${(p95(ab.ours) / p95(ab.plain)).toFixed(3)}`);
     }
-    console.log(`\npeak RSS (separate processes, ${RSS_RUNS} provisions each, ${RSS_PROCS} processes per variant):`);
-    console.log(`  provisionDevice median ${median(rss.ours).toFixed(1)} MiB, plain SDK median ${median(rss.plain).toFixed(1)} MiB, ratio ${(median(rss.ours) / median(rss.plain)).toFixed(3)}`);
 
+    if (PARTS.has('rss')) {
+      const rss: Record<Variant, number[]> = { ours: [], plain: [] };
+      for (let i = 0; i < RSS_PROCS; i++) {
+        for (const v of i % 2 ? (['plain', 'ours'] as const) : (['ours', 'plain'] as const)) {
+          rss[v].push((JSON.parse(await runWorker(['worker-rss', v], info, caFile)) as { maxRssKb: number }).maxRssKb / 1024);
+        }
+      }
+      console.log(`\npeak RSS (separate processes, ${RSS_RUNS} provisions each, ${RSS_PROCS} processes per variant):`);
+      console.log(`  provisionDevice median ${median(rss.ours).toFixed(1)} MiB, plain SDK median ${median(rss.plain).toFixed(1)} MiB, ratio ${(median(rss.ours) / median(rss.plain)).toFixed(3)}`);
+    }
+
+    if (!PARTS.has('import')) return;
     const imp = importTimes();
-    console.log(`\nimport time (fresh node process, require only; dist/index.js vs provisioning + device SDK packages, n=${IMPORT_RUNS} each):`);
+    console.log(`\nimport time (fresh node process, require only; dist/index.js (loads azure-iot-device only when createHubClient is called) vs the provisioning + device SDK packages, n=${IMPORT_RUNS} each):`);
     console.log(`  dps-private-link median ${median(imp.ours).toFixed(1)} ms p95 ${p95(imp.ours).toFixed(1)} ms; plain SDK median ${median(imp.plain).toFixed(1)} ms p95 ${p95(imp.plain).toFixed(1)} ms; ratio ${(median(imp.ours) / median(imp.plain)).toFixed(2)}`);
   } finally {
     await lab.close();
