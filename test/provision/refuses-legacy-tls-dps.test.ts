@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { provisionDevice, ProvisioningError } from '../../src/index';
 import type { LabHandle } from '../../src/index';
 import { issueCertificate } from '../../src/lab/certs';
@@ -27,5 +30,16 @@ describe('provision: a DPS name answering a TLS 1.1-only peer', function () {
       assert.match(e.message, /127\.10\.9\.9/);
       return true;
     });
+  });
+
+  it('is refused the same way when the process runs with NODE_OPTIONS=--tls-min-v1.0', async function () {
+    this.timeout(20_000);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'legacy-tls-child.ts')], {
+      env: { ...process.env, NODE_OPTIONS: '--tls-min-v1.0' },
+      timeout: 18_000,
+    });
+    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { defaultMin: string; code: string };
+    assert.equal(out.defaultMin, 'TLSv1', "the child's default minimum really was lowered");
+    assert.equal(out.code, 'TLS_VERSION_TOO_LOW');
   });
 });
