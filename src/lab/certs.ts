@@ -142,3 +142,57 @@ export function createPki(names: { dps: string; hub: string }, options: { privat
     },
   };
 }
+
+const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+
+/**
+ * An ECC P-256 device certificate. node-forge cannot encode EC public keys nor sign with ECDSA, so we let forge build
+ * the TBSCertificate around a placeholder RSA key, swap in the EC SubjectPublicKeyInfo Node exports, and sign the
+ * DER with Node's crypto (ECDSA for self-signed, RSA for the group CA). Still node-forge's ASN.1, no hand-made DER.
+ */
+export function issueEcCertificate(spec: CertificateSpec): LabCertificate {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const placeholder = forge.pki.privateKeyFromPem(rsaKey(3)) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(placeholder.n, placeholder.e);
+  serial += 1;
+  cert.serialNumber = '01' + serial.toString(16).padStart(14, '0');
+  const now = Date.now();
+  cert.validity.notBefore = spec.notBefore ?? new Date(now - 3600_000);
+  cert.validity.notAfter = spec.notAfter ?? new Date(now + 365 * 24 * 3600_000);
+  const subject = [{ name: 'commonName', value: spec.commonName }, { name: 'organizationName', value: 'dps-private-link lab' }];
+  cert.setSubject(subject);
+  cert.setIssuer(spec.issuer ? forge.pki.certificateFromPem(spec.issuer.certPem).subject.attributes : subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ]);
+  // forge fills the signature algorithm from this field when building the TBS.
+  const selfSigned = !spec.issuer;
+  cert.siginfo.algorithmOid = selfSigned ? ECDSA_WITH_SHA256 : forge.pki.oids.sha256WithRSAEncryption;
+  // getTBSCertificate is a public forge.pki function that @types/node-forge does not declare.
+  const { getTBSCertificate } = forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 };
+  const tbs = getTBSCertificate(cert);
+  const tbsItems = tbs.value as forge.asn1.Asn1[];
+  const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
+  tbsItems[6] = forge.asn1.fromDer(forge.util.createBuffer(spkiDer.toString('binary')));
+  const sigAlg = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+    forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(cert.siginfo.algorithmOid).getBytes()),
+    // RSA signatures carry NULL parameters; ECDSA ones carry none (RFC 5758).
+    ...(selfSigned ? [] : [forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.NULL, false, '')]),
+  ]);
+  tbsItems[2] = sigAlg;
+  const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
+  const signature = crypto.sign('sha256', tbsDer, selfSigned ? privateKey : crypto.createPrivateKey(spec.issuer!.keyPem));
+  const certAsn1 = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+    tbs,
+    sigAlg,
+    forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.BITSTRING, false, String.fromCharCode(0) + signature.toString('binary')),
+  ]);
+  const der = Buffer.from(forge.asn1.toDer(certAsn1).getBytes(), 'binary');
+  const certPem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  const chainPem = spec.issuer && !isRoot(spec.issuer) ? certPem + spec.issuer.chainPem : certPem;
+  return { certPem, keyPem, chainPem, thumbprint: thumbprintOf(certPem) };
+}

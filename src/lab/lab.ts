@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
-import { createPki, issueCertificate, rsaKey } from './certs';
+import { createPki, issueCertificate, issueEcCertificate, rsaKey } from './certs';
 import { startDnsServer, type DnsServer } from './dns-server';
 import { createDpsHandler, createPublicTwinHandler } from './dps';
 import { Enrollments } from './enrollments';
@@ -109,8 +109,9 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       if (typeof deviceId !== 'string' || !/^[A-Za-z0-9-.+%_#*?!(),:=@$']{1,128}$/.test(deviceId)) {
         throw new InvalidOptionError('deviceId', `${JSON.stringify(deviceId)} is not a valid IoT Hub device id`, 'Use up to 128 letters, digits and - . + % _ # * ? ! ( ) , : = @ $ \'');
       }
-      if (deviceOptions.keyType !== undefined && deviceOptions.keyType !== 'rsa') {
-        throw new InvalidOptionError('keyType', `${JSON.stringify(deviceOptions.keyType)} is not supported`, "The lab issues RSA 2048 device certificates only: use 'rsa'.");
+      const keyType = deviceOptions.keyType ?? 'rsa';
+      if (keyType !== 'rsa' && keyType !== 'ec') {
+        throw new InvalidOptionError('keyType', `${JSON.stringify(keyType)} is not supported`, "Use 'rsa' (RSA 2048) or 'ec' (ECC P-256).");
       }
       const status = deviceOptions.status ?? 'enabled';
       const base = { registrationId, deviceId, kind, status } as const;
@@ -125,10 +126,8 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       }
       const validity = { notBefore: deviceOptions.notBefore, notAfter: deviceOptions.notAfter };
       // Individual enrollments are self-signed, as most are in the field: DPS matches them by thumbprint only.
-      const cert = issueCertificate(
-        { commonName: registrationId, usage: 'client', issuer: kind === 'x509-group' ? pki.groupCa : undefined, ...validity },
-        rsaKey(),
-      );
+      const spec = { commonName: registrationId, usage: 'client', issuer: kind === 'x509-group' ? pki.groupCa : undefined, ...validity } as const;
+      const cert = keyType === 'ec' ? issueEcCertificate(spec) : issueCertificate(spec, rsaKey());
       enrollments.add({ ...base, thumbprint: kind === 'x509-individual' ? cert.thumbprint : undefined });
       return { registrationId, deviceId, kind, auth: { cert: cert.chainPem, key: cert.keyPem }, certPem: cert.certPem, thumbprint: cert.thumbprint };
     };

@@ -88,8 +88,8 @@ export type LabDeviceKind = 'x509-individual' | 'x509-group' | 'symmetric-key' |
 export interface LabDeviceOptions {
   /** Device id DPS assigns. Default = registrationId. */
   deviceId?: string;
-  /** Key type of x509 device certificates. Only 'rsa' (2048) is supported. */
-  keyType?: 'rsa';
+  /** Key type of x509 device certificates: 'rsa' (2048, default) or 'ec' (ECC P-256, ECDSA-SHA256 when self-signed). */
+  keyType?: 'rsa' | 'ec';
   /** Certificate validity (x509 kinds), e.g. to make an expired device certificate. */
   notBefore?: Date;
   notAfter?: Date;

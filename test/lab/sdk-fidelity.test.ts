@@ -44,6 +44,18 @@ describe('lab fidelity: the unmodified SDK provisions and sends telemetry', func
     }
   }
 
+  for (const kind of ['x509-individual', 'x509-group'] as const) {
+    it(`mqtt × ${kind} with an ECC P-256 device key: provisions and sends telemetry`, async () => {
+      const registrationId = `ec-${kind}`;
+      const device = await lab.createDevice(registrationId, kind, { keyType: 'ec' });
+      assert.match(device.auth && 'key' in device.auth ? device.auth.key : '', /BEGIN PRIVATE KEY/);
+      const outcome = await provisionInChild(lab, device, { telemetry: 'ec' });
+      assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
+      assert.deepEqual(outcome.hub, { ok: true });
+      assert.equal(lab.received(registrationId).length, 1);
+    });
+  }
+
   it('the public twin answers 401 after a good TLS handshake: the SDK raises UnauthorizedError', async () => {
     const device = await lab.createDevice('goes-public', 'symmetric-key');
     lab.setDnsView('public');
