@@ -63,6 +63,8 @@ export class Enrollments {
     }
     const cert = peer.certificate;
     if (!cert) return { ok: false, reason: `${registrationId}: neither a client certificate nor a SAS token` };
+    const validity = certificateValidityProblem(cert);
+    if (validity) return { ok: false, reason: `${registrationId}: ${validity}` };
     if (cert.commonName !== registrationId) {
       return { ok: false, reason: `certificate CN "${cert.commonName}" is not the registration id "${registrationId}"` };
     }
@@ -94,4 +96,13 @@ export class Enrollments {
     if (enrollment.status !== 'enabled') return { ok: false, reason: `enrollment ${enrollment.registrationId} is disabled` };
     return { ok: true, enrollment, identity };
   }
+}
+
+/** DPS and IoT Hub refuse client certificates outside their validity period; so does the lab. */
+export function certificateValidityProblem(cert: { validFrom: string; validTo: string }, now = Date.now()): string | undefined {
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  if (Number.isFinite(to) && now > to) return `client certificate expired at ${new Date(to).toISOString()}`;
+  if (Number.isFinite(from) && now < from) return `client certificate not valid before ${new Date(from).toISOString()}`;
+  return undefined;
 }

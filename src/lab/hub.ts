@@ -1,6 +1,6 @@
 import type { IConnectPacket } from 'mqtt-packet';
 import { logger } from '../log';
-import type { HubIdentity } from './enrollments';
+import { certificateValidityProblem, type HubIdentity } from './enrollments';
 import type { MqttSession, SessionHandler } from './mqtt-listener';
 import { verifySas } from './sas';
 import type { LabCounters, LabMessage } from './types';
@@ -128,6 +128,8 @@ function authenticate(
   }
   const cert = session.peer.certificate;
   if (!cert) return 'no client certificate (device uses X.509)';
+  const validity = certificateValidityProblem(cert);
+  if (validity) return validity;
   if (identity.type === 'x509-thumbprint') {
     return cert.thumbprint === identity.thumbprint ? undefined : `certificate thumbprint ${cert.thumbprint} is not the registered one`;
   }

@@ -93,6 +93,14 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     assert.equal(returnCode, 5);
   });
 
+  it('an expired or not-yet-valid device certificate gets CONNACK 5, though its thumbprint is enrolled', async () => {
+    const day = 24 * 3600_000;
+    const expired = await lab.createDevice('expired-cert', 'x509-individual', { notBefore: new Date(Date.now() - 400 * day), notAfter: new Date(Date.now() - day) });
+    assert.equal((await RawClient.dps(lab, expired)).returnCode, 5);
+    const future = await lab.createDevice('future-cert', 'x509-group', { notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 400 * day) });
+    assert.equal((await RawClient.dps(lab, future)).returnCode, 5);
+  });
+
   it('a SAS signed with the wrong key gets CONNACK 5', async () => {
     await lab.createDevice('sas-victim', 'symmetric-key');
     const { returnCode } = await RawClient.dps(lab, { registrationId: 'sas-victim', auth: { symmetricKey: Buffer.alloc(64, 1).toString('base64') } });
