@@ -63,19 +63,17 @@ export function createDpsHandler(ctx: DpsContext): SessionHandler {
 
     publish(session, packet) {
       const who = auth.get(session);
-      if (!who) return session.drop('PUBLISH before authentication');
+      if (!who) return session.protocolError('PUBLISH before authentication');
       const registrationId = who.enrollment.registrationId;
       const register = REGISTER.exec(packet.topic);
       const poll = register ? undefined : POLL.exec(packet.topic);
       if (!register && !poll) {
-        ctx.counters.dropped++;
-        return session.drop(`unknown DPS topic ${JSON.stringify(packet.topic)}`);
+        return session.protocolError(`unknown DPS topic ${JSON.stringify(packet.topic)}`);
       }
       const query = new URLSearchParams((register ?? poll)![1]);
       const rid = query.get('$rid');
       if (!rid) {
-        ctx.counters.dropped++;
-        return session.drop(`no $rid in ${packet.topic}`);
+        return session.protocolError(`no $rid in ${packet.topic}`);
       }
       if (register) ctx.counters.registrations++;
       else ctx.counters.polls++;
@@ -188,8 +186,7 @@ export function createPublicTwinHandler(counters: LabCounters): SessionHandler {
       const m = REGISTER.exec(packet.topic) ?? POLL.exec(packet.topic);
       const rid = m ? new URLSearchParams(m[1]).get('$rid') : null;
       if (!rid) {
-        counters.dropped++;
-        return session.drop(`unknown DPS topic ${JSON.stringify(packet.topic)}`);
+        return session.protocolError(`unknown DPS topic ${JSON.stringify(packet.topic)}`);
       }
       counters.publicTwinRequests++;
       session.publish(`$dps/registrations/res/401/?$rid=${encodeURIComponent(rid)}`, JSON.stringify(errorBody(401002, 'Unauthorized')));

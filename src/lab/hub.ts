@@ -64,8 +64,7 @@ export function createHubHandler(hubHost: string, registry: HubRegistry, counter
       const telemetry = TELEMETRY.exec(packet.topic);
       if (telemetry) {
         if (decodeURIComponent(telemetry[1]) !== deviceId) {
-          counters.dropped++;
-          return session.drop(`${deviceId} published to another device's topic ${packet.topic}`);
+          return session.protocolError(`${deviceId} published to another device's topic ${packet.topic}`);
         }
         counters.telemetry++;
         registry.record(deviceId, {

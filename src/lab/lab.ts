@@ -72,7 +72,8 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       handler: Parameters<typeof startListener>[0]['handler'],
       count: () => void,
     ): Promise<Listener> => {
-      const l = await startListener({ name, address, port: o.mqttPort, wsPort: o.wsPort, cert, clientCas, handler, onConnection: count });
+      const counted = { ...handler, protocolError: () => void counters.dropped++ };
+      const l = await startListener({ name, address, port: o.mqttPort, wsPort: o.wsPort, cert, clientCas, handler: counted, onConnection: count });
       started.push(l);
       return l;
     };

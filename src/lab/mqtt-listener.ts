@@ -34,6 +34,8 @@ export interface SessionHandler {
   publish(session: MqttSession, packet: mqttPacket.IPublishPacket): void;
   /** Called once the session ends, for whatever reason. */
   closed?(session: MqttSession): void;
+  /** Called when the client is dropped for a protocol error (garbage, no CONNECT, MQTT 5, a second CONNECT). */
+  protocolError?(session: MqttSession): void;
 }
 
 const log = logger('lab:mqtt');
@@ -57,19 +59,19 @@ export class MqttSession {
     private readonly handler: SessionHandler,
   ) {
     const parser = mqttPacket.parser({ protocolVersion: 4 });
-    const timer = setTimeout(() => this.drop('no CONNECT within 10 s'), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(() => this.protocolError('no CONNECT within 10 s'), CONNECT_TIMEOUT_MS);
     timer.unref();
     parser.on('packet', (packet: mqttPacket.Packet) => {
       if (this.ended) return;
       try {
-        if (!this.connected && packet.cmd !== 'connect') return this.drop(`first packet is ${packet.cmd}, not CONNECT`);
+        if (!this.connected && packet.cmd !== 'connect') return this.protocolError(`first packet is ${packet.cmd}, not CONNECT`);
         this.onPacket(packet, timer);
       } catch (err) {
         // A handler bug must not take the lab down: drop this client and keep serving the others.
         this.drop(`internal error handling ${packet.cmd}: ${(err as Error).message}`);
       }
     });
-    parser.on('error', (err: Error) => this.drop(`not MQTT: ${err.message}`));
+    parser.on('error', (err: Error) => this.protocolError(`not MQTT: ${err.message}`));
     stream.on('data', (chunk: Buffer) => {
       if (!this.ended) parser.parse(chunk);
     });
@@ -85,11 +87,11 @@ export class MqttSession {
   private onPacket(packet: mqttPacket.Packet, timer: NodeJS.Timeout): void {
     switch (packet.cmd) {
       case 'connect': {
-        if (this.connected) return this.drop('second CONNECT');
+        if (this.connected) return this.protocolError('second CONNECT');
         clearTimeout(timer);
         if (packet.protocolVersion !== 4) {
           this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false });
-          return this.drop(`unsupported protocol version ${String(packet.protocolVersion)}`);
+          return this.protocolError(`unsupported protocol version ${String(packet.protocolVersion)}`, true);
         }
         this.clientId = packet.clientId;
         this.username = packet.username ?? '';
@@ -144,6 +146,13 @@ export class MqttSession {
     if (this.ended) return;
     this.ended = true;
     this.stream.end();
+  }
+
+  /** Drop a client that broke the protocol (counted by the handler), logging why. */
+  protocolError(reason: string, flush = false): void {
+    if (this.ended) return;
+    this.handler.protocolError?.(this);
+    this.drop(reason, flush);
   }
 
   /** Drop the client: log why, then destroy the stream (flushing a final CONNACK when `flush`). */

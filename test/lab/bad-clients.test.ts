@@ -30,6 +30,7 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     const saved = { log: createDebug.log, enabled: createDebug.disable() };
     createDebug.enable('dps-private-link:lab:*');
     createDebug.log = (...args: unknown[]) => lines.push(util.format(...args));
+    const dropped = lab.counters.dropped;
     try {
       const c = await raw();
       c.socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
@@ -40,6 +41,7 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
       if (saved.enabled) createDebug.enable(saved.enabled);
     }
     assert.ok(lines.some((l) => /dropped: not MQTT/.test(l)), lines.join('\n'));
+    assert.equal(lab.counters.dropped, dropped + 1);
     await stillServes(lab);
   });
 
