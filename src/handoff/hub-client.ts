@@ -6,7 +6,7 @@ import type { PemInput, TlsMinVersion } from '../connection/types';
 import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
 import { DpsPrivateLinkError, InvalidOptionError } from '../errors';
-import { describe } from '../endpoint/address';
+import { describe, isInCidrs, parseCidrs } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { checkAuth, checkProxy, checkTls, PROVISION_DEFAULTS } from '../provision/options';
@@ -62,6 +62,11 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
       hubFindings.find((f) => f.code.startsWith('HUB_') && f.severity === 'error') ??
       createFinding('HUB_UNRESOLVED', { hub: result.assignedHub, detail: `no address inside ${result.hub.expectedCidrs.join(', ')}` });
     throw new HubConnectionError(primary, hubFindings);
+  }
+  if (proxy && policy === 'enforce' && !isInCidrs(proxy.address, parseCidrs(result.hub.expectedCidrs, 'result.hub.expectedCidrs'))) {
+    // Same rule as for DPS: a proxy resolves the hub name itself, so under enforce it must sit inside the ranges.
+    const finding = createFinding('PROXY_IN_PATH', { host: result.assignedHub, proxy: `${proxy.address}:${proxy.port}`, proxyInRange: false }, { severity: 'error' });
+    throw new HubConnectionError(finding, hubFindings);
   }
   const port = transport === 'mqtt' ? (options.port ?? PROVISION_DEFAULTS.port) : (options.wsPort ?? PROVISION_DEFAULTS.wsPort);
   const session = new ConnectionSession({

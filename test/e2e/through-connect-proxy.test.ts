@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { provisionDevice, ProvisioningError } from '../../src/index';
+import { Message } from 'azure-iot-device';
+import { createHubClient, openHubClient, provisionDevice, ProvisioningError } from '../../src/index';
 import type { LabDevice, LabHandle } from '../../src/index';
 import { startTestProxy } from '../support/proxy';
 import { optionsFor, spyOnConnector, startTestLab } from '../support/provision-lab';
@@ -15,7 +16,7 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
 
   // The proxy resolves names itself: here from a fixed map that mirrors the lab's private answer (no system DNS).
   const withProxy = async (address: string, fn: (proxy: { port: number; connects: string[] }) => Promise<void>): Promise<void> => {
-    const proxy = await startTestProxy(address, { [lab.dps.host]: lab.dps.address });
+    const proxy = await startTestProxy(address, { [lab.dps.host]: lab.dps.address, [lab.hub.host]: lab.hub.address });
     try {
       await fn(proxy);
     } finally {
@@ -32,6 +33,14 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
       assert.equal(finding?.severity, 'warning');
       assert.deepEqual(proxy.connects, [`${lab.dps.host}:${lab.dps.wsPort}`]);
       assert.equal(lab.counters.connections.dps, before + 1);
+
+      // The hub client takes the same tunnel.
+      const client = createHubClient(result, device.auth, { tls: { ca: lab.caPem }, wsPort: lab.hub.wsPort, proxy: `http://127.10.0.5:${proxy.port}` });
+      await openHubClient(client);
+      await client.sendEvent(new Message('through the proxy'));
+      await client.close();
+      assert.deepEqual(proxy.connects, [`${lab.dps.host}:${lab.dps.wsPort}`, `${lab.hub.host}:${lab.hub.wsPort}`]);
+      assert.equal(lab.received(device.deviceId).at(-1)?.payload.toString(), 'through the proxy');
     });
   });
 
@@ -45,6 +54,12 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
         );
         assert.deepEqual(spy.calls, []);
         assert.deepEqual(proxy.connects, []);
+        // The hub client applies the same rule.
+        const result = await provisionDevice(optionsFor(lab, device));
+        assert.throws(
+          () => createHubClient(result, device.auth, { tls: { ca: lab.caPem }, transport: 'mqtt-ws', proxy: `http://127.30.0.5:${proxy.port}` }),
+          (e: Error & { code?: string }) => e.code === 'PROXY_IN_PATH',
+        );
       } finally {
         spy.restore();
       }
