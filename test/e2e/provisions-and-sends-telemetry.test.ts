@@ -4,6 +4,14 @@ import { createHubClient, openHubClient, provisionDevice } from '../../src/index
 import type { LabDeviceKind, LabHandle, ProgressStep } from '../../src/index';
 import { optionsFor, spyOnConnector, startTestLab } from '../support/provision-lab';
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 // One suite for both transports (as MQTT.js runs its abstract client suite per transport).
 describe('e2e: provisionDevice through the private endpoint, then telemetry through the pinned hub client', function () {
   this.timeout(20_000);
@@ -22,7 +30,8 @@ describe('e2e: provisionDevice through the private endpoint, then telemetry thro
         const before = { ...lab.counters.connections };
         const spy = spyOnConnector();
         try {
-          const result = await provisionDevice(optionsFor(lab, device, { transport, onProgress: (e) => steps.push(e.step) }));
+          // Deep-frozen: any write to the caller's options would throw here.
+          const result = await provisionDevice(deepFreeze(optionsFor(lab, device, { transport, onProgress: (e) => steps.push(e.step) })));
           assert.equal(result.assignedHub, lab.hub.host);
           assert.equal(result.deviceId, device.deviceId);
           assert.equal(result.fromCache, false);
