@@ -56,6 +56,12 @@ describe('lab fidelity: the unmodified SDK provisions and sends telemetry', func
     });
   }
 
+  it('the hub answers twin GET and reported-property PATCH so Client.getTwin() and update() complete', async () => {
+    const device = await lab.createDevice('twin-user', 'symmetric-key');
+    const outcome = await provisionInChild(lab, device, { telemetry: 'before twin', twin: true });
+    assert.deepEqual(outcome.hub, { ok: true, twin: { desiredVersion: 1 } });
+  });
+
   it('the public twin answers 401 after a good TLS handshake: the SDK raises UnauthorizedError', async () => {
     const device = await lab.createDevice('goes-public', 'symmetric-key');
     lab.setDnsView('public');

@@ -14,7 +14,7 @@ export interface ChildOutcome {
   status?: string;
   substatus?: string;
   error?: { name: string; message: string; transportError?: string };
-  hub?: { ok: boolean; error?: { name: string; message: string } };
+  hub?: { ok: boolean; error?: { name: string; message: string }; twin?: { desiredVersion: number } };
   ms: number;
 }
 
@@ -22,7 +22,7 @@ export interface ChildOutcome {
 export async function provisionInChild(
   lab: LabHandle,
   device: Pick<LabDevice, 'registrationId' | 'auth'>,
-  options: { transport?: 'mqtt' | 'mqtt-ws'; telemetry?: string; host?: string; hubHost?: string; timeoutMs?: number } = {},
+  options: { transport?: 'mqtt' | 'mqtt-ws'; telemetry?: string; twin?: boolean; host?: string; hubHost?: string; timeoutMs?: number } = {},
 ): Promise<ChildOutcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpl-lab-'));
   const caFile = path.join(dir, 'lab-ca.pem');
@@ -37,7 +37,7 @@ export async function provisionInChild(
       registrationId: device.registrationId,
       transport: options.transport ?? 'mqtt',
       auth: device.auth,
-      then: options.telemetry === undefined ? undefined : { telemetry: options.telemetry, hubHost: options.hubHost },
+      then: options.telemetry === undefined ? undefined : { telemetry: options.telemetry, hubHost: options.hubHost, twin: options.twin },
     }),
   };
   if (process.env.NODE_V8_COVERAGE) env.NODE_V8_COVERAGE = process.env.NODE_V8_COVERAGE;
