@@ -224,7 +224,12 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   let httpsServer: https.Server | undefined;
   let wss: WebSocketServer | undefined;
   if (options.wsPort !== undefined) {
-    httpsServer = https.createServer(secure(options.cert));
+    // Plain HTTPS requests (no WebSocket upgrade) get an answer instead of a socket left hanging.
+    httpsServer = https.createServer(secure(options.cert), (req, res) => {
+      log('%s: plain HTTPS %s %s from %s: 426', options.name, req.method, req.url, req.socket.remoteAddress);
+      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+      res.end(`MQTT over WebSockets only, at ${WEBSOCKET_PATH} (subprotocol mqtt)\n`);
+    });
     httpsServer.on('connection', track);
     httpsServer.on('tlsClientError', onTlsError);
     wss = new WebSocketServer({

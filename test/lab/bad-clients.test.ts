@@ -144,6 +144,22 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     await stillServes(lab);
   });
 
+  it('the WebSocket port answers a plain HTTPS request with 426 and a wrong path with 400, and keeps serving', async () => {
+    const https = await import('node:https');
+    const get = (p: string, headers: Record<string, string> = {}): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = https.request({ host: lab.dps.address, port: lab.dps.wsPort, servername: lab.dps.host, ca: lab.caPem, path: p, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await get('/$iothub/websocket'), 426);
+    assert.equal(await get('/elsewhere', { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }), 400);
+    await stillServes(lab);
+  });
+
   it('the hub refuses a device DPS never assigned, and a wrong hub username', async () => {
     const device = await lab.createDevice('never-provisioned', 'x509-individual');
     const auth = device.auth as { cert: string; key: string };
