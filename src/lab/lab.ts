@@ -106,6 +106,9 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       if (!DEVICE_KINDS.includes(kind)) {
         throw new InvalidOptionError('kind', `${JSON.stringify(kind)} is not a lab device kind`, `Use one of ${DEVICE_KINDS.join(', ')}.`);
       }
+      if (deviceOptions.deviceId !== undefined && (kind === 'x509-group' || kind === 'symmetric-key-group')) {
+        throw new InvalidOptionError('deviceId', `a ${kind} device cannot have its own device id`, 'DPS group enrollments always assign deviceId = registrationId: omit deviceId or use an individual kind.');
+      }
       const deviceId = deviceOptions.deviceId ?? registrationId;
       if (typeof deviceId !== 'string' || !/^[A-Za-z0-9-.+%_#*?!(),:=@$']{1,128}$/.test(deviceId)) {
         throw new InvalidOptionError('deviceId', `${JSON.stringify(deviceId)} is not a valid IoT Hub device id`, 'Use up to 128 letters, digits and - . + % _ # * ? ! ( ) , : = @ $ \'');

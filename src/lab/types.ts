@@ -160,7 +160,10 @@ export interface LabHandle {
   hub: { host: string; privatelinkHost: string; address: string; port: number; wsPort: number; publicAddress: string };
   /** The lab root CA: trust this and nothing else. */
   caPem: string;
-  /** Enroll a device in DPS and return its credentials. */
+  /**
+   * Enroll a device in DPS and return its credentials. Enrolling the same registration id again replaces its
+   * enrollment (new credentials), as updating an enrollment in DPS does; group kinds always get deviceId = registrationId.
+   */
   createDevice(registrationId: string, kind: LabDeviceKind, options?: LabDeviceOptions): Promise<LabDevice>;
   /** Switch what the lab DNS answers for the DPS (default) or hub name. */
   setDnsView(view: LabDnsView, target?: 'dps' | 'hub'): void;

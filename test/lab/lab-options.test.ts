@@ -51,6 +51,8 @@ describe('startLab options', () => {
     try {
       await assert.rejects(lab.createDevice('Bad Id', 'symmetric-key'), { code: 'ERR_INVALID_OPTION', option: 'registrationId' });
       await assert.rejects(lab.createDevice('ok-id', 'x509-magic' as 'x509-group'), { option: 'kind' });
+      await assert.rejects(lab.createDevice('grp-id', 'x509-group', { deviceId: 'other' }), { option: 'deviceId', message: /group enrollments always assign/ });
+      await assert.rejects(lab.createDevice('ok-id', 'x509-individual', { keyType: 'dsa' as 'rsa' }), { option: 'keyType' });
       assert.throws(() => lab.setFault({ kind: 'throttle', times: 0 }), { option: 'fault.times' });
       assert.throws(() => lab.setFault({ kind: 'wrong-san' }, { registrationId: 'a' }), { option: 'scope.registrationId' });
     } finally {
