@@ -42,7 +42,10 @@ export class Enrollments {
 
   add(enrollment: Enrollment): void {
     const isGroup = enrollment.kind === 'x509-group' || enrollment.kind === 'symmetric-key-group';
-    (isGroup ? this.groupMembers : this.individual).set(enrollment.registrationId.toLowerCase(), enrollment);
+    const id = enrollment.registrationId.toLowerCase();
+    // re-enrolling replaces: never leave the old enrollment behind in the other list
+    (isGroup ? this.individual : this.groupMembers).delete(id);
+    (isGroup ? this.groupMembers : this.individual).set(id, enrollment);
   }
 
   /** Authenticate a DPS CONNECT for `registrationId`, with a SAS `password` or the TLS client certificate. */

@@ -109,6 +109,15 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     assert.equal(returnCode, 5);
   });
 
+  it('re-enrolling replaces the enrollment: the old credentials stop working', async () => {
+    const first = await lab.createDevice('re-enrolled', 'symmetric-key');
+    const second = await lab.createDevice('re-enrolled', 'x509-individual');
+    assert.equal((await RawClient.dps(lab, first)).returnCode, 5);
+    const { client, returnCode } = await RawClient.dps(lab, second);
+    assert.equal(returnCode, 0);
+    client.close();
+  });
+
   it('a disabled enrollment gets CONNACK 5', async () => {
     const device = await lab.createDevice('disabled', 'symmetric-key', { status: 'disabled' });
     const { returnCode } = await RawClient.dps(lab, device);
