@@ -3,7 +3,10 @@
 # loopback up: a bug that tries to reach a 10.x or public address gets ENETUNREACH instead of sending a packet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runner=(npx --no-install c8 mocha "$@")
+# With no arguments the whole suite runs; arguments are spec globs (e.g. 'test/endpoint/*.test.ts') and replace it.
+specs=("$@")
+[ ${#specs[@]} -gt 0 ] || specs=('test/**/*.test.ts')
+runner=(npx --no-install c8 mocha "${specs[@]}")
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null && unshare -n true 2>/dev/null; then
   echo "network: tests run inside a fresh network namespace (loopback only)"
   export DPL_TEST_NETNS=1
