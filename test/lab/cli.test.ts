@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startLab } from '../../src/lab/lab';
+import { formatLabSummary, labSummary } from '../../src/lab/summary';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -78,5 +80,21 @@ describe('dps-lab CLI', function () {
     const field = await runCli(['--dns-address', '10.0.0.1']);
     assert.equal(field.code, 2);
     assert.match(field.stderr, /Invalid dnsAddress: 10\.0\.0\.1 is not a loopback address/);
+  });
+});
+
+describe('dps-lab summary', () => {
+  it('adds --port/--hub-port/--ws-port to the dps-check line when the lab is not on 8883/443, and holds no secret', async () => {
+    const lab = await startLab({ mqttPort: 0, wsPort: 0 });
+    try {
+      const device = await lab.createDevice('summary-dev', 'symmetric-key');
+      const files = { symmetricKey: '/tmp/x/summary-dev.key.txt' };
+      const text = formatLabSummary(lab, '/tmp/x/ca.pem', [{ device, files }]);
+      assert.match(text, new RegExp(`--port ${lab.dps.port} --hub-port ${lab.hub.port} --ws-port ${lab.dps.wsPort}`));
+      const json = JSON.stringify(labSummary(lab, '/tmp/x/ca.pem', [{ device, files }]));
+      for (const out of [text, json]) assert.ok(!out.includes((device.auth as { symmetricKey: string }).symmetricKey));
+    } finally {
+      await lab.close();
+    }
   });
 });
