@@ -56,7 +56,10 @@ export type LabDnsView =
   /** The resolver never answers. */
   | 'drop';
 
-/** A fault DPS (or, for certificates, the hub) injects. `times` = how often it fires; default every time. */
+/**
+ * A fault DPS (or, for certificates, the hub) injects. `times` = how often it fires, counting register and poll
+ * requests alike (connections for drop-after-connack); default every time.
+ */
 export type LabFault =
   /** 429 with `retry-after` (default the lab's retryAfterSeconds). */
   | { kind: 'throttle'; times?: number; retryAfterSeconds?: number }

@@ -141,6 +141,25 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     client.close();
   });
 
+  it('a register body for another registration id gets 400; polling an unknown operation gets 404', async () => {
+    const device = await lab.createDevice('body-mismatch', 'symmetric-key');
+    const { client } = await RawClient.dps(lab, device);
+    const wrongBody = dpsResponse(await client.register('someone-else'));
+    assert.equal(wrongBody.status, 400);
+    assert.match(wrongBody.body, /body-mismatch/);
+    assert.equal(dpsResponse(await client.poll('4.0000.unknown')).status, 404);
+    client.close();
+  });
+
+  it('the public twin drops a client that publishes to a non-DPS topic', async () => {
+    const c = await RawClient.connect(lab.publicTwin.address, lab.publicTwin.port, lab.dps.host, lab.caPem);
+    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'x', clean: true, keepalive: 10, username: 'whatever' });
+    const e = await c.next();
+    assert.equal(e.cmd === 'connack' && e.returnCode, 0, 'the public twin accepts CONNECT: only requests get 401');
+    c.send({ cmd: 'publish', topic: 'not/dps', payload: 'x', qos: 0, retain: false, dup: false });
+    assert.equal((await c.nextPublish()).cmd, 'closed');
+  });
+
   it('a TLS 1.1 client is refused during the handshake', async () => {
     await assert.rejects(
       new Promise((resolve, reject) => {
