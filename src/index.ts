@@ -1,6 +1,12 @@
 /**
  * dps-private-link: the public API, and nothing else. Every export is named here (no `export *`).
+ *
+ * The lab and dps-check are loaded on first call (see the wrappers at the end): a device that only provisions never
+ * loads the lab's PKI and MQTT servers, and importing the package costs little more than importing the SDK.
  */
+import type { LabHandle, LabOptions } from './lab/types';
+import type { CliIo } from './checks/main';
+
 export { DpsPrivateLinkError, InvalidOptionError, AbortedError } from './errors';
 export type { Finding, Severity, Evidence } from './findings/types';
 export { createFinding } from './findings/finding';
@@ -21,7 +27,6 @@ export type {
   AzureCloud,
   AzureCloudName,
 } from './endpoint';
-export { startLab } from './lab/lab';
 export { LabListenError } from './lab/errors';
 export type {
   LabOptions,
@@ -55,5 +60,23 @@ export type { ProbeResult } from './connection/probe';
 export type { ConnectTarget, TlsInfo, TlsMinVersion, PemInput, ProxyAddress } from './connection/types';
 export { loadConfig, readConfigFile, loadDeviceIdentity } from './config';
 export type { DeviceConfig, LoadedConfig, ValueSource, ConfigKey, ConfigFlags, LoadConfigOptions, DeviceIdentity } from './config';
-export { dpsCheck } from './checks/main';
 export type { CliIo } from './checks/main';
+
+/**
+ * Start the local private lab on loopback: a DNS server with Azure-like zones, a DPS and an IoT hub over MQTT/TLS and
+ * MQTT/WebSockets at their private endpoints inside the lab VNET, and the public twins of both (public network access
+ * disabled). Everything binds loopback addresses only. Close it with `close()`.
+ *
+ * @throws InvalidOptionError naming the field for a bad option; LabListenError when a port cannot be bound.
+ */
+export function startLab(options?: LabOptions): Promise<LabHandle> {
+  return (require('./lab/lab') as typeof import('./lab/lab')).startLab(options);
+}
+
+/**
+ * Runs dps-check with `argv` (without `node` and the script) and returns the exit status:
+ * 0 no error, 1 any error (or warning with --warnings-as-errors), 2 bad usage / unreadable input.
+ */
+export function dpsCheck(argv: readonly string[], io: CliIo): Promise<number> {
+  return (require('./checks/main') as typeof import('./checks/main')).dpsCheck(argv, io);
+}

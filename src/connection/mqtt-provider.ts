@@ -1,4 +1,6 @@
-import { MqttClient, type IClientOptions } from 'mqtt';
+import path from 'node:path';
+import type { MqttBase } from 'azure-iot-mqtt-base';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ClientCredentials, ConnectionSession, MqttTransportKind } from './session';
 
 /** Decides whether an incoming MQTT message reaches the SDK. Return false to swallow it (e.g. malformed JSON). */
@@ -26,6 +28,8 @@ export function createMqttProvider(
       const credentials: ClientCredentials = { cert: options.cert, key: options.key, passphrase: options.passphrase };
       const sameHost = url.hostname.toLowerCase() === session.target.host.toLowerCase();
       let streamClosed = false;
+      // Loaded on first connect, as the SDK itself does: importing the package should not pay for mqtt.js.
+      const { MqttClient } = require('mqtt') as typeof import('mqtt');
       const client = new MqttClient(() => {
         if (!sameHost) {
           // The SDK asked for a name we did not verify (e.g. a gatewayHostName): never connect to it.
@@ -60,4 +64,15 @@ export function createMqttProvider(
       return client;
     },
   };
+}
+
+/**
+ * The MqttBase class from the copy of azure-iot-mqtt-base that `transportPackage` itself depends on. The SDK's
+ * transports pin exact versions of it (azure-iot-provisioning-device-mqtt 1.8.1 → 1.13.1, azure-iot-device-mqtt
+ * 1.16.4 → 1.13.3), so resolving it from the transport loads one copy instead of two and hands each transport the
+ * class it was built against.
+ */
+export function loadMqttBase(transportPackage: 'azure-iot-provisioning-device-mqtt' | 'azure-iot-device-mqtt'): typeof MqttBase {
+  const from = path.dirname(require.resolve(`${transportPackage}/package.json`));
+  return (require(require.resolve('azure-iot-mqtt-base', { paths: [from] })) as typeof import('azure-iot-mqtt-base')).MqttBase;
 }

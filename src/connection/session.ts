@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { PassThrough, type Duplex } from 'node:stream';
 import type tls from 'node:tls';
-import WebSocket from 'ws';
+import type WebSocketType from 'ws';
 import { logger } from '../log';
 import { connector } from './connector';
 import { diagnoseConnectionError } from './diagnose';
@@ -72,6 +72,8 @@ export class ConnectionSession {
   }
 
   private openWebSocket(target: ConnectTarget, path: string): Duplex {
+    // Loaded only for mqtt-ws, like the SDK's own transports: an mqtt device never pays for it.
+    const WebSocket = require('ws') as typeof WebSocketType;
     const url = `wss://${target.host}:${target.port}${path}`;
     const ws = new WebSocket(url, ['mqtt'], {
       perMessageDeflate: false,

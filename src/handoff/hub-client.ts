@@ -1,6 +1,5 @@
 import type { Client } from 'azure-iot-device';
-import { MqttBase } from 'azure-iot-mqtt-base';
-import { createMqttProvider } from '../connection/mqtt-provider';
+import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import { ConnectionSession } from '../connection/session';
 import type { PemInput, TlsMinVersion } from '../connection/types';
 import { connectableAddresses } from '../endpoint/verify';
@@ -88,6 +87,7 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
           key: String(credentials.key),
           ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
         });
+  const MqttBase = loadMqttBase('azure-iot-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, transport));
   const deviceTransport = transport === 'mqtt' ? new Mqtt(authProvider, base) : new MqttWs(authProvider, base);
   const client = new Client(deviceTransport);

@@ -1,9 +1,8 @@
-import { MqttBase } from 'azure-iot-mqtt-base';
 import { Mqtt, MqttWs } from 'azure-iot-provisioning-device-mqtt';
 import type { RegistrationRequest, DeviceRegistrationResult } from 'azure-iot-provisioning-device';
 import { X509Security } from 'azure-iot-security-x509';
 import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
-import { createMqttProvider, type MessageTap } from '../connection/mqtt-provider';
+import { createMqttProvider, loadMqttBase, type MessageTap } from '../connection/mqtt-provider';
 import type { ConnectionSession } from '../connection/session';
 import type { DeviceAuth, TransportName } from './types';
 
@@ -27,8 +26,9 @@ export async function createDpsTransport(
   ids: { registrationId: string; idScope: string },
   hooks: { tap?: MessageTap; onConnack?: () => void },
 ): Promise<DpsTransport> {
+  const MqttBase = loadMqttBase('azure-iot-provisioning-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, kind, hooks));
-  // The transport package pins its own copy of azure-iot-mqtt-base; ours has the same API (private fields differ in the types only).
+  // The cast: our type declarations come from another copy of azure-iot-mqtt-base (private fields differ in the types only).
   const transport = kind === 'mqtt' ? new Mqtt(base as never) : new MqttWs(base as never);
   if ('symmetricKey' in auth) {
     const security = new SymmetricKeySecurityClient(ids.registrationId, auth.symmetricKey);
