@@ -2,7 +2,7 @@ import { verifyEndpoint } from '../endpoint/verify';
 import { cloudOf } from '../endpoint/clouds';
 import type { EndpointReport, NetworkOptions } from '../endpoint/types';
 import { createFinding } from '../findings/finding';
-import type { Finding, Severity } from '../findings/types';
+import type { Finding } from '../findings/types';
 
 /** The assigned hub's endpoint report plus the hand-off findings (HUB_*). */
 export interface HubVerification {
@@ -13,7 +13,8 @@ export interface HubVerification {
 /**
  * Verifies the hub DPS assigned exactly like the DPS endpoint (same DNS servers, ranges and policy), without
  * connecting, and adds the hand-off findings: HUB_PUBLIC_ADDRESS, HUB_OUTSIDE_VNET, HUB_UNRESOLVED, HUB_CROSS_CLOUD.
- * Under `warn`/`off` the address findings are warnings.
+ * Severities do not depend on the policy (the same rule as verifyEndpoint): a public hub address is an error under
+ * `warn` too; the policy only decides whether createHubClient connects anyway.
  */
 export async function verifyAssignedHub(
   hub: string,
@@ -22,17 +23,16 @@ export async function verifyAssignedHub(
   options: { signal?: AbortSignal } = {},
 ): Promise<HubVerification> {
   const report = await verifyEndpoint(hub, network, { role: 'hub', ...(options.signal ? { signal: options.signal } : {}) });
-  const severity: Severity = report.policy === 'enforce' ? 'error' : 'warning';
   const findings: Finding[] = [];
   const evidence = { hub: report.host, addresses: report.addresses.map((a) => a.address), expectedCidrs: report.expectedCidrs };
   const outside = report.addresses.filter((a) => !a.inExpectedRange);
   if (report.verdict === 'unresolved') {
     const why = report.trace[0]?.rcode ?? report.trace[0]?.error ?? 'no address';
-    findings.push(createFinding('HUB_UNRESOLVED', { hub: report.host, detail: why }, { severity }));
+    findings.push(createFinding('HUB_UNRESOLVED', { hub: report.host, detail: why }));
   } else if (outside.length > 0 && (outside.some((a) => a.addressClass === 'public') || viaPublicPath(report))) {
-    findings.push(createFinding('HUB_PUBLIC_ADDRESS', { ...evidence, addresses: outside.map((a) => a.address) }, { severity }));
+    findings.push(createFinding('HUB_PUBLIC_ADDRESS', { ...evidence, addresses: outside.map((a) => a.address) }));
   } else if (outside.length > 0) {
-    findings.push(createFinding('HUB_OUTSIDE_VNET', { ...evidence, addresses: outside.map((a) => a.address) }, { severity }));
+    findings.push(createFinding('HUB_OUTSIDE_VNET', { ...evidence, addresses: outside.map((a) => a.address) }));
   }
   const dpsCloud = cloudOf(dpsHost);
   const hubCloud = cloudOf(report.host);

@@ -45,7 +45,8 @@ describe('handoff: the assigned hub is verified like DPS, and the hub client is 
   it('warn: the hub client goes to the public hub and the refusal is HUB_UNAUTHORIZED with the address', async () => {
     lab.setDnsView('public', 'hub');
     const result = await provisionDevice(optionsFor(lab, device, { network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' } }));
-    assert.equal(result.findings.find((f) => f.code === 'HUB_PUBLIC_ADDRESS')?.severity, 'warning');
+    // Same rule as the DNS findings: the policy lets the device connect, it does not make a public hub less wrong.
+    assert.equal(result.findings.find((f) => f.code === 'HUB_PUBLIC_ADDRESS')?.severity, 'error');
     const client = createHubClient(result, device.auth, hubOptions());
     const before = lab.counters.connections.hubPublic;
     await assert.rejects(openHubClient(client), (e: HubConnectionError) => {
