@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { IConnectPacket, IPublishPacket } from 'mqtt-packet';
 import { logger } from '../log';
+import type { LabClock } from './clock';
 import type { Enrollment, Enrollments, HubIdentity } from './enrollments';
 import type { FaultTable } from './faults';
 import type { MqttSession, SessionHandler } from './mqtt-listener';
@@ -29,6 +30,8 @@ export interface DpsContext {
   enrollments: Enrollments;
   faults: FaultTable;
   counters: LabCounters;
+  /** The lab clock: registrationState and error timestamps. */
+  clock: LabClock;
   /** DPS created/updated the device in the hub registry. */
   assign(deviceId: string, identity: HubIdentity): void;
 }
@@ -36,6 +39,7 @@ export interface DpsContext {
 /** The private DPS endpoint: authenticates CONNECT against enrollments and runs register → assigning → assigned. */
 export function createDpsHandler(ctx: DpsContext): SessionHandler {
   const operations = new Map<string, Operation>();
+  const errorBody = (errorCode: number, message: string): Record<string, unknown> => dpsErrorBody(errorCode, message, ctx.clock.iso());
   const auth = new WeakMap<MqttSession, { enrollment: Enrollment; identity: HubIdentity }>();
 
   return {
@@ -123,7 +127,7 @@ export function createDpsHandler(ctx: DpsContext): SessionHandler {
           operationId,
           enrollment: who.enrollment,
           identity: who.identity,
-          createdDateTimeUtc: new Date().toISOString(),
+          createdDateTimeUtc: ctx.clock.iso(),
           payload: body.payload,
         });
         const oversized = ctx.faults.take(registrationId, ['oversized-payload']);
@@ -136,7 +140,7 @@ export function createDpsHandler(ctx: DpsContext): SessionHandler {
       if (!op || op.enrollment.registrationId !== registrationId) {
         return respond(404, errorBody(404201, `Operation ${operationId} not found.`));
       }
-      const now = new Date().toISOString();
+      const now = ctx.clock.iso();
       const failed = ctx.faults.take(registrationId, ['failed']);
       if (failed) {
         return respond(200, {
@@ -179,7 +183,7 @@ export function createDpsHandler(ctx: DpsContext): SessionHandler {
  * The public DPS endpoint with public network access disabled: the TLS handshake and CONNECT succeed (whatever the
  * credentials), and every request is answered 401, as real DPS does. Nothing here says "private endpoint".
  */
-export function createPublicTwinHandler(counters: LabCounters): SessionHandler {
+export function createPublicTwinHandler(counters: LabCounters, clock: LabClock): SessionHandler {
   return {
     connect: () => CONNACK.accepted,
     publish(session, packet: IPublishPacket) {
@@ -189,7 +193,7 @@ export function createPublicTwinHandler(counters: LabCounters): SessionHandler {
         return session.protocolError(`unknown DPS topic ${JSON.stringify(packet.topic)}`);
       }
       counters.publicTwinRequests++;
-      session.publish(`$dps/registrations/res/401/?$rid=${encodeURIComponent(rid)}`, JSON.stringify(errorBody(401002, 'Unauthorized')));
+      session.publish(`$dps/registrations/res/401/?$rid=${encodeURIComponent(rid)}`, JSON.stringify(dpsErrorBody(401002, 'Unauthorized', clock.iso())));
     },
   };
 }
@@ -203,8 +207,9 @@ function checkUsername(idScope: string, packet: IConnectPacket): string | undefi
   return undefined;
 }
 
-function errorBody(errorCode: number, message: string): Record<string, unknown> {
-  return { errorCode, trackingId: crypto.randomUUID(), message, timestampUtc: new Date().toISOString() };
+/** DPS's JSON error body (MQTT payload and REST body alike), stamped with the lab clock's `timestampUtc`. */
+export function dpsErrorBody(errorCode: number, message: string, timestampUtc: string): Record<string, unknown> {
+  return { errorCode, trackingId: crypto.randomUUID(), message, timestampUtc };
 }
 
 function etag(): string {

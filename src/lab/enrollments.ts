@@ -38,6 +38,8 @@ export class Enrollments {
   constructor(
     readonly idScope: string,
     readonly groupCaThumbprint: string,
+    /** The service clock (ms) that SAS expiry and certificate validity are judged by: the lab clock, maybe skewed. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   add(enrollment: Enrollment): void {
@@ -55,18 +57,18 @@ export class Enrollments {
     if (password !== undefined) {
       const resource = `${this.idScope}/registrations/${registrationId}`;
       if (individual?.symmetricKey) {
-        const problem = verifySas(password, { resource, key: individual.symmetricKey, keyName: 'registration' });
+        const problem = verifySas(password, { resource, key: individual.symmetricKey, keyName: 'registration', nowSeconds: this.nowSeconds() });
         if (problem) return { ok: false, reason: `SAS for individual enrollment ${registrationId}: ${problem}` };
         return this.enabled(individual, { type: 'sas', key: individual.symmetricKey });
       }
       const key = deriveDeviceKey(this.groupKey, registrationId);
-      const problem = verifySas(password, { resource, key, keyName: 'registration' });
+      const problem = verifySas(password, { resource, key, keyName: 'registration', nowSeconds: this.nowSeconds() });
       if (problem) return { ok: false, reason: `SAS for ${registrationId} (no individual enrollment; group key): ${problem}` };
       return this.enabled(this.member(registrationId, 'symmetric-key-group'), { type: 'sas', key });
     }
     const cert = peer.certificate;
     if (!cert) return { ok: false, reason: `${registrationId}: neither a client certificate nor a SAS token` };
-    const validity = certificateValidityProblem(cert);
+    const validity = certificateValidityProblem(cert, this.now());
     if (validity) return { ok: false, reason: `${registrationId}: ${validity}` };
     if (cert.commonName !== registrationId) {
       return { ok: false, reason: `certificate CN "${cert.commonName}" is not the registration id "${registrationId}"` };
@@ -81,6 +83,10 @@ export class Enrollments {
       return this.enabled(this.member(registrationId, 'x509-group'), { type: 'x509-ca', caThumbprint: this.groupCaThumbprint });
     }
     return { ok: false, reason: `certificate for ${registrationId} matches no individual enrollment and does not chain to the group CA` };
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
   }
 
   private member(registrationId: string, kind: LabDeviceKind): Enrollment {

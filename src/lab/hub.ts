@@ -40,7 +40,7 @@ export class HubRegistry {
  * assigned, the hub username format, telemetry on `devices/<id>/messages/events/`, and a minimal twin so
  * `getTwin()` does not hang.
  */
-export function createHubHandler(hubHost: string, registry: HubRegistry, counters: LabCounters): SessionHandler {
+export function createHubHandler(hubHost: string, registry: HubRegistry, counters: LabCounters, now: () => number = Date.now): SessionHandler {
   const deviceOf = new WeakMap<MqttSession, string>();
   return {
     connect(session, packet) {
@@ -54,7 +54,7 @@ export function createHubHandler(hubHost: string, registry: HubRegistry, counter
       const deviceId = packet.clientId;
       const identity = registry.get(deviceId);
       if (!identity) return refuse(5, `device ${deviceId} is not in the hub registry (not provisioned)`);
-      const authProblem = authenticate(hubHost, deviceId, identity, packet, session);
+      const authProblem = authenticate(hubHost, deviceId, identity, packet, session, now());
       if (authProblem) return refuse(5, `${deviceId}: ${authProblem}`);
       deviceOf.set(session, deviceId);
       return 0;
@@ -72,7 +72,7 @@ export function createHubHandler(hubHost: string, registry: HubRegistry, counter
           payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
           properties: Object.fromEntries(new URLSearchParams(telemetry[2])),
           transport: session.peer.transport,
-          receivedAt: new Date(),
+          receivedAt: new Date(now()),
         });
         return;
       }
@@ -119,15 +119,16 @@ function authenticate(
   identity: HubIdentity,
   packet: IConnectPacket,
   session: MqttSession,
+  nowMs: number,
 ): string | undefined {
   if (identity.type === 'sas') {
     if (packet.password === undefined) return 'no SAS token (device uses a symmetric key)';
-    const problem = verifySas(packet.password.toString('utf8'), { resource: `${hubHost}/devices/${deviceId}`, key: identity.key });
+    const problem = verifySas(packet.password.toString('utf8'), { resource: `${hubHost}/devices/${deviceId}`, key: identity.key, nowSeconds: Math.floor(nowMs / 1000) });
     return problem ? `SAS ${problem}` : undefined;
   }
   const cert = session.peer.certificate;
   if (!cert) return 'no client certificate (device uses X.509)';
-  const validity = certificateValidityProblem(cert);
+  const validity = certificateValidityProblem(cert, nowMs);
   if (validity) return validity;
   if (identity.type === 'x509-thumbprint') {
     return cert.thumbprint === identity.thumbprint ? undefined : `certificate thumbprint ${cert.thumbprint} is not the registered one`;

@@ -1,12 +1,14 @@
 import crypto from 'node:crypto';
 import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
+import { LabClock } from './clock';
 import { createPki, issueCertificate, issueEcCertificate, rsaKey } from './certs';
 import { startDnsServer, type DnsServer } from './dns-server';
 import { createDpsHandler, createPublicTwinHandler } from './dps';
 import { Enrollments } from './enrollments';
 import { FaultTable, isCertificateFault } from './faults';
 import { HubRegistry, createHubHandler, createHubPublicHandler } from './hub';
+import { createHttpsResponder, type HttpsFace } from './https-api';
 import { startListener, type Listener } from './mqtt-listener';
 import { resolveLabOptions } from './options';
 import { deriveDeviceKey } from './sas';
@@ -41,7 +43,9 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
     dropped: 0,
     telemetry: 0,
   };
-  const enrollments = new Enrollments(o.idScope, pki.groupCa.thumbprint);
+  const clock = new LabClock(o.clockOffsetMs);
+  const now = (): number => clock.now();
+  const enrollments = new Enrollments(o.idScope, pki.groupCa.thumbprint, now);
   const faults = new FaultTable();
   const registry = new HubRegistry();
   const clientCas = [pki.root.certPem];
@@ -73,7 +77,19 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       count: () => void,
     ): Promise<Listener> => {
       const counted = { ...handler, protocolError: () => void counters.dropped++ };
-      const l = await startListener({ name, address, port: o.mqttPort, wsPort: o.wsPort, cert, clientCas, handler: counted, onConnection: count });
+      const face: HttpsFace = name.startsWith('hub') ? 'hub' : 'dps';
+      const l = await startListener({
+        name,
+        address,
+        port: o.mqttPort,
+        wsPort: o.wsPort,
+        cert,
+        clientCas,
+        handler: counted,
+        onConnection: count,
+        onHttpRequest: createHttpsResponder(face, name, clock),
+        now,
+      });
       started.push(l);
       return l;
     };
@@ -88,12 +104,13 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
         enrollments,
         faults,
         counters,
+        clock,
         assign: (deviceId, identity) => registry.set(deviceId, identity),
       }),
       () => counters.connections.dps++,
     );
-    const publicTwin = await listen('public-twin', o.publicTwinAddress, pki.server('dps'), createPublicTwinHandler(counters), () => counters.connections.publicTwin++);
-    const hub = await listen('hub', o.hubAddress, pki.server('hub'), createHubHandler(hubNames.host, registry, counters), () => counters.connections.hub++);
+    const publicTwin = await listen('public-twin', o.publicTwinAddress, pki.server('dps'), createPublicTwinHandler(counters, clock), () => counters.connections.publicTwin++);
+    const hub = await listen('hub', o.hubAddress, pki.server('hub'), createHubHandler(hubNames.host, registry, counters, now), () => counters.connections.hub++);
     const hubPublic = await listen('hub-public', o.hubPublicTwinAddress, pki.server('hub'), createHubPublicHandler(counters), () => counters.connections.hubPublic++);
     const servers = { dps: [dps, publicTwin], hub: [hub, hubPublic] };
 
@@ -184,6 +201,8 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
         port: hub.port,
         wsPort: hub.wsPort,
         publicAddress: o.hubPublicTwinAddress,
+        publicPort: hubPublic.port,
+        publicWsPort: hubPublic.wsPort,
       },
       caPem: pki.root.certPem,
       createDevice,
@@ -196,6 +215,13 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
         }
         views[target] = view;
         applyView(target);
+      },
+      get clockOffsetMs() {
+        return clock.offsetMs;
+      },
+      setClockOffset(offsetMs) {
+        clock.setOffset(offsetMs, 'offsetMs');
+        log('lab clock offset now %d ms', clock.offsetMs);
       },
       setFault,
       counters,

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -179,6 +180,13 @@ export interface ListenerOptions {
   handler: SessionHandler;
   /** Counts each accepted TCP connection (before TLS). */
   onConnection?(): void;
+  /**
+   * Answers plain HTTPS requests (no WebSocket upgrade) on the WebSocket port, except at the WebSocket path, which
+   * always answers 426. Default: 426 for every plain request.
+   */
+  onHttpRequest?(req: IncomingMessage, res: ServerResponse): void;
+  /** The clock for the `Date` header of the 426 answer (ms since the epoch). Default Date.now. */
+  now?(): number;
 }
 
 /** A running listener. */
@@ -226,8 +234,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   if (options.wsPort !== undefined) {
     // Plain HTTPS requests (no WebSocket upgrade) get an answer instead of a socket left hanging.
     httpsServer = https.createServer(secure(options.cert), (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (options.onHttpRequest && path !== WEBSOCKET_PATH) return options.onHttpRequest(req, res);
       log('%s: plain HTTPS %s %s from %s: 426', options.name, req.method, req.url, req.socket.remoteAddress);
-      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+      const date = new Date((options.now ?? Date.now)()).toUTCString();
+      res.writeHead(426, { date, 'content-type': 'text/plain', upgrade: 'websocket' });
       res.end(`MQTT over WebSockets only, at ${WEBSOCKET_PATH} (subprotocol mqtt)\n`);
     });
     httpsServer.on('connection', track);

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { InvalidOptionError } from '../errors';
+import { checkClockOffset } from './clock';
 import type { LabOptions } from './types';
 
 /** LabOptions with every default filled in. */
@@ -20,6 +21,7 @@ export const LAB_DEFAULTS: Omit<ResolvedLabOptions, 'wsPort'> = {
   idScope: '0ne00000A1B',
   retryAfterSeconds: 1,
   privatelinkSans: false,
+  clockOffsetMs: 0,
 };
 
 const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -75,6 +77,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   if (typeof o.privatelinkSans !== 'boolean') {
     throw new InvalidOptionError('privatelinkSans', `${String(o.privatelinkSans)} is not a boolean`, 'Use true or false.');
   }
+  checkClockOffset('clockOffsetMs', o.clockOffsetMs);
   return o;
 }
 

@@ -33,6 +33,13 @@ export interface LabOptions {
    * certificates cover `<name>.privatelink.…` is unverified, so by default a client using them fails the name check.
    */
   privatelinkSans?: boolean;
+  /**
+   * Milliseconds the lab's clock runs ahead of the host's (negative = behind). Default 0. Shifts every time the lab
+   * reports (HTTP `Date`, registrationState and error timestamps) and judges by (SAS expiry, client certificate
+   * validity), so a test can stage a device whose clock disagrees with the service. Change it with
+   * {@link LabHandle.setClockOffset}.
+   */
+  clockOffsetMs?: number;
 }
 
 /** The DNS views {@link LabHandle.setDnsView} switches between; each is one endpoint finding's situation. */
@@ -119,6 +126,7 @@ export interface LabMessage {
   /** Message properties from the topic's property bag (`$.ct`, `$.ce`, application properties). */
   properties: Record<string, string>;
   transport: 'mqtt' | 'mqtt-ws';
+  /** When the hub received it, by the lab clock. */
   receivedAt: Date;
 }
 
@@ -160,7 +168,17 @@ export interface LabHandle {
     wsPort: number;
   };
   publicTwin: { address: string; port: number; wsPort: number };
-  hub: { host: string; privatelinkHost: string; address: string; port: number; wsPort: number; publicAddress: string };
+  hub: {
+    host: string;
+    privatelinkHost: string;
+    address: string;
+    port: number;
+    wsPort: number;
+    publicAddress: string;
+    /** MQTT and WebSocket ports of the public hub twin (differ from `port`/`wsPort` only when those are ephemeral). */
+    publicPort: number;
+    publicWsPort: number;
+  };
   /** The lab root CA: trust this and nothing else. */
   caPem: string;
   /**
@@ -170,6 +188,13 @@ export interface LabHandle {
   createDevice(registrationId: string, kind: LabDeviceKind, options?: LabDeviceOptions): Promise<LabDevice>;
   /** Switch what the lab DNS answers for the DPS (default) or hub name. */
   setDnsView(view: LabDnsView, target?: 'dps' | 'hub'): void;
+  /** Milliseconds the lab clock runs ahead of the host clock now (negative = behind). */
+  readonly clockOffsetMs: number;
+  /**
+   * Skew the lab clock from now on (see {@link LabOptions.clockOffsetMs}); 0 puts it back on the host clock.
+   * @throws InvalidOptionError for anything but a whole number of ms within ±10 years.
+   */
+  setClockOffset(offsetMs: number): void;
   /** Set (or with undefined clear) a fault, globally or for one registration id. Clearing globally clears all. */
   setFault(fault: LabFault | undefined, scope?: { registrationId?: string }): void;
   counters: LabCounters;

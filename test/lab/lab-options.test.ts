@@ -15,6 +15,8 @@ describe('startLab options', () => {
     [{ idScope: 'scope' }, 'idScope', /not a DPS ID scope/],
     [{ retryAfterSeconds: -1 }, 'retryAfterSeconds', /not a whole number/],
     [{ vnetCidr: '127.10.0.0' }, 'vnetCidr', /not a CIDR/],
+    [{ clockOffsetMs: 0.5 }, 'clockOffsetMs', /not a whole number of milliseconds/],
+    [{ clockOffsetMs: -11 * 366 * 86_400_000 }, 'clockOffsetMs', /within ±10 years/],
   ];
   for (const [options, field, message] of bad) {
     it(`rejects a bad ${field} with an error naming it`, async () => {

@@ -1,0 +1,74 @@
+import crypto from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { logger } from '../log';
+import type { LabClock } from './clock';
+import { dpsErrorBody } from './dps';
+
+const log = logger('lab:https');
+
+/** Which service's REST face a listener shows on its HTTPS port. */
+export type HttpsFace = 'dps' | 'hub';
+
+/** Answers one plain HTTPS request (no WebSocket upgrade). */
+export type HttpsResponder = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * DPS device REST paths: register (PUT), operation status (GET) and registration status lookup (POST), all under
+ * `/{idScope}/registrations/{registrationId}` (what azure-iot-provisioning-device-http dials).
+ */
+const DPS_REGISTRATION = /^\/[^/]+\/registrations\/[^/]+(?:\/register|\/operations\/[^/]+)?\/?$/;
+/** IoT hub REST paths that need device or service credentials. */
+const HUB_AUTHENTICATED = /^\/(?:devices|twins)\//;
+
+/**
+ * The REST face of the lab's DPS and hub on their HTTPS port, as the real services answer a request without
+ * credentials: DPS registration paths get 401 with DPS's JSON error body (errorCode 401002), the hub's device and
+ * twin paths 401 IotHubUnauthorizedAccess, anything else 404 with the same body shape. Every answer carries a `Date`
+ * header from the lab clock — the clock source dps-check reads inside a VNET.
+ *
+ * The lab does not implement provisioning or telemetry over HTTPS (the product and its tests use MQTT): a request
+ * with credentials is answered like one without, and the log line says so.
+ */
+export function createHttpsResponder(face: HttpsFace, listener: string, clock: LabClock): HttpsResponder {
+  return (req, res) => {
+    // Drain any request body so the connection can be reused (the SDK's REST client keeps it alive).
+    req.resume();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const credentials = req.headers.authorization !== undefined || hasClientCertificate(req);
+    const { status, body } = face === 'dps' ? dpsAnswer(path, clock) : hubAnswer(path, clock);
+    log('%s: HTTPS %s %s from %s%s: %d', listener, req.method, path, req.socket.remoteAddress, credentials ? ' (credentials ignored: the lab serves MQTT only)' : '', status);
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      date: clock.httpDate(),
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  };
+}
+
+function dpsAnswer(path: string, clock: LabClock): { status: number; body: Record<string, unknown> } {
+  if (DPS_REGISTRATION.test(path)) return { status: 401, body: dpsErrorBody(401002, 'Unauthorized', clock.iso()) };
+  return { status: 404, body: dpsErrorBody(404001, 'The requested resource does not exist.', clock.iso()) };
+}
+
+function hubAnswer(path: string, clock: LabClock): { status: number; body: Record<string, unknown> } {
+  // IoT Hub's REST errors: {"Message":"ErrorCode:<name>;<text>","ExceptionMessage":"Tracking ID:…-TimeStamp:…"}.
+  const exceptionMessage = `Tracking ID:${crypto.randomUUID().replace(/-/g, '')}-G:0-TimeStamp:${hubTimestamp(clock.now())}`;
+  if (HUB_AUTHENTICATED.test(path)) {
+    return { status: 401, body: { Message: 'ErrorCode:IotHubUnauthorizedAccess;Unauthorized', ExceptionMessage: exceptionMessage } };
+  }
+  return { status: 404, body: { Message: 'ErrorCode:NotFound;The requested resource does not exist.', ExceptionMessage: exceptionMessage } };
+}
+
+/** `MM/DD/YYYY HH:MM:SS` in UTC, the form IoT Hub puts in its tracking ids. */
+function hubTimestamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+function hasClientCertificate(req: IncomingMessage): boolean {
+  const socket = req.socket as { getPeerCertificate?: () => { fingerprint256?: string } };
+  return Boolean(socket.getPeerCertificate?.()?.fingerprint256);
+}
