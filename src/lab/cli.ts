@@ -21,6 +21,8 @@ Options:
   --dps-name <name>         default lab-dps
   --hub-name <name>         default lab-hub
   --retry-after <s>         retry-after DPS sends (default 1)
+  --clock-offset-ms <n>     run the lab clock n ms ahead of the host (default 0; behind: --clock-offset-ms=-600000):
+                            skews the HTTP Date header, DPS timestamps and SAS/certificate validity
   --device <id>[:<kind>]    enroll a device (repeatable); kind: x509-individual (default), x509-group,
                             symmetric-key, symmetric-key-group. Default: one x509-individual device "lab-device-01".
   --out-dir <dir>           where to write the CA and device credentials (default: a new temp directory)
@@ -45,6 +47,7 @@ function parse(argv: string[]): { lab: LabOptions; devices: { id: string; kind: 
       'dps-name': { type: 'string' },
       'hub-name': { type: 'string' },
       'retry-after': { type: 'string' },
+      'clock-offset-ms': { type: 'string' },
       device: { type: 'string', multiple: true },
       'out-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -54,6 +57,11 @@ function parse(argv: string[]): { lab: LabOptions; devices: { id: string; kind: 
   const int = (flag: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  const signedInt = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^[-+]?\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number (may be negative), got ${JSON.stringify(v)}`);
     return Number(v);
   };
   const devices = (values.device ?? ['lab-device-01']).map((spec) => {
@@ -70,6 +78,7 @@ function parse(argv: string[]): { lab: LabOptions; devices: { id: string; kind: 
       dpsName: values['dps-name'],
       hubName: values['hub-name'],
       retryAfterSeconds: int('retry-after', values['retry-after']),
+      clockOffsetMs: signedInt('clock-offset-ms', values['clock-offset-ms']),
     },
     devices,
     outDir: values['out-dir'],

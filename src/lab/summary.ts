@@ -16,6 +16,7 @@ export function labSummary(lab: LabHandle, caFile: string, devices: DeviceFiles[
     dps: lab.dps,
     publicTwin: lab.publicTwin,
     hub: lab.hub,
+    clockOffsetMs: lab.clockOffsetMs,
     devices: devices.map(({ device, files }) => ({
       registrationId: device.registrationId,
       deviceId: device.deviceId,
@@ -38,6 +39,10 @@ export function formatLabSummary(lab: LabHandle, caFile: string, devices: Device
     `  Hub (public twin) ${lab.hub.publicAddress}  (CONNACK not authorized)`,
     `  Lab root CA       ${caFile}   (trust this, e.g. NODE_EXTRA_CA_CERTS)`,
   ];
+  if (lab.clockOffsetMs !== 0) {
+    const ms = lab.clockOffsetMs;
+    lines.push(`  Lab clock         ${Math.abs(ms)} ms ${ms > 0 ? 'ahead of' : 'behind'} this host (HTTP Date, DPS timestamps, SAS and certificate validity)`);
+  }
   // the unmodified SDK always dials 8883/443; dps-check can be told otherwise
   const ports =
     (lab.dps.port !== 8883 ? ` --port ${lab.dps.port} --hub-port ${lab.hub.port}` : '') + (lab.dps.wsPort !== 443 ? ` --ws-port ${lab.dps.wsPort}` : '');

@@ -80,6 +80,16 @@ describe('dps-lab CLI', function () {
     const field = await runCli(['--dns-address', '10.0.0.1']);
     assert.equal(field.code, 2);
     assert.match(field.stderr, /Invalid dnsAddress: 10\.0\.0\.1 is not a loopback address/);
+    const clock = await runCli(['--clock-offset-ms', '10min']);
+    assert.equal(clock.code, 2);
+    assert.match(clock.stderr, /--clock-offset-ms must be a whole number/);
+  });
+
+  it('--clock-offset-ms starts the lab with a skewed clock and says so in the summary', async () => {
+    // a negative value needs the = form: node's parseArgs takes a separate "-600000" for an option
+    const run = await runCli(['--mqtt-port', '0', '--ws-port', '0', '--clock-offset-ms=-600000'], /--register/);
+    assert.match(run.stdout, /Lab clock\s+600000 ms behind this host/);
+    assert.equal(await run.stop(), 0);
   });
 });
 
