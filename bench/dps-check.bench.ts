@@ -3,7 +3,8 @@
 // Everything is a child process (both sides pay their process start-up). Loopback only.
 // Target: dps-check ≤ 1.5 × (dig + openssl s_client).
 //
-//   npm run bench -- dps-check          (env DPS_CHECK_BENCH_RUNS, default 25)
+//   npm run bench -- dps-check          (env DPS_CHECK_BENCH_RUNS, default 25; DPS_CHECK_CLI=path/to/cli.js to time
+//                                        another build than dist/, e.g. one compiled with --outDir elsewhere)
 //
 // Clock: dps-check gets --ntp-server pointing at a loopback SNTP responder started here, as a device in a VNET
 // would use its local NTP server (without one, dps-check waits up to 1.5 s for an HTTP Date header that the lab's
@@ -75,8 +76,8 @@ function startSntp(): Promise<{ endpoint: string; close(): void }> {
 async function main(): Promise<void> {
   ensureTool('dig', 'bind9-dnsutils');
   ensureTool('openssl', 'openssl');
-  const cli = path.join(ROOT, 'dist/checks/cli.js');
-  if (!existsSync(cli)) throw new Error('dist/checks/cli.js is missing: run `npm run build` (npm run bench does)');
+  const cli = process.env['DPS_CHECK_CLI'] ?? path.join(ROOT, 'dist/checks/cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm run bench does)`);
   const lab = await startLab({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0 });
   const ntp = await startSntp();
   try {

@@ -1,6 +1,7 @@
 import { parseDnsServer } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
-import { sntpQuery, tlsProbe } from './probe';
+import { inspectTls } from '../connection/probe';
+import { sntpQuery } from '../connection/sntp';
 import { caOf } from './tls-handshake';
 import type { TcpState } from './tcp-reach';
 import { stateOf, type Check } from './types';
@@ -41,7 +42,7 @@ export const clockSkew: Check = {
       if (!tcp || !address) return { result: 'skipped', detail: `${noSource} (DPS on 443 was not reached)` };
       const ca = caOf(ctx);
       const host = ctx.config.provisioningHost as string;
-      const tls = await tlsProbe(address, tcp.port, host, { timeoutMs: Math.min(ctx.settings.timeoutMs, HTTP_DATE_WAIT_MS), httpPath: '/', ...(ca ? { ca } : {}) });
+      const tls = await inspectTls(address, tcp.port, host, { timeoutMs: Math.min(ctx.settings.timeoutMs, HTTP_DATE_WAIT_MS), httpPath: '/', ...(ca ? { ca } : {}) });
       if (!tls.httpDate) return { result: 'skipped', detail: `${noSource} (no HTTP Date header from ${host} at ${address}:${tcp.port})` };
       const server = new Date(tls.httpDate.date);
       if (Number.isNaN(server.getTime())) return { result: 'skipped', detail: `unparseable HTTP Date header "${tls.httpDate.date}"` };

@@ -1,7 +1,7 @@
 import { connectableAddresses } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
 import { createFinding } from '../findings/finding';
-import { tcpProbe, type TcpProbeResult } from './probe';
+import { probeTcp, type TcpProbeResult } from '../connection/probe';
 import { stateOf, type Check, type CheckContext } from './types';
 
 /** What a TCP check stores for the TLS check of the same port. */
@@ -40,7 +40,7 @@ export function tcpCheck(spec: {
         const why = refused.length ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}` : 'no address';
         return { result: 'skipped', evidence: { host: report.host, port, refused }, detail: `not connecting (policy ${ctx.config.policy}): ${why}` };
       }
-      const results: TcpProbeResult[] = await Promise.all(allowed.map((a) => tcpProbe(a, port, ctx.settings.timeoutMs)));
+      const results: TcpProbeResult[] = await Promise.all(allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs)));
       const reachable = results.filter((r) => r.ok).map((r) => r.address);
       ctx.state.set(spec.id, { port, reachable } satisfies TcpState);
       const evidence = { host: report.host, port, results, refused };

@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { diagnoseConnectionError } from '../connection/diagnose';
-import { catalogue } from '../findings/catalogue';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
-import { tlsProbe, type TlsProbeResult } from './probe';
+import { inspectTls, type TlsInspection } from '../connection/probe';
+import { CURRENT_AZURE_ROOTS, LEGACY_ROOT } from '../connection/peer-chain';
 import type { TcpState } from './tcp-reach';
 import type { ProvisioningResult } from '../provision/types';
 import { stateOf, type Check, type CheckContext } from './types';
 
-/** Roots Azure DPS and IoT Hub chain to today. */
-export const CURRENT_AZURE_ROOTS = ['DigiCert Global Root G2', 'Microsoft RSA Root CA 2017'];
-/** Retired for Azure IoT in 2024; a device that only trusts it fails once the service certificate rolls. */
-export const LEGACY_ROOT = 'Baltimore CyberTrust Root';
+export { CURRENT_AZURE_ROOTS, LEGACY_ROOT };
 
 /** The --ca file as PEM (read once per run; the CLI already checked it is readable). */
 export function caOf(ctx: CheckContext): string | undefined {
@@ -25,7 +22,7 @@ export function caOf(ctx: CheckContext): string | undefined {
 }
 
 /** Turns a probe result into findings: version, hostname, trust, expiry, legacy root. */
-export function tlsFindings(r: TlsProbeResult, now: Date): Finding[] {
+export function tlsFindings(r: TlsInspection, now: Date): Finding[] {
   const target = { host: r.servername, address: r.address, port: r.port, minVersion: 'TLSv1.2' as const };
   if (!r.ok) return [diagnoseConnectionError(Object.assign(new Error(r.error ?? 'TLS handshake failed'), { code: r.errorCode }), target)];
   const findings: Finding[] = [];
@@ -43,11 +40,7 @@ export function tlsFindings(r: TlsProbeResult, now: Date): Finding[] {
       findings.push(f.code === 'TCP_UNREACHABLE' ? createFinding('TLS_UNTRUSTED_CHAIN', { host: r.servername, address: r.address, port: r.port, detail: r.authorizationError }) : f);
     }
   }
-  if (r.root === LEGACY_ROOT && 'TLS_LEGACY_ROOT' in catalogue) {
-    const spec = (catalogue as Record<string, { severity: Finding['severity']; message: (e: object) => string; remediation: (e: object) => string }>)['TLS_LEGACY_ROOT'];
-    const evidence = { host: r.servername, address: r.address, port: r.port, root: r.root };
-    if (spec) findings.push({ code: 'TLS_LEGACY_ROOT', severity: spec.severity, message: spec.message(evidence), remediation: spec.remediation(evidence), evidence });
-  }
+  if (r.root === LEGACY_ROOT) findings.push(createFinding('TLS_LEGACY_ROOT', { host: r.servername, address: r.address, port: r.port, root: r.root }));
   return findings;
 }
 
@@ -63,7 +56,7 @@ export function tlsCheck(spec: { id: string; title: string; tcpCheck: string; se
       const address = tcp?.reachable[0];
       if (!tcp || !address) return { result: 'skipped', detail: `no address answered on TCP (${spec.tcpCheck})` };
       const ca = caOf(ctx);
-      const r = await tlsProbe(address, tcp.port, spec.host(ctx), { timeoutMs: ctx.settings.timeoutMs, ...(ca ? { ca } : {}), ...(spec.httpPath ? { httpPath: spec.httpPath } : {}) });
+      const r = await inspectTls(address, tcp.port, spec.host(ctx), { timeoutMs: ctx.settings.timeoutMs, ...(ca ? { ca } : {}), ...(spec.httpPath ? { httpPath: spec.httpPath } : {}) });
       ctx.state.set(spec.id, r);
       let findings = tlsFindings(r, ctx.settings.now());
       if (!spec.inUse(ctx)) findings = findings.map((f) => (f.severity === 'error' ? { ...f, severity: 'warning' } : f));
@@ -72,10 +65,8 @@ export function tlsCheck(spec: { id: string; title: string; tcpCheck: string; se
       const detail = r.ok
         ? `${r.protocol} ${r.cipher}, ${r.hostnameMatch ? 'name matches' : 'NAME MISMATCH'}, root "${r.root}"${r.authorized ? '' : ` (${r.authorizationError})`}`
         : `${r.errorCode}: ${r.error}`;
-      if (legacy && !findings.some((f) => f.code === 'TLS_LEGACY_ROOT')) {
-        return { result: findings.some((f) => f.severity === 'error') ? 'error' : 'warning', findings, evidence, detail: `${detail}; chain ends at the retired ${LEGACY_ROOT}` };
-      }
-      return { findings, evidence, detail };
+      const result = findings.some((f) => f.severity === 'error') ? 'error' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'ok';
+      return { result, findings, evidence, detail: legacy ? `${detail}; chain ends at the retired ${LEGACY_ROOT}` : detail };
     },
   };
 }

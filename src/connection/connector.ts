@@ -1,6 +1,8 @@
+import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { logger } from '../log';
+import { peerChain } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
 import { TlsPolicyError } from './diagnose';
 import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
@@ -40,7 +42,8 @@ function guard(socket: tls.TLSSocket, target: ConnectTarget, onSecure?: SecureLi
       socket.destroy(new TlsPolicyError(protocol ?? 'unknown', target.minVersion));
       return;
     }
-    const cert = socket.getPeerCertificate();
+    // The detailed form carries the issuer chain: the root it ends at is what TLS_LEGACY_ROOT is about.
+    const cert = socket.getPeerCertificate(true);
     const info: TlsInfo = {
       protocol: protocol ?? 'unknown',
       cipher: socket.getCipher()?.standardName ?? socket.getCipher()?.name ?? 'unknown',
@@ -48,10 +51,24 @@ function guard(socket: tls.TLSSocket, target: ConnectTarget, onSecure?: SecureLi
       remotePort: socket.remotePort ?? 0,
       subjectAltName: cert?.subjectaltname,
     };
+    const { root } = peerChain(cert);
+    if (root) info.root = root;
     log('secure %s -> %s:%d %s %s', target.host, info.remoteAddress, info.remotePort, info.protocol, info.cipher);
     onSecure?.(info, socket);
   });
   return socket;
+}
+
+/** Refuses anything but an IP literal: the diagnostic sockets below never resolve a name. */
+function ipLiteral(address: string): string {
+  if (net.isIP(address) === 0) throw Object.assign(new Error(`not an IP address: ${JSON.stringify(address)} (diagnostic probes dial verified addresses only)`), { code: 'ERR_INVALID_ADDRESS' });
+  return address;
+}
+
+/** Options of {@link connector.openTlsInspect}. */
+export interface InspectOptions {
+  /** Trust store to report the chain against (default: the target's `ca`, else Node's roots). */
+  secureContext?: tls.SecureContext;
 }
 
 /**
@@ -70,6 +87,37 @@ export const connector = {
       lookup: pinnedLookup(target.host, target.addresses),
     });
     return guard(socket, target, onSecure);
+  },
+
+  /**
+   * Like {@link openTls}, but the chain is reported instead of enforced (`rejectUnauthorized: false`): diagnostics
+   * must see an untrusted or expired certificate to explain it. The TLS version floor is still enforced, and nothing
+   * but the handshake (and what the caller writes) crosses the socket — no credential is offered.
+   */
+  openTlsInspect(target: Omit<ConnectTarget, 'cert' | 'key' | 'passphrase' | 'proxy'>, options: InspectOptions = {}, onSecure?: SecureListener): tls.TLSSocket {
+    if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
+    log('inspect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
+    const socket = tls.connect({
+      servername: target.host,
+      minVersion: target.minVersion,
+      rejectUnauthorized: false,
+      ...(options.secureContext ? { secureContext: options.secureContext } : { ca: target.ca }),
+      host: target.host,
+      port: target.port,
+      lookup: pinnedLookup(target.host, target.addresses),
+    });
+    return guard(socket, target, onSecure);
+  },
+
+  /** A plain TCP connection to an IP literal (reachability probes). */
+  openTcp(address: string, port: number): net.Socket {
+    log('tcp %s port %d', address, port);
+    return net.connect({ host: ipLiteral(address), port, noDelay: true });
+  },
+
+  /** A UDP socket for one exchange with an IP literal (SNTP); the caller sends and closes. */
+  openUdp(address: string): dgram.Socket {
+    return dgram.createSocket(net.isIPv6(ipLiteral(address)) ? 'udp6' : 'udp4');
   },
 
   /** TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. */

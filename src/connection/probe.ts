@@ -1,6 +1,11 @@
+import type net from 'node:net';
+import tls from 'node:tls';
 import { AbortedError } from '../errors';
 import { createFinding } from '../findings/finding';
+import { connector } from './connector';
+import { peerChain, type PeerCert } from './peer-chain';
 import { ConnectionSession, type MqttTransportKind } from './session';
+import { trustStoreWith } from './trust';
 import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
 /** The outcome of one TLS handshake attempt. */
@@ -58,5 +63,163 @@ export function probeTls(
     stream.on('close', () => {
       if (session.failure) finish({ ok: false, failure: session.failure });
     });
+  });
+}
+
+/** Result of a TCP reach probe. */
+export interface TcpProbeResult {
+  address: string;
+  port: number;
+  ok: boolean;
+  /** Connect time, ms. */
+  durationMs: number;
+  /** ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH... */
+  error?: string;
+}
+
+/** Opens a TCP connection to the IP literal `address`:port through the connector and closes it. Never rejects. */
+export function probeTcp(address: string, port: number, timeoutMs: number): Promise<TcpProbeResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let socket: net.Socket | undefined;
+    let settled = false;
+    const done = (error?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.destroy();
+      const r: TcpProbeResult = { address, port, ok: !error, durationMs: Math.round(performance.now() - started) };
+      if (error) r.error = error;
+      resolve(r);
+    };
+    const timer = setTimeout(() => done('ETIMEDOUT'), timeoutMs);
+    try {
+      socket = connector.openTcp(address, port);
+    } catch (err) {
+      done((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+      return;
+    }
+    socket.once('connect', () => done());
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+  });
+}
+
+/** What a diagnostic TLS handshake showed. */
+export interface TlsInspection {
+  address: string;
+  port: number;
+  servername: string;
+  ok: boolean;
+  durationMs: number;
+  protocol?: string | null;
+  cipher?: string;
+  /** Chain validates against the trust store (Node's roots plus the extra CA). */
+  authorized?: boolean;
+  authorizationError?: string;
+  /** The certificate covers servername (RFC 6125 check on the SANs). */
+  hostnameMatch?: boolean;
+  hostnameError?: string;
+  /** Leaf first, as sent (plus the trust anchor Node resolved, if any). */
+  chain?: PeerCert[];
+  /** Common name of the top of the chain (the root, or the issuer of the last certificate sent). */
+  root?: string;
+  /** The handshake failed (no TLS at all), e.g. a protocol version refusal or the policy floor. */
+  error?: string;
+  errorCode?: string;
+  /** Date header from an HTTP request made over this connection (httpPath option), and when it was received. */
+  httpDate?: { date: string; receivedAt: string };
+}
+
+/** Options of {@link inspectTls}. */
+export interface InspectTlsOptions {
+  /** Extra trust anchor (PEM). Node's roots are kept, as the device's would be. */
+  ca?: string;
+  timeoutMs: number;
+  /** After the handshake, send `GET path` and record the HTTP Date header (an honest server clock). */
+  httpPath?: string;
+}
+
+function readHttpDate(socket: tls.TLSSocket, host: string, path: string, timeoutMs: number): Promise<{ date: string; receivedAt: string } | undefined> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const finish = (v?: { date: string; receivedAt: string }): void => {
+      clearTimeout(timer);
+      socket.removeAllListeners('data');
+      resolve(v);
+    };
+    const timer = setTimeout(() => finish(), timeoutMs);
+    socket.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0 && buf.length < 16_384) return;
+      const m = /^date:\s*(.+)$/im.exec(buf.slice(0, end < 0 ? buf.length : end));
+      finish(m?.[1] ? { date: m[1].trim(), receivedAt: new Date().toISOString() } : undefined);
+    });
+    socket.once('end', () => finish());
+    socket.once('error', () => finish());
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: dps-check\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+/**
+ * A diagnostic TLS handshake with `address`:port through {@link connector.openTlsInspect}: `servername` in SNI and the
+ * hostname check, TLS 1.2 minimum (as the device must). Unauthorized chains are reported, not refused. Never rejects.
+ */
+export function inspectTls(address: string, port: number, servername: string, options: InspectTlsOptions): Promise<TlsInspection> {
+  const started = performance.now();
+  const base = { address, port, servername };
+  return new Promise((resolve) => {
+    let socket: tls.TLSSocket | undefined;
+    let settled = false;
+    let secured = false;
+    const done = (r: TlsInspection): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.destroy();
+      resolve(r);
+    };
+    // An error after the handshake (e.g. during the HTTP read) does not undo it: readHttpDate settles that case.
+    const failed = (err: NodeJS.ErrnoException): void => {
+      if (secured) return;
+      done({ ...base, ok: false, durationMs: Math.round(performance.now() - started), error: err.message, errorCode: err.code ?? 'ERR_TLS' });
+    };
+    const timer = setTimeout(
+      () => done({ ...base, ok: false, durationMs: Math.round(performance.now() - started), error: `no TLS handshake within ${options.timeoutMs} ms`, errorCode: 'ETIMEDOUT' }),
+      options.timeoutMs,
+    );
+    const target = { host: servername, addresses: [address], port, minVersion: 'TLSv1.2' as const };
+    const onSecure = (_info: TlsInfo, s: tls.TLSSocket): void => {
+      secured = true;
+      const durationMs = Math.round(performance.now() - started);
+      const peer = s.getPeerCertificate(true);
+      const { chain, root } = peerChain(peer);
+      const identityError = tls.checkServerIdentity(servername, peer);
+      const r: TlsInspection = {
+        ...base,
+        ok: true,
+        durationMs,
+        protocol: s.getProtocol(),
+        cipher: s.getCipher().name,
+        authorized: s.authorized,
+        hostnameMatch: identityError === undefined,
+        chain,
+        root,
+      };
+      if (s.authorizationError) r.authorizationError = String(s.authorizationError);
+      if (identityError) r.hostnameError = identityError.message;
+      if (!options.httpPath) return done(r);
+      void readHttpDate(s, servername, options.httpPath, options.timeoutMs).then((d) => {
+        if (d) r.httpDate = d;
+        done(r);
+      });
+    };
+    try {
+      socket = connector.openTlsInspect(target, options.ca ? { secureContext: trustStoreWith(options.ca) } : {}, onSecure);
+    } catch (err) {
+      failed(err as NodeJS.ErrnoException);
+      return;
+    }
+    socket.once('error', failed);
   });
 }

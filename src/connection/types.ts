@@ -46,6 +46,8 @@ export interface TlsInfo {
   remotePort: number;
   /** The server certificate's subjectAltName, as Node prints it. */
   subjectAltName?: string;
+  /** Common name of the root the peer's chain ends at (e.g. `DigiCert Global Root G2`), when known. */
+  root?: string;
 }
 
 /** A failed connection attempt, already diagnosed. */

@@ -40,6 +40,8 @@ describe('dps-tls checks against real TLS peers', () => {
       assert.equal(out.evidence?.['root'], LEGACY_ROOT);
       assert.equal(out.evidence?.['authorized'], true);
       assert.match(out.detail ?? '', /retired Baltimore CyberTrust Root/);
+      assert.deepEqual(out.findings?.map((f) => [f.code, f.severity]), [['TLS_LEGACY_ROOT', 'warning']]);
+      assert.match(out.findings?.[0]?.remediation ?? '', /DigiCert Global Root G2.*Microsoft RSA Root CA 2017/);
     } finally {
       server.close();
     }

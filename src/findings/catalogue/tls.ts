@@ -55,6 +55,18 @@ export const tlsFindings = {
       'Check the device clock first (NTP / chrony): a clock far in the past or future makes valid Azure certificates look expired. ' +
       'If the clock is right, the peer is not the Azure service: check DNS and any TLS-inspecting proxy.',
   } satisfies FindingSpec<Target & { detail: string; now: string }>,
+  TLS_LEGACY_ROOT: {
+    severity: 'warning',
+    title: 'Server chain ends at the retired Baltimore CyberTrust Root',
+    message: (e: Target & { root: string }) =>
+      `The certificate chain presented by ${at(e)} ends at ${e.root}, which Azure IoT Hub and DPS retired in September 2024 ` +
+      '(their certificates now chain to DigiCert Global Root G2). A device that trusts only the Baltimore root fails as soon as it meets the current chain.',
+    remediation: (e: Target) =>
+      'Update the device trust store so it holds DigiCert Global Root G2 and Microsoft RSA Root CA 2017: upgrade the OS ca-certificates package ' +
+      '(e.g. `apt-get install --only-upgrade ca-certificates`), or add both roots to the CA bundle the firmware ships (tls.ca / --ca). ' +
+      'Trust roots only: never pin the leaf or intermediate certificate. ' +
+      `If ${e.host} still presents a Baltimore chain, the peer is not the current Azure service: check DNS and any TLS-inspecting proxy in the path.`,
+  } satisfies FindingSpec<Target & { root: string }>,
   TLS_HANDSHAKE_FAILED: {
     severity: 'error',
     title: 'TLS handshake failed',

@@ -1,0 +1,70 @@
+// Reads the certificate chain a TLS peer sent (Node's DetailedPeerCertificate) into plain data, and names the root it
+// ends at. Used by the live-socket inspection (connector) and by dps-check's TLS probe.
+import type tls from 'node:tls';
+import { createFinding } from '../findings/finding';
+import type { Finding } from '../findings/types';
+import type { TlsInfo } from './types';
+
+/** Roots Azure DPS and IoT Hub chain to today (design.md §2). */
+export const CURRENT_AZURE_ROOTS: readonly string[] = ['DigiCert Global Root G2', 'Microsoft RSA Root CA 2017'];
+/** Retired for Azure IoT in Sept 2024; a device that trusts only this root fails once the service certificate rolls. */
+export const LEGACY_ROOT = 'Baltimore CyberTrust Root';
+
+/** One certificate the server sent, as plain data. */
+export interface PeerCert {
+  subject: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint256: string;
+  subjectAltName?: string;
+}
+
+function cnOf(name: unknown): string {
+  const n = name as Record<string, string | string[]> | undefined;
+  const cn = n?.['CN'];
+  return Array.isArray(cn) ? cn.join(', ') : (cn ?? '');
+}
+
+function nameOf(name: unknown): string {
+  const n = name as Record<string, string | string[]> | undefined;
+  return n ? Object.entries(n).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ') : '';
+}
+
+/**
+ * Walks the peer chain, leaf first (plus the trust anchor Node resolved, if any). `root` is the common name of the
+ * top: the self-issued certificate if the chain reaches one, else the issuer of the last certificate sent.
+ */
+export function peerChain(peer: tls.DetailedPeerCertificate | undefined): { chain: PeerCert[]; root: string } {
+  const chain: PeerCert[] = [];
+  const seen = new Set<string>();
+  let cur: tls.DetailedPeerCertificate | undefined = peer;
+  let top = peer;
+  while (cur && cur.fingerprint256 && !seen.has(cur.fingerprint256)) {
+    seen.add(cur.fingerprint256);
+    const c: PeerCert = {
+      subject: nameOf(cur.subject),
+      issuer: nameOf(cur.issuer),
+      notBefore: new Date(cur.valid_from).toISOString(),
+      notAfter: new Date(cur.valid_to).toISOString(),
+      fingerprint256: cur.fingerprint256,
+    };
+    if (cur.subjectaltname) c.subjectAltName = cur.subjectaltname;
+    chain.push(c);
+    top = cur;
+    cur = cur.issuerCertificate;
+  }
+  if (!top || !top.fingerprint256) return { chain, root: '' };
+  // A self-issued top is the root; otherwise the server did not send it and its issuer names the root.
+  const root = nameOf(top.subject) === nameOf(top.issuer) ? cnOf(top.subject) : cnOf(top.issuer);
+  return { chain, root };
+}
+
+/**
+ * TLS_LEGACY_ROOT (a warning) when the live socket's chain ended at the retired Baltimore root, else undefined.
+ * The connection still succeeded; the device's trust store is what needs attention.
+ */
+export function legacyRootFinding(host: string, info: Pick<TlsInfo, 'root' | 'remoteAddress' | 'remotePort'>): Finding | undefined {
+  if (info.root !== LEGACY_ROOT) return undefined;
+  return createFinding('TLS_LEGACY_ROOT', { host, address: info.remoteAddress, port: info.remotePort, root: info.root });
+}
