@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { logger } from '../log';
+import { LabListenError } from './errors';
 
 const log = logger('lab:dns');
 
@@ -83,9 +84,15 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   });
 
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      socket.close();
+      // An address this host lacks (e.g. ::1 with IPv6 off) is the address's fault; anything else, the port's.
+      const option = err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' ? 'dnsAddress' : 'dnsPort';
+      reject(new LabListenError(option, address, options.port ?? 0, err));
+    };
+    socket.once('error', onError);
     socket.bind(options.port ?? 0, address, () => {
-      socket.off('error', reject);
+      socket.off('error', onError);
       resolve();
     });
   });

@@ -48,6 +48,16 @@ describe('startLab options', () => {
     await again.close();
   });
 
+  it('reports a DNS port clash as a typed error naming dnsPort, not a raw EADDRINUSE', async () => {
+    const first = await startLab({ mqttPort: 0, wsPort: 0 });
+    try {
+      const port = Number(first.dnsServer.split(':').pop());
+      await assert.rejects(startLab({ mqttPort: 0, wsPort: 0, dnsPort: port }), { name: 'LabListenError', code: 'ERR_LAB_LISTEN', option: 'dnsPort', message: /127\.0\.0\.53:\d+: the port is in use/ });
+    } finally {
+      await first.close();
+    }
+  });
+
   it('rejects bad createDevice input naming the field', async () => {
     const lab = await startLab({ mqttPort: 0, wsPort: 0 });
     try {
