@@ -1,5 +1,4 @@
-import net from 'node:net';
-import { classifyAddress, parseCidrs, isInCidrs } from '../endpoint/address';
+import { classifyAddress, ipFamily, parseCidrs, isInCidrs } from '../endpoint/address';
 import { identifyHost, isGlobalDpsEndpoint } from '../endpoint/clouds';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
@@ -16,7 +15,7 @@ export const dpsHost: Check = {
   run(ctx) {
     const host = ctx.config.provisioningHost as string;
     const findings: Finding[] = [];
-    if (net.isIP(host)) {
+    if (ipFamily(host) !== undefined) {
       findings.push(
         createFinding('ENDPOINT_IS_IP_ADDRESS', {
           host,
