@@ -98,6 +98,21 @@ describe('lab fidelity: the unmodified SDK provisions and sends telemetry', func
     assert.equal((await provisionInChild(lab, device)).ok, true);
   });
 
+  it("a device clock 2 h behind DPS: the SDK's SAS token (1 h TTL) is already expired by the lab clock, CONNECT refused", async () => {
+    const device = await lab.createDevice('skewed-sas', 'symmetric-key');
+    const refused = lab.counters.refused;
+    lab.setClockOffset(2 * 3600_000);
+    try {
+      const outcome = await provisionInChild(lab, device);
+      assert.equal(outcome.ok, false);
+      assert.match(outcome.error?.message ?? '', /Not authorized/i, JSON.stringify(outcome.error));
+      assert.equal(lab.counters.refused, refused + 1);
+    } finally {
+      lab.setClockOffset(0);
+    }
+    assert.equal((await provisionInChild(lab, device)).ok, true, 'the same device provisions once the clocks agree');
+  });
+
   it('the hub reached at its public address refuses the device (CONNACK not authorized)', async () => {
     const device = await lab.createDevice('hub-goes-public', 'symmetric-key');
     lab.setDnsView('public', 'hub');
