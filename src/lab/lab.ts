@@ -71,13 +71,13 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
 
     const listen = async (
       name: string,
+      face: HttpsFace,
       address: string,
       cert: { certPem: string; keyPem: string },
       handler: Parameters<typeof startListener>[0]['handler'],
       count: () => void,
     ): Promise<Listener> => {
       const counted = { ...handler, protocolError: () => void counters.dropped++ };
-      const face: HttpsFace = name.startsWith('hub') ? 'hub' : 'dps';
       const l = await startListener({
         name,
         address,
@@ -95,6 +95,7 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
     };
     const dps = await listen(
       'dps',
+      'dps',
       o.dpsAddress,
       pki.server('dps'),
       createDpsHandler({
@@ -109,9 +110,9 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       }),
       () => counters.connections.dps++,
     );
-    const publicTwin = await listen('public-twin', o.publicTwinAddress, pki.server('dps'), createPublicTwinHandler(counters, clock), () => counters.connections.publicTwin++);
-    const hub = await listen('hub', o.hubAddress, pki.server('hub'), createHubHandler(hubNames.host, registry, counters, now), () => counters.connections.hub++);
-    const hubPublic = await listen('hub-public', o.hubPublicTwinAddress, pki.server('hub'), createHubPublicHandler(counters), () => counters.connections.hubPublic++);
+    const publicTwin = await listen('public-twin', 'dps', o.publicTwinAddress, pki.server('dps'), createPublicTwinHandler(counters, clock), () => counters.connections.publicTwin++);
+    const hub = await listen('hub', 'hub', o.hubAddress, pki.server('hub'), createHubHandler(hubNames.host, registry, counters, now), () => counters.connections.hub++);
+    const hubPublic = await listen('hub-public', 'hub', o.hubPublicTwinAddress, pki.server('hub'), createHubPublicHandler(counters), () => counters.connections.hubPublic++);
     const servers = { dps: [dps, publicTwin], hub: [hub, hubPublic] };
 
     log('lab up: dns %s, dps %s:%d, hub %s:%d', dns.endpoint, o.dpsAddress, dps.port, o.hubAddress, hub.port);
