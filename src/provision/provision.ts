@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
 import { isInCidrs } from '../endpoint/address';
 import { connectableAddresses, verifyEndpoint } from '../endpoint/verify';
@@ -106,6 +107,8 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
         onSecure: (info) => {
           deadline.step = 'tls';
           tls = { protocol: info.protocol, cipher: info.cipher };
+          const legacy = legacyRootFinding(o.host, info);
+          if (legacy && !findings.some((f) => f.code === legacy.code)) findings.push(legacy);
           progress('tls', { protocol: info.protocol, cipher: info.cipher, remoteAddress: info.remoteAddress });
         },
       },
