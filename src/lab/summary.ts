@@ -34,9 +34,9 @@ export function formatLabSummary(lab: LabHandle, caFile: string, devices: Device
     `  DNS server        ${lab.dnsServer}   (answers ${lab.dps.host} and ${lab.hub.host} like a resolver linked to the private zones)`,
     `  VNET              ${lab.vnetCidrs.join(', ')}`,
     `  DPS (private)     ${lab.dps.host} -> ${lab.dps.address}  mqtt :${lab.dps.port}  ws :${lab.dps.wsPort}  ID scope ${lab.dps.idScope}`,
-    `  DPS (public twin) ${lab.publicTwin.address}  mqtt :${lab.publicTwin.port}  (public network access disabled: 401)`,
+    `  DPS (public twin) ${lab.publicTwin.address}  mqtt :${lab.publicTwin.port}  ws :${lab.publicTwin.wsPort}  (public network access disabled: 401)`,
     `  Hub (private)     ${lab.hub.host} -> ${lab.hub.address}  mqtt :${lab.hub.port}  ws :${lab.hub.wsPort}`,
-    `  Hub (public twin) ${lab.hub.publicAddress}  (CONNACK not authorized)`,
+    `  Hub (public twin) ${lab.hub.publicAddress}  mqtt :${lab.hub.publicPort}  ws :${lab.hub.publicWsPort}  (public network access disabled: not authorized / 401)`,
     `  Lab root CA       ${caFile}   (trust this, e.g. NODE_EXTRA_CA_CERTS)`,
   ];
   if (lab.clockOffsetMs !== 0) {

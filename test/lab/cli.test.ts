@@ -101,6 +101,9 @@ describe('dps-lab summary', () => {
       const files = { symmetricKey: '/tmp/x/summary-dev.key.txt' };
       const text = formatLabSummary(lab, '/tmp/x/ca.pem', [{ device, files }]);
       assert.match(text, new RegExp(`--port ${lab.dps.port} --hub-port ${lab.hub.port} --ws-port ${lab.dps.wsPort}`));
+      // with ephemeral ports every listener has its own: the public twins' ports are printed too
+      assert.match(text, new RegExp(`DPS \\(public twin\\) ${lab.publicTwin.address.replace(/\./g, '\\.')}  mqtt :${lab.publicTwin.port}  ws :${lab.publicTwin.wsPort}`));
+      assert.match(text, new RegExp(`Hub \\(public twin\\) ${lab.hub.publicAddress.replace(/\./g, '\\.')}  mqtt :${lab.hub.publicPort}  ws :${lab.hub.publicWsPort}`));
       const json = JSON.stringify(labSummary(lab, '/tmp/x/ca.pem', [{ device, files }]));
       for (const out of [text, json]) assert.ok(!out.includes((device.auth as { symmetricKey: string }).symmetricKey));
     } finally {
