@@ -21,6 +21,8 @@ export interface CliArgs {
   noColor: boolean;
   /** With --dns-server, also ask the system resolver and compare. */
   compareSystem: boolean;
+  /** The assigned hub's WebSocket port (`--hub-ws-port`, for labs; default 443). */
+  hubWsPort?: number;
 }
 
 const OPTIONS = {
@@ -37,6 +39,7 @@ const OPTIONS = {
   port: { type: 'string' },
   'ws-port': { type: 'string' },
   'hub-port': { type: 'string' },
+  'hub-ws-port': { type: 'string' },
   config: { type: 'string' },
   'passphrase-env': { type: 'string' },
   'ntp-server': { type: 'string' },
@@ -73,7 +76,7 @@ Device (each also from the environment or the --config JSON file; flags win, the
   --transport mqtt|mqtt-ws  default mqtt                                                  (DPS_TRANSPORT)
   --policy enforce|warn|off enforce (default): never connect to an address outside --expect-cidr (DPS_POLICY)
   --config FILE             JSON config file, same format as samples/raspberry-pi         (DPS_CONFIG)
-  --port N, --ws-port N, --hub-port N   ports (defaults 8883, 443, 8883; for labs)
+  --port N, --ws-port N, --hub-port N, --hub-ws-port N   ports (defaults 8883, 443, 8883, 443; for labs)
 
 Run:
   --register                also run a real registration (provisionDevice) and check the assigned hub
@@ -131,6 +134,13 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       throw new InvalidOptionError('--timeout-ms', `${JSON.stringify(v['timeout-ms'])} is not a timeout`, 'Use a number of milliseconds from 100 to 120000 (default 5000).');
     }
   }
+  let hubWsPort: number | undefined;
+  if (v['hub-ws-port'] !== undefined) {
+    hubWsPort = /^\d+$/.test(v['hub-ws-port']) ? Number(v['hub-ws-port']) : NaN;
+    if (!(hubWsPort >= 1 && hubWsPort <= 65535)) {
+      throw new InvalidOptionError('--hub-ws-port', `${JSON.stringify(v['hub-ws-port'])} is not a port`, 'Use a TCP port from 1 to 65535 (default 443).');
+    }
+  }
   const args: CliArgs = {
     flags,
     register: v.register ?? false,
@@ -148,5 +158,6 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (v['ntp-server'] !== undefined) args.ntpServer = v['ntp-server'];
   if (v['passphrase-env'] !== undefined) args.passphraseEnv = v['passphrase-env'];
   if (timeoutMs !== undefined) args.timeoutMs = timeoutMs;
+  if (hubWsPort !== undefined) args.hubWsPort = hubWsPort;
   return args;
 }

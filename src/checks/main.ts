@@ -68,6 +68,7 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       timeoutMs: args.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       now,
       ...(args.ntpServer ? { ntpServer: args.ntpServer } : {}),
+      ...(args.hubWsPort !== undefined ? { hubWsPort: args.hubWsPort } : {}),
     },
     state: new Map(),
   };

@@ -9,8 +9,8 @@ import { dpsDns } from './dps-dns';
 import { dpsHost } from './dps-host';
 import { dpsRegister } from './dps-register';
 import { hubDns } from './hub-dns';
-import { dpsTcpMqtt, dpsTcpWebsocket, hubTcpMqtt } from './tcp-reach';
-import { dpsTlsMqtt, dpsTlsWebsocket, hubTlsMqtt } from './tls-handshake';
+import { dpsTcpMqtt, dpsTcpWebsocket, hubTcpMqtt, hubTcpWebsocket } from './tcp-reach';
+import { dpsTlsMqtt, dpsTlsWebsocket, hubTlsMqtt, hubTlsWebsocket } from './tls-handshake';
 import { SECTIONS, type Check } from './types';
 
 /**
@@ -34,7 +34,9 @@ export const CHECKS: readonly Check[] = [
   dpsRegister,
   hubDns,
   hubTcpMqtt,
+  hubTcpWebsocket,
   hubTlsMqtt,
+  hubTlsWebsocket,
 ];
 
 /** Ids of all checks, in run order. */

@@ -76,6 +76,9 @@ export const dpsTcpWebsocket = tcpCheck({
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });
 
+/** The hub's WebSocket port: 443 unless a lab moved it (--hub-ws-port). */
+export const HUB_WS_PORT = 443;
+
 /** `hub-tcp-mqtt`: TCP to the assigned hub on 8883 (after --register). */
 export const hubTcpMqtt = tcpCheck({
   id: 'hub-tcp-mqtt',
@@ -85,5 +88,17 @@ export const hubTcpMqtt = tcpCheck({
   // hub-dns only runs after a registration; its findings are warnings under warn/off, so this still probes then.
   dependsOn: ['hub-dns'],
   port: (ctx) => ctx.config.hubPort,
-  inUse: () => true,
+  // The device talks to the hub over the same transport it used for DPS; the other port failing is a warning.
+  inUse: (ctx) => ctx.config.transport === 'mqtt',
+});
+
+/** `hub-tcp-websocket`: TCP to the assigned hub on 443 (MQTT over WebSockets; after --register). */
+export const hubTcpWebsocket = tcpCheck({
+  id: 'hub-tcp-websocket',
+  title: 'Assigned hub reachable on TCP 443 (MQTT over WebSockets)',
+  dnsCheck: 'hub-dns',
+  section: 'hub',
+  dependsOn: ['hub-dns'],
+  port: (ctx) => ctx.settings.hubWsPort ?? HUB_WS_PORT,
+  inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });

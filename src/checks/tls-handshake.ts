@@ -98,5 +98,15 @@ export const hubTlsMqtt = tlsCheck({
   tcpCheck: 'hub-tcp-mqtt',
   section: 'hub',
   host: (ctx) => stateOf<ProvisioningResult>(ctx, 'dps-register')?.assignedHub ?? '',
-  inUse: () => true,
+  inUse: (ctx) => ctx.config.transport === 'mqtt',
+});
+
+/** `hub-tls-websocket`: TLS to the assigned hub on 443 (after --register). */
+export const hubTlsWebsocket = tlsCheck({
+  id: 'hub-tls-websocket',
+  title: 'Assigned hub TLS on 443: TLS 1.2+, name, chain, root, expiry',
+  tcpCheck: 'hub-tcp-websocket',
+  section: 'hub',
+  host: (ctx) => stateOf<ProvisioningResult>(ctx, 'dps-register')?.assignedHub ?? '',
+  inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });

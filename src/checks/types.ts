@@ -36,6 +36,8 @@ export interface RunSettings {
   systemLookup?: (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   /** Per network step timeout, ms. */
   timeoutMs: number;
+  /** The assigned hub's MQTT-over-WebSockets port (`--hub-ws-port`; default 443). */
+  hubWsPort?: number;
   /** The environment the run sees (NODE_OPTIONS and friends); default process.env. */
   env?: NodeJS.ProcessEnv;
   /** The clock (a seam for tests). */

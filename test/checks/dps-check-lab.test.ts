@@ -35,6 +35,7 @@ describe('dps-check against the lab', function () {
       '--port', String(lab.dps.port),
       '--ws-port', String(lab.dps.wsPort),
       '--hub-port', String(lab.hub.port),
+      '--hub-ws-port', String(lab.hub.wsPort),
       '--timeout-ms', '3000',
       '--ntp-server', ntp.endpoint,
     ];
@@ -255,13 +256,31 @@ describe('dps-check against the lab', function () {
     assert.equal(bundle.checks.find((c) => c.id === 'device-key-match')?.result, 'ok');
   });
 
-  it('--register: a real registration through provisionDevice, then the assigned hub passes DNS, TCP and TLS', async () => {
+  it('--register: a real registration through provisionDevice, then the assigned hub passes DNS, TCP and TLS on 8883 and 443', async () => {
     const run = await runCli([...base, ...withDevice(), '--register', '--json']);
     const doc = jsonOf(run);
     assert.equal(run.code, 0, run.stdout);
     assert.equal(resultOf(doc, 'dps-register'), 'ok');
     assert.equal(doc.checks.find((c) => c.id === 'dps-register')?.evidence['assignedHub'], lab.hub.host);
-    for (const id of ['hub-dns', 'hub-tcp-mqtt', 'hub-tls-mqtt']) assert.equal(resultOf(doc, id), 'ok', `${id}: ${JSON.stringify(doc.checks.find((c) => c.id === id))}`);
+    for (const id of ['hub-dns', 'hub-tcp-mqtt', 'hub-tcp-websocket', 'hub-tls-mqtt', 'hub-tls-websocket']) {
+      assert.equal(resultOf(doc, id), 'ok', `${id}: ${JSON.stringify(doc.checks.find((c) => c.id === id))}`);
+    }
+    assert.equal(doc.checks.find((c) => c.id === 'hub-tls-websocket')?.evidence['port'], lab.hub.wsPort);
+  });
+
+  it('--register: the hub port of the transport not in use failing is a warning, the one in use an error', async () => {
+    // Port 1 on the hub's loopback address: nothing listens, so the connection is refused at once.
+    const mqtt = jsonOf(await runCli([...base, ...withDevice(), '--register', '--hub-ws-port', '1', '--json']));
+    assert.equal(resultOf(mqtt, 'hub-tcp-mqtt'), 'ok');
+    assert.equal(resultOf(mqtt, 'hub-tcp-websocket'), 'warning');
+    assert.deepEqual(codesOf(mqtt, 'hub-tcp-websocket'), ['TCP_UNREACHABLE']);
+    assert.equal(resultOf(mqtt, 'hub-tls-websocket'), 'skipped');
+    const ws = await runCli([...base, ...withDevice(), '--register', '--transport', 'mqtt-ws', '--hub-ws-port', '1', '--json']);
+    const wsDoc = jsonOf(ws);
+    assert.equal(resultOf(wsDoc, 'dps-register'), 'ok');
+    assert.equal(resultOf(wsDoc, 'hub-tcp-websocket'), 'error');
+    assert.equal(resultOf(wsDoc, 'hub-tcp-mqtt'), 'ok');
+    assert.equal(ws.code, 1);
   });
 
   it('--register with a symmetric key from DPS_SYMMETRIC_KEY', async () => {

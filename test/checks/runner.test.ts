@@ -81,7 +81,7 @@ describe('check registry', () => {
     assert.deepEqual(checkIds(), [
       'config-well-formed', 'dps-host', 'dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-tls-mqtt', 'dps-tls-websocket',
       'clock-skew', 'device-cert', 'device-cert-validity', 'device-key-match', 'device-cert-cn', 'device-cert-chain',
-      'dps-register', 'hub-dns', 'hub-tcp-mqtt', 'hub-tls-mqtt',
+      'dps-register', 'hub-dns', 'hub-tcp-mqtt', 'hub-tcp-websocket', 'hub-tls-mqtt', 'hub-tls-websocket',
     ]);
   });
 
