@@ -2,6 +2,14 @@
 // dps-check: field diagnostics for a device that will not provision through DPS over a private endpoint.
 import { dpsCheck } from './main';
 
+// `dps-check ... | head` closes the pipe early: stop quietly instead of dying on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 dpsCheck(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
   (code) => {
     process.exitCode = code;

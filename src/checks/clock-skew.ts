@@ -23,6 +23,8 @@ export const clockSkew: Check = {
   id: 'clock-skew',
   title: 'Device clock agrees with the server clock',
   section: 'device-identity',
+  // Reads only which DPS address answered on 443 (for the HTTP Date); runs alongside the TLS checks.
+  after: ['dps-tcp-websocket'],
   async run(ctx) {
     const device = ctx.settings.now();
     let source: string;

@@ -20,6 +20,7 @@ export const deviceCertChain: Check = {
   title: 'Certificate file is an ordered chain (leaf first)',
   section: 'device-identity',
   dependsOn: ['device-cert'],
+  after: [],
   run(ctx) {
     const chain = ctx.identity?.chain as X509Certificate[];
     const links = chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), ca: c.ca, selfSigned: isSelfSigned(c) }));

@@ -9,6 +9,7 @@ export const deviceCertCn: Check = {
   title: 'Certificate Common Name equals the registration id',
   section: 'device-identity',
   dependsOn: ['device-cert'],
+  after: [],
   run(ctx) {
     const id = ctx.identity;
     const registrationId = ctx.config.registrationId;

@@ -14,6 +14,7 @@ export const deviceCertValidity: Check = {
   title: 'Device certificate is within its validity period',
   section: 'device-identity',
   dependsOn: ['device-cert'],
+  after: [],
   run(ctx) {
     const chain = ctx.identity?.chain as X509Certificate[];
     const now = ctx.settings.now();

@@ -14,6 +14,8 @@ export const deviceCert: Check = {
   id: 'device-cert',
   title: 'Device certificate and key can be read',
   section: 'device-identity',
+  // Reads only the identity loaded at the door: no reason to wait for the network checks.
+  after: [],
   run(ctx) {
     const id = ctx.identity;
     if (!id) {

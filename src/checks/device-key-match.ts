@@ -9,6 +9,7 @@ export const deviceKeyMatch: Check = {
   title: 'Private key matches the device certificate',
   section: 'device-identity',
   dependsOn: ['device-cert'],
+  after: [],
   run(ctx) {
     const id = ctx.identity;
     const leaf = id?.chain[0] as X509Certificate;

@@ -28,15 +28,33 @@ function chainOf(err: unknown): string[] {
   return out;
 }
 
+/** The ids a check waits for: its declared prerequisites, or (none declared) every earlier check. */
+function waitsFor(checks: readonly Check[], index: number): string[] {
+  const check = checks[index] as Check;
+  if (check.after === undefined) return checks.slice(0, index).map((c) => c.id);
+  return [...(check.dependsOn ?? []), ...check.after];
+}
+
 /**
- * Runs checks in the given order. A check whose dependency did not pass is skipped with the reason; any throw
- * becomes an `error` result with the cause chain, so one bug never stops the run.
+ * Runs checks, each as soon as what it waits for has finished (see {@link Check.after}; without it, strictly in
+ * order), and reports them in the given order. A check whose dependency did not pass is skipped with the reason; any
+ * throw becomes an `error` result with the cause chain, so one bug never stops the run.
  */
 export async function runChecks(checks: readonly Check[], ctx: CheckContext, options: RunChecksOptions = {}): Promise<CheckReport[]> {
   const dontRun = new Set(options.dontRun ?? []);
   const results = new Map<string, CheckResult>();
-  const reports: CheckReport[] = [];
-  for (const check of checks) {
+  const finished = new Map<string, Promise<void>>();
+  const reports: (CheckReport | undefined)[] = new Array(checks.length);
+  let reported = 0;
+  // Output stays in registry order whatever finishes first: a report waits for the ones before it.
+  const flush = (): void => {
+    for (let r = reports[reported]; r !== undefined; r = reports[reported]) {
+      reported++;
+      options.onResult?.(r);
+    }
+  };
+  const runOne = async (check: Check, index: number): Promise<void> => {
+    await Promise.all(waitsFor(checks, index).map((id) => finished.get(id)));
     const base = { id: check.id, title: check.title, section: check.section };
     let report: CheckReport;
     const blocker = (check.dependsOn ?? []).find((d) => results.get(d) !== 'ok' && results.get(d) !== 'warning');
@@ -69,10 +87,12 @@ export async function runChecks(checks: readonly Check[], ctx: CheckContext, opt
       report.durationMs = Math.round((performance.now() - started) * 10) / 10;
     }
     results.set(check.id, report.result);
-    reports.push(report);
-    options.onResult?.(report);
-  }
-  return reports;
+    reports[index] = report;
+    flush();
+  };
+  checks.forEach((check, index) => finished.set(check.id, runOne(check, index)));
+  await Promise.all(finished.values());
+  return reports as CheckReport[];
 }
 
 /** Counts each result. */

@@ -28,6 +28,8 @@ export function tcpCheck(spec: {
     title: spec.title,
     section: spec.section,
     ...(spec.dependsOn ? { dependsOn: spec.dependsOn } : {}),
+    // Needs only the DNS report: both ports are probed at the same time.
+    after: [spec.dnsCheck],
     // No dependsOn: under --policy warn/off the port is probed even when DNS found a problem. Under enforce,
     // connectableAddresses() leaves only the addresses inside --expect-cidr, so nothing else is ever dialled.
     async run(ctx) {

@@ -51,6 +51,8 @@ export function tlsCheck(spec: { id: string; title: string; tcpCheck: string; se
     title: spec.title,
     section: spec.section,
     dependsOn: [spec.tcpCheck],
+    // Needs only its port's TCP result: the handshakes on 8883 and 443 overlap.
+    after: [],
     async run(ctx) {
       const tcp = stateOf<TcpState>(ctx, spec.tcpCheck);
       const address = tcp?.reachable[0];

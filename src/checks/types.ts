@@ -64,6 +64,12 @@ export interface Check {
   section: Section;
   /** Ids of checks that must have passed (ok or warning) before this one can run. */
   dependsOn?: readonly string[];
+  /**
+   * Ids of earlier checks that must have finished (whatever their result) before this one starts, besides
+   * `dependsOn`: the ones whose state it reads. Declaring it lets the check run concurrently with everything else
+   * (network probes overlap). Absent: the check waits for every earlier check, i.e. runs strictly in order.
+   */
+  after?: readonly string[];
   run(ctx: CheckContext): Promise<CheckOutcome> | CheckOutcome;
 }
 

@@ -16,8 +16,11 @@ export function meetsMinVersion(negotiated: string | null, minVersion: TlsMinVer
   return negotiated !== null && (RANK[negotiated] ?? -1) >= RANK[minVersion];
 }
 
-/** Called once per socket when the TLS handshake completed and passed the policy. */
-export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket) => void;
+/**
+ * Called once per socket when the TLS handshake completed and passed the policy. `peer` is the detailed peer
+ * certificate the connector already read (converting the chain to objects is not free: read it once).
+ */
+export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket, peer: tls.DetailedPeerCertificate) => void;
 
 function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
   return {
@@ -54,7 +57,7 @@ function guard(socket: tls.TLSSocket, target: ConnectTarget, onSecure?: SecureLi
     const { root } = peerChain(cert);
     if (root) info.root = root;
     log('secure %s -> %s:%d %s %s', target.host, info.remoteAddress, info.remotePort, info.protocol, info.cipher);
-    onSecure?.(info, socket);
+    onSecure?.(info, socket, cert);
   });
   return socket;
 }

@@ -189,10 +189,9 @@ export function inspectTls(address: string, port: number, servername: string, op
       options.timeoutMs,
     );
     const target = { host: servername, addresses: [address], port, minVersion: 'TLSv1.2' as const };
-    const onSecure = (_info: TlsInfo, s: tls.TLSSocket): void => {
+    const onSecure = (_info: TlsInfo, s: tls.TLSSocket, peer: tls.DetailedPeerCertificate): void => {
       secured = true;
       const durationMs = Math.round(performance.now() - started);
-      const peer = s.getPeerCertificate(true);
       const { chain, root } = peerChain(peer);
       const identityError = tls.checkServerIdentity(servername, peer);
       const r: TlsInspection = {

@@ -1,6 +1,6 @@
 // Bad input: exit 2 and ONE line on stderr naming the input and the fix — never a stack trace.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from './cli-helper';
@@ -57,6 +57,16 @@ describe('dps-check bad input', () => {
     const list = await runCli(['--list']);
     assert.equal(list.code, 0);
     assert.match(list.stdout, /^dps-dns +dns +/m);
+  });
+
+  it('a reader that closes the pipe early (dps-check | head) ends the run quietly, without an EPIPE stack trace', async () => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, '../../src/checks/cli.ts'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // closed before dps-check writes its first byte
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.doesNotMatch(stderr, /EPIPE|at .*\(.*:\d+:\d+\)/);
+    assert.equal(code, 0);
   });
 
   it('the built bin (dist/checks/cli.js) starts with a shebang and runs', function () {

@@ -44,6 +44,48 @@ describe('check runner', () => {
     assert.equal(reports[1]?.result, 'ok');
   });
 
+  it('runs checks that declare what they wait for concurrently, and reports them in registry order', async () => {
+    // `slow` can only finish once `fast` (later in the registry) has run: strictly sequential, this would hang.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow: Check = { id: 'slow', title: 'slow', section: 'dns', after: [], run: async () => (await gate, { detail: 'slow done' }) };
+    const fast: Check = { id: 'fast', title: 'fast', section: 'dns', after: [], run: () => (open(), { detail: 'fast done' }) };
+    const order: string[] = [];
+    const started: string[] = [];
+    const reports = await runChecks([slow, fast, ok('last')], ctx(), {
+      onStart: (c) => started.push(c.id),
+      onResult: (r) => order.push(r.id),
+    });
+    assert.deepEqual(started.slice(0, 2), ['slow', 'fast']);
+    assert.deepEqual(order, ['slow', 'fast', 'last']);
+    assert.deepEqual(reports.map((r) => r.detail), ['slow done', 'fast done', undefined]);
+  });
+
+  it('a check without `after` waits for every earlier check; one with `after` waits for those and its dependencies', async () => {
+    const log: string[] = [];
+    const step = (id: string, ms: number, extra: Partial<Check> = {}): Check => ({
+      id, title: id, section: 'dns', ...extra,
+      run: async () => {
+        log.push(`start ${id}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${id}`);
+        return {};
+      },
+    });
+    await runChecks([step('a', 30, { after: [] }), step('b', 1, { after: [] }), step('c', 1), step('d', 1, { after: ['b'] })], ctx());
+    // c (no `after`) starts only once a and b both ended; d waits for b only, so it starts while a still runs.
+    assert.ok(log.indexOf('start c') > log.indexOf('end a'), log.join(', '));
+    assert.ok(log.indexOf('start b') < log.indexOf('end a'), log.join(', '));
+    assert.ok(log.indexOf('start d') < log.indexOf('end a'), log.join(', '));
+  });
+
+  it('skips a concurrent check whose dependency failed, once that dependency finished', async () => {
+    const fail: Check = { id: 'a', title: 'a', section: 'dns', after: [], run: async () => (await new Promise((r) => setTimeout(r, 5)), { result: 'error' as const }) };
+    const reports = await runChecks([fail, { ...ok('b', ['a']), after: [] }], ctx());
+    assert.deepEqual(reports.map((r) => r.result), ['error', 'skipped']);
+    assert.equal(reports[1]?.detail, 'skipped: a was error');
+  });
+
   it('derives the result from the worst finding when the check does not say', async () => {
     const finding = createFinding('DEVICE_CERT_EXPIRES_SOON', { subject: 'CN=x', notBefore: 'a', notAfter: 'b', now: 'c' });
     const c: Check = { id: 'w', title: 'w', section: 'dns', run: () => ({ findings: [finding] }) };
@@ -87,5 +129,6 @@ describe('check registry', () => {
 
   it('refuses a registry with a dependency on a later check', () => {
     assert.throws(() => assertRegistry([ok('b', ['a']), ok('a')]), /depends on a, which does not run before it/);
+    assert.throws(() => assertRegistry([{ ...ok('b'), after: ['a'] }, ok('a')]), /runs after a, which does not run before it/);
   });
 });
