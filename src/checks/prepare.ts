@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load';
 import { loadDeviceIdentity, type DeviceIdentity } from '../config/identity';
 import { ENV_PASSPHRASE } from '../config/sources';
@@ -52,6 +53,17 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
       accessSync(config.caFile, constants.R_OK);
     } catch (err) {
       throw new InvalidOptionError(`${src('caFile', '--ca')} ${config.caFile}`, 'cannot read the file', 'Point --ca at a readable PEM file with the extra trust anchor, or leave it out.', err);
+    }
+    // TLS stacks skip what they cannot parse, so a wrong file would only show up later as an untrusted chain.
+    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(readFileSync(config.caFile, 'latin1'))?.[0];
+    let parsed = false;
+    try {
+      parsed = pem !== undefined && new X509Certificate(pem).subject !== undefined;
+    } catch {
+      parsed = false;
+    }
+    if (!parsed) {
+      throw new InvalidOptionError(`${src('caFile', '--ca')} ${config.caFile}`, 'holds no PEM certificate', 'Point --ca at the PEM file (-----BEGIN CERTIFICATE-----) of the extra trust anchor, e.g. DigiCert Global Root G2, or leave it out.');
     }
   }
   if (config.keyFile && !config.certFile) {

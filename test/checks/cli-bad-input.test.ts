@@ -34,6 +34,7 @@ describe('dps-check bad input', () => {
     { name: '--register without an id scope', args: [...host, '--register', '--cert', cert, '--key', plainKey, '--registration-id', 'dev-1'], line: /--id-scope: missing, but --register needs it/ },
     { name: 'a bad --ntp-server', args: [...host, '--ntp-server', 'pool.ntp.org'], line: /--ntp-server.*not an IP address/ },
     { name: 'a bad --timeout-ms', args: [...host, '--timeout-ms', 'soon'], line: /--timeout-ms/ },
+    { name: 'a --ca file that holds no certificate', args: [...host, '--ca', put(dir, 'not-a-ca.pem', 'garbage\n')], line: /--ca .*not-a-ca\.pem: holds no PEM certificate/ },
     { name: 'a bad --hub-ws-port', args: [...host, '--hub-ws-port', '70000'], line: /--hub-ws-port.*1 to 65535/ },
   ];
   for (const c of cases) {
