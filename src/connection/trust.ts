@@ -3,6 +3,7 @@
 import tls from 'node:tls';
 
 const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 16;
 
 interface NativeContext {
   addCACert?: (pem: string) => void;
@@ -27,6 +28,8 @@ export function trustStoreWith(ca: string): tls.SecureContext {
   } else {
     ctx = tls.createSecureContext({ ca: [...tls.rootCertificates, ca], minVersion: 'TLSv1.2' });
   }
+  // A CLI run uses one or two anchors; a long-lived caller probing with ever new ones must not grow this forever.
+  if (contexts.size >= MAX_CONTEXTS) contexts.clear();
   contexts.set(ca, ctx);
   return ctx;
 }
