@@ -8,17 +8,38 @@ export function logger(area: string): createDebug.Debugger {
   return createDebug(`dps-private-link:${area}`);
 }
 
-const SECRET_KEYS = /key|token|sas|secret|passphrase|password|signature|sharedaccess/i;
+const REDACTED = '[redacted]';
 
-/** A copy of an object with every secret-looking field replaced, for logs and support bundles. */
+/**
+ * Field names whose value is a secret. Matched on the whole name, so `key` and `symmetricKey` are secret while
+ * `keyFile` (a path) and `keyMatches` (a verdict) are not.
+ */
+const SECRET_NAME = /^(key|privatekey|symmetrickey|primarykey|secondarykey|sharedaccesskey|devicekey|groupkey|passphrase|password|secret|token|sastoken|sas|signature|sig|connectionstring)$/i;
+
+/** Values that are secrets whatever the field is called: SAS tokens, connection strings, private keys. */
+const SECRET_VALUE = /SharedAccessSignature|SharedAccessKey=|[?&]sig=|-----BEGIN [A-Z ]*PRIVATE KEY-----/i;
+
+/** `scheme://user:password@host` → `scheme://[redacted]@host` (proxy URLs in the environment carry credentials). */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
+
+/**
+ * A copy of `value` that is safe to log, render or put in a support bundle: secret fields and secret-looking values
+ * are replaced, and credentials are cut out of URLs. Buffers are dropped to their length (they may hold key bytes).
+ */
 export function redact<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(redact) as T;
-  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+  return redactValue(value, undefined) as T;
+}
+
+function redactValue(value: unknown, name: string | undefined): unknown {
+  if (value === undefined || value === null || typeof value === 'boolean' || typeof value === 'number') return value;
+  if (name !== undefined && SECRET_NAME.test(name)) return REDACTED;
+  if (typeof value === 'string') return SECRET_VALUE.test(value) ? REDACTED : value.replace(URL_USERINFO, `$1${REDACTED}@`);
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, undefined));
+  if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = SECRET_KEYS.test(k) && v !== undefined && v !== null && typeof v !== 'boolean' ? '[redacted]' : redact(v);
-    }
-    return out as T;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = redactValue(v, k);
+    return out;
   }
   return value;
 }
