@@ -134,11 +134,38 @@ export function parseDnsServer(s: string, optionName: string): DnsServerAddress 
   return { label: s, address: host, port, family };
 }
 
-/** A short description of an unexpected value for error messages (never the whole object). */
+// Strings that are or carry a credential: connection strings, SAS tokens, PEM private keys, URL userinfo.
+const SECRET_LOOKING = /SharedAccessKey|SharedAccessSignature|\bsig=|PRIVATE KEY|:\/\/(?!\*\*\*@)[^/@\s]*@/i;
+
+/**
+ * A short description of an unexpected value for error messages (never the whole object). A string that looks like
+ * it carries a credential is described by length only, as {@link describeSecret} does.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  if (typeof value === 'string') {
+    if (SECRET_LOOKING.test(value)) return describeSecret(value);
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  }
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Describes a value that may be a secret (a key, a token, a passphrase, a connection string) by its type and size
+ * only, e.g. `a string of 88 characters (not shown)`: what the caller passed, without what it says.
+ */
+export function describeSecret(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters (not shown)`;
+  if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes (not shown)`;
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value} (not shown)`;
+}
+
+/** `url` with any `user:password@` replaced by `***@`, for echoing a proxy or endpoint URL in a message. */
+export function redactUserinfo(url: string): string {
+  return url.replace(/(:\/\/)[^/@\s]*@/g, '$1***@');
 }

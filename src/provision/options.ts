@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { InvalidOptionError } from '../errors';
-import { describe } from '../endpoint/address';
+import { describe, describeSecret, redactUserinfo } from '../endpoint/address';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
 import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
 import type { DeviceAuth, ProvisionOptions, TransportName } from './types';
@@ -45,7 +45,7 @@ const isPem = (v: unknown): v is PemInput => (typeof v === 'string' && v.length 
 /** Checks a `{cert,key,passphrase?} | {symmetricKey}` auth object; names the field and never echoes a secret. */
 export function checkAuth(auth: unknown, name = 'auth'): DeviceAuth {
   if (!auth || typeof auth !== 'object') {
-    throw new InvalidOptionError(name, `expected an object, got ${describe(auth)}`, 'Pass { cert, key } (PEM) or { symmetricKey } (base64).');
+    throw new InvalidOptionError(name, `expected an object, got ${describeSecret(auth)}`, 'Pass { cert, key } (PEM) or { symmetricKey } (base64).');
   }
   const a = auth as Record<string, unknown>;
   if ('symmetricKey' in a) {
@@ -54,7 +54,7 @@ export function checkAuth(auth: unknown, name = 'auth'): DeviceAuth {
     }
     return { symmetricKey: a.symmetricKey };
   }
-  if (!isPem(a.cert)) throw new InvalidOptionError(`${name}.cert`, `expected a PEM certificate, got ${describe(a.cert)}`, 'Pass the device certificate chain (leaf first) as a PEM string or Buffer.');
+  if (!isPem(a.cert)) throw new InvalidOptionError(`${name}.cert`, `expected a PEM certificate, got ${describeSecret(a.cert)}`, 'Pass the device certificate chain (leaf first) as a PEM string or Buffer.');
   if (!isPem(a.key)) throw new InvalidOptionError(`${name}.key`, 'is missing or empty (value not shown)', 'Pass the private key of the device certificate as a PEM string or Buffer.');
   if (a.passphrase !== undefined && typeof a.passphrase !== 'string') throw new InvalidOptionError(`${name}.passphrase`, 'must be a string (value not shown)', 'Pass the key passphrase as a string, or leave it out.');
   return { cert: a.cert, key: a.key, ...(a.passphrase !== undefined ? { passphrase: a.passphrase as string } : {}) };
@@ -82,12 +82,13 @@ export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
   let url: URL;
   try {
     url = new URL(proxy);
-  } catch (cause) {
-    throw new InvalidOptionError(name, `${describe(proxy)} is not a URL`, fix, cause);
+  } catch {
+    // No cause: Node's TypeError keeps the whole input (credentials included) in its `input` property.
+    throw new InvalidOptionError(name, `${describe(redactUserinfo(proxy))} is not a URL`, fix);
   }
   const address = url.hostname.replace(/^\[|\]$/g, '');
   if (url.protocol !== 'http:' || !net.isIP(address) || url.username || url.password) {
-    throw new InvalidOptionError(name, `${describe(proxy)} is not http://<ip>:<port> without credentials`, fix);
+    throw new InvalidOptionError(name, `${describe(redactUserinfo(proxy))} is not http://<ip>:<port> without credentials`, fix);
   }
   return { address, port: url.port ? Number(url.port) : 80 };
 }
