@@ -1,3 +1,4 @@
+import { redact } from '../log';
 import type { Finding } from '../findings/types';
 import type { CheckReport, CheckResult, CheckSummary, Section } from './types';
 
@@ -63,7 +64,8 @@ export interface JsonDocument {
 
 /** Builds the --json document. */
 export function toJsonDocument(version: string, reports: readonly CheckReport[], summary: CheckSummary): JsonDocument {
-  return {
+  // Redacted here, so --json on a terminal or in a ticket is as safe as the --report bundle.
+  return redact({
     version,
     checks: reports.map((r) => ({
       id: r.id,
@@ -76,5 +78,5 @@ export function toJsonDocument(version: string, reports: readonly CheckReport[],
       durationMs: r.durationMs,
     })),
     summary,
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import type { LoadedConfig } from '../config/types';
 import { redact } from '../log';
 import type { JsonDocument } from './render';
@@ -29,4 +29,6 @@ export function writeSupportBundle(file: string, doc: JsonDocument, loaded: Load
     environment: environmentFacts(env),
   };
   writeFileSync(file, `${JSON.stringify(redact(bundle), null, 2)}\n`, { mode: 0o600 });
+  // `mode` applies only when the file is created: an existing bundle keeps its old permissions unless we set them.
+  chmodSync(file, 0o600);
 }
