@@ -93,7 +93,23 @@ export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
   return { address, port: url.port ? Number(url.port) : 80 };
 }
 
-function checkPort(v: unknown, name: string, def: number): number {
+/**
+ * The SDK JSON.stringifies the payload inside its MQTT state machine, where a throw (BigInt, a cycle) is uncaught and
+ * takes the process down: serialise once here instead.
+ */
+function checkPayload(payload: unknown): void {
+  const fix = 'Pass plain JSON data (objects, arrays, strings, finite numbers, booleans, null): no BigInt, no cycles, no functions.';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(payload);
+  } catch (err) {
+    throw new InvalidOptionError('payload', `cannot be serialised as JSON (${(err as Error)?.message ?? String(err)})`, fix, err);
+  }
+  if (text === undefined) throw new InvalidOptionError('payload', `a ${typeof payload} has no JSON form`, fix);
+}
+
+/** Checks a TCP port option (1-65535), naming it; `undefined` means the default. */
+export function checkPort(v: unknown, name: string, def: number): number {
   if (v === undefined) return def;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new InvalidOptionError(name, `${describe(v)} is not a TCP port`, `Use an integer 1-65535 (default ${def}).`);
   return v;
@@ -129,6 +145,7 @@ export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProv
   if (typeof baseDelayMs !== 'number' || !(baseDelayMs >= 0)) throw new InvalidOptionError('retry.baseDelayMs', `${describe(baseDelayMs)} is not a delay`, 'Use milliseconds >= 0 (default 1000).');
   const jitter = r.jitter ?? PROVISION_DEFAULTS.jitter;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new InvalidOptionError('retry.jitter', `${describe(jitter)} is not a fraction`, 'Use a number from 0 to 1 (default 0.2).');
+  if (options.payload !== undefined) checkPayload(options.payload);
   let proxy: ProxyAddress | undefined;
   if (options.proxy !== undefined) {
     if (transport !== 'mqtt-ws') throw new InvalidOptionError('proxy', 'only works with transport mqtt-ws', "Set transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove proxy.");
