@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       '--host', lab.dps.host, '--id-scope', lab.dps.idScope, '--registration-id', d.registrationId,
       '--cert', cert, '--key', key, '--ca', ca,
       '--expect-cidr', lab.vnetCidrs[0] as string, '--dns-server', lab.dnsServer,
-      '--port', String(lab.dps.port), '--ws-port', String(lab.dps.wsPort), '--hub-port', String(lab.hub.port),
+      '--port', String(lab.dps.port), '--ws-port', String(lab.dps.wsPort), '--hub-port', String(lab.hub.port), '--hub-ws-port', String(lab.hub.wsPort),
       ...(json ? ['--json'] : []),
     ];
     await show('healthy, with --register', [...base, '--register']);
