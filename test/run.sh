@@ -7,12 +7,21 @@ cd "$(dirname "$0")/.."
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=('test/**/*.test.ts')
 runner=(npx --no-install c8 mocha "${specs[@]}")
+# The reporter writes "N passed, N failed, N skipped" here; it is printed last, after c8's coverage summary.
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+export DPL_TEST_SUMMARY=$summary
+set +e
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null && unshare -n true 2>/dev/null; then
   echo "network: tests run inside a fresh network namespace (loopback only)"
   export DPL_TEST_NETNS=1
-  exec unshare -n bash -c 'ip link set lo up && exec "$@"' _ "${runner[@]}"
+  unshare -n bash -c 'ip link set lo up && exec "$@"' _ "${runner[@]}"
 else
   echo "network: tests run in the host network namespace (not root or no unshare); enforce-mode tests still prove no connection is made"
   export DPL_TEST_NETNS=0
-  exec "${runner[@]}"
+  "${runner[@]}"
 fi
+status=$?
+set -e
+[ -s "$summary" ] && cat "$summary"
+exit "$status"
