@@ -1,3 +1,5 @@
+const MAX_SLEEP_MS = 2_147_483_647;
+
 /** Why a {@link Deadline} fired. */
 export type StopReason = { kind: 'timeout' } | { kind: 'aborted'; reason: unknown } | { kind: 'failed'; error: Error };
 
@@ -52,10 +54,14 @@ export class Deadline {
     });
   }
 
-  /** Waits `ms`, unless stopped first (the timer is cleared either way). */
+  /**
+   * Waits `ms`, unless stopped first (the timer is cleared either way). Capped at setTimeout's ceiling: a longer
+   * delay (backoff doubling, a huge retry-after) would otherwise fire at once; the deadline is shorter anyway.
+   */
   sleep(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    return this.race(new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))).finally(() => clearTimeout(timer));
+    const delay = Math.min(Math.max(0, ms), MAX_SLEEP_MS);
+    return this.race(new Promise<void>((resolve) => (timer = setTimeout(resolve, delay)))).finally(() => clearTimeout(timer));
   }
 
   /** Clears the deadline timer and the listener on the caller's signal. Idempotent. */

@@ -17,6 +17,9 @@ export const PROVISION_DEFAULTS = {
   wsPort: 443,
 };
 
+/** setTimeout's ceiling: a longer delay silently fires after 1 ms, so no timer option may exceed it. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** {@link ProvisionOptions} after validation: every default filled in, nothing shared with the caller's object. */
 export interface ResolvedProvisionOptions {
   host: string;
@@ -132,7 +135,9 @@ export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProv
   if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('transport', `${describe(transport)} is not supported`, "Use 'mqtt' (8883, default) or 'mqtt-ws' (443).");
   const tls = checkTls(options.tls);
   const timeoutMs = options.timeoutMs ?? PROVISION_DEFAULTS.timeoutMs;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', `${describe(timeoutMs)} is not a timeout`, 'Use a positive number of milliseconds (default 60000).');
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
+    throw new InvalidOptionError('timeoutMs', `${describe(timeoutMs)} is not a timeout`, `Use a positive number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days; default 60000).`);
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `expected an AbortSignal, got ${describe(options.signal)}`, 'Pass AbortController.signal or leave it out.');
   if (options.cache !== undefined && (!options.cache || typeof options.cache.path !== 'string' || options.cache.path.length === 0)) {
     throw new InvalidOptionError('cache.path', `got ${describe(options.cache?.path)}`, "Pass a file path, e.g. { path: '/var/lib/my-device/dps-cache.json' }.");
@@ -142,7 +147,9 @@ export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProv
   const maxAttempts = r.maxAttempts ?? PROVISION_DEFAULTS.maxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new InvalidOptionError('retry.maxAttempts', `${describe(maxAttempts)} is not an attempt count`, 'Use an integer 1-100 (default 5).');
   const baseDelayMs = r.baseDelayMs ?? PROVISION_DEFAULTS.baseDelayMs;
-  if (typeof baseDelayMs !== 'number' || !(baseDelayMs >= 0)) throw new InvalidOptionError('retry.baseDelayMs', `${describe(baseDelayMs)} is not a delay`, 'Use milliseconds >= 0 (default 1000).');
+  if (typeof baseDelayMs !== 'number' || !(baseDelayMs >= 0 && baseDelayMs <= MAX_TIMER_MS)) {
+    throw new InvalidOptionError('retry.baseDelayMs', `${describe(baseDelayMs)} is not a delay`, `Use milliseconds from 0 to ${MAX_TIMER_MS} (default 1000).`);
+  }
   const jitter = r.jitter ?? PROVISION_DEFAULTS.jitter;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new InvalidOptionError('retry.jitter', `${describe(jitter)} is not a fraction`, 'Use a number from 0 to 1 (default 0.2).');
   if (options.payload !== undefined) checkPayload(options.payload);

@@ -31,6 +31,8 @@ const table: [string, Partial<ProvisionOptions> | Record<string, unknown>, strin
   ['retry.maxAttempts 0', { retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
   ['jitter above 1', { retry: { jitter: 2 } }, 'retry.jitter'],
   ['port 70000', { port: 70000 }, 'port'],
+  ['a timeout beyond setTimeout (2^31 ms)', { timeoutMs: 2 ** 31 }, 'timeoutMs'],
+  ['a retry base delay beyond setTimeout (2^31 ms)', { retry: { baseDelayMs: 2 ** 31 } }, 'retry.baseDelayMs'],
   ['cache without path', { cache: {} }, 'cache.path'],
 ];
 

@@ -45,10 +45,20 @@ export const dpsFindings = {
     title: 'Provisioning deadline passed',
     message: (e: { host: string; step: string; timeoutMs: number }) =>
       `Provisioning through ${e.host} did not finish within ${e.timeoutMs} ms; it was stuck at step "${e.step}".`,
-    remediation: (e: { host: string; step: string }) =>
-      e.step === 'connecting' || e.step === 'tls'
-        ? `Packets to ${e.host} get no answer: check the route to the private endpoint (VPN, peering, NSG on 8883/443) and that the endpoint is Approved.`
-        : 'DPS accepted the connection but did not answer in time: retry later, check Azure Service Health, or raise timeoutMs.',
+    // The advice follows the evidence: what was being waited for when time ran out.
+    remediation: (e: { host: string; step: string }) => {
+      switch (e.step) {
+        case 'resolving':
+          return `The DNS server did not answer for ${e.host} in time: check that network.dnsServers (or the system resolver) is reachable from the device and forwards azure-devices-provisioning.net to a resolver inside the VNET.`;
+        case 'connecting':
+        case 'tls':
+          return `Packets to ${e.host} get no answer: check the route to the private endpoint (VPN, peering, NSG on 8883/443) and that the endpoint is Approved.`;
+        case 'verifying hub':
+          return 'DPS assigned a hub, but resolving the hub name did not finish in time: check that the DNS server answers for azure-devices.net (the hub zone), or raise timeoutMs.';
+        default:
+          return 'DPS accepted the connection but did not answer in time: retry later, check Azure Service Health, or raise timeoutMs.';
+      }
+    },
   } satisfies FindingSpec<{ host: string; step: string; timeoutMs: number }>,
   DPS_MALFORMED_RESPONSE: {
     severity: 'error',
