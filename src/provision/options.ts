@@ -123,12 +123,18 @@ function checkString(v: unknown, name: string, fix: string, pattern?: RegExp): s
   return v;
 }
 
+/**
+ * DPS registration ids: lower-case alphanumerics and - . _ :, at most 128 (the lab enforces the same pattern). An
+ * upper-case id is refused here rather than accepted and then failing, or matching another case, at DPS.
+ */
+const REGISTRATION_ID = /^[a-z0-9\-._:]{1,128}$/;
+
 /** Validates {@link ProvisionOptions} once, at the door. Throws InvalidOptionError naming the option. */
 export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProvisionOptions {
   if (!options || typeof options !== 'object') throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass { provisioningHost, idScope, registrationId, auth, network }.');
   const host = normaliseHost(options.provisioningHost, 'provisioningHost');
   const idScope = checkString(options.idScope, 'idScope', "Pass the DPS ID scope from the Azure portal (Overview), e.g. '0ne00000A1B'.", /^[A-Za-z0-9]{1,64}$/);
-  const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id: lower-case letters, digits and - . _ : (at most 128).', /^[a-z0-9\-._:]{1,128}$/i);
+  const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id: lower-case letters, digits and - . _ : (at most 128).', REGISTRATION_ID);
   const auth = checkAuth(options.auth);
   const network = resolveNetworkOptions(options.network, 'network');
   const transport = options.transport ?? PROVISION_DEFAULTS.transport;

@@ -16,6 +16,8 @@ const table: [string, Partial<ProvisionOptions> | Record<string, unknown>, strin
   ['a URL as host', { provisioningHost: 'mqtts://my-dps.azure-devices-provisioning.net' }, 'provisioningHost'],
   ['an empty id scope', { idScope: '' }, 'idScope'],
   ['a registration id with spaces', { registrationId: 'my device' }, 'registrationId'],
+  ['an upper-case registration id (DPS ids are lower case)', { registrationId: 'Device-1' }, 'registrationId'],
+  ['a registration id of 129 characters', { registrationId: 'a'.repeat(129) }, 'registrationId'],
   ['no auth', { auth: undefined }, 'auth'],
   ['a certificate without key', { auth: { cert: '-----BEGIN CERTIFICATE-----' } }, 'auth.key'],
   ['a symmetric key that is not base64', { auth: { symmetricKey: 'not base64 !!' } }, 'auth.symmetricKey'],
