@@ -14,6 +14,8 @@ export async function connectDevice(
   const hubOpts = (r: ProvisioningResult): HubClientOptions => ({
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.proxy ? { proxy: options.proxy } : {}),
+    // The caller's ranges, not the copy inside the result: the hub is checked against what the device was told.
+    ...(Array.isArray(options.network?.expectedCidrs) ? { expectedCidrs: [...options.network.expectedCidrs] } : {}),
     transport: r.transport,
     ...hubOptions,
   });

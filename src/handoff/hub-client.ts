@@ -8,7 +8,7 @@ import { DpsPrivateLinkError, InvalidOptionError } from '../errors';
 import { describe, isInCidrs, parseCidrs } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
-import { checkAuth, checkProxy, checkTls, PROVISION_DEFAULTS } from '../provision/options';
+import { checkAuth, checkPort, checkProxy, checkTls, PROVISION_DEFAULTS } from '../provision/options';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 
 /** Options of {@link createHubClient}. Defaults come from the provisioning result where it knows them. */
@@ -19,8 +19,13 @@ export interface HubClientOptions {
   tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
   /** Default: the policy the hub was verified under (`result.hub.policy`). */
   policy?: Policy;
-  /** HTTP CONNECT proxy for mqtt-ws, `http://<ip>:<port>`. */
+  /** HTTP CONNECT proxy, `http://<ip>:<port>`; only with transport `mqtt-ws` (refused with `mqtt`). */
   proxy?: string;
+  /**
+   * The ranges the hub must be inside (default `result.hub.expectedCidrs`). Every address in `result.hub` is checked
+   * against them again here: the `inExpectedRange` flags of a stored or edited result are not trusted.
+   */
+  expectedCidrs?: string[];
   /** Advanced (labs): MQTT/TLS port, default 8883. */
   port?: number;
   /** Advanced (labs): MQTT/WebSockets port, default 443. */
@@ -53,25 +58,33 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
   const transport = options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport;
   if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('options.transport', `${describe(transport)} is not supported`, "Use 'mqtt' or 'mqtt-ws'.");
   const policy = options.policy ?? result.hub.policy ?? 'enforce';
+  if (options.proxy !== undefined && transport !== 'mqtt-ws') {
+    throw new InvalidOptionError('options.proxy', `only works with transport mqtt-ws (the transport is ${transport})`, "Set options.transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove options.proxy.");
+  }
   const proxy = options.proxy !== undefined ? checkProxy(options.proxy, 'options.proxy') : undefined;
-  const addresses = connectableAddresses(result.hub, policy).map((a) => a.address);
+  const port = checkPort(options.port, 'options.port', PROVISION_DEFAULTS.port);
+  const wsPort = checkPort(options.wsPort, 'options.wsPort', PROVISION_DEFAULTS.wsPort);
+  const cidrsInput = options.expectedCidrs ?? result.hub.expectedCidrs;
+  const cidrs = parseCidrs(cidrsInput, options.expectedCidrs ? 'options.expectedCidrs' : 'result.hub.expectedCidrs');
+  // Recomputed, not read: a result loaded from disk or edited could otherwise mark any address as in range and pin there.
+  const checked = (Array.isArray(result.hub.addresses) ? result.hub.addresses : []).map((a) => ({ ...a, inExpectedRange: typeof a?.address === 'string' && isInCidrs(a.address, cidrs) }));
+  const addresses = connectableAddresses({ ...result.hub, addresses: checked }, policy).map((a) => a.address);
   const hubFindings = result.findings.filter((f) => f.code.startsWith('HUB_') || f.evidence.host === result.hub.host);
   if (addresses.length === 0) {
     const primary =
       hubFindings.find((f) => f.code.startsWith('HUB_') && f.severity === 'error') ??
-      createFinding('HUB_UNRESOLVED', { hub: result.assignedHub, detail: `no address inside ${result.hub.expectedCidrs.join(', ')}` });
+      createFinding('HUB_UNRESOLVED', { hub: result.assignedHub, detail: `no address inside ${cidrsInput.join(', ')}` });
     throw new HubConnectionError(primary, hubFindings);
   }
-  if (proxy && policy === 'enforce' && !isInCidrs(proxy.address, parseCidrs(result.hub.expectedCidrs, 'result.hub.expectedCidrs'))) {
+  if (proxy && policy === 'enforce' && !isInCidrs(proxy.address, cidrs)) {
     // Same rule as for DPS: a proxy resolves the hub name itself, so under enforce it must sit inside the ranges.
     const finding = createFinding('PROXY_IN_PATH', { host: result.assignedHub, proxy: `${proxy.address}:${proxy.port}`, proxyInRange: false }, { severity: 'error' });
     throw new HubConnectionError(finding, hubFindings);
   }
-  const port = transport === 'mqtt' ? (options.port ?? PROVISION_DEFAULTS.port) : (options.wsPort ?? PROVISION_DEFAULTS.wsPort);
   const session = new ConnectionSession({
     host: result.assignedHub,
     addresses,
-    port,
+    port: transport === 'mqtt' ? port : wsPort,
     minVersion: tls.minVersion,
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     ...(proxy ? { proxy } : {}),
