@@ -8,6 +8,7 @@ import { DpsPrivateLinkError, InvalidOptionError } from '../errors';
 import { describe, isInCidrs, parseCidrs } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
+import { DEVICE_ID } from '../provision/cache';
 import { checkAuth, checkPort, checkProxy, checkTls, PROVISION_DEFAULTS } from '../provision/options';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 
@@ -52,6 +53,10 @@ const sessions = new WeakMap<Client, { session: ConnectionSession; result: Provi
 export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions = {}): Client {
   if (!result || typeof result !== 'object' || typeof result.assignedHub !== 'string' || !result.hub) {
     throw new InvalidOptionError('result', `expected the result of provisionDevice, got ${describe(result)}`, 'Pass the object provisionDevice resolved with.');
+  }
+  if (typeof result.deviceId !== 'string' || !DEVICE_ID.test(result.deviceId)) {
+    // It goes into a connection string below: a `;` could add fields to it.
+    throw new InvalidOptionError('result.deviceId', `${describe(result.deviceId)} is not an IoT Hub device id`, 'Pass the result provisionDevice resolved with, unedited.');
   }
   const credentials = checkAuth(auth);
   const tls = checkTls(options.tls);

@@ -1,7 +1,15 @@
 import crypto from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
+import { normaliseHost } from '../endpoint/options';
 import type { DeviceAuth, TransportName } from './types';
+
+/**
+ * IoT Hub device ids: at most 128 of ASCII letters, digits and - . + % _ # * ? ! ( ) , : = @ $ '. No `;`, so a
+ * device id can never smuggle a field into the connection string the hub client builds.
+ */
+export const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/;
 
 /** What the cache file holds. No secret: the credential is only a SHA-256 fingerprint. */
 export interface CacheRecord {
@@ -49,11 +57,32 @@ export async function readCache(file: string, expect: Pick<CacheRecord, 'provisi
   if (!record || typeof record !== 'object' || record.version !== 1 || fields.some((k) => typeof record[k] !== 'string') || typeof record.tls !== 'object') {
     return { kind: 'corrupt', detail: 'missing or malformed fields' };
   }
+  // Semantic checks too: a value that merely has the right type would otherwise fail every later call with an error
+  // that blames the caller's options (or end up inside a connection string), and the file would never be replaced.
+  const invalid = invalidField(record as CacheRecord);
+  if (invalid) return { kind: 'corrupt', detail: invalid };
   if (record.credential !== expect.credential) return { kind: 'miss', reason: 'the device credential changed' };
   for (const k of ['provisioningHost', 'idScope', 'registrationId'] as const) {
     if (record[k] !== expect[k]) return { kind: 'miss', reason: `${k} changed` };
   }
   return { kind: 'hit', record: record as CacheRecord };
+}
+
+/** Names the first field of `r` that no real assignment could hold, or undefined when every field is plausible. */
+function invalidField(r: CacheRecord): string | undefined {
+  let hub: string | undefined;
+  try {
+    hub = normaliseHost(r.assignedHub, 'assignedHub');
+  } catch {
+    hub = undefined;
+  }
+  if (!hub || hub !== r.assignedHub || net.isIP(hub)) return 'assignedHub is not a hub host name';
+  if (!DEVICE_ID.test(r.deviceId)) return 'deviceId is not a valid IoT Hub device id';
+  if (r.transport !== 'mqtt' && r.transport !== 'mqtt-ws') return 'transport is not mqtt or mqtt-ws';
+  const tls = r.tls as unknown as Record<string, unknown> | null;
+  if (!tls || typeof tls.protocol !== 'string' || typeof tls.cipher !== 'string') return 'tls is not { protocol, cipher }';
+  if (Number.isNaN(Date.parse(r.provisionedAt))) return 'provisionedAt is not a date';
+  return undefined;
 }
 
 /** Writes the record atomically: temp file (mode 0600) in the same directory, fsync, rename, fsync the directory. */

@@ -163,7 +163,14 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
       transport: o.transport,
     };
     if (o.cachePath) {
-      await deadline.race(writeCache(o.cachePath, toRecord(o, result, credential)));
+      try {
+        await deadline.race(writeCache(o.cachePath, toRecord(o, result, credential)));
+      } catch (err) {
+        // DPS has assigned the device: losing that over a cache file would be worse than registering again next time.
+        if (deadline.stopped?.kind === 'aborted') throw err;
+        const detail = isStopReason(err) ? `stopped: ${err.kind}` : ((err as Error)?.message ?? String(err));
+        result.findings.push(createFinding('DPS_CACHE_WRITE_FAILED', { path: o.cachePath, detail }));
+      }
     }
     ok = true;
     return result;
@@ -199,7 +206,8 @@ async function fromCache(
     findings: [...dps.findings, ...hub.findings],
     ...(record.payload !== undefined ? { payload: record.payload } : {}),
     provisionedAt: record.provisionedAt,
-    transport: record.transport,
+    // What the caller asks for now: the hub client reuses it, and the cache records an assignment, not a transport.
+    transport: o.transport,
   };
 }
 

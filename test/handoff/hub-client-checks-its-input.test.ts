@@ -72,6 +72,11 @@ describe('handoff: createHubClient checks its options and does not trust the res
     assert.ok(client);
   });
 
+  it('a result whose deviceId would add a field to the connection string is refused, naming result.deviceId', () => {
+    const edited = { ...result, deviceId: 'x;SharedAccessKey=zz' };
+    assert.throws(() => createHubClient(edited, device.auth, hubOptions()), (e: unknown) => e instanceof InvalidOptionError && e.option === 'result.deviceId' && !e.message.includes('zz'));
+  });
+
   it('options.expectedCidrs narrows the ranges the hub is checked against', () => {
     noSocket(() =>
       assert.throws(() => createHubClient(result, device.auth, { ...hubOptions(), expectedCidrs: ['10.1.0.0/16'] }), (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED'),

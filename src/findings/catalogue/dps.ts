@@ -82,4 +82,12 @@ export const dpsFindings = {
     message: (e: { path: string; detail: string }) => `The provisioning cache ${e.path} could not be used (${e.detail}); the device provisioned again and rewrote it.`,
     remediation: (e: { path: string }) => `Nothing to do if it does not recur; otherwise check the storage holding ${e.path} (power loss, full disk, another writer).`,
   } satisfies FindingSpec<{ path: string; detail: string }>,
+  DPS_CACHE_WRITE_FAILED: {
+    severity: 'warning',
+    title: 'Provisioned, but the cache could not be written',
+    message: (e: { path: string; detail: string }) =>
+      `DPS assigned the device, but the provisioning cache ${e.path} could not be written (${e.detail}); the next start will register with DPS again.`,
+    remediation: (e: { path: string }) =>
+      `Make the directory of ${e.path} writable by this process (and not full), or choose another cache.path; the assignment itself is valid and was returned.`,
+  } satisfies FindingSpec<{ path: string; detail: string }>,
 } satisfies Record<string, FindingSpec<any>>;
