@@ -52,6 +52,25 @@ export function parseResponseTopic(topic: string): LastResponse | undefined {
   return out;
 }
 
+/**
+ * How long to wait before polling an `assigning` operation. Decision: DPS's retry-after when it is a number >= 0 —
+ * 0 included, as "poll again now" (the lab sends it to keep tests fast; each poll is still a full request/response
+ * round trip, so this is not a busy loop) — and the SDK's own default of 2 s when retry-after is missing, negative or
+ * not a number. Never negative or NaN, which setTimeout would turn into an immediate, tight polling loop.
+ */
+export const DEFAULT_POLL_MS = 2000;
+
+/** retry-after in seconds when it is usable (a finite number >= 0), otherwise undefined. */
+export function usableRetryAfter(seconds: number | undefined): number | undefined {
+  return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+/** The wait before the next poll, from what DPS said (see {@link DEFAULT_POLL_MS}). */
+export function pollDelayMs(retryAfterSeconds: number | undefined): number {
+  const s = usableRetryAfter(retryAfterSeconds);
+  return s !== undefined ? s * 1000 : DEFAULT_POLL_MS;
+}
+
 type Reply = { result: DeviceRegistrationResult; pollingInterval: number };
 
 function call(run: RegistrationRun, operationId: string | undefined): Promise<Reply> {
@@ -112,7 +131,8 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
   const { deadline, retry, last } = run;
   let operationId: string | undefined;
   let attempts = 1;
-  const backoff = (seconds: number | undefined): number => {
+  const backoff = (retryAfterSeconds: number | undefined): number => {
+    const seconds = usableRetryAfter(retryAfterSeconds);
     const base = seconds !== undefined ? seconds * 1000 : retry.baseDelayMs * 2 ** (attempts - 2);
     return base * (1 + Math.random() * retry.jitter);
   };
@@ -136,10 +156,9 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
     const status = last.status;
     if (status !== undefined && status >= 429) {
       if (attempts >= retry.maxAttempts) {
-        throw new RegistrationFailure(
-          createFinding('DPS_THROTTLED', { host: run.dps.host, attempts, lastStatus: status, retryAfterSeconds: last.retryAfterSeconds }),
-          undefined,
-        );
+        // 429 is DPS protecting its quota; 5xx is DPS failing: different causes, different advice.
+        const evidence = { host: run.dps.host, attempts, lastStatus: status, retryAfterSeconds: last.retryAfterSeconds };
+        throw new RegistrationFailure(createFinding(status >= 500 ? 'DPS_SERVER_ERROR' : 'DPS_THROTTLED', evidence), undefined);
       }
       attempts++;
       log('DPS answered %d, retry %d in %s s', status, attempts, last.retryAfterSeconds);
@@ -155,8 +174,9 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
         return { assignedHub: state.assignedHub, deviceId: state.deviceId, ...(state.payload !== undefined ? { payload: state.payload } : {}) };
       case 'assigning':
         operationId = reply.result.operationId;
-        // DPS told us when to come back: no jitter, so a healthy run is exactly as fast as the plain SDK.
-        await deadline.sleep(reply.pollingInterval);
+        // DPS told us when to come back: no jitter, so a healthy run is exactly as fast as the plain SDK. Read off the
+        // topic ourselves: the SDK passes retry-after * 1000 through unchecked (negative, NaN).
+        await deadline.sleep(pollDelayMs(last.retryAfterSeconds));
         continue;
       case 'failed':
         throw new RegistrationFailure(

@@ -49,9 +49,12 @@ describe('provision: every DPS and TLS failure becomes a finding', function () {
     assert.ok(took >= 1000 && took < 1600, `took ${took} ms`);
   });
 
-  it('5xx forever: DPS_THROTTLED with the 5xx status', async () => {
-    const err = await failsWith('DPS_THROTTLED', { kind: 'server-error', status: 503 });
-    assert.match(err.message, /503/);
+  it('5xx forever: DPS_SERVER_ERROR (not DPS_THROTTLED) with the 5xx status, after retry.maxAttempts', async () => {
+    const before = lab.counters.registrations;
+    const err = await failsWith('DPS_SERVER_ERROR', { kind: 'server-error', status: 503 });
+    assert.match(err.message, /503 3 times/);
+    assert.match(err.findings[0].remediation, /Service Health/);
+    assert.equal(lab.counters.registrations, before + 3);
   });
 
   it('status failed: DPS_REGISTRATION_FAILED with the DPS errorCode and message', async () => {

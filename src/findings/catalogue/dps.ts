@@ -24,12 +24,21 @@ export const dpsFindings = {
   } satisfies FindingSpec<{ host: string; address: string; registrationId: string; idScope: string; detail?: string }>,
   DPS_THROTTLED: {
     severity: 'error',
-    title: 'DPS kept throttling or failing; retries exhausted',
+    title: 'DPS kept throttling (429); retries exhausted',
     message: (e: { host: string; attempts: number; lastStatus: number; retryAfterSeconds?: number }) =>
       `DPS ${e.host} answered ${e.lastStatus} ${e.attempts} times in a row${e.retryAfterSeconds !== undefined ? ` (last retry-after ${e.retryAfterSeconds} s)` : ''}; gave up after the retry budget.`,
     remediation: () =>
       'Spread device start-up over time (the DPS registration quota is per DPS unit), raise retry.maxAttempts or timeoutMs if the fleet restarts at once, ' +
       'and check Azure Service Health for DPS incidents in the region.',
+  } satisfies FindingSpec<{ host: string; attempts: number; lastStatus: number; retryAfterSeconds?: number }>,
+  DPS_SERVER_ERROR: {
+    severity: 'error',
+    title: 'DPS kept answering with server errors; retries exhausted',
+    message: (e: { host: string; attempts: number; lastStatus: number; retryAfterSeconds?: number }) =>
+      `DPS ${e.host} answered with the server error ${e.lastStatus} ${e.attempts} times in a row${e.retryAfterSeconds !== undefined ? ` (last retry-after ${e.retryAfterSeconds} s)` : ''}; gave up after the retry budget.`,
+    remediation: () =>
+      'The service side is failing, not the device or the network path: check Azure Service Health and the DPS resource health for the region, ' +
+      'and retry later (raise retry.maxAttempts or timeoutMs to ride out short incidents).',
   } satisfies FindingSpec<{ host: string; attempts: number; lastStatus: number; retryAfterSeconds?: number }>,
   DPS_REGISTRATION_FAILED: {
     severity: 'error',
