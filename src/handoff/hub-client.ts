@@ -58,7 +58,8 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
     // It goes into a connection string below: a `;` could add fields to it.
     throw new InvalidOptionError('result.deviceId', `${describe(result.deviceId)} is not an IoT Hub device id`, 'Pass the result provisionDevice resolved with, unedited.');
   }
-  const credentials = checkAuth(auth);
+  const { auth: credentials, mismatch } = checkAuth(auth);
+  if (mismatch) throw new HubConnectionError(mismatch, []);
   const tls = checkTls(options.tls);
   const transport = options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport;
   if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('options.transport', `${describe(transport)} is not supported`, "Use 'mqtt' or 'mqtt-ws'.");

@@ -9,7 +9,7 @@ import type { Finding } from '../findings/types';
  */
 export class ProvisioningError extends DpsPrivateLinkError {
   override name = 'ProvisioningError';
-  /** The step provisioning had reached: resolving, connecting, tls, registering, polling. */
+  /** The step provisioning had reached: credentials, resolving, connecting, tls, registering, polling, verifying hub. */
   readonly step: string;
   /** The DPS endpoint report, when DNS verification had run. */
   readonly dps: EndpointReport | undefined;

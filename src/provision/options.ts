@@ -3,6 +3,8 @@ import { InvalidOptionError } from '../errors';
 import { describe, describeSecret, redactUserinfo } from '../endpoint/address';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
 import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
+import type { Finding } from '../findings/types';
+import { checkX509 } from './credentials';
 import type { DeviceAuth, ProvisionOptions, TransportName } from './types';
 
 /** Defaults of {@link ProvisionOptions}, in one place. */
@@ -26,6 +28,8 @@ export interface ResolvedProvisionOptions {
   idScope: string;
   registrationId: string;
   auth: DeviceAuth;
+  /** DEVICE_KEY_MISMATCH: the key does not belong to the certificate (thrown before any packet). */
+  keyMismatch?: Finding;
   network: ResolvedNetwork;
   networkInput: ProvisionOptions['network'];
   transport: TransportName;
@@ -45,8 +49,12 @@ export interface ResolvedProvisionOptions {
 
 const isPem = (v: unknown): v is PemInput => (typeof v === 'string' && v.length > 0) || Buffer.isBuffer(v);
 
-/** Checks a `{cert,key,passphrase?} | {symmetricKey}` auth object; names the field and never echoes a secret. */
-export function checkAuth(auth: unknown, name = 'auth'): DeviceAuth {
+/**
+ * Checks a `{cert,key,passphrase?} | {symmetricKey}` auth object; names the field and never echoes a secret. X.509
+ * credentials are parsed (DER converted to PEM) and the key matched against the certificate: `mismatch` is
+ * DEVICE_KEY_MISMATCH, for the caller to throw as its own error type.
+ */
+export function checkAuth(auth: unknown, name = 'auth'): { auth: DeviceAuth; mismatch?: Finding } {
   if (!auth || typeof auth !== 'object') {
     throw new InvalidOptionError(name, `expected an object, got ${describeSecret(auth)}`, 'Pass { cert, key } (PEM) or { symmetricKey } (base64).');
   }
@@ -55,12 +63,12 @@ export function checkAuth(auth: unknown, name = 'auth'): DeviceAuth {
     if (typeof a.symmetricKey !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(a.symmetricKey) || a.symmetricKey.length < 16) {
       throw new InvalidOptionError(`${name}.symmetricKey`, 'is not a base64 key (value not shown)', 'Pass the device key from the enrollment (for a group enrollment, the key derived for this registration id).');
     }
-    return { symmetricKey: a.symmetricKey };
+    return { auth: { symmetricKey: a.symmetricKey } };
   }
   if (!isPem(a.cert)) throw new InvalidOptionError(`${name}.cert`, `expected a PEM certificate, got ${describeSecret(a.cert)}`, 'Pass the device certificate chain (leaf first) as a PEM string or Buffer.');
   if (!isPem(a.key)) throw new InvalidOptionError(`${name}.key`, 'is missing or empty (value not shown)', 'Pass the private key of the device certificate as a PEM string or Buffer.');
   if (a.passphrase !== undefined && typeof a.passphrase !== 'string') throw new InvalidOptionError(`${name}.passphrase`, 'must be a string (value not shown)', 'Pass the key passphrase as a string, or leave it out.');
-  return { cert: a.cert, key: a.key, ...(a.passphrase !== undefined ? { passphrase: a.passphrase as string } : {}) };
+  return checkX509(a.cert, a.key, a.passphrase as string | undefined, name);
 }
 
 /** Checks `tls.ca` / `tls.minVersion`. */
@@ -135,7 +143,7 @@ export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProv
   const host = normaliseHost(options.provisioningHost, 'provisioningHost');
   const idScope = checkString(options.idScope, 'idScope', "Pass the DPS ID scope from the Azure portal (Overview), e.g. '0ne00000A1B'.", /^[A-Za-z0-9]{1,64}$/);
   const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id: lower-case letters, digits and - . _ : (at most 128).', REGISTRATION_ID);
-  const auth = checkAuth(options.auth);
+  const { auth, mismatch: keyMismatch } = checkAuth(options.auth);
   const network = resolveNetworkOptions(options.network, 'network');
   const transport = options.transport ?? PROVISION_DEFAULTS.transport;
   if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('transport', `${describe(transport)} is not supported`, "Use 'mqtt' (8883, default) or 'mqtt-ws' (443).");
@@ -169,6 +177,7 @@ export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProv
     idScope,
     registrationId,
     auth,
+    ...(keyMismatch ? { keyMismatch } : {}),
     network,
     networkInput: { ...options.network, expectedCidrs: [...(options.network.expectedCidrs ?? [])], ...(options.network.dnsServers ? { dnsServers: [...options.network.dnsServers] } : {}) },
     transport,

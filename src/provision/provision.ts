@@ -40,6 +40,8 @@ const log = logger('provision');
  */
 export async function provisionDevice(options: ProvisionOptions): Promise<ProvisioningResult> {
   const o = resolveProvisionOptions(options);
+  // Before any packet: DPS would only refuse this at the TLS handshake, where it looks like a network fault.
+  if (o.keyMismatch) throw new ProvisioningError(o.keyMismatch, { step: 'credentials' });
   const started = performance.now();
   const progress = (step: ProgressStep, detail: Record<string, unknown>): void => {
     log('%s %o', step, detail);

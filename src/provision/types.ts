@@ -2,9 +2,15 @@ import type { PemInput, TlsMinVersion } from '../connection/types';
 import type { EndpointReport, NetworkOptions } from '../endpoint/types';
 import type { Finding } from '../findings/types';
 
-/** X.509 authentication: the device certificate (chain, leaf first) and its key, PEM. */
+/**
+ * X.509 authentication: the device certificate (chain, leaf first) and its key. Both are read before any packet is
+ * sent: unreadable → InvalidOptionError naming auth.cert / auth.key / auth.passphrase; a key that is not the
+ * certificate's → DEVICE_KEY_MISMATCH.
+ */
 export interface X509Auth {
+  /** PEM text or a Buffer of it (chain, leaf first), or one DER certificate as a Buffer (converted to PEM). */
   cert: PemInput;
+  /** PEM text or a Buffer of it (PKCS#8, PKCS#1, SEC1), or DER bytes as a Buffer. Never logged. */
   key: PemInput;
   /** Passphrase of an encrypted key. Never logged. */
   passphrase?: string;
