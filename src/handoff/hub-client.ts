@@ -4,12 +4,12 @@ import { ConnectionSession } from '../connection/session';
 import type { PemInput, TlsMinVersion } from '../connection/types';
 import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
-import { DpsPrivateLinkError, InvalidOptionError } from '../errors';
+import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
 import { describe, isInCidrs, parseCidrs } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
-import { checkAuth, checkPort, checkProxy, checkTls, PROVISION_DEFAULTS } from '../provision/options';
+import { checkAuth, checkPort, checkProxy, checkTls, MAX_TIMER_MS, PROVISION_DEFAULTS } from '../provision/options';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 
 /** Options of {@link createHubClient}. Defaults come from the provisioning result where it knows them. */
@@ -114,20 +114,68 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
   return client;
 }
 
+/** Options of {@link openHubClient}. */
+export interface OpenHubClientOptions {
+  /** Milliseconds until the open gives up with HUB_TIMEOUT (unless the socket failed first). Default 30000. */
+  timeoutMs?: number;
+  /** Cancels the open: sockets are closed and the promise rejects with AbortedError. */
+  signal?: AbortSignal;
+}
+
+const OPEN_DEFAULTS = { timeoutMs: 30_000 };
+
+/** Why the open was cut short (our timer or the caller's signal), as opposed to the SDK failing it. */
+type OpenStop = { kind: 'timeout' } | { kind: 'aborted'; reason: unknown };
+
 /**
  * Opens a client from {@link createHubClient}; a failure becomes {@link HubConnectionError}: TLS_* / TCP_UNREACHABLE
- * from the socket, or HUB_UNAUTHORIZED when the hub refused the device (deleted/disabled identity, or the public
- * endpoint with public access disabled).
+ * from the socket, HUB_TIMEOUT when nothing finished within `timeoutMs` (default 30 s; the evidence says whether a
+ * TLS handshake completed), or HUB_UNAUTHORIZED when the hub refused the device after a TLS handshake (deleted or
+ * disabled identity, or the public endpoint with public access disabled). `signal` → AbortedError. A client not
+ * made by createHubClient is opened as is, without timeout or diagnosis.
  */
-export async function openHubClient(client: Client): Promise<void> {
+export async function openHubClient(client: Client, options: OpenHubClientOptions = {}): Promise<void> {
   const entry = sessions.get(client);
+  if (!entry) return void (await client.open());
+  if (!options || typeof options !== 'object') throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass { timeoutMs?, signal? } or leave it out.');
+  const timeoutMs = options.timeoutMs ?? OPEN_DEFAULTS.timeoutMs;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+    throw new InvalidOptionError('options.timeoutMs', `${describe(timeoutMs)} is not a timeout`, `Use milliseconds from 1 to ${MAX_TIMER_MS} (default 30000).`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidOptionError('options.signal', `expected an AbortSignal, got ${describe(options.signal)}`, 'Pass AbortController.signal or leave it out.');
+  }
+  const { session, result } = entry;
+  const signal = options.signal;
+  if (signal?.aborted) throw new AbortedError('opening the hub client', signal.reason);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<OpenStop>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
+    onAbort = () => resolve({ kind: 'aborted', reason: signal?.reason });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  const opening = client.open().then(() => undefined);
   try {
-    await client.open();
-  } catch (err) {
-    if (!entry) throw err;
-    const { session, result } = entry;
+    const stop = await Promise.race([opening, stopped]);
+    if (!stop) return;
+    // The SDK's own open would run on (up to a minute) and then call a silent peer "unauthorized": stop it here.
+    opening.catch(() => undefined);
+    session.close();
+    await closeQuietly(client);
+    if (stop.kind === 'aborted') throw new AbortedError('opening the hub client', stop.reason);
     const finding =
       session.failure?.finding ??
+      createFinding('HUB_TIMEOUT', { hub: result.assignedHub, ...(session.tls ? { address: session.tls.remoteAddress } : {}), timeoutMs, tlsCompleted: session.tls !== undefined });
+    throw new HubConnectionError(finding, result.findings);
+  } catch (err) {
+    if (err instanceof HubConnectionError || err instanceof AbortedError) throw err;
+    // Only a completed TLS handshake followed by a refusal is the hub rejecting the device.
+    const finding =
+      session.failure?.finding ??
+      (session.attempts > 0 && session.tls === undefined
+        ? createFinding('TLS_HANDSHAKE_FAILED', { host: result.assignedHub, detail: `the connection failed before a TLS handshake completed (${(err as Error)?.message ?? String(err)})` })
+        : undefined) ??
       createFinding('HUB_UNAUTHORIZED', {
         hub: result.assignedHub,
         deviceId: result.deviceId,
@@ -135,8 +183,18 @@ export async function openHubClient(client: Client): Promise<void> {
         detail: (err as Error)?.message ?? String(err),
       });
     // Closing also stops the SDK's token renewal timer: nothing is left running after a failed open.
-    await client.close().catch(() => undefined);
+    await closeQuietly(client);
     session.close();
     throw new HubConnectionError(finding, result.findings, err);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Closes the SDK client, waiting at most 1 s: a client stuck mid-connect may never call back. */
+async function closeQuietly(client: Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([client.close().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  clearTimeout(timer);
 }

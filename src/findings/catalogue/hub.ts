@@ -53,4 +53,17 @@ export const hubFindings = {
       `If ${e.hub} resolved publicly, fix the hub's private DNS zone first (public access is likely disabled). Otherwise the ` +
       `device identity ${e.deviceId} may have been deleted or disabled on the hub: re-provision (forceReprovision) to re-create it.`,
   } satisfies FindingSpec<{ hub: string; deviceId: string; address?: string; detail: string }>,
+  HUB_TIMEOUT: {
+    severity: 'error',
+    title: 'Opening the hub connection did not finish in time',
+    message: (e: { hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }) =>
+      e.tlsCompleted
+        ? `The TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed, but the hub did not accept the MQTT connection within ${e.timeoutMs} ms.`
+        : `No TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed within ${e.timeoutMs} ms: nothing rejected the device, nothing answered.`,
+    remediation: (e: { hub: string; tlsCompleted: boolean }) =>
+      e.tlsCompleted
+        ? `The network path to ${e.hub} works; check Azure Service Health and the hub's metrics (throttling), and retry.`
+        : `Check the route to ${e.hub}'s private endpoint (VPN / peering, NSG rules for 8883 or 443), that the endpoint is Approved, ` +
+          'and that no middlebox or proxy holds the connection open without passing TLS through.',
+  } satisfies FindingSpec<{ hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }>,
 } satisfies Record<string, FindingSpec<any>>;
