@@ -57,11 +57,11 @@ export const hubFindings = {
     severity: 'error',
     title: 'Opening the hub connection did not finish in time',
     message: (e: { hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }) =>
-      e.tlsCompleted
+      e.tlsCompleted === true
         ? `The TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed, but the hub did not accept the MQTT connection within ${e.timeoutMs} ms.`
         : `No TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed within ${e.timeoutMs} ms: nothing rejected the device, nothing answered.`,
     remediation: (e: { hub: string; tlsCompleted: boolean }) =>
-      e.tlsCompleted
+      e.tlsCompleted === true
         ? `The network path to ${e.hub} works; check Azure Service Health and the hub's metrics (throttling), and retry.`
         : `Check the route to ${e.hub}'s private endpoint (VPN / peering, NSG rules for 8883 or 443), that the endpoint is Approved, ` +
           'and that no middlebox or proxy holds the connection open without passing TLS through.',
