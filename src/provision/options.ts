@@ -114,7 +114,7 @@ function checkPayload(payload: unknown): void {
   try {
     text = JSON.stringify(payload);
   } catch (err) {
-    throw new InvalidOptionError('payload', `cannot be serialised as JSON (${(err as Error)?.message ?? String(err)})`, fix, err);
+    throw new InvalidOptionError('payload', `cannot be serialised as JSON (${String((err as Error)?.message ?? err).replace(/\s+/g, ' ')})`, fix, err);
   }
   if (text === undefined) throw new InvalidOptionError('payload', `a ${typeof payload} has no JSON form`, fix);
 }
