@@ -44,7 +44,10 @@ export async function readCache(file: string, expect: Pick<CacheRecord, 'provisi
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'miss', reason: 'no cache file' };
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'miss', reason: 'no cache file' };
+    // A path through a file cannot hold a cache at all: nothing to call corrupt; the write reports it.
+    if (code === 'ENOTDIR') return { kind: 'miss', reason: 'a parent of the cache path is not a directory' };
     return { kind: 'corrupt', detail: `cannot read: ${(err as Error).message}` };
   }
   let record: Partial<CacheRecord>;

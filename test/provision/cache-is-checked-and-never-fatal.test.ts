@@ -62,6 +62,7 @@ describe('provision: the cache is checked for meaning, and a cache problem never
     assert.ok(finding, JSON.stringify(result.findings.map((f) => f.code)));
     assert.equal(finding.severity, 'warning');
     assert.ok(finding.message.includes(file));
+    assert.ok(!result.findings.some((f) => f.code === 'DPS_CACHE_CORRUPT'), 'nothing was read, so nothing is called corrupt');
   });
 
   it('a cache hit reports the transport asked for now, not the cached one', async () => {
