@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { logger } from '../log';
 import { peerChain } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
-import { TlsPolicyError } from './diagnose';
+import { ProxyTunnelError, TlsPolicyError } from './diagnose';
 import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
 
 const log = logger('connection');
@@ -68,6 +68,9 @@ function ipLiteral(address: string): string {
   return address;
 }
 
+/** How long {@link connector.openTlsViaProxy} waits for the proxy's answer to CONNECT (including the TCP connect), ms. */
+export const PROXY_CONNECT_TIMEOUT_MS = 10_000;
+
 /** Options of {@link connector.openTlsInspect}. */
 export interface InspectOptions {
   /** Trust store to report the chain against (default: the target's `ca`, else Node's roots). */
@@ -123,44 +126,86 @@ export const connector = {
     return dgram.createSocket(net.isIPv6(ipLiteral(address)) ? 'udp6' : 'udp4');
   },
 
-  /** TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. */
+  /**
+   * TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. Until the proxy's 2xx answer, every
+   * failure is a {@link ProxyTunnelError} naming the proxy: no TCP connection, an error or a close before the status
+   * line, a non-2xx answer, or no answer within `options.connectTimeoutMs` (default {@link PROXY_CONNECT_TIMEOUT_MS}).
+   * `callback` is called exactly once.
+   */
   openTlsViaProxy(
     target: ConnectTarget & { proxy: NonNullable<ConnectTarget['proxy']> },
     onSecure: SecureListener | undefined,
     callback: (err: Error | null, socket?: tls.TLSSocket) => void,
+    options: { connectTimeoutMs?: number } = {},
   ): net.Socket {
-    log('connect %s via proxy %s:%d', target.host, target.proxy.address, target.proxy.port);
+    const proxy = net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]:${target.proxy.port}` : `${target.proxy.address}:${target.proxy.port}`;
+    const request = `CONNECT ${target.host}:${target.port}`;
+    const timeoutMs = options.connectTimeoutMs ?? PROXY_CONNECT_TIMEOUT_MS;
+    log('connect %s via proxy %s', target.host, proxy);
     const raw = net.connect({ host: target.proxy.address, port: target.proxy.port });
     raw.setNoDelay(true);
     let buffered = Buffer.alloc(0);
-    const fail = (err: Error): void => {
+    let connected = false;
+    let settled = false;
+    const settle = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('error', onError);
+      raw.off('end', onClosed);
+      raw.off('close', onClosed);
+    };
+    const fail = (err: ProxyTunnelError): void => {
+      if (settled) return;
+      settle();
+      log('proxy %s: %s', proxy, err.message);
       raw.destroy();
       callback(err);
     };
+    const unreachable = (detail: string, cause?: unknown): ProxyTunnelError =>
+      new ProxyTunnelError('EPROXY_UNREACHABLE', `proxy ${proxy}: ${detail}`, proxy, undefined, { cause });
+    const partial = (): string => buffered.toString('latin1').split('\r\n', 1)[0].slice(0, 200);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const what = `${err.code ? `${err.code}: ` : ''}${err.message}`;
+      if (!connected) fail(unreachable(`no TCP connection (${what})`, err));
+      else fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} dropped the connection before answering ${request} (${what})`, proxy, undefined, { cause: err }));
+    };
+    // Without this a proxy that closes instead of answering would leave the caller waiting for its whole deadline.
+    const onClosed = (): void => {
+      const got = buffered.length ? `after a partial answer "${partial()}"` : 'without answering';
+      fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} closed the connection ${got} to ${request}`, proxy));
+    };
+    const timer = setTimeout(() => {
+      fail(unreachable(connected ? `no answer to ${request} within ${timeoutMs} ms` : `no TCP connection within ${timeoutMs} ms`));
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       buffered = Buffer.concat([buffered, chunk]);
       const end = buffered.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buffered.length > 16384) fail(new Error('proxy response headers too large'));
+        if (buffered.length > 16384) fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} answered ${request} with more than 16 KiB of headers`, proxy, partial()));
         return;
       }
-      raw.off('data', onData);
-      raw.off('error', fail);
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buffered.subarray(0, end).toString('latin1'));
-      if (!status || status[1] !== '200') {
-        const line = buffered.subarray(0, buffered.indexOf('\r\n')).toString('latin1');
-        fail(Object.assign(new Error(`proxy refused CONNECT ${target.host}:${target.port}: ${line}`), { code: 'EPROXY' }));
+      const head = buffered.subarray(0, end).toString('latin1');
+      const statusLine = head.split('\r\n', 1)[0].slice(0, 200);
+      // RFC 9110 9.3.6: any 2xx answer to CONNECT means the tunnel is open.
+      if (!/^HTTP\/1\.[01] 2\d\d(?: |$)/.test(statusLine)) {
+        const challenge = /^proxy-authenticate:[ \t]*(.*)$/im.exec(head)?.[1]?.trim().slice(0, 200);
+        fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} refused ${request}: ${statusLine}`, proxy, statusLine, challenge ? { proxyAuthenticate: challenge } : undefined));
         return;
       }
+      settle();
       const rest = buffered.subarray(end + 4);
       if (rest.length) raw.unshift(rest);
       const socket = tls.connect({ ...tlsOptions(target), socket: raw });
       callback(null, guard(socket, target, onSecure));
     };
-    raw.on('error', fail);
+    raw.on('error', onError);
     raw.on('data', onData);
+    raw.on('end', onClosed);
+    raw.on('close', onClosed);
     raw.once('connect', () => {
-      raw.write(`CONNECT ${target.host}:${target.port} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n\r\n`);
+      connected = true;
+      raw.write(`${request} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n\r\n`);
     });
     return raw;
   },

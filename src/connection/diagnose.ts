@@ -11,6 +11,34 @@ export class TlsPolicyError extends Error {
   }
 }
 
+/**
+ * Raised by the connector when an HTTP CONNECT proxy did not open the tunnel. `EPROXY`: the proxy answered with a
+ * non-2xx status or closed the connection without answering; `EPROXY_UNREACHABLE`: no TCP connection to the proxy, or
+ * no answer to CONNECT in time. Either way the device never reached the service, so the finding names the proxy.
+ */
+export class ProxyTunnelError extends Error {
+  override name = 'ProxyTunnelError';
+  constructor(
+    readonly code: 'EPROXY' | 'EPROXY_UNREACHABLE',
+    message: string,
+    /** The proxy as `address:port` (`[v6]:port`). */
+    readonly proxy: string,
+    /** The proxy's status line, when it answered. */
+    readonly statusLine?: string,
+    options?: { cause?: unknown; proxyAuthenticate?: string },
+  ) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    if (options?.proxyAuthenticate) this.proxyAuthenticate = options.proxyAuthenticate;
+  }
+  /** The proxy's Proxy-Authenticate challenge on a 407 (the scheme it wants; never a credential). */
+  proxyAuthenticate?: string;
+  /** The HTTP status of the proxy's answer, when it answered. */
+  get status(): number | undefined {
+    const m = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(this.statusLine ?? '');
+    return m ? Number(m[1]) : undefined;
+  }
+}
+
 const VERSION_CODES = new Set([
   'ERR_SSL_UNSUPPORTED_PROTOCOL',
   'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
@@ -51,6 +79,16 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
   const code = first?.code ?? '';
   const detail = `${code ? `${code}: ` : ''}${first?.message ?? String(error)}`;
   const target = { host: ctx.host, address: ctx.address, port: ctx.port };
+  if (first instanceof ProxyTunnelError) {
+    const evidence = { host: ctx.host, port: ctx.port, proxy: first.proxy, detail: first.message };
+    if (first.code === 'EPROXY_UNREACHABLE') return createFinding('PROXY_UNREACHABLE', evidence);
+    return createFinding('PROXY_REFUSED', {
+      ...evidence,
+      ...(first.statusLine ? { statusLine: first.statusLine } : {}),
+      ...(first.status !== undefined ? { status: first.status } : {}),
+      ...(first.proxyAuthenticate ? { proxyAuthenticate: first.proxyAuthenticate } : {}),
+    });
+  }
   if (VERSION_CODES.has(code) || /protocol version|unsupported protocol|wrong version number/i.test(first?.message ?? '')) {
     const offered = error instanceof TlsPolicyError ? error.negotiated : undefined;
     return createFinding('TLS_VERSION_TOO_LOW', { ...target, minVersion: ctx.minVersion, offered, detail });

@@ -7,6 +7,9 @@ type Target = {
   port?: number;
 };
 
+/** A CONNECT tunnel through a proxy: the service it was for and the proxy as `address:port`. */
+type ProxyEvidence = { host: string; port?: number; proxy: string; detail: string };
+
 const at = (e: Target): string => `${e.host}${e.address ? ` (${e.address}${e.port ? `:${e.port}` : ''})` : ''}`;
 
 /**
@@ -95,4 +98,37 @@ export const tlsFindings = {
       '(or forwards azure-devices-provisioning.net / azure-devices.net to 168.63.129.16 inside the VNET), or bypass the proxy for the Azure endpoints. ' +
       'TLS to the service is still verified end to end inside the tunnel.',
   } satisfies FindingSpec<{ host: string; proxy: string; proxyInRange: boolean }>,
+  PROXY_REFUSED: {
+    severity: 'error',
+    title: 'Proxy refused the CONNECT tunnel',
+    message: (e: ProxyEvidence & { statusLine?: string; status?: number; proxyAuthenticate?: string }) =>
+      `The HTTP CONNECT proxy ${e.proxy} did not open a tunnel to ${e.host}${e.port ? `:${e.port}` : ''}: ` +
+      `${e.statusLine ? `it answered "${e.statusLine}"${e.proxyAuthenticate ? ` (Proxy-Authenticate: ${e.proxyAuthenticate})` : ''}` : e.detail}. ` +
+      `The device never reached ${e.host}; nothing is known yet about its DNS or private endpoint.`,
+    remediation: (e: ProxyEvidence & { status?: number }) => {
+      const names = `${e.host} and the assigned hub's <hub>.azure-devices.net on port ${e.port ?? 443}`;
+      if (e.status === 407) {
+        return `The proxy ${e.proxy} demands authentication, and this client sends none (the proxy setting is http://<ip>:<port> without credentials): ` +
+          `let the device's address use CONNECT to ${names} without authentication, or bypass the proxy for the Azure endpoints.`;
+      }
+      if (e.status !== undefined && e.status >= 500) {
+        return `The proxy ${e.proxy} could not reach ${e.host}:${e.port ?? 443} itself: make its resolver answer ${e.host} with the private endpoint ` +
+          '(linked to the private DNS zone, or forwarding azure-devices-provisioning.net / azure-devices.net to 168.63.129.16 inside the VNET) ' +
+          'and check its route to the private endpoint, or bypass the proxy for the Azure endpoints.';
+      }
+      return `Add ${names} to the allow list of the proxy ${e.proxy} (CONNECT to port 443 must be permitted; some proxies also need the device's address or proxy authentication allowed), ` +
+        'or bypass the proxy for the Azure endpoints. If the proxy closed the connection without answering, check that this address and port is an HTTP CONNECT proxy and read its log for the refused request.';
+    },
+  } satisfies FindingSpec<ProxyEvidence & { statusLine?: string; status?: number; proxyAuthenticate?: string }>,
+  PROXY_UNREACHABLE: {
+    severity: 'error',
+    title: 'Proxy not reachable or not answering',
+    message: (e: ProxyEvidence) =>
+      `No tunnel through the HTTP CONNECT proxy ${e.proxy} to ${e.host}${e.port ? `:${e.port}` : ''}: ${e.detail}. ` +
+      `The device never reached ${e.host}; nothing is known yet about its DNS or private endpoint.`,
+    remediation: (e: ProxyEvidence) =>
+      `Check the proxy setting (http://<ip>:<port>), that a proxy is running at ${e.proxy}, and the route and firewall from the device to it. ` +
+      `A proxy that accepts the connection but never answers CONNECT is often still trying to reach ${e.host} itself: check its DNS and route to the private endpoint, ` +
+      'or bypass the proxy for the Azure endpoints.',
+  } satisfies FindingSpec<ProxyEvidence>,
 } satisfies Record<string, FindingSpec<any>>;
