@@ -53,7 +53,7 @@ export type {
   ProgressStep,
 } from './provision/types';
 export { createHubClient, openHubClient, HubConnectionError } from './handoff/hub-client';
-export type { HubClientOptions } from './handoff/hub-client';
+export type { HubClientOptions, OpenHubClientOptions } from './handoff/hub-client';
 export { connectDevice } from './handoff/connect-device';
 export { probeTls } from './connection/probe';
 export type { ProbeResult } from './connection/probe';

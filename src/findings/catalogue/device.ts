@@ -91,7 +91,8 @@ export const deviceFindings = {
       `"${e.subject}"${e.certFile ? ` in ${e.certFile}` : ''} (${e.certKeyType} public key). The TLS handshake with DPS ` +
       `would fail at client authentication.`,
     remediation: (e) =>
-      `Point --key (or keyFile in the config) at the key generated together with "${e.subject}", or re-issue the ` +
+      `Use the key generated together with "${e.subject}" (auth.key in code; --key or keyFile in the config for ` +
+      `dps-check), or re-issue the ` +
       `certificate from a CSR made with this key. Files are often swapped between devices during imaging.`,
   } satisfies FindingSpec<DeviceKeyMismatchEvidence>,
   DEVICE_CERT_CN_MISMATCH: {
