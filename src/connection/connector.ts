@@ -9,6 +9,9 @@ import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
 
 const log = logger('connection');
 
+/** The highest version we offer, set on every socket so a process-wide lower default cannot take effect. */
+const MAX_VERSION = 'TLSv1.3';
+
 const RANK: Record<string, number> = { SSLv3: 0, TLSv1: 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };
 
 /** True when `negotiated` meets `minVersion`. Unknown protocol strings never do. */
@@ -25,8 +28,10 @@ export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket, peer: tls.De
 function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
   return {
     servername: target.host,
-    // Set explicitly: tls.DEFAULT_MIN_VERSION follows NODE_OPTIONS=--tls-min-v1.0, ours must not.
+    // Both set explicitly: tls.DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION follow NODE_OPTIONS (--tls-min-v1.0,
+    // --tls-max-v1.1) and any code in the process; a lowered maximum would leave no version to offer at all.
     minVersion: target.minVersion,
+    maxVersion: MAX_VERSION,
     ca: target.ca,
     cert: target.cert,
     key: target.key,
@@ -106,6 +111,7 @@ export const connector = {
     const socket = tls.connect({
       servername: target.host,
       minVersion: target.minVersion,
+      maxVersion: MAX_VERSION,
       rejectUnauthorized: false,
       ...(options.secureContext ? { secureContext: options.secureContext } : { ca: target.ca }),
       host: target.host,

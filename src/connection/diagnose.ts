@@ -42,7 +42,6 @@ export class ProxyTunnelError extends Error {
 const VERSION_CODES = new Set([
   'ERR_SSL_UNSUPPORTED_PROTOCOL',
   'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
-  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
   'ERR_SSL_WRONG_VERSION_NUMBER',
   'ERR_TLS_POLICY',
 ]);
@@ -88,6 +87,10 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
       ...(first.status !== undefined ? { status: first.status } : {}),
       ...(first.proxyAuthenticate ? { proxyAuthenticate: first.proxyAuthenticate } : {}),
     });
+  }
+  if (code === 'ERR_SSL_NO_PROTOCOLS_AVAILABLE') {
+    // Raised by our own OpenSSL before anything is sent: the server never saw a ClientHello, so it is not to blame.
+    return createFinding('TLS_LOCAL_PROTOCOLS_DISABLED', { ...target, minVersion: ctx.minVersion, detail });
   }
   if (VERSION_CODES.has(code) || /protocol version|unsupported protocol|wrong version number/i.test(first?.message ?? '')) {
     const offered = error instanceof TlsPolicyError ? error.negotiated : undefined;

@@ -10,7 +10,8 @@ interface NativeContext {
 }
 
 /**
- * A secure context that trusts Node's roots and `ca`, with TLS 1.2 as the floor.
+ * A secure context that trusts Node's roots and `ca`, with TLS 1.2 as the floor and 1.3 as the ceiling (explicit, so
+ * tls.DEFAULT_MAX_VERSION / --tls-max-v1.1 cannot leave it with no version).
  *
  * Why not `createSecureContext({ ca: [...tls.rootCertificates, ca] })`: that re-parses ~140 PEM roots one call at a
  * time (~20 ms, the largest single cost of a dps-check run). Adding the anchor to a default context instead makes Node
@@ -20,13 +21,13 @@ interface NativeContext {
 export function trustStoreWith(ca: string): tls.SecureContext {
   let ctx = contexts.get(ca);
   if (ctx) return ctx;
-  const fast = tls.createSecureContext({ minVersion: 'TLSv1.2' });
+  const fast = tls.createSecureContext({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
   const native = (fast as unknown as { context?: NativeContext }).context;
   if (typeof native?.addCACert === 'function') {
     native.addCACert(ca);
     ctx = fast;
   } else {
-    ctx = tls.createSecureContext({ ca: [...tls.rootCertificates, ca], minVersion: 'TLSv1.2' });
+    ctx = tls.createSecureContext({ ca: [...tls.rootCertificates, ca], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
   }
   // A CLI run uses one or two anchors; a long-lived caller probing with ever new ones must not grow this forever.
   if (contexts.size >= MAX_CONTEXTS) contexts.clear();

@@ -28,6 +28,17 @@ export const tlsFindings = {
       `check that ${e.host} resolves to the DPS/hub private endpoint and that no TLS-inspecting proxy or legacy appliance sits in the path. ` +
       'Do not lower the policy (NODE_OPTIONS=--tls-min-v1.0 is ignored on purpose).',
   } satisfies FindingSpec<Target & { minVersion: string; offered?: string; detail?: string }>,
+  TLS_LOCAL_PROTOCOLS_DISABLED: {
+    severity: 'error',
+    title: 'This device\'s TLS configuration allows no usable version',
+    message: (e: Target & { minVersion: string; detail: string }) =>
+      `This device's own TLS configuration leaves no protocol version to offer ${at(e)} (${e.detail}): the handshake stopped ` +
+      `before a ClientHello was sent, so nothing is known yet about ${e.host}. The server is not at fault.`,
+    remediation: (e: Target & { minVersion: string }) =>
+      `Allow TLS 1.2 and 1.3 in this process (policy minimum ${e.minVersion}): look for OpenSSL configuration that disables them ` +
+      '(OPENSSL_CONF, --openssl-config or the system openssl.cnf: "Protocol = -TLSv1.2", MaxProtocol, MinProtocol), ' +
+      'and for a node flag or code that lowers tls.DEFAULT_MAX_VERSION (e.g. --tls-max-v1.2 with a TLS 1.3 minimum). DPS and IoT Hub need TLS 1.2 or later.',
+  } satisfies FindingSpec<Target & { minVersion: string; detail: string }>,
   TLS_HOSTNAME_MISMATCH: {
     severity: 'error',
     title: 'Server certificate does not cover the host name',
