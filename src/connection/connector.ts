@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { logger } from '../log';
 import { peerChain } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
+import { contextWithAnchors } from './trust';
 import { ProxyTunnelError, TlsPolicyError } from './diagnose';
 import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
 
@@ -26,18 +27,22 @@ export function meetsMinVersion(negotiated: string | null, minVersion: TlsMinVer
 export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket, peer: tls.DetailedPeerCertificate) => void;
 
 function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
-  return {
+  const options: tls.ConnectionOptions = {
     servername: target.host,
-    // Both set explicitly: tls.DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION follow NODE_OPTIONS (--tls-min-v1.0,
-    // --tls-max-v1.1) and any code in the process; a lowered maximum would leave no version to offer at all.
+    // Both set explicitly: tls.DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION follow node flags (--tls-min-v1.0,
+    // --tls-max-v1.2) and any code in the process; a lowered maximum would leave no version to offer at all.
     minVersion: target.minVersion,
     maxVersion: MAX_VERSION,
-    ca: target.ca,
     cert: target.cert,
     key: target.key,
     passphrase: target.passphrase,
     rejectUnauthorized: true,
   };
+  // `ca` adds to Node's roots (Node's own `ca` option would replace them); the context carries versions and credentials.
+  if (target.ca !== undefined) {
+    options.secureContext = contextWithAnchors({ ca: target.ca, minVersion: target.minVersion, cert: target.cert, key: target.key, passphrase: target.passphrase });
+  }
+  return options;
 }
 
 /** Reads the negotiated protocol off the live socket and destroys it if it is below policy. */
@@ -78,7 +83,7 @@ export const PROXY_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Options of {@link connector.openTlsInspect}. */
 export interface InspectOptions {
-  /** Trust store to report the chain against (default: the target's `ca`, else Node's roots). */
+  /** Trust store to report the chain against (default: Node's roots plus the target's `ca`). */
   secureContext?: tls.SecureContext;
 }
 
@@ -113,7 +118,11 @@ export const connector = {
       minVersion: target.minVersion,
       maxVersion: MAX_VERSION,
       rejectUnauthorized: false,
-      ...(options.secureContext ? { secureContext: options.secureContext } : { ca: target.ca }),
+      ...(options.secureContext
+        ? { secureContext: options.secureContext }
+        : target.ca !== undefined
+          ? { secureContext: contextWithAnchors({ ca: target.ca, minVersion: target.minVersion }) }
+          : {}),
       host: target.host,
       port: target.port,
       lookup: pinnedLookup(target.host, target.addresses),
@@ -202,7 +211,15 @@ export const connector = {
       settle();
       const rest = buffered.subarray(end + 4);
       if (rest.length) raw.unshift(rest);
-      const socket = tls.connect({ ...tlsOptions(target), socket: raw });
+      let socket: tls.TLSSocket;
+      try {
+        socket = tls.connect({ ...tlsOptions(target), socket: raw });
+      } catch (err) {
+        // A bad client key or certificate throws here, inside a 'data' handler: hand it back instead of crashing.
+        raw.destroy();
+        callback(err as Error);
+        return;
+      }
       callback(null, guard(socket, target, onSecure));
     };
     raw.on('error', onError);

@@ -1,34 +1,76 @@
-// The trust store a diagnostic TLS probe uses: Node's bundled roots (as the device's own store would hold them) plus
-// an extra anchor (--ca). Built once per anchor and shared by every probe of a run.
+// Trust stores with extra anchors. `ca` ADDS to the roots Node itself trusts (its bundled Mozilla store, or the OpenSSL
+// store under --use-openssl-ca, plus NODE_EXTRA_CA_CERTS) and never replaces them: a TLS-inspecting proxy's CA or a
+// lab CA is extra, and an Azure root rotation must not break a device that was given one CA.
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import type { PemInput, TlsMinVersion } from './types';
 
 const contexts = new Map<string, tls.SecureContext>();
 const MAX_CONTEXTS = 16;
 
 interface NativeContext {
-  addCACert?: (pem: string) => void;
+  addCACert?: (pem: PemInput) => void;
+}
+
+let extraCerts: string | null | undefined;
+
+/**
+ * The NODE_EXTRA_CA_CERTS file, read once. Node adds it to its default store at startup, but the copy of the root
+ * store a context gets when an anchor is added holds only the roots proper: without this, passing `ca` would silently
+ * drop the extra certificates the device was configured with. Unreadable: Node already warned at startup.
+ */
+function nodeExtraCaCerts(): string | null {
+  if (extraCerts !== undefined) return extraCerts;
+  const file = process.env['NODE_EXTRA_CA_CERTS'];
+  try {
+    extraCerts = file ? readFileSync(file, 'latin1') : null;
+  } catch {
+    extraCerts = null;
+  }
+  return extraCerts;
+}
+
+/** What a secure context with extra anchors is built from. */
+export interface AnchoredContextOptions extends Pick<tls.SecureContextOptions, 'cert' | 'key' | 'passphrase'> {
+  /** Extra trust anchors (PEM), added to Node's roots. */
+  ca: PemInput | readonly PemInput[];
+  minVersion: TlsMinVersion;
 }
 
 /**
- * A secure context that trusts Node's roots and `ca`, with TLS 1.2 as the floor and 1.3 as the ceiling (explicit, so
- * tls.DEFAULT_MAX_VERSION / --tls-max-v1.1 cannot leave it with no version).
+ * A secure context that trusts Node's roots and `ca`, with `minVersion` as the floor and TLS 1.3 as the ceiling
+ * (explicit, so tls.DEFAULT_MAX_VERSION / --tls-max-v1.2 cannot leave it with no version), and the client credentials.
  *
  * Why not `createSecureContext({ ca: [...tls.rootCertificates, ca] })`: that re-parses ~140 PEM roots one call at a
- * time (~20 ms, the largest single cost of a dps-check run). Adding the anchor to a default context instead makes Node
- * copy its already-parsed root store natively (~1 ms) — the technique syswide-cas uses. If a Node release drops the
- * native method, the documented (slow) form is used.
+ * time (~20 ms), and tls.rootCertificates is only the bundled store (not --use-openssl-ca's). Adding the anchor to a
+ * default context instead makes Node copy the root store it actually uses, already parsed (~1 ms) — the technique
+ * syswide-cas uses. If a Node release drops the native method, the documented (slow) form is used.
+ */
+export function contextWithAnchors(options: AnchoredContextOptions): tls.SecureContext {
+  const anchors: PemInput[] = Array.isArray(options.ca) ? [...(options.ca as readonly PemInput[])] : [options.ca as PemInput];
+  const extra = nodeExtraCaCerts();
+  if (extra) anchors.unshift(extra);
+  const base: tls.SecureContextOptions = { minVersion: options.minVersion, maxVersion: 'TLSv1.3' };
+  if (options.cert !== undefined) base.cert = options.cert;
+  if (options.key !== undefined) base.key = options.key;
+  if (options.passphrase !== undefined) base.passphrase = options.passphrase;
+  const fast = tls.createSecureContext(base);
+  const native = (fast as unknown as { context?: NativeContext }).context;
+  if (typeof native?.addCACert === 'function') {
+    for (const anchor of anchors) native.addCACert(anchor);
+    return fast;
+  }
+  return tls.createSecureContext({ ...base, ca: [...tls.rootCertificates, ...anchors] });
+}
+
+/**
+ * The trust store a diagnostic TLS probe uses: Node's roots (as the device's own store would hold them) plus the
+ * extra anchor `ca` (--ca), TLS 1.2 as the floor. Built once per anchor and shared by every probe of a run.
  */
 export function trustStoreWith(ca: string): tls.SecureContext {
   let ctx = contexts.get(ca);
   if (ctx) return ctx;
-  const fast = tls.createSecureContext({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
-  const native = (fast as unknown as { context?: NativeContext }).context;
-  if (typeof native?.addCACert === 'function') {
-    native.addCACert(ca);
-    ctx = fast;
-  } else {
-    ctx = tls.createSecureContext({ ca: [...tls.rootCertificates, ca], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
-  }
+  ctx = contextWithAnchors({ ca, minVersion: 'TLSv1.2' });
   // A CLI run uses one or two anchors; a long-lived caller probing with ever new ones must not grow this forever.
   if (contexts.size >= MAX_CONTEXTS) contexts.clear();
   contexts.set(ca, ctx);

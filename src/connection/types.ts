@@ -25,7 +25,10 @@ export interface ConnectTarget {
   port: number;
   /** Minimum TLS version, set explicitly on every socket so NODE_OPTIONS=--tls-min-v1.0 cannot lower it. */
   minVersion: TlsMinVersion;
-  /** Extra trust anchors (PEM). Default: Node's bundled Mozilla store. */
+  /**
+   * Extra trust anchors (PEM), ADDED to the roots Node trusts (its bundled Mozilla store, or the OpenSSL store under
+   * --use-openssl-ca, and NODE_EXTRA_CA_CERTS); they never replace them. Default: Node's roots alone.
+   */
   ca?: PemInput | PemInput[];
   /** Client certificate and key for X.509 authentication. */
   cert?: PemInput;
