@@ -187,8 +187,8 @@ export const connector = {
     };
     // Without this a proxy that closes instead of answering would leave the caller waiting for its whole deadline.
     const onClosed = (): void => {
-      const got = buffered.length ? `after a partial answer "${partial()}"` : 'without answering';
-      fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} closed the connection ${got} to ${request}`, proxy));
+      const how = buffered.length ? `after a partial answer "${partial()}" to` : 'without answering';
+      fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} closed the connection ${how} ${request}`, proxy));
     };
     const timer = setTimeout(() => {
       fail(unreachable(connected ? `no answer to ${request} within ${timeoutMs} ms` : `no TCP connection within ${timeoutMs} ms`));

@@ -141,6 +141,24 @@ describe('connection: a proxy that does not open the tunnel is named, quickly', 
     }
   });
 
+  it('a client key that cannot be loaded inside the tunnel reaches the callback instead of being thrown from a socket event', async () => {
+    const proxy = await startTestProxy('127.10.5.1', { [HOST]: '127.10.5.10' });
+    try {
+      const err = await new Promise<Error | null>((resolve) => {
+        const t = { ...viaProxy('127.10.5.1', proxy.port), cert: pki.good.certPem, key: 'not a key', proxy: { address: '127.10.5.1', port: proxy.port } };
+        connector.openTlsViaProxy(t, undefined, (e, socket) => {
+          socket?.destroy();
+          resolve(e);
+        });
+      });
+      assert.ok(err instanceof Error, 'expected the key error in the callback');
+      assert.ok(!(err instanceof ProxyTunnelError), 'the tunnel itself opened');
+      assert.deepEqual(proxy.connects, [`${HOST}:${server.port}`]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   describe('provisionDevice through a proxy that closes without answering', () => {
     let lab: LabHandle;
     before(async () => {
