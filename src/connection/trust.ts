@@ -14,19 +14,33 @@ interface NativeContext {
 
 let extraCerts: string | null | undefined;
 
+/** The base64 body of one PEM certificate, for comparing certificates whatever their line breaks. */
+const pemBody = (pem: string): string => pem.replace(/-----[^-]+-----|\s/g, '');
+
+/** True when this process's default store is OpenSSL's (--use-openssl-ca) rather than Node's bundled roots. */
+const usesOpenSslStore = (): boolean =>
+  process.execArgv.includes('--use-openssl-ca') || /(^|\s)--use-openssl-ca(\s|$)/.test(process.env['NODE_OPTIONS'] ?? '');
+
 /**
- * The NODE_EXTRA_CA_CERTS file, read once. Node adds it to its default store at startup, but the copy of the root
- * store a context gets when an anchor is added holds only the roots proper: without this, passing `ca` would silently
- * drop the extra certificates the device was configured with. Unreadable: Node already warned at startup.
+ * The NODE_EXTRA_CA_CERTS certificates the copied root store lacks, read once. Node adds that file to its default
+ * store at startup, but the copy a context gets when an anchor is added holds only the roots proper: without this,
+ * passing `ca` would silently drop the extra certificates the device was configured with. Certificates already among
+ * the bundled roots are left out: the file is often the whole system bundle (~140 certificates, ~20 ms to parse per
+ * context), almost all of them duplicates. Unreadable: Node already warned at startup.
  */
 function nodeExtraCaCerts(): string | null {
   if (extraCerts !== undefined) return extraCerts;
   const file = process.env['NODE_EXTRA_CA_CERTS'];
+  let text = '';
   try {
-    extraCerts = file ? readFileSync(file, 'latin1') : null;
+    text = file ? readFileSync(file, 'latin1') : '';
   } catch {
-    extraCerts = null;
+    text = '';
   }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const bundled = usesOpenSslStore() ? new Set<string>() : new Set(tls.rootCertificates.map(pemBody));
+  const missing = blocks.filter((b) => !bundled.has(pemBody(b)));
+  extraCerts = missing.length ? missing.join('\n') : null;
   return extraCerts;
 }
 
