@@ -1,6 +1,6 @@
-import type net from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
-import { AbortedError } from '../errors';
+import { AbortedError, InvalidOptionError } from '../errors';
 import { createFinding } from '../findings/finding';
 import { connector } from './connector';
 import { peerChain, type PeerCert } from './peer-chain';
@@ -21,6 +21,11 @@ export function probeTls(
 ): Promise<ProbeResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (options.signal?.aborted) return Promise.reject(new AbortedError('probing TLS'));
+  try {
+    checkTarget(target);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return new Promise<ProbeResult>((resolve, reject) => {
     const session = new ConnectionSession(target, {
       onSecure: (info) => finish({ ok: true, tls: info }),
@@ -31,12 +36,16 @@ export function probeTls(
     };
     const timer = setTimeout(() => {
       const error = Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      // Through a proxy the device only ever dialled the proxy: name it, not the service's address.
+      const proxy = target.proxy ? `${net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]` : target.proxy.address}:${target.proxy.port}` : undefined;
       finish({
         ok: false,
         failure: session.failure ?? {
           error,
-          address: target.addresses[0],
-          finding: createFinding('TCP_UNREACHABLE', { host: target.host, address: target.addresses[0], port: target.port, detail: error.message }),
+          address: proxy ?? target.addresses[0],
+          finding: proxy
+            ? createFinding('PROXY_UNREACHABLE', { host: target.host, port: target.port, proxy, detail: error.message })
+            : createFinding('TCP_UNREACHABLE', { host: target.host, address: target.addresses[0], port: target.port, detail: error.message }),
         },
       });
     }, timeoutMs);
@@ -64,6 +73,21 @@ export function probeTls(
       if (session.failure) finish({ ok: false, failure: session.failure });
     });
   });
+}
+
+/** probeTls is public API: its target is checked at the door, with an error naming the field and the fix. */
+function checkTarget(target: ConnectTarget): void {
+  const fix = 'Pass { host, addresses, port, minVersion } with the addresses from connectableAddresses(report, policy).';
+  if (!target || typeof target !== 'object') throw new InvalidOptionError('target', 'expected an object', fix);
+  if (typeof target.host !== 'string' || target.host.length === 0) throw new InvalidOptionError('target.host', 'expected the service DNS name', fix);
+  const addressesOk = Array.isArray(target.addresses) && target.addresses.length > 0 && target.addresses.every((a) => net.isIP(a) !== 0);
+  if (!target.proxy && !addressesOk) {
+    throw new InvalidOptionError('target.addresses', 'expected at least one IP address', 'probeTls never resolves names: pass the verified addresses (connectableAddresses(report, policy)).');
+  }
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new InvalidOptionError('target.port', 'expected a TCP port 1-65535', 'Use 8883 (MQTT) or 443 (MQTT over WebSockets).');
+  if (target.minVersion !== 'TLSv1.2' && target.minVersion !== 'TLSv1.3') {
+    throw new InvalidOptionError('target.minVersion', `${JSON.stringify(target.minVersion) ?? 'undefined'} is not allowed`, "Use 'TLSv1.2' or 'TLSv1.3'; Azure DPS and IoT Hub refuse anything lower.");
+  }
 }
 
 /** Result of a TCP reach probe. */

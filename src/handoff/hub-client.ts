@@ -16,7 +16,7 @@ import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision
 export interface HubClientOptions {
   /** Default: the transport used for provisioning. */
   transport?: TransportName;
-  /** Trust anchors and TLS minimum (default TLSv1.2; never lower). */
+  /** Extra trust anchors (`ca`, added to the roots Node trusts) and TLS minimum (default TLSv1.2; never lower). */
   tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
   /** Default: the policy the hub was verified under (`result.hub.policy`). */
   policy?: Policy;

@@ -51,7 +51,7 @@ export interface ProvisionOptions {
   network: NetworkOptions;
   /** Default `mqtt`. */
   transport?: TransportName;
-  /** Trust anchors and the TLS minimum (default `TLSv1.2`; never lower). */
+  /** Extra trust anchors (`ca`, added to the roots Node trusts, never replacing them) and the TLS minimum (default `TLSv1.2`; never lower). */
   tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
   /** Overall deadline in milliseconds, covering DNS, connection, registration and polling. Default 60000. */
   timeoutMs?: number;
