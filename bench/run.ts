@@ -9,10 +9,17 @@ const files = readdirSync(__dirname)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+// As root, each benchmark runs in a fresh network namespace with only loopback up (like test/run.sh): the lab's fixed
+// ports cannot collide with anything on the host, and nothing can leave the machine even by mistake.
+const isolated = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0;
+console.log(isolated ? 'network: benchmarks run inside a fresh network namespace (loopback only)' : 'network: benchmarks run in the host network namespace (loopback addresses only)');
 let failed = 0;
 for (const file of files) {
   console.log(`\n# ${file}`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', path.join(__dirname, file)], { stdio: 'inherit' });
+  const node = [process.execPath, '--import', 'tsx', '--expose-gc', path.join(__dirname, file)];
+  const run = isolated
+    ? spawnSync('unshare', ['-n', 'bash', '-c', 'ip link set lo up && exec "$@"', '_', ...node], { stdio: 'inherit' })
+    : spawnSync(node[0]!, node.slice(1), { stdio: 'inherit' });
   if (run.status !== 0) failed++;
 }
 if (files.length === 0) console.log('no benchmarks found');
