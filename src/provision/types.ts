@@ -33,9 +33,11 @@ export type ProgressStep = 'resolving' | 'verified' | 'connecting' | 'tls' | 're
 
 /** One progress event. `detail` is plain data for logs (names, addresses, protocol), never a secret. */
 export interface ProgressEvent {
+  /** Which step was reached; steps come in {@link ProgressStep} order; a cached assignment skips connecting, tls and registering. */
   step: ProgressStep;
   /** Milliseconds since provisionDevice was called. */
   elapsedMs: number;
+  /** Step-specific facts for logs (host, address, protocol, registration id…); never a key, token or passphrase. */
   detail: Record<string, unknown>;
 }
 
@@ -43,17 +45,22 @@ export interface ProgressEvent {
 export interface ProvisionOptions {
   /** The DPS service endpoint, `<name>.azure-devices-provisioning.net` (not `global.…`). */
   provisioningHost: string;
-  /** The DPS ID scope, e.g. `0ne00000A1B`. */
+  /** The DPS ID scope, e.g. `0ne00000A1B`: letters and digits, at most 64. */
   idScope: string;
+  /**
+   * The registration id of the enrollment (for X.509, the certificate's subject CN): lower-case letters, digits and
+   * `- . _ :`, 1 to 128 characters. Upper case is refused (InvalidOptionError) rather than left to fail at DPS.
+   */
   registrationId: string;
+  /** How the device authenticates: {@link X509Auth} or {@link SymmetricKeyAuth}. Checked before any packet is sent. */
   auth: DeviceAuth;
   /** Expected private ranges, DNS servers and policy (default `enforce`). Also used for the assigned hub. */
   network: NetworkOptions;
-  /** Default `mqtt`. */
+  /** Transport to DPS and, later, to the hub. Default `mqtt`. */
   transport?: TransportName;
   /** Extra trust anchors (`ca`, added to the roots Node trusts, never replacing them) and the TLS minimum (default `TLSv1.2`; never lower). */
   tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
-  /** Overall deadline in milliseconds, covering DNS, connection, registration and polling. Default 60000. */
+  /** Overall deadline in milliseconds, covering DNS, connection, registration and polling. Default 60000; at most 2147483647. */
   timeoutMs?: number;
   /** Cancels everything: sockets are closed and the promise rejects with AbortedError. */
   signal?: AbortSignal;
@@ -67,14 +74,14 @@ export interface ProvisionOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Bounded retries of throttling (429), server errors (5xx) and dropped connections. */
   retry?: {
-    /** Attempts in total, including the first. Default 5. */
+    /** Attempts in total, including the first: an integer 1-100. Default 5. */
     maxAttempts?: number;
-    /** Delay when DPS gives no retry-after, in milliseconds, doubled per attempt. Default 1000. */
+    /** Delay when DPS gives no retry-after, in milliseconds (0 or more), doubled per attempt. Default 1000. */
     baseDelayMs?: number;
     /** Jitter added to each retry delay, as a fraction of it (0..1). Default 0.2. */
     jitter?: number;
   };
-  /** HTTP CONNECT proxy for `mqtt-ws`, `http://<ip>:<port>` (an IP: the device does not resolve the proxy either). */
+  /** HTTP CONNECT proxy for `mqtt-ws` only, `http://<ip>:<port>` (an IP: the device does not resolve the proxy either). No default. */
   proxy?: string;
   /** Advanced (labs): the MQTT/TLS port. Default 8883. */
   port?: number;
@@ -86,7 +93,9 @@ export interface ProvisionOptions {
 export interface ProvisioningResult {
   /** Host name of the hub DPS assigned. */
   assignedHub: string;
+  /** The device id DPS assigned in that hub (often, but not always, equal to the registration id). */
   deviceId: string;
+  /** The registration id that was registered (as passed in {@link ProvisionOptions.registrationId}). */
   registrationId: string;
   /** True when the assignment came from `cache.path` and DPS was not contacted. */
   fromCache: boolean;
