@@ -8,8 +8,11 @@ const log = logger('lab:dns');
 
 /** What one name answers. A name with `cname` answers only the CNAME (and the chain behind it, like a recursor). */
 export interface DnsRecord {
+  /** Target name of a CNAME (lower case, no trailing dot); the server follows it at most 8 links deep. */
   cname?: string;
+  /** IPv4 addresses of A records (ignored when `cname` is set). */
   a?: string[];
+  /** IPv6 addresses of AAAA records (ignored when `cname` is set). */
   aaaa?: string[];
   /** TTL in seconds for every record of this name. Default 60. */
   ttl?: number;
@@ -17,6 +20,7 @@ export interface DnsRecord {
   behaviour?: 'nxdomain' | 'servfail' | 'drop';
 }
 
+/** A lab DNS zone: lower-case names without a trailing dot, each mapped to what it answers. */
 export type DnsZone = Record<string, DnsRecord>;
 
 export interface DnsServerOptions {
@@ -34,7 +38,9 @@ export interface DnsServerOptions {
 export interface DnsServer {
   /** `ip:port` (IPv6 as `[ip]:port`), the form `dnsServers` takes. */
   readonly endpoint: string;
+  /** The loopback address it is bound to. */
   readonly address: string;
+  /** The UDP port it is bound to (the real one when 0 was asked for). */
   readonly port: number;
   /** Queries received, by lower-case name. */
   readonly queries: Map<string, number>;
@@ -44,7 +50,9 @@ export interface DnsServer {
   setZone(zone: DnsZone): void;
   /** Change or add one name. */
   setRecord(name: string, record: DnsRecord | undefined): void;
+  /** Make every query answer NXDOMAIN, SERVFAIL or nothing, regardless of the zone; undefined goes back to the zone. */
   setBehaviour(behaviour: DnsRecord['behaviour'] | undefined): void;
+  /** Stop listening and release the socket. */
   close(): Promise<void>;
 }
 

@@ -58,21 +58,25 @@ export type LabDnsView =
   | 'outside-vnet-loopback'
   /** privatelink → A [private endpoint, public twin]. */
   | 'mixed'
+  /** The name does not exist (NXDOMAIN). */
   | 'nxdomain'
+  /** The resolver fails (SERVFAIL). */
   | 'servfail'
   /** The resolver never answers. */
   | 'drop';
 
 /**
- * A fault DPS (or, for certificates, the hub) injects. `times` = how often it fires, counting register and poll
- * requests alike (connections for drop-after-connack); default every time.
+ * A fault DPS (or, for certificates, the hub) injects, chosen by `kind`. `times` (a positive integer) = how often it
+ * fires, counting register and poll requests alike (connections for drop-after-connack); default every time. `status`
+ * is an HTTP-style status code, `errorCode`/`message`/`errorMessage` go into DPS's error body or registrationState,
+ * `bytes` is a size.
  */
 export type LabFault =
   /** 429 with `retry-after` (default the lab's retryAfterSeconds). */
   | { kind: 'throttle'; times?: number; retryAfterSeconds?: number }
   /** 5xx (default 500). */
   | { kind: 'server-error'; status?: number; times?: number }
-  /** Any other status (e.g. 401, 404) with a DPS-style error body. */
+  /** Any other status (e.g. 401, 404) with a DPS-style error body (errorCode default status × 1000 + 1, e.g. 401001). */
   | { kind: 'error-status'; status: number; errorCode?: number; message?: string; times?: number }
   /** Accept CONNECT (CONNACK 0), then drop the connection. */
   | { kind: 'drop-after-connack'; times?: number }
@@ -82,9 +86,9 @@ export type LabFault =
   | { kind: 'never-answer'; times?: number }
   /** Answer 200 with a body that is not JSON. */
   | { kind: 'malformed-json'; times?: number }
-  /** Answer 202 with a valid but huge JSON body (default 1 MiB). */
+  /** Answer 202 with a valid but huge JSON body (`bytes` of padding, default 1 MiB). */
   | { kind: 'oversized-payload'; bytes?: number; times?: number }
-  /** The registration ends with status "failed" (DPS-style errorCode/errorMessage). */
+  /** The registration ends with status "failed" (DPS-style errorCode, default 400209, and errorMessage). */
   | { kind: 'failed'; errorCode?: number; errorMessage?: string; times?: number }
   /** Serve a server certificate whose SAN is wrong-name.example.net (global; `target` default 'dps'). */
   | { kind: 'wrong-san'; target?: 'dps' | 'hub' }
@@ -100,8 +104,9 @@ export interface LabDeviceOptions {
   deviceId?: string;
   /** Key type of x509 device certificates: 'rsa' (2048, default) or 'ec' (ECC P-256, ECDSA-SHA256 when self-signed). */
   keyType?: 'rsa' | 'ec';
-  /** Certificate validity (x509 kinds), e.g. to make an expired device certificate. */
+  /** Start of the device certificate's validity (x509 kinds). Default one hour ago. */
   notBefore?: Date;
+  /** End of the device certificate's validity (x509 kinds), e.g. in the past for an expired certificate. Default in 365 days. */
   notAfter?: Date;
   /** Enrollment status; 'disabled' makes DPS refuse the device (401). Default 'enabled'. */
   status?: 'enabled' | 'disabled';
@@ -109,9 +114,16 @@ export interface LabDeviceOptions {
 
 /** A device enrolled in the lab DPS, with its credentials (PEM strings / base64 key). */
 export interface LabDevice {
+  /** The registration id it was enrolled with: pass it as {@link ProvisionOptions.registrationId}. */
   registrationId: string;
+  /** The device id DPS will assign (LabDeviceOptions.deviceId, else the registration id). */
   deviceId: string;
+  /** How it was enrolled. */
   kind: LabDeviceKind;
+  /**
+   * Credentials, ready for {@link ProvisionOptions.auth}: PEM certificate chain and key for x509 kinds, the (derived,
+   * for groups) base64 key for symmetric kinds. Test material: never log it.
+   */
   auth: { cert: string; key: string } | { symmetricKey: string };
   /** x509 kinds: the device certificate alone (auth.cert holds the chain the device presents). */
   certPem?: string;
@@ -121,10 +133,13 @@ export interface LabDevice {
 
 /** One message the hub received from a device. */
 export interface LabMessage {
+  /** The MQTT topic it was published on, `devices/<deviceId>/messages/events/<property bag>`. */
   topic: string;
+  /** The message body, as sent. */
   payload: Buffer;
   /** Message properties from the topic's property bag (`$.ct`, `$.ce`, application properties). */
   properties: Record<string, string>;
+  /** Which hub listener it arrived on: MQTT over TLS or MQTT over WebSockets. */
   transport: 'mqtt' | 'mqtt-ws';
   /** When the hub received it, by the lab clock. */
   receivedAt: Date;
@@ -158,25 +173,40 @@ export interface LabHandle {
   dns: DnsServer;
   /** The lab VNET, for `network.expectedCidrs`. */
   vnetCidrs: string[];
+  /** The private DPS: pass `host` as provisioningHost and `idScope` as idScope; `port`/`wsPort` are the bound ports. */
   dps: {
+    /** `<dpsName>.azure-devices-provisioning.net`, the service endpoint devices use. */
     host: string;
     /** `<dpsName>.privatelink.azure-devices-provisioning.net`. */
     privatelinkHost: string;
+    /** The lab DPS ID scope (LabOptions.idScope). */
     idScope: string;
+    /** Private endpoint address, inside the VNET. */
     address: string;
+    /** MQTT over TLS port. */
     port: number;
+    /** MQTT over WebSockets port. */
     wsPort: number;
   };
+  /** The public DPS endpoint (public network access disabled): its loopback address and MQTT/TLS and WebSocket ports. */
   publicTwin: { address: string; port: number; wsPort: number };
+  /** The lab IoT hub: its names, private endpoint address and ports, and its public twin. */
   hub: {
+    /** `<hubName>.azure-devices.net`, the name DPS assigns. */
     host: string;
+    /** `<hubName>.privatelink.azure-devices.net`. */
     privatelinkHost: string;
+    /** Private endpoint address, inside the VNET. */
     address: string;
+    /** MQTT over TLS port. */
     port: number;
+    /** MQTT over WebSockets port. */
     wsPort: number;
+    /** Address of the public hub twin (refuses CONNECT as "not authorized"). */
     publicAddress: string;
     /** MQTT and WebSocket ports of the public hub twin (differ from `port`/`wsPort` only when those are ephemeral). */
     publicPort: number;
+    /** WebSocket port of the public hub twin. */
     publicWsPort: number;
   };
   /** The lab root CA: trust this and nothing else. */
@@ -197,6 +227,7 @@ export interface LabHandle {
   setClockOffset(offsetMs: number): void;
   /** Set (or with undefined clear) a fault, globally or for one registration id. Clearing globally clears all. */
   setFault(fault: LabFault | undefined, scope?: { registrationId?: string }): void;
+  /** Live counters of what the lab has seen (read them after the action under test). */
   counters: LabCounters;
   /** Telemetry the hub received from a device, oldest first. */
   received(deviceId: string): LabMessage[];
