@@ -5,8 +5,11 @@ import type { Finding } from './findings/types';
  * `findings` carries the diagnosis; `cause` keeps the low-level error (ENOTFOUND, CERT_*, the SDK's error).
  */
 export class DpsPrivateLinkError extends Error {
+  /** The class name, for logs and `instanceof`-free checks; each subclass sets its own. */
   override name = 'DpsPrivateLinkError';
+  /** Stable machine-readable code, e.g. `ERR_INVALID_OPTION`; never changes once shipped. */
   readonly code: string;
+  /** The diagnosis behind the error (may be empty), each with evidence and a fix. */
   readonly findings: Finding[];
 
   constructor(code: string, message: string, options: { findings?: Finding[]; cause?: unknown } = {}) {
@@ -18,6 +21,7 @@ export class DpsPrivateLinkError extends Error {
 
 /** An option or input value is malformed. The message names the option, the value's problem and the fix. */
 export class InvalidOptionError extends DpsPrivateLinkError {
+  /** Always `InvalidOptionError`; `code` is `ERR_INVALID_OPTION`. */
   override name = 'InvalidOptionError';
   /** The option path, e.g. `network.expectedCidrs[1]`. */
   readonly option: string;
@@ -30,6 +34,7 @@ export class InvalidOptionError extends DpsPrivateLinkError {
 
 /** The caller's AbortSignal fired. */
 export class AbortedError extends DpsPrivateLinkError {
+  /** `AbortError`, the name DOM and Node use for aborts, so generic abort checks recognise it; `code` is `ERR_ABORTED`. */
   override name = 'AbortError';
   constructor(step?: string, cause?: unknown) {
     super('ERR_ABORTED', step ? `Aborted while ${step}.` : 'Aborted.', { cause });

@@ -11,6 +11,7 @@ export type Evidence = Record<string, unknown>;
 export interface Finding {
   /** Stable identifier from the catalogue, e.g. `DNS_PRIVATELINK_NOT_PRIVATE`. */
   code: string;
+  /** How bad it is; under the `enforce` policy an `error` stops the run. */
   severity: Severity;
   /** One or two sentences saying what happened, with the concrete names and addresses. */
   message: string;
@@ -22,9 +23,12 @@ export interface Finding {
 
 /** A catalogue entry: turns evidence into a message and a remediation. */
 export interface FindingSpec<E extends Evidence = Evidence> {
+  /** Severity every finding with this code gets. */
   severity: Severity;
   /** A short title, used in tables (README, `dps-check --list-codes`). */
   title: string;
+  /** Builds {@link Finding.message} from the evidence. */
   message: (evidence: E) => string;
+  /** Builds {@link Finding.remediation} from the evidence. */
   remediation: (evidence: E) => string;
 }

@@ -35,6 +35,7 @@ export interface HubClientOptions {
 
 /** The hub connection was refused before or during connecting. `code` is the primary finding's code. */
 export class HubConnectionError extends DpsPrivateLinkError {
+  /** Always `HubConnectionError`; `code` is the primary finding's code. */
   override name = 'HubConnectionError';
   constructor(primary: Finding, findings: Finding[], cause?: unknown) {
     super(primary.code, `${primary.message} ${primary.remediation}`, { findings: [primary, ...findings.filter((f) => f !== primary)], cause });

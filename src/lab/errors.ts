@@ -2,6 +2,7 @@ import { DpsPrivateLinkError } from '../errors';
 
 /** A lab listener could not bind its address/port (in use, or 443 without root). Names the option to change. */
 export class LabListenError extends DpsPrivateLinkError {
+  /** Always `LabListenError`; `code` is `ERR_LAB_LISTEN`. */
   override name = 'LabListenError';
   constructor(
     /** The LabOptions field that chose the port or address, e.g. `wsPort`. */

@@ -8,6 +8,7 @@ import type { Finding } from '../findings/types';
  * (DNS findings of the DPS endpoint and so on); `cause` keeps the SDK's or Node's own error.
  */
 export class ProvisioningError extends DpsPrivateLinkError {
+  /** Always `ProvisioningError`; `code` is the primary finding's code. */
   override name = 'ProvisioningError';
   /** The step provisioning had reached: credentials, resolving, connecting, tls, registering, polling, verifying hub. */
   readonly step: string;

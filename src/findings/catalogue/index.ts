@@ -17,6 +17,10 @@ export const catalogue = {
   ...hubFindings,
 } satisfies Record<string, FindingSpec<any>>;
 
+/**
+ * A finding code the catalogue knows, e.g. `DNS_PRIVATELINK_NOT_PRIVATE`: upper snake case, grouped by area prefix
+ * (DNS, TLS, DEVICE, DPS, HUB…). Stable: codes are added, never renamed or removed.
+ */
 export type FindingCode = keyof typeof catalogue;
 
 /** Evidence type expected by a given code's catalogue entry. */
