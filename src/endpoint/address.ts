@@ -7,6 +7,7 @@ import type { AddressClass } from './types';
 export interface Cidr {
   /** Normalised text form, e.g. `10.1.0.0/16`. */
   text: string;
+  /** Network address and prefix length, as ipaddr.js parses them (for `match`). */
   range: [ipaddr.IPv4 | ipaddr.IPv6, number];
 }
 
@@ -14,8 +15,11 @@ export interface Cidr {
 export interface DnsServerAddress {
   /** The string as given, used as `ResolverTrace.resolver`. */
   label: string;
+  /** The server's IP address (no brackets). */
   address: string;
+  /** UDP port, 1-65535; 53 when the string gave none. */
   port: number;
+  /** IP version of `address`. */
   family: 4 | 6;
 }
 

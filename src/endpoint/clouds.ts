@@ -3,6 +3,7 @@ export type AzureCloudName = 'public' | 'government' | 'china';
 
 /** The DNS names of one Azure cloud that matter for DPS over Private Link. */
 export interface AzureCloud {
+  /** Which cloud: `public` (Azure), `government` (Azure Government, `.us`) or `china` (Azure China, `.cn`). */
   name: AzureCloudName;
   /** DPS service endpoints end with this: `<name>.<dpsSuffix>`. */
   dpsSuffix: string;

@@ -9,16 +9,19 @@ export type Policy = 'enforce' | 'warn' | 'off';
 
 /** Where the device should find DPS or the hub, and how strictly to hold it to that. */
 export interface NetworkOptions {
-  /** The VNET ranges the private endpoint must be in, e.g. `['10.1.0.0/16']`. A bare IP means /32 (/128). */
+  /**
+   * The VNET ranges the private endpoint must be in, e.g. `['10.1.0.0/16']`. A bare IP means /32 (/128). Required; may
+   * be empty only with policy `warn` or `off` (under `enforce` an empty list would refuse every address).
+   */
   expectedCidrs: string[];
   /**
    * DNS servers to ask directly instead of the system resolver: `'ip'`, `'ip:port'` or `'[v6]:port'` (port 53 by
    * default). The first one is the primary: its answer is what a connection uses. Default: the system resolver.
    */
   dnsServers?: string[];
-  /** Default `'enforce'`. */
+  /** What to do with an address outside `expectedCidrs` (see {@link Policy}). Default `'enforce'`. */
   policy?: Policy;
-  /** Per-server DNS timeout in milliseconds. Default 2000. */
+  /** Per-server DNS timeout in milliseconds: more than 0, at most 60000. Default 2000. */
   dnsTimeoutMs?: number;
 }
 
@@ -42,10 +45,13 @@ export type AddressClass = 'private' | 'shared' | 'unique-local' | 'loopback' | 
 
 /** One address from an answer, classified. */
 export interface AddressInfo {
+  /** The IP address as text, in one spelling per address (RFC 5952 for IPv6; IPv4-mapped keeps `::ffff:a.b.c.d`). */
   address: string;
+  /** IP version: 4 or 6. */
   family: 4 | 6;
   /** Seconds, when the answer came from DNS (the system resolver does not say). */
   ttl?: number;
+  /** What kind of address it is (private, public, loopback…), regardless of the expected ranges. */
   addressClass: AddressClass;
   /** Inside one of `network.expectedCidrs`. */
   inExpectedRange: boolean;
@@ -57,6 +63,7 @@ export interface ResolverTrace {
   resolver: string;
   /** `[host, cname1, cname2, ...]` in order. */
   chain: string[];
+  /** The addresses it answered at the end of the chain, in answer order (empty when it gave none). */
   addresses: AddressInfo[];
   /** DNS response code: `'NOERROR'`, `'NXDOMAIN'`, `'SERVFAIL'`, `'REFUSED'`, ... (absent when nothing answered). */
   rcode?: string;
@@ -80,9 +87,11 @@ export type Verdict = 'private-in-vnet' | 'private-outside-vnet' | 'public' | 'm
 export interface EndpointReport {
   /** The host as checked (lower case, no trailing dot). */
   host: string;
+  /** What the host is: from {@link VerifyOptions.role}, else inferred from its suffix. */
   role: 'dps' | 'hub' | 'other';
   /** The Azure cloud the host's suffix belongs to, when it is an Azure name. */
   cloud?: AzureCloudName;
+  /** The one-word summary of `addresses` against the expected ranges (see {@link Verdict}). */
   verdict: Verdict;
   /**
    * What a device would connect to: the primary resolver's answer (the first `dnsServers` entry when given, else the
@@ -91,6 +100,7 @@ export interface EndpointReport {
   addresses: AddressInfo[];
   /** One entry per resolver asked (plus `hosts-file` when the hosts file names the host). Primary first. */
   trace: ResolverTrace[];
+  /** What is wrong or worth knowing about the answers (empty when all is well), each with evidence and a fix. */
   findings: Finding[];
   /** The policy the report was made under. */
   policy: Policy;
