@@ -8,12 +8,22 @@ import { ConnectionSession, type MqttTransportKind } from './session';
 import { trustStoreWith } from './trust';
 import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
-/** The outcome of one TLS handshake attempt. */
+/**
+ * The outcome of one TLS handshake attempt: `ok: true` with what the socket negotiated, or `ok: false` with the
+ * diagnosed failure. Connection problems resolve to a failure; only bad input and aborts reject.
+ */
 export type ProbeResult = { ok: true; tls: TlsInfo } | { ok: false; failure: ConnectionFailure };
 
 /**
  * Opens one pinned, policy-checked connection to `target`, completes the TLS handshake and closes it again.
  * Used by diagnostics and tests; never sends an MQTT packet or a credential beyond the TLS client certificate.
+ *
+ * @param options.timeoutMs - Milliseconds until the handshake must be done (TCP, proxy tunnel, TLS); past it the
+ *   result is the failure seen so far, else TCP_UNREACHABLE (PROXY_UNREACHABLE through a proxy). Default 10000.
+ * @param options.signal - Cancels the attempt: the socket is closed and the promise rejects with AbortedError.
+ * @param options.kind - Which socket to open, as that transport would: `mqtt` (TLS) or `mqtt-ws` (TLS carrying a
+ *   WebSocket upgrade to `/$iothub/websocket`); either way the probe ends at the TLS handshake. Default `mqtt`.
+ * @throws InvalidOptionError (as a rejection) naming the `target` field that is malformed.
  */
 export function probeTls(
   target: ConnectTarget,

@@ -10,6 +10,7 @@ export type PemInput = string | Buffer;
 export interface ProxyAddress {
   /** IPv4 or IPv6 literal. */
   address: string;
+  /** TCP port of the proxy, 1-65535. */
   port: number;
 }
 
@@ -22,6 +23,7 @@ export interface ConnectTarget {
   host: string;
   /** Verified addresses; the connection goes to these and nowhere else. Ignored when `proxy` is set. */
   addresses: readonly string[];
+  /** TCP port of the service, 1-65535: 8883 for MQTT, 443 for MQTT over WebSockets. */
   port: number;
   /** Minimum TLS version, set explicitly on every socket so NODE_OPTIONS=--tls-min-v1.0 cannot lower it. */
   minVersion: TlsMinVersion;
@@ -32,7 +34,9 @@ export interface ConnectTarget {
   ca?: PemInput | PemInput[];
   /** Client certificate and key for X.509 authentication. */
   cert?: PemInput;
+  /** Private key of `cert` (PEM, or DER bytes). Never logged. */
   key?: PemInput;
+  /** Passphrase of an encrypted `key`. Never logged. */
   passphrase?: string;
   /** When set, the TCP connection goes to the proxy and a CONNECT tunnel carries TLS to `host:port`. */
   proxy?: ProxyAddress;
@@ -46,6 +50,7 @@ export interface TlsInfo {
   cipher: string;
   /** The address the TCP connection went to (the proxy's when tunnelling). */
   remoteAddress: string;
+  /** The TCP port the connection went to (the proxy's when tunnelling). */
   remotePort: number;
   /** The server certificate's subjectAltName, as Node prints it. */
   subjectAltName?: string;
@@ -55,7 +60,9 @@ export interface TlsInfo {
 
 /** A failed connection attempt, already diagnosed. */
 export interface ConnectionFailure {
+  /** The diagnosis (e.g. TCP_UNREACHABLE, TLS_VERSION_TOO_LOW), with evidence and the fix. */
   finding: Finding;
+  /** The underlying error (Node's, or ours when a policy check refused the socket). */
   error: Error;
   /** The address being dialled, when known. */
   address?: string;
