@@ -11,9 +11,13 @@ import type { CheckContext, Section } from './types';
 
 /** Where dps-check writes, and what it knows about the terminal (seams for tests). */
 export interface CliIo {
+  /** Where results go; colour and live progress only when `isTTY` is true (and NO_COLOR is unset). */
   stdout: { write(s: string): unknown; isTTY?: boolean };
+  /** Where usage errors, unreadable input and a failed --report write are reported, one line each. */
   stderr: { write(s: string): unknown };
+  /** The environment to read configuration (DPS_*), the passphrase and NO_COLOR from; usually `process.env`. */
   env: NodeJS.ProcessEnv;
+  /** The device clock, for timestamps, clock-skew and certificate-validity checks. Default `() => new Date()`. */
   now?: () => Date;
 }
 

@@ -5,6 +5,7 @@ import { ENV_PASSPHRASE } from './sources';
 
 /** A device's X.509 identity as read from its files: parsed, never logged. */
 export interface DeviceIdentity {
+  /** Path of the certificate file it was read from. */
   certFile: string;
   /** `pem` or `der`, as found in the file. */
   certFormat: 'pem' | 'der';
@@ -12,8 +13,11 @@ export interface DeviceIdentity {
   chain: X509Certificate[];
   /** PEM of the whole chain, for the SDK. */
   certPem: string;
+  /** Path of the key file, when one was given. */
   keyFile?: string;
+  /** `pem` or `der`, as found in the key file. */
   keyFormat?: 'pem' | 'der';
+  /** Whether the key file was encrypted (then the passphrase decrypted it). */
   keyEncrypted?: boolean;
   /** The decrypted private key; export only to hand it to the TLS stack. */
   key?: KeyObject;
@@ -21,9 +25,13 @@ export interface DeviceIdentity {
 
 /** Inputs of {@link loadDeviceIdentity}; `*Source` names where a path came from (e.g. `--cert`), for messages. */
 export interface LoadIdentityOptions {
+  /** Path of the device certificate file (PEM chain, leaf first, or one DER certificate). */
   certFile: string;
+  /** Where `certFile` came from, e.g. `--cert`, for error messages. */
   certSource?: string;
+  /** Path of the private key file (PEM or DER, optionally encrypted). Without it only the certificate is read. */
   keyFile?: string;
+  /** Where `keyFile` came from, e.g. `--key`, for error messages. */
   keySource?: string;
   /** Passphrase of an encrypted key (from DPS_KEY_PASSPHRASE). */
   passphrase?: string;

@@ -12,7 +12,12 @@ export type Policy = 'enforce' | 'warn' | 'off';
 export interface DeviceConfig {
   /** DPS service endpoint, `<name>.azure-devices-provisioning.net`. */
   provisioningHost?: string;
+  /** The DPS ID scope, e.g. `0ne00000A1B` (`--id-scope`, DPS_ID_SCOPE). */
   idScope?: string;
+  /**
+   * The registration id (`--registration-id`, DPS_REGISTRATION_ID): lower-case letters, digits and `- . _ :`, at most
+   * 128. For X.509 it is the device certificate's subject CN.
+   */
   registrationId?: string;
   /** Device certificate file (PEM or DER; may hold the chain: device, then intermediates). */
   certFile?: string;
@@ -24,9 +29,9 @@ export interface DeviceConfig {
   expectedCidrs: string[];
   /** DNS servers to ask besides (or instead of) the system resolver, `ip` or `ip:port`. */
   dnsServers: string[];
-  /** Default `mqtt`. */
+  /** Transport to DPS and the hub. Default `mqtt`. */
   transport: Transport;
-  /** Default `enforce`. */
+  /** What to do with an address outside `expectedCidrs`: `enforce` refuses, `warn` allows with a warning, `off` only reports. Default `enforce`. */
   policy: Policy;
   /** MQTT/TLS port, default 8883 (override only for labs). */
   port: number;
@@ -58,6 +63,7 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** Where a value came from, shown by dps-check so a technician knows which knob to turn. */
 export interface ValueSource {
+  /** The kind of source: a command-line flag, an environment variable, the config file, or the built-in default. */
   kind: 'flag' | 'env' | 'file' | 'default';
   /** `--host`, `DPS_HOST`, `/etc/dps/device.json#provisioningHost` or `default`. */
   name: string;
@@ -65,7 +71,9 @@ export interface ValueSource {
 
 /** A loaded configuration plus the source of every value that is set. */
 export interface LoadedConfig {
+  /** The merged configuration (flags over environment over file over defaults; see loadConfig). */
   config: DeviceConfig;
+  /** Where each value that is set came from. */
   sources: Partial<Record<ConfigKey, ValueSource>>;
   /** The config file used, if any. */
   configFile?: string;
