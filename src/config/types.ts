@@ -31,7 +31,10 @@ export interface DeviceConfig {
   dnsServers: string[];
   /** Transport to DPS and the hub. Default `mqtt`. */
   transport: Transport;
-  /** What to do with an address outside `expectedCidrs`: `enforce` refuses, `warn` allows with a warning, `off` only reports. Default `enforce`. */
+  /**
+   * What to do with an address outside `expectedCidrs`: `enforce` refuses, `warn` allows with a warning, `off` only
+   * reports. Default `enforce`.
+   */
   policy: Policy;
   /** MQTT/TLS port, default 8883 (override only for labs). */
   port: number;
