@@ -37,6 +37,7 @@ const CHOICES: Partial<Record<ConfigKey, readonly string[]>> = {
 /**
  * Reads a device config file: a JSON object whose fields are the {@link DeviceConfig} keys. Relative paths are
  * resolved against the file's folder, so a config file and its certificates can move together.
+ * @param source - How the file was named, for messages (`--config`, or `DPS_CONFIG`). Default `--config`.
  * @throws InvalidOptionError naming the file (and field) when the file is unreadable, not JSON, or has a wrong field.
  */
 export function readConfigFile(file: string, source = '--config'): Partial<DeviceConfig> {

@@ -1,7 +1,10 @@
 import { catalogue, type EvidenceOf, type FindingCode } from './catalogue';
 import type { Finding, Severity } from './types';
 
-/** Builds a finding from the catalogue, so every code always has its message and remediation. */
+/**
+ * Builds a finding from the catalogue, so every code always has its message and remediation.
+ * @param options.severity - Overrides the catalogue's severity, for codes whose weight depends on the context.
+ */
 export function createFinding<C extends FindingCode>(
   code: C,
   evidence: EvidenceOf<C>,

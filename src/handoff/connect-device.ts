@@ -6,6 +6,13 @@ import { createHubClient, HubConnectionError, openHubClient, type HubClientOptio
 /**
  * Provision (or reuse the cached assignment), then open a pinned hub client. When a cached assignment is rejected by
  * the hub (HUB_UNAUTHORIZED: the identity was deleted or moved), provisions again once, ignoring the cache.
+ *
+ * @param options - As for {@link provisionDevice}; its `tls`, `proxy`, `network.expectedCidrs` and the result's
+ *   transport also configure the hub client.
+ * @param hubOptions - Overrides for the hub client (see {@link HubClientOptions}); they win over the values above.
+ * @returns The open client, the provisioning result it was built from, and whether the cache was dropped and the
+ *   device provisioned again.
+ * @throws ProvisioningError or HubConnectionError (both with findings), InvalidOptionError, AbortedError.
  */
 export async function connectDevice(
   options: ProvisionOptions,
