@@ -1,8 +1,10 @@
-/** How the device reaches DPS: MQTT over TLS on 8883, or MQTT over WebSockets on 443. */
-export type Transport = 'mqtt' | 'mqtt-ws';
+import type { Policy } from '../endpoint/types';
+import type { TransportName } from '../provision/types';
 
-/** What to do when an address is not private-in-VNET (design.md §4). */
-export type Policy = 'enforce' | 'warn' | 'off';
+/** How the device reaches DPS: the same union as provisionDevice's `transport` (one definition, in provision). */
+export type Transport = TransportName;
+/** What to do when an address is not private-in-VNET: the one definition, from the endpoint module. */
+export type { Policy };
 
 /**
  * The device configuration shared by dps-check and the samples. Paths are absolute once loaded (a path in a config
