@@ -145,13 +145,14 @@ export const connector = {
    * TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. Until the proxy's 2xx answer, every
    * failure is a {@link ProxyTunnelError} naming the proxy: no TCP connection, an error or a close before the status
    * line, a non-2xx answer, or no answer within `options.connectTimeoutMs` (default {@link PROXY_CONNECT_TIMEOUT_MS}).
-   * `callback` is called exactly once.
+   * `callback` is called exactly once. `options.onTunnel` is called with the proxy (`address:port`) as soon as the proxy
+   * answered 2xx: from then on the proxy did its job, and a silence or failure is about the service behind it.
    */
   openTlsViaProxy(
     target: ConnectTarget & { proxy: NonNullable<ConnectTarget['proxy']> },
     onSecure: SecureListener | undefined,
     callback: (err: Error | null, socket?: tls.TLSSocket) => void,
-    options: { connectTimeoutMs?: number } = {},
+    options: { connectTimeoutMs?: number; onTunnel?: (proxy: string) => void } = {},
   ): net.Socket {
     const proxy = net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]:${target.proxy.port}` : `${target.proxy.address}:${target.proxy.port}`;
     const request = `CONNECT ${target.host}:${target.port}`;
@@ -209,6 +210,8 @@ export const connector = {
         return;
       }
       settle();
+      log('proxy %s opened the tunnel: %s', proxy, statusLine);
+      options.onTunnel?.(proxy);
       const rest = buffered.subarray(end + 4);
       if (rest.length) raw.unshift(rest);
       let socket: tls.TLSSocket;

@@ -19,7 +19,8 @@ export type ProbeResult = { ok: true; tls: TlsInfo } | { ok: false; failure: Con
  * Used by diagnostics and tests; never sends an MQTT packet or a credential beyond the TLS client certificate.
  *
  * @param options.timeoutMs - Milliseconds until the handshake must be done (TCP, proxy tunnel, TLS); past it the
- *   result is the failure seen so far, else TCP_UNREACHABLE (PROXY_UNREACHABLE through a proxy). Default 10000.
+ *   result is the failure seen so far, else TCP_UNREACHABLE (through a proxy: PROXY_UNREACHABLE before its 2xx to
+ *   CONNECT, TLS_HANDSHAKE_FAILED with the proxy as evidence after it). Default 10000.
  * @param options.signal - Cancels the attempt: the socket is closed and the promise rejects with AbortedError.
  * @param options.kind - Which socket to open, as that transport would: `mqtt` (TLS) or `mqtt-ws` (TLS carrying a
  *   WebSocket upgrade to `/$iothub/websocket`); either way the probe ends at the TLS handshake. Default `mqtt`.
@@ -46,18 +47,7 @@ export function probeTls(
     };
     const timer = setTimeout(() => {
       const error = Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
-      // Through a proxy the device only ever dialled the proxy: name it, not the service's address.
-      const proxy = target.proxy ? `${net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]` : target.proxy.address}:${target.proxy.port}` : undefined;
-      finish({
-        ok: false,
-        failure: session.failure ?? {
-          error,
-          address: proxy ?? target.addresses[0],
-          finding: proxy
-            ? createFinding('PROXY_UNREACHABLE', { host: target.host, port: target.port, proxy, detail: error.message })
-            : createFinding('TCP_UNREACHABLE', { host: target.host, address: target.addresses[0], port: target.port, detail: error.message }),
-        },
-      });
+      finish({ ok: false, failure: session.failure ?? timedOut(target, error, session.tunnel) });
     }, timeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -83,6 +73,41 @@ export function probeTls(
       if (session.failure) finish({ ok: false, failure: session.failure });
     });
   });
+}
+
+/**
+ * The failure for a probe that ran out of time with no socket error. Without a proxy: TCP_UNREACHABLE at the pinned
+ * address. Through a proxy that never opened the tunnel: PROXY_UNREACHABLE, since the device only ever dialled the
+ * proxy. Through a proxy that did open it (`tunnel`): the proxy worked, and the silence came from the far end of the
+ * tunnel, so the finding is TLS_HANDSHAKE_FAILED with the proxy as evidence and a remediation aimed at the proxy's own
+ * DNS and route to the private endpoint (the one path the device cannot see from here).
+ */
+function timedOut(target: ConnectTarget, error: Error, tunnel: string | undefined): ConnectionFailure {
+  const proxy = target.proxy ? `${net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]` : target.proxy.address}:${target.proxy.port}` : undefined;
+  if (!proxy) {
+    return {
+      error,
+      address: target.addresses[0],
+      finding: createFinding('TCP_UNREACHABLE', { host: target.host, address: target.addresses[0], port: target.port, detail: error.message }),
+    };
+  }
+  if (!tunnel) {
+    return { error, address: proxy, finding: createFinding('PROXY_UNREACHABLE', { host: target.host, port: target.port, proxy, detail: error.message }) };
+  }
+  const evidence = {
+    host: target.host,
+    port: target.port,
+    proxy: tunnel,
+    detail: `${error.message} via proxy ${tunnel}, which opened the tunnel (2xx to CONNECT ${target.host}:${target.port}) but nothing answered through it`,
+  };
+  const finding = createFinding('TLS_HANDSHAKE_FAILED', evidence);
+  // The catalogue's generic remediation points at the device's own path; here the device's part worked.
+  finding.remediation =
+    `The proxy ${tunnel} is reachable and accepted CONNECT ${target.host}:${target.port}; the silence is on the proxy's side of the tunnel. ` +
+    `Check the proxy's own DNS for ${target.host} (it must resolve to the private endpoint: a resolver linked to the private DNS zone, or forwarding ` +
+    'azure-devices-provisioning.net / azure-devices.net to 168.63.129.16 inside the VNET) and its route and firewall to the private endpoint on that port, ' +
+    'or bypass the proxy for the Azure endpoints.';
+  return { error, address: proxy, finding };
 }
 
 /** probeTls is public API: its target is checked at the door, with an error naming the field and the fix. */

@@ -29,6 +29,11 @@ export class ConnectionSession {
   tls: TlsInfo | undefined;
   /** The first diagnosed failure of the latest attempt. */
   failure: ConnectionFailure | undefined;
+  /**
+   * The proxy (`address:port`) that opened a CONNECT tunnel for the latest attempt, once it answered 2xx; undefined
+   * without a proxy or before its answer. Tells "the proxy failed" apart from "the service behind it did".
+   */
+  tunnel: string | undefined;
   /** Number of connection attempts made (sockets opened). */
   attempts = 0;
   private readonly sockets = new Set<net.Socket | Duplex>();
@@ -53,6 +58,7 @@ export class ConnectionSession {
     }
     const target: ConnectTarget = { ...this.target, ...credentials };
     this.failure = undefined;
+    this.tunnel = undefined;
     return kind === 'mqtt' ? this.track(this.openTls(target)) : this.openWebSocket(target, path);
   }
 
@@ -83,6 +89,9 @@ export class ConnectionSession {
         this.attempts++;
         this.hooks.onAttempt?.();
         const proxied = { ...target, proxy: target.proxy };
+        const onTunnel = (proxy: string): void => {
+          this.tunnel = proxy;
+        };
         const raw = connector.openTlsViaProxy(proxied, (info) => this.secured(info), (err, socket) => {
           // From here the TLS socket owns the raw one; destroying both separately can crash Node's TLS wrap.
           this.sockets.delete(raw);
@@ -95,7 +104,7 @@ export class ConnectionSession {
             this.watch(socket, target, () => target.proxy?.address);
             oncreate(null, socket);
           }
-        });
+        }, { onTunnel });
         this.sockets.add(raw);
         raw.once('close', () => this.sockets.delete(raw));
         return undefined;
