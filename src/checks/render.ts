@@ -37,10 +37,11 @@ export function renderCheck(r: CheckReport, options: TextOptions): string {
   const lines = [`  ${paint(SYMBOLS[r.result], r.result, options.colour)} ${r.id}: ${r.title}${r.detail ? ` — ${r.detail}` : ''}`];
   for (const f of r.findings) lines.push(...findingLines(f));
   if (options.verbose) {
+    // Redacted like --json and --report: verbose output is what gets pasted into tickets.
     if (Object.keys(r.evidence).length) {
-      lines.push(...JSON.stringify(r.evidence, null, 2).split('\n').map((l) => `      ${l}`));
+      lines.push(...JSON.stringify(redact(r.evidence), null, 2).split('\n').map((l) => `      ${l}`));
     }
-    if (r.errorChain) r.errorChain.forEach((c, i) => lines.push(`      ${i === 0 ? 'error' : 'caused by'}: ${c}`));
+    if (r.errorChain) redact(r.errorChain).forEach((c, i) => lines.push(`      ${i === 0 ? 'error' : 'caused by'}: ${c}`));
   }
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoadedConfig } from '../../src/config/types';
-import { toJsonDocument } from '../../src/checks/render';
+import { renderCheck, toJsonDocument } from '../../src/checks/render';
 import { writeSupportBundle } from '../../src/checks/report';
 import type { CheckReport } from '../../src/checks/types';
 
@@ -20,6 +20,13 @@ describe('dps-check output never carries a secret', () => {
   it('--json: secret values in evidence are redacted, file paths kept', () => {
     const doc = toJsonDocument('0.0.0', [reportWithSecretEvidence()], { ok: 0, warnings: 0, errors: 1, skipped: 0 } as never);
     const text = JSON.stringify(doc);
+    assert.ok(!text.includes('c2VjcmV0'), text);
+    assert.match(text, /\/etc\/dps\/dev\.key/);
+  });
+
+  it('--verbose text: evidence and the cause chain are redacted too', () => {
+    const report = { ...reportWithSecretEvidence(), errorChain: [`connect failed: ${sas}`] } as CheckReport;
+    const text = renderCheck(report, { colour: false, verbose: true } as never);
     assert.ok(!text.includes('c2VjcmV0'), text);
     assert.match(text, /\/etc\/dps\/dev\.key/);
   });
