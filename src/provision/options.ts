@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { InvalidOptionError } from '../errors';
-import { describe, describeSecret, redactUserinfo } from '../endpoint/address';
+import { describe, describeSecret } from '../endpoint/address';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
 import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
 import type { Finding } from '../findings/types';
@@ -86,7 +86,17 @@ export function checkTls(tls: unknown, name = 'tls'): { ca?: PemInput | PemInput
   return { ...(t.ca !== undefined ? { ca: t.ca as PemInput | PemInput[] } : {}), minVersion };
 }
 
-/** Parses `http://ip:port` into a proxy address. */
+/**
+ * How a proxy value is echoed in an error: by shape only (type and length) when it fails to parse or carries
+ * credentials in any form (an `@` anywhere), else rebuilt from scheme and host alone, so no path, query or userinfo
+ * of the caller's string can reach the message.
+ */
+function describeProxy(proxy: string, url: URL | undefined): string {
+  if (!url || url.username || url.password || proxy.includes('@')) return `${describeSecret(proxy)}${proxy.includes('@') ? ' with credentials' : ''}`;
+  return JSON.stringify(`${url.protocol}//${url.host}`);
+}
+
+/** Parses `http://ip:port` into a proxy address. Never echoes a value that fails to parse or carries credentials. */
 export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
   const fix = "Pass the proxy as 'http://<ip>:<port>', e.g. 'http://10.0.0.5:3128' (an IP address: the device must not resolve it).";
   if (typeof proxy !== 'string') throw new InvalidOptionError(name, `expected a URL string, got ${describe(proxy)}`, fix);
@@ -95,11 +105,11 @@ export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
     url = new URL(proxy);
   } catch {
     // No cause: Node's TypeError keeps the whole input (credentials included) in its `input` property.
-    throw new InvalidOptionError(name, `${describe(redactUserinfo(proxy))} is not a URL`, fix);
+    throw new InvalidOptionError(name, `${describeProxy(proxy, undefined)} is not a URL`, fix);
   }
   const address = url.hostname.replace(/^\[|\]$/g, '');
-  if (url.protocol !== 'http:' || !net.isIP(address) || url.username || url.password) {
-    throw new InvalidOptionError(name, `${describe(redactUserinfo(proxy))} is not http://<ip>:<port> without credentials`, fix);
+  if (url.protocol !== 'http:' || !net.isIP(address) || url.username || url.password || proxy.includes('@')) {
+    throw new InvalidOptionError(name, `${describeProxy(proxy, url)} is not http://<ip>:<port> without credentials`, fix);
   }
   return { address, port: url.port ? Number(url.port) : 80 };
 }
@@ -137,9 +147,39 @@ function checkString(v: unknown, name: string, fix: string, pattern?: RegExp): s
  */
 const REGISTRATION_ID = /^[a-z0-9\-._:]{1,128}$/;
 
+/** The secret strings of an auth value as passed (before any validation): what no error message may contain. */
+function authSecrets(auth: unknown): string[] {
+  const values = auth && typeof auth === 'object' ? [(auth as Record<string, unknown>).symmetricKey, (auth as Record<string, unknown>).passphrase, (auth as Record<string, unknown>).key] : [auth];
+  // Shorter values are not scrubbed: replacing every "abc" in a message would garble it without protecting anything.
+  return values.filter((v): v is string => typeof v === 'string' && v.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Runs `check` and, if it throws an InvalidOptionError whose message (or stack) contains the key, key PEM or
+ * passphrase of `auth`, replaces each occurrence with `(secret not shown)`. describe() already hides values shaped
+ * like secrets; this catches a secret of any shape pasted into another option (a passphrase as the id scope).
+ */
+export function withAuthScrubbed<T>(auth: unknown, check: () => T): T {
+  const secrets = authSecrets(auth);
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof InvalidOptionError && secrets.length > 0) {
+      const scrub = (text: string): string => secrets.reduce((t, secret) => t.split(secret).join('(secret not shown)'), text);
+      err.message = scrub(err.message);
+      if (err.stack) err.stack = scrub(err.stack);
+    }
+    throw err;
+  }
+}
+
 /** Validates {@link ProvisionOptions} once, at the door. Throws InvalidOptionError naming the option. */
 export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProvisionOptions {
   if (!options || typeof options !== 'object') throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass { provisioningHost, idScope, registrationId, auth, network }.');
+  return withAuthScrubbed(options.auth, () => resolveChecked(options));
+}
+
+function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
   const host = normaliseHost(options.provisioningHost, 'provisioningHost');
   const idScope = checkString(options.idScope, 'idScope', "Pass the DPS ID scope from the Azure portal (Overview), e.g. '0ne00000A1B'.", /^[A-Za-z0-9]{1,64}$/);
   const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id: lower-case letters, digits and - . _ : (at most 128).', REGISTRATION_ID);
