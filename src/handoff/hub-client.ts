@@ -12,19 +12,27 @@ import { DEVICE_ID } from '../provision/cache';
 import { checkAuth, checkPort, checkProxy, checkTls, MAX_TIMER_MS, PROVISION_DEFAULTS } from '../provision/options';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 
-/** Options of {@link createHubClient}. Defaults come from the provisioning result where it knows them. */
+/**
+ * Options of {@link createHubClient}. The transport and the expected ranges default to what the provisioning result
+ * says; the policy never does (it defaults to `enforce`).
+ */
 export interface HubClientOptions {
   /** Default: the transport used for provisioning. */
   transport?: TransportName;
   /** Extra trust anchors (`ca`, added to the roots Node trusts) and TLS minimum (default TLSv1.2; never lower). */
   tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
-  /** Default: the policy the hub was verified under (`result.hub.policy`). */
+  /**
+   * Default `enforce`, whatever the result says: `result.hub.policy` is not read, because a result loaded from storage
+   * or edited could otherwise switch the range check off. Pass `warn` or `off` here to connect outside the ranges.
+   */
   policy?: Policy;
   /** HTTP CONNECT proxy, `http://<ip>:<port>`; only with transport `mqtt-ws` (refused with `mqtt`). */
   proxy?: string;
   /**
    * The ranges the hub must be inside (default `result.hub.expectedCidrs`). Every address in `result.hub` is checked
-   * against them again here: the `inExpectedRange` flags of a stored or edited result are not trusted.
+   * against them again here: the `inExpectedRange` flags of a stored or edited result are not trusted. The default
+   * ranges, though, come from the result itself: a result read from storage must be trusted (as written by this
+   * device, in a file only it can change), or the caller must pass the ranges here.
    */
   expectedCidrs?: string[];
   /** Advanced (labs): MQTT/TLS port, default 8883. */
@@ -64,7 +72,9 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
   const tls = checkTls(options.tls);
   const transport = options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport;
   if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('options.transport', `${describe(transport)} is not supported`, "Use 'mqtt' or 'mqtt-ws'.");
-  const policy = options.policy ?? result.hub.policy ?? 'enforce';
+  // Not `result.hub.policy`: the result may come from storage or an edit, and must not be able to relax the check.
+  const policy = options.policy ?? 'enforce';
+  if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off') throw new InvalidOptionError('options.policy', `${describe(policy)} is not a policy`, "Use 'enforce' (default), 'warn' or 'off'.");
   if (options.proxy !== undefined && transport !== 'mqtt-ws') {
     throw new InvalidOptionError('options.proxy', `only works with transport mqtt-ws (the transport is ${transport})`, "Set options.transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove options.proxy.");
   }

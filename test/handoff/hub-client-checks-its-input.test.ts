@@ -77,6 +77,30 @@ describe('handoff: createHubClient checks its options and does not trust the res
     assert.throws(() => createHubClient(edited, device.auth, hubOptions()), (e: unknown) => e instanceof InvalidOptionError && e.option === 'result.deviceId' && !e.message.includes('zz'));
   });
 
+  const publicHub = (patch: Record<string, unknown>): ProvisioningResult =>
+    ({ ...result, hub: { ...result.hub, ...patch, addresses: [{ address: '203.0.113.7', family: 4, addressClass: 'public', inExpectedRange: true }] } }) as ProvisioningResult;
+
+  it("a result whose hub.policy was edited to 'off' still gets enforce: a public hub is refused, no socket", () => {
+    noSocket(() => assert.throws(() => createHubClient(publicHub({ policy: 'off' }), device.auth, hubOptions()), (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED'));
+  });
+
+  it("options.policy 'off' is the caller's choice and is honoured", () => {
+    noSocket(() => assert.ok(createHubClient(publicHub({}), device.auth, { ...hubOptions(), policy: 'off' })));
+  });
+
+  it('options.policy that is no policy → InvalidOptionError naming options.policy', () => {
+    assert.throws(() => createHubClient(result, device.auth, { ...hubOptions(), policy: 'lenient' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.policy');
+  });
+
+  it("options.expectedCidrs overrides a result whose expectedCidrs were widened to ['0.0.0.0/0']", () => {
+    noSocket(() =>
+      assert.throws(
+        () => createHubClient(publicHub({ expectedCidrs: ['0.0.0.0/0'] }), device.auth, { ...hubOptions(), expectedCidrs: lab.vnetCidrs }),
+        (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED',
+      ),
+    );
+  });
+
   it('options.expectedCidrs narrows the ranges the hub is checked against', () => {
     noSocket(() =>
       assert.throws(() => createHubClient(result, device.auth, { ...hubOptions(), expectedCidrs: ['10.1.0.0/16'] }), (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED'),

@@ -47,7 +47,9 @@ describe('handoff: the assigned hub is verified like DPS, and the hub client is 
     const result = await provisionDevice(optionsFor(lab, device, { network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' } }));
     // Same rule as the DNS findings: the policy lets the device connect, it does not make a public hub less wrong.
     assert.equal(result.findings.find((f) => f.code === 'HUB_PUBLIC_ADDRESS')?.severity, 'error');
-    const client = createHubClient(result, device.auth, hubOptions());
+    // The hub client does not take the policy from the result (an edited result could relax it): the caller says warn.
+    assert.throws(() => createHubClient(result, device.auth, hubOptions()), (e: HubConnectionError) => e.code === 'HUB_PUBLIC_ADDRESS');
+    const client = createHubClient(result, device.auth, { ...hubOptions(), policy: 'warn' });
     const before = lab.counters.connections.hubPublic;
     await assert.rejects(openHubClient(client), (e: HubConnectionError) => {
       assert.equal(e.code, 'HUB_UNAUTHORIZED');
