@@ -12,32 +12,58 @@ interface NativeContext {
   addCACert?: (pem: PemInput) => void;
 }
 
+/**
+ * NODE_EXTRA_CA_CERTS as Node itself read it: once, at process startup (setting it later, e.g. from a .env file, has no
+ * effect on Node's store, so it must have none on ours either). On Linux /proc/self/environ holds the environment the
+ * process was started with, whatever ran since; elsewhere the value when this module was loaded stands in for it, which
+ * is wrong only if something set the variable between startup and loading this module. On Node >= 22.15,
+ * tls.getCACertificates('extra') would give the certificates Node actually loaded; this package supports Node 20.
+ */
+const STARTUP_EXTRA_CA_FILE = startupEnv('NODE_EXTRA_CA_CERTS');
+
+/** The file's text, read with the variable: what Node loaded at startup, not what the file holds later. */
+const STARTUP_EXTRA_CA_TEXT = readExtraCaFile(STARTUP_EXTRA_CA_FILE);
+
 let extraCerts: string | null | undefined;
+
+/** The value of `name` in the environment this process was started with (see {@link STARTUP_EXTRA_CA_FILE}). */
+function startupEnv(name: string): string | undefined {
+  let block: string;
+  try {
+    block = readFileSync('/proc/self/environ', 'utf8');
+  } catch {
+    return process.env[name] || undefined;
+  }
+  const entry = block.split('\0').find((e) => e.startsWith(`${name}=`));
+  return entry ? entry.slice(name.length + 1) || undefined : undefined;
+}
+
+/** Unreadable or unset: ''. Node already warned at startup about an unreadable file. */
+function readExtraCaFile(file: string | undefined): string {
+  try {
+    return file ? readFileSync(file, 'latin1') : '';
+  } catch {
+    return '';
+  }
+}
 
 /** The base64 body of one PEM certificate, for comparing certificates whatever their line breaks. */
 const pemBody = (pem: string): string => pem.replace(/-----[^-]+-----|\s/g, '');
 
 /** True when this process's default store is OpenSSL's (--use-openssl-ca) rather than Node's bundled roots. */
 const usesOpenSslStore = (): boolean =>
-  process.execArgv.includes('--use-openssl-ca') || /(^|\s)--use-openssl-ca(\s|$)/.test(process.env['NODE_OPTIONS'] ?? '');
+  process.execArgv.includes('--use-openssl-ca') || /(^|\s)--use-openssl-ca(\s|$)/.test(startupEnv('NODE_OPTIONS') ?? '');
 
 /**
- * The NODE_EXTRA_CA_CERTS certificates the copied root store lacks, read once. Node adds that file to its default
+ * The NODE_EXTRA_CA_CERTS certificates the copied root store lacks, filtered once. Node adds that file to its default
  * store at startup, but the copy a context gets when an anchor is added holds only the roots proper: without this,
  * passing `ca` would silently drop the extra certificates the device was configured with. Certificates already among
  * the bundled roots are left out: the file is often the whole system bundle (~140 certificates, ~20 ms to parse per
- * context), almost all of them duplicates. Unreadable: Node already warned at startup.
+ * context), almost all of them duplicates.
  */
 function nodeExtraCaCerts(): string | null {
   if (extraCerts !== undefined) return extraCerts;
-  const file = process.env['NODE_EXTRA_CA_CERTS'];
-  let text = '';
-  try {
-    text = file ? readFileSync(file, 'latin1') : '';
-  } catch {
-    text = '';
-  }
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = STARTUP_EXTRA_CA_TEXT.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   const bundled = usesOpenSslStore() ? new Set<string>() : new Set(tls.rootCertificates.map(pemBody));
   const missing = blocks.filter((b) => !bundled.has(pemBody(b)));
   extraCerts = missing.length ? missing.join('\n') : null;
