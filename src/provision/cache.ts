@@ -68,18 +68,24 @@ export async function readCache(file: string, expect: Pick<CacheRecord, 'provisi
   for (const k of ['provisioningHost', 'idScope', 'registrationId'] as const) {
     if (record[k] !== expect[k]) return { kind: 'miss', reason: `${k} changed` };
   }
-  return { kind: 'hit', record: record as CacheRecord };
+  // Compared and used normalised: a file written before names were normalised on write (upper case, trailing dot, as
+  // DPS sent it) is the same hub, not a corrupt file.
+  return { kind: 'hit', record: { ...(record as CacheRecord), assignedHub: hubName(record.assignedHub as string) as string } };
+}
+
+/** `name` as a normalised hub host name (lower case, no trailing dot), or undefined if it is none (an IP, a URL…). */
+function hubName(name: string): string | undefined {
+  try {
+    const hub = normaliseHost(name, 'assignedHub');
+    return net.isIP(hub) ? undefined : hub;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Names the first field of `r` that no real assignment could hold, or undefined when every field is plausible. */
 function invalidField(r: CacheRecord): string | undefined {
-  let hub: string | undefined;
-  try {
-    hub = normaliseHost(r.assignedHub, 'assignedHub');
-  } catch {
-    hub = undefined;
-  }
-  if (!hub || hub !== r.assignedHub || net.isIP(hub)) return 'assignedHub is not a hub host name';
+  if (!hubName(r.assignedHub)) return 'assignedHub is not a hub host name';
   if (!DEVICE_ID.test(r.deviceId)) return 'deviceId is not a valid IoT Hub device id';
   if (r.transport !== 'mqtt' && r.transport !== 'mqtt-ws') return 'transport is not mqtt or mqtt-ws';
   const tls = r.tls as unknown as Record<string, unknown> | null;
@@ -88,8 +94,14 @@ function invalidField(r: CacheRecord): string | undefined {
   return undefined;
 }
 
-/** Writes the record atomically: temp file (mode 0600) in the same directory, fsync, rename, fsync the directory. */
-export async function writeCache(file: string, record: CacheRecord): Promise<void> {
+/**
+ * Writes the record atomically: temp file (mode 0600) in the same directory, fsync, rename, fsync the directory. The
+ * hub name is stored normalised (DPS may send upper case or a trailing dot), the form {@link readCache} compares.
+ */
+export async function writeCache(file: string, input: CacheRecord): Promise<void> {
+  const hub = hubName(input.assignedHub);
+  if (!hub) throw new Error('the assigned hub is not a hub host name; not cached');
+  const record: CacheRecord = { ...input, assignedHub: hub };
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);

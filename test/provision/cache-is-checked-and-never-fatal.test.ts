@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { provisionDevice } from '../../src/index';
 import type { LabDevice, LabHandle } from '../../src/index';
+import { readCache, writeCache } from '../../src/provision/cache';
 import { optionsFor, startTestLab } from '../support/provision-lab';
 
 describe('provision: the cache is checked for meaning, and a cache problem never costs the assignment', function () {
@@ -25,7 +26,7 @@ describe('provision: the cache is checked for meaning, and a cache problem never
   const corrupt: [string, Record<string, unknown>][] = [
     ['assignedHub "bad hub!"', { assignedHub: 'bad hub!' }],
     ['assignedHub an IP address', { assignedHub: '127.10.0.9' }],
-    ['assignedHub upper case (not what we write)', { assignedHub: 'LAB-HUB.azure-devices.net' }],
+    ['assignedHub a URL', { assignedHub: 'https://lab-hub.azure-devices.net' }],
     ['transport "amqp"', { transport: 'amqp' }],
     ['deviceId smuggling a connection-string field', { deviceId: 'x;SharedAccessKey=zz' }],
     ['tls without protocol', { tls: { cipher: 'x' } }],
@@ -49,6 +50,31 @@ describe('provision: the cache is checked for meaning, and a cache problem never
       assert.equal((await provisionDevice(optionsFor(lab, device, { cache: { path: file } }))).fromCache, true);
     });
   }
+
+  // DPS may send the hub name in upper case or with a trailing dot; older versions stored it so.
+  for (const spelling of ['LAB-HUB.azure-devices.net', 'lab-hub.azure-devices.net.', 'Lab-Hub.Azure-Devices.Net.']) {
+    it(`a cached hub name spelled ${JSON.stringify(spelling)} is the same hub: a hit, with the name normalised`, async () => {
+      const { device, file } = await fresh();
+      await provisionDevice(optionsFor(lab, device, { cache: { path: file } }));
+      const record = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...record, assignedHub: spelling }), { mode: 0o600 });
+      const before = lab.counters.registrations;
+      const result = await provisionDevice(optionsFor(lab, device, { cache: { path: file } }));
+      assert.equal(result.fromCache, true);
+      assert.equal(lab.counters.registrations, before);
+      assert.equal(result.assignedHub, lab.hub.host);
+      assert.ok(!result.findings.some((f) => f.code === 'DPS_CACHE_CORRUPT'));
+    });
+  }
+
+  it('writeCache stores the hub name DPS sent normalised, so the next read is a hit', async () => {
+    const file = path.join(dir, 'normalised-on-write', 'dps.json');
+    const expect = { provisioningHost: 'lab-dps.azure-devices-provisioning.net', idScope: '0ne00000A1B', registrationId: 'dev-1', credential: 'sas:00' };
+    await writeCache(file, { version: 1, ...expect, assignedHub: 'LAB-HUB.Azure-Devices.net.', deviceId: 'dev-1', provisionedAt: new Date(0).toISOString(), tls: { protocol: 'TLSv1.3', cipher: 'x' }, transport: 'mqtt' });
+    assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { assignedHub: string }).assignedHub, 'lab-hub.azure-devices.net');
+    const read = await readCache(file, expect);
+    assert.equal(read.kind, 'hit');
+  });
 
   it('a cache write that fails after DPS assigned the device: the result, with DPS_CACHE_WRITE_FAILED (warning)', async () => {
     const { device } = await fresh();
