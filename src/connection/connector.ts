@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { logger } from '../log';
 import { peerChain } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
-import { contextWithAnchors } from './trust';
+import { sharedContext } from './trust';
 import { ProxyTunnelError, TlsPolicyError } from './diagnose';
 import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
 
@@ -40,7 +40,7 @@ function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
   };
   // `ca` adds to Node's roots (Node's own `ca` option would replace them); the context carries versions and credentials.
   if (target.ca !== undefined) {
-    options.secureContext = contextWithAnchors({ ca: target.ca, minVersion: target.minVersion, cert: target.cert, key: target.key, passphrase: target.passphrase });
+    options.secureContext = sharedContext({ ca: target.ca, minVersion: target.minVersion, cert: target.cert, key: target.key, passphrase: target.passphrase });
   }
   return options;
 }
@@ -121,7 +121,7 @@ export const connector = {
       ...(options.secureContext
         ? { secureContext: options.secureContext }
         : target.ca !== undefined
-          ? { secureContext: contextWithAnchors({ ca: target.ca, minVersion: target.minVersion }) }
+          ? { secureContext: sharedContext({ ca: target.ca, minVersion: target.minVersion }) }
           : {}),
       host: target.host,
       port: target.port,
