@@ -18,8 +18,11 @@ import { DNS_VIEWS, serviceNames, viewRecords } from './zones';
 const log = logger('lab');
 
 const DEVICE_KINDS: readonly LabDeviceKind[] = ['x509-individual', 'x509-group', 'symmetric-key', 'symmetric-key-group'];
-/** DPS registration ids: lower-case alphanumerics and `-._:`, at most 128 characters. */
-const REGISTRATION_ID = /^[a-z0-9-._:]{1,128}$/;
+/**
+ * DPS registration ids as Azure documents them: 1-128 alphanumerics and `-._:`, the last one alphanumeric or `-`.
+ * Case-insensitive: the enrollments look ids up, and match certificate CNs, without regard to case.
+ */
+const REGISTRATION_ID = /^[A-Za-z0-9-._:]{0,127}[A-Za-z0-9-]$/;
 
 /**
  * Start the local private lab on loopback: a DNS server with Azure-like zones, a DPS and an IoT hub over MQTT/TLS and
@@ -119,7 +122,7 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
 
     const createDevice = async (registrationId: string, kind: LabDeviceKind, deviceOptions: Parameters<LabHandle['createDevice']>[2] = {}): Promise<LabDevice> => {
       if (typeof registrationId !== 'string' || !REGISTRATION_ID.test(registrationId)) {
-        throw new InvalidOptionError('registrationId', `${JSON.stringify(registrationId)} is not a valid DPS registration id`, 'Use 1-128 lower-case letters, digits, and - . _ :');
+        throw new InvalidOptionError('registrationId', `${JSON.stringify(registrationId)} is not a valid DPS registration id`, 'Use 1-128 letters, digits and - . _ :, ending in a letter, digit or -.');
       }
       if (!DEVICE_KINDS.includes(kind)) {
         throw new InvalidOptionError('kind', `${JSON.stringify(kind)} is not a lab device kind`, `Use one of ${DEVICE_KINDS.join(', ')}.`);

@@ -142,10 +142,11 @@ function checkString(v: unknown, name: string, fix: string, pattern?: RegExp): s
 }
 
 /**
- * DPS registration ids: lower-case alphanumerics and - . _ :, at most 128 (the lab enforces the same pattern). An
- * upper-case id is refused here rather than accepted and then failing, or matching another case, at DPS.
+ * DPS registration ids as Azure documents them: a case-insensitive string of 1-128 alphanumerics and - . _ :, the
+ * last character alphanumeric or `-` (the lab enforces the same rule). Upper case is accepted: an X.509 device's id
+ * is its certificate CN, which may well have upper case, and DPS matches ids without regard to case.
  */
-const REGISTRATION_ID = /^[a-z0-9\-._:]{1,128}$/;
+const REGISTRATION_ID = /^[A-Za-z0-9\-._:]{0,127}[A-Za-z0-9-]$/;
 
 /** The secret strings of an auth value as passed (before any validation): what no error message may contain. */
 function authSecrets(auth: unknown): string[] {
@@ -182,7 +183,7 @@ export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProv
 function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
   const host = normaliseHost(options.provisioningHost, 'provisioningHost');
   const idScope = checkString(options.idScope, 'idScope', "Pass the DPS ID scope from the Azure portal (Overview), e.g. '0ne00000A1B'.", /^[A-Za-z0-9]{1,64}$/);
-  const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id: lower-case letters, digits and - . _ : (at most 128).', REGISTRATION_ID);
+  const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id (for X.509, the certificate CN): 1-128 letters, digits and - . _ :, ending in a letter, digit or -.', REGISTRATION_ID);
   const { auth, mismatch: keyMismatch } = checkAuth(options.auth);
   const network = resolveNetworkOptions(options.network, 'network');
   const transport = options.transport ?? PROVISION_DEFAULTS.transport;

@@ -48,8 +48,9 @@ export interface ProvisionOptions {
   /** The DPS ID scope, e.g. `0ne00000A1B`: letters and digits, at most 64. */
   idScope: string;
   /**
-   * The registration id of the enrollment (for X.509, the certificate's subject CN): lower-case letters, digits and
-   * `- . _ :`, 1 to 128 characters. Upper case is refused (InvalidOptionError) rather than left to fail at DPS.
+   * The registration id of the enrollment (for X.509, the certificate's subject CN): 1 to 128 letters, digits and
+   * `- . _ :`, the last one a letter, digit or `-`. Case-insensitive at DPS, so upper case is accepted; anything else
+   * is refused with InvalidOptionError before a packet is sent.
    */
   registrationId: string;
   /** How the device authenticates: {@link X509Auth} or {@link SymmetricKeyAuth}. Checked before any packet is sent. */
