@@ -4,16 +4,12 @@ import tls from 'node:tls';
 import { logger } from '../log';
 import { peerChain } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
+import { maxVersionFor, TLS_VERSION_RANK as RANK } from './tls-versions';
 import { sharedContext } from './trust';
 import { ProxyTunnelError, TlsPolicyError } from './diagnose';
 import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
 
 const log = logger('connection');
-
-/** The highest version we offer, set on every socket so a process-wide lower default cannot take effect. */
-const MAX_VERSION = 'TLSv1.3';
-
-const RANK: Record<string, number> = { SSLv3: 0, TLSv1: 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };
 
 /** True when `negotiated` meets `minVersion`. Unknown protocol strings never do. */
 export function meetsMinVersion(negotiated: string | null, minVersion: TlsMinVersion): boolean {
@@ -27,12 +23,14 @@ export function meetsMinVersion(negotiated: string | null, minVersion: TlsMinVer
 export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket, peer: tls.DetailedPeerCertificate) => void;
 
 function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
+  const maxVersion = maxVersionFor(target.minVersion);
   const options: tls.ConnectionOptions = {
     servername: target.host,
     // Both set explicitly: tls.DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION follow node flags (--tls-min-v1.0,
-    // --tls-max-v1.2) and any code in the process; a lowered maximum would leave no version to offer at all.
+    // --tls-max-v1.2) and any code in the process. The floor is the policy; the ceiling is the process's own, unless
+    // that is below the floor (it would leave no version to offer at all).
     minVersion: target.minVersion,
-    maxVersion: MAX_VERSION,
+    maxVersion,
     cert: target.cert,
     key: target.key,
     passphrase: target.passphrase,
@@ -40,7 +38,7 @@ function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
   };
   // `ca` adds to Node's roots (Node's own `ca` option would replace them); the context carries versions and credentials.
   if (target.ca !== undefined) {
-    options.secureContext = sharedContext({ ca: target.ca, minVersion: target.minVersion, cert: target.cert, key: target.key, passphrase: target.passphrase });
+    options.secureContext = sharedContext({ ca: target.ca, minVersion: target.minVersion, maxVersion, cert: target.cert, key: target.key, passphrase: target.passphrase });
   }
   return options;
 }
@@ -116,7 +114,7 @@ export const connector = {
     const socket = tls.connect({
       servername: target.host,
       minVersion: target.minVersion,
-      maxVersion: MAX_VERSION,
+      maxVersion: maxVersionFor(target.minVersion),
       rejectUnauthorized: false,
       ...(options.secureContext
         ? { secureContext: options.secureContext }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { maxVersionFor } from './tls-versions';
 import type { PemInput, TlsMinVersion } from './types';
 
 /**
@@ -81,13 +82,14 @@ export interface AnchoredContextOptions extends Pick<tls.SecureContextOptions, '
   /** Extra trust anchors (PEM), added to Node's roots. */
   ca: PemInput | readonly PemInput[];
   minVersion: TlsMinVersion;
-  /** The ceiling. Default TLSv1.3. */
+  /** The ceiling. Default {@link maxVersionFor}(minVersion), read when the context is built. */
   maxVersion?: tls.SecureVersion;
 }
 
 /**
- * A secure context that trusts Node's roots and `ca`, with `minVersion` as the floor and TLS 1.3 as the ceiling
- * (explicit, so tls.DEFAULT_MAX_VERSION / --tls-max-v1.2 cannot leave it with no version), and the client credentials.
+ * A secure context that trusts Node's roots and `ca`, with `minVersion` as the floor and `maxVersion` as the ceiling
+ * (explicit, see {@link maxVersionFor}: tls.DEFAULT_MAX_VERSION / --tls-max-v1.2 can lower it to the floor, never
+ * below, so it is never left with no version), and the client credentials.
  *
  * Why not `createSecureContext({ ca: [...tls.rootCertificates, ca] })`: that re-parses ~140 PEM roots one call at a
  * time (~20 ms), and tls.rootCertificates is only the bundled store (not --use-openssl-ca's). Adding the anchor to a
@@ -98,7 +100,7 @@ export function contextWithAnchors(options: AnchoredContextOptions): tls.SecureC
   const anchors: PemInput[] = Array.isArray(options.ca) ? [...(options.ca as readonly PemInput[])] : [options.ca as PemInput];
   const extra = nodeExtraCaCerts();
   if (extra) anchors.unshift(extra);
-  const base: tls.SecureContextOptions = { minVersion: options.minVersion, maxVersion: options.maxVersion ?? 'TLSv1.3' };
+  const base: tls.SecureContextOptions = { minVersion: options.minVersion, maxVersion: options.maxVersion ?? maxVersionFor(options.minVersion) };
   if (options.cert !== undefined) base.cert = options.cert;
   if (options.key !== undefined) base.key = options.key;
   if (options.passphrase !== undefined) base.passphrase = options.passphrase;
@@ -165,7 +167,7 @@ function contextKey(options: AnchoredContextOptions): string {
   };
   list(options.ca);
   part(options.minVersion);
-  part(options.maxVersion ?? 'TLSv1.3');
+  part(options.maxVersion ?? maxVersionFor(options.minVersion));
   list(options.cert);
   list(options.key as Item | readonly Item[] | undefined);
   part(options.passphrase);

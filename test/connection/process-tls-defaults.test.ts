@@ -31,23 +31,50 @@ describe('connection: process-wide TLS settings cannot break the policy, and are
 
   const target = (): ConnectTarget => ({ host: HOST, addresses: ['127.10.6.10'], port: server.port, minVersion: 'TLSv1.2', ca: pki.root.certPem });
 
-  it('tls.DEFAULT_MAX_VERSION = TLSv1.1 in this process: probeTls and inspectTls still negotiate TLS 1.3', async () => {
+  it('tls.DEFAULT_MAX_VERSION = TLSv1.1 in this process: probeTls and inspectTls still connect, at the policy floor', async () => {
     const saved = tls.DEFAULT_MAX_VERSION;
     tls.DEFAULT_MAX_VERSION = 'TLSv1.1';
     try {
+      // A ceiling below the floor would leave no version at all: the floor wins.
       const probed = await probeTls(target(), { timeoutMs: 5000 });
       assert.ok(probed.ok, probed.ok ? '' : probed.failure.finding.message);
-      assert.equal(probed.tls.protocol, 'TLSv1.3');
-      // With an extra anchor (the dps-check trust store) and without one.
+      assert.equal(probed.tls.protocol, 'TLSv1.2');
+      const strict = await probeTls({ ...target(), minVersion: 'TLSv1.3' }, { timeoutMs: 5000 });
+      assert.ok(strict.ok, strict.ok ? '' : strict.failure.finding.message);
+      assert.equal(strict.tls.protocol, 'TLSv1.3');
+      // With an extra anchor (the dps-check trust store) and without one; their floor is TLS 1.2.
       const withCa = await inspectTls('127.10.6.10', server.port, HOST, { ca: testPki().root.certPem, timeoutMs: 5000 });
       assert.equal(withCa.ok, true, withCa.error);
-      assert.equal(withCa.protocol, 'TLSv1.3');
+      assert.equal(withCa.protocol, 'TLSv1.2');
       const plain = await inspectTls('127.10.6.10', server.port, HOST, { timeoutMs: 5000 });
       assert.equal(plain.ok, true, plain.error);
-      assert.equal(plain.protocol, 'TLSv1.3');
+      assert.equal(plain.protocol, 'TLSv1.2');
     } finally {
       tls.DEFAULT_MAX_VERSION = saved;
     }
+  });
+
+  it('a deliberate TLS 1.2 ceiling is honoured under a TLSv1.2 policy, and lifting it brings TLS 1.3 back (no stale context)', async () => {
+    const saved = tls.DEFAULT_MAX_VERSION;
+    try {
+      tls.DEFAULT_MAX_VERSION = 'TLSv1.2';
+      const capped = await probeTls(target(), { timeoutMs: 5000 });
+      assert.ok(capped.ok, capped.ok ? '' : capped.failure.finding.message);
+      assert.equal(capped.tls.protocol, 'TLSv1.2');
+      tls.DEFAULT_MAX_VERSION = 'TLSv1.3';
+      const lifted = await probeTls(target(), { timeoutMs: 5000 });
+      assert.ok(lifted.ok, lifted.ok ? '' : lifted.failure.finding.message);
+      assert.equal(lifted.tls.protocol, 'TLSv1.3');
+    } finally {
+      tls.DEFAULT_MAX_VERSION = saved;
+    }
+  });
+
+  it('node --tls-max-v1.2 under a TLSv1.2 policy (the middlebox workaround): ours stays at TLS 1.2 like plain sockets', async () => {
+    const out = await probeInChild(target(), ['--tls-max-v1.2']);
+    assert.equal(out.defaultMax, 'TLSv1.2');
+    assert.equal(out.plain, 'TLSv1.2');
+    assert.equal(out.ours, 'TLSv1.2');
   });
 
   it('node --tls-max-v1.2 under a TLSv1.3 policy: the process default caps plain sockets at 1.2, ours negotiates TLS 1.3', async () => {
