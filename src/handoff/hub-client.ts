@@ -9,7 +9,7 @@ import { describe, isInCidrs, parseCidrs } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
-import { checkAuth, checkPort, checkProxy, checkTls, MAX_TIMER_MS, PROVISION_DEFAULTS } from '../provision/options';
+import { checkAuth, checkPort, checkProxy, checkTls, MAX_TIMER_MS, PROVISION_DEFAULTS, withAuthScrubbed } from '../provision/options';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 
 /**
@@ -60,6 +60,11 @@ const sessions = new WeakMap<Client, { session: ConnectionSession; result: Provi
  * with diagnosed errors, or `client.open()` directly.
  */
 export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions = {}): Client {
+  // The key or passphrase pasted into another option must not come back in its error message.
+  return withAuthScrubbed(auth, () => createChecked(result, auth, options));
+}
+
+function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): Client {
   if (!result || typeof result !== 'object' || typeof result.assignedHub !== 'string' || !result.hub) {
     throw new InvalidOptionError('result', `expected the result of provisionDevice, got ${describe(result)}`, 'Pass the object provisionDevice resolved with.');
   }

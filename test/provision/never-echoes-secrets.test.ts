@@ -74,6 +74,18 @@ describe('provision: error messages never echo a secret', () => {
     });
   });
 
+  it('createHubClient: the device key pasted into another option is not echoed in its error', () => {
+    const result = { assignedHub: 'h.azure-devices.net', deviceId: 'device-1', registrationId: 'device-1', hub: { host: 'h.azure-devices.net', addresses: [], expectedCidrs: ['10.1.0.0/16'] }, findings: [] } as unknown as ProvisioningResult;
+    const symmetricKey = 'c2VjcmV0LWtleS12YWx1ZS1mb3ItdGVzdHM=';
+    assert.throws(() => createHubClient(result, { symmetricKey }, { transport: symmetricKey as never }), (e: unknown) => {
+      assert.ok(e instanceof InvalidOptionError);
+      assert.equal(e.option, 'options.transport');
+      assert.ok(!e.message.includes(symmetricKey), e.message);
+      assert.ok(!String(e.stack).includes(symmetricKey), 'nor does the stack');
+      return true;
+    });
+  });
+
   it('createHubClient: a connection string as auth is not echoed', () => {
     // A complete result: createHubClient must get as far as checking auth, or the assertion below proves nothing.
     const result = { assignedHub: 'h.azure-devices.net', deviceId: 'device-1', registrationId: 'device-1', hub: { host: 'h.azure-devices.net', addresses: [], expectedCidrs: ['10.1.0.0/16'] }, findings: [] } as unknown as ProvisioningResult;
