@@ -17,8 +17,8 @@ export interface DeviceConfig {
   /** The DPS ID scope, e.g. `0ne00000A1B` (`--id-scope`, DPS_ID_SCOPE). */
   idScope?: string;
   /**
-   * The registration id (`--registration-id`, DPS_REGISTRATION_ID): lower-case letters, digits and `- . _ :`, at most
-   * 128. For X.509 it is the device certificate's subject CN.
+   * The registration id (`--registration-id`, DPS_REGISTRATION_ID): letters (case-insensitive), digits and `- . _ :`,
+   * at most 128, ending in a letter, digit or `-`. For X.509 it is the device certificate's subject CN.
    */
   registrationId?: string;
   /** Device certificate file (PEM or DER; may hold the chain: device, then intermediates). */
