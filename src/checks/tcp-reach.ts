@@ -87,7 +87,8 @@ export const hubTcpMqtt = tcpCheck({
   title: 'Assigned hub reachable on TCP 8883 (MQTT)',
   dnsCheck: 'hub-dns',
   section: 'hub',
-  // hub-dns only runs after a registration; its findings are warnings under warn/off, so this still probes then.
+  // hub-dns only runs after a registration and stores the verified hub addresses; when it reports an error (a public
+  // or out-of-range hub, under any policy) this probe is skipped with that reason.
   dependsOn: ['hub-dns'],
   port: (ctx) => ctx.config.hubPort,
   // The device talks to the hub over the same transport it used for DPS; the other port failing is a warning.
