@@ -1,12 +1,12 @@
 // The TLS checks against real peers on loopback: a chain ending at a root named like the retired Baltimore
 // CyberTrust Root, and openssl s_server speaking only TLS 1.1.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { dpsTlsMqtt, LEGACY_ROOT } from '../../src/checks/tls-handshake';
 import type { CheckContext } from '../../src/checks/types';
 import { loadConfig } from '../../src/config/load';
+import { startLegacyTlsServer } from '../connection/support';
 import { makeCert, pem, put, rsaKey, tempDir } from './fixtures';
 
 const HOST = 'tls-dps.azure-devices-provisioning.net';
@@ -48,33 +48,13 @@ describe('dps-tls checks against real TLS peers', () => {
   });
 
   it('reports TLS_VERSION_TOO_LOW for a peer that only speaks TLS 1.1, refusing the handshake', async function () {
-    const certFile = put(dir, 'leaf.pem', pem(leaf));
-    const keyFile = put(dir, 'leaf.key', keyPem);
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    const child: ChildProcess = spawn('openssl', ['s_server', '-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0', '-accept', `127.0.0.1:${port}`, '-cert', certFile, '-key', keyFile, '-naccept', '10'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const legacy = await startLegacyTlsServer('127.0.0.1', { chainPem: pem(leaf), keyPem });
     try {
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`openssl s_server did not start: ${out}`)), 5000);
-        const onData = (d: Buffer): void => {
-          out += d.toString();
-          if (out.includes('ACCEPT')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        child.stdout?.on('data', onData);
-        child.stderr?.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`openssl s_server exited ${code}: ${out}`)));
-      });
-      const out = await dpsTlsMqtt.run(ctx(port));
+      const out = await dpsTlsMqtt.run(ctx(legacy.port));
       assert.deepEqual(out.findings?.map((f) => f.code), ['TLS_VERSION_TOO_LOW']);
       assert.equal(out.findings?.[0]?.severity, 'error');
     } finally {
-      child.kill();
+      legacy.close();
     }
   });
 });

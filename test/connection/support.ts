@@ -73,7 +73,7 @@ export async function freePort(address: string): Promise<number> {
 }
 
 /** `openssl s_server` speaking only TLS 1.1 (OpenSSL 3 needs SECLEVEL=0 for it) on address:port. */
-export async function startLegacyTlsServer(address: string, cert: LabCertificate): Promise<{ port: number; child: ChildProcess; close(): void }> {
+export async function startLegacyTlsServer(address: string, cert: Pick<LabCertificate, 'chainPem' | 'keyPem'>): Promise<{ port: number; child: ChildProcess; close(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'dpl-legacy-'));
   writeFileSync(path.join(dir, 'cert.pem'), cert.chainPem);
   writeFileSync(path.join(dir, 'key.pem'), cert.keyPem, { mode: 0o600 });
