@@ -41,10 +41,11 @@ export function rsaKey(reuseSlot?: number): string {
 
 let serial = Date.now();
 
-/** Issue a certificate with node-forge (RSA 2048, SHA-256), signed by `spec.issuer` or self-signed. */
-export function issueCertificate(spec: CertificateSpec, keyPem: string = rsaKey()): LabCertificate {
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+/**
+ * A certificate with everything both issuers share: a fresh serial, the validity window (default: an hour ago to a
+ * year ahead), the lab subject, and the issuer's subject (or its own, self-signed). Extensions and signing are theirs.
+ */
+function newCertificate(spec: CertificateSpec, publicKey: forge.pki.PublicKey): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   serial += 1;
@@ -54,14 +55,16 @@ export function issueCertificate(spec: CertificateSpec, keyPem: string = rsaKey(
   cert.validity.notAfter = spec.notAfter ?? new Date(now + 365 * 24 * 3600_000);
   const subject = [{ name: 'commonName', value: spec.commonName }, { name: 'organizationName', value: 'dps-private-link lab' }];
   cert.setSubject(subject);
-  let signingKey = key;
-  if (spec.issuer) {
-    const issuerCert = forge.pki.certificateFromPem(spec.issuer.certPem);
-    cert.setIssuer(issuerCert.subject.attributes);
-    signingKey = forge.pki.privateKeyFromPem(spec.issuer.keyPem) as forge.pki.rsa.PrivateKey;
-  } else {
-    cert.setIssuer(subject);
-  }
+  cert.setIssuer(spec.issuer ? forge.pki.certificateFromPem(spec.issuer.certPem).subject.attributes : subject);
+  return cert;
+}
+
+/** Issue a certificate with node-forge (RSA 2048, SHA-256), signed by `spec.issuer` or self-signed. */
+export function issueCertificate(spec: CertificateSpec, keyPem: string = rsaKey()): LabCertificate {
+  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  const cert = newCertificate(spec, publicKey);
+  const signingKey = spec.issuer ? (forge.pki.privateKeyFromPem(spec.issuer.keyPem) as forge.pki.rsa.PrivateKey) : key;
   const extensions: object[] = [];
   if (spec.isCa || spec.usage === 'ca') {
     extensions.push({ name: 'basicConstraints', cA: true, critical: true });
@@ -154,16 +157,7 @@ export function issueEcCertificate(spec: CertificateSpec): LabCertificate {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const placeholder = forge.pki.privateKeyFromPem(rsaKey(3)) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(placeholder.n, placeholder.e);
-  serial += 1;
-  cert.serialNumber = '01' + serial.toString(16).padStart(14, '0');
-  const now = Date.now();
-  cert.validity.notBefore = spec.notBefore ?? new Date(now - 3600_000);
-  cert.validity.notAfter = spec.notAfter ?? new Date(now + 365 * 24 * 3600_000);
-  const subject = [{ name: 'commonName', value: spec.commonName }, { name: 'organizationName', value: 'dps-private-link lab' }];
-  cert.setSubject(subject);
-  cert.setIssuer(spec.issuer ? forge.pki.certificateFromPem(spec.issuer.certPem).subject.attributes : subject);
+  const cert = newCertificate(spec, forge.pki.setRsaPublicKey(placeholder.n, placeholder.e));
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, critical: true },
