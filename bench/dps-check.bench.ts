@@ -70,7 +70,11 @@ function startSntp(): Promise<{ endpoint: string; close(): void }> {
     }
     socket.send(res, rinfo.port, rinfo.address);
   });
-  return new Promise((resolve) => socket.bind(0, '127.0.0.1', () => resolve({ endpoint: `127.0.0.1:${socket.address().port}`, close: () => socket.close() })));
+  return new Promise((resolve) =>
+    socket.bind(0, '127.0.0.1', () =>
+      resolve({ endpoint: `127.0.0.1:${socket.address().port}`, close: () => socket.close() }),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
@@ -92,17 +96,51 @@ async function main(): Promise<void> {
     writeFileSync(ca, lab.caPem);
     const [dnsIp, dnsPort] = lab.dnsServer.split(':') as [string, string];
     const checkArgs = [
-      cli, '--host', lab.dps.host, '--id-scope', lab.dps.idScope, '--registration-id', device.registrationId,
-      '--cert', cert, '--key', key, '--ca', ca, '--expect-cidr', lab.vnetCidrs[0] as string, '--dns-server', lab.dnsServer,
-      '--port', String(lab.dps.port), '--ws-port', String(lab.dps.wsPort), '--ntp-server', ntp.endpoint, '--json',
+      cli,
+      '--host',
+      lab.dps.host,
+      '--id-scope',
+      lab.dps.idScope,
+      '--registration-id',
+      device.registrationId,
+      '--cert',
+      cert,
+      '--key',
+      key,
+      '--ca',
+      ca,
+      '--expect-cidr',
+      lab.vnetCidrs[0] as string,
+      '--dns-server',
+      lab.dnsServer,
+      '--port',
+      String(lab.dps.port),
+      '--ws-port',
+      String(lab.dps.wsPort),
+      '--ntp-server',
+      ntp.endpoint,
+      '--json',
     ];
     const dig = ['@' + dnsIp, '-p', dnsPort, lab.dps.host, 'A', '+tries=1', '+time=2'];
-    const sClient = (port: number): string[] => ['s_client', '-connect', `${lab.dps.address}:${port}`, '-servername', lab.dps.host, '-CAfile', ca, '-verify_return_error', '-brief'];
+    const sClient = (port: number): string[] => [
+      's_client',
+      '-connect',
+      `${lab.dps.address}:${port}`,
+      '-servername',
+      lab.dps.host,
+      '-CAfile',
+      ca,
+      '-verify_return_error',
+      '-brief',
+    ];
 
     // Sanity: both sides see a healthy endpoint, else the timings compare nothing.
     const first = await timed(process.execPath, checkArgs);
-    const doc = JSON.parse(first.out.slice(0, first.out.lastIndexOf('}') + 1)) as { summary: { error: number; ok: number; skipped: number } };
-    if (first.status !== 0 || doc.summary.error !== 0) throw new Error(`dps-check is not healthy on the lab: ${first.out}`);
+    const doc = JSON.parse(first.out.slice(0, first.out.lastIndexOf('}') + 1)) as {
+      summary: { error: number; ok: number; skipped: number };
+    };
+    if (first.status !== 0 || doc.summary.error !== 0)
+      throw new Error(`dps-check is not healthy on the lab: ${first.out}`);
     const d0 = await timed('dig', dig);
     if (!d0.out.includes(lab.dps.address)) throw new Error(`dig did not answer ${lab.dps.address}: ${d0.out}`);
     const s0 = await timed('openssl', sClient(lab.dps.port));
@@ -110,7 +148,11 @@ async function main(): Promise<void> {
 
     const inProcess = async (): Promise<number> => {
       const t0 = performance.now();
-      const code = await dpsCheck(checkArgs.slice(1), { stdout: { write: () => true }, stderr: { write: () => true }, env: {} });
+      const code = await dpsCheck(checkArgs.slice(1), {
+        stdout: { write: () => true },
+        stderr: { write: () => true },
+        env: {},
+      });
       if (code !== 0) throw new Error(`in-process dps-check exited ${code}`);
       return performance.now() - t0;
     };
@@ -131,15 +173,27 @@ async function main(): Promise<void> {
     const m = median(check);
     const b1 = median(manual1);
     const b2 = median(manual2);
-    console.log(`dps-check full pass (${doc.summary.ok} ok, ${doc.summary.skipped} skipped: config, DNS, TCP+TLS on both ports, SNTP clock, device identity), ${RUNS} runs, node ${process.version}`);
-    console.log(`  dps-check                                  median ${m.toFixed(1)} ms  p90 ${p90(check).toFixed(1)} ms`);
-    console.log(`  dig + openssl s_client (8883)              median ${b1.toFixed(1)} ms  p90 ${p90(manual1).toFixed(1)} ms  ratio ${(m / b1).toFixed(2)}x`);
-    console.log(`  dig + openssl s_client (8883 and 443)      median ${b2.toFixed(1)} ms  p90 ${p90(manual2).toFixed(1)} ms  ratio ${(m / b2).toFixed(2)}x`);
+    console.log(
+      `dps-check full pass (${doc.summary.ok} ok, ${doc.summary.skipped} skipped: config, DNS, TCP+TLS on both ports, SNTP clock, device identity), ${RUNS} runs, node ${process.version}`,
+    );
+    console.log(
+      `  dps-check                                  median ${m.toFixed(1)} ms  p90 ${p90(check).toFixed(1)} ms`,
+    );
+    console.log(
+      `  dig + openssl s_client (8883)              median ${b1.toFixed(1)} ms  p90 ${p90(manual1).toFixed(1)} ms  ratio ${(m / b1).toFixed(2)}x`,
+    );
+    console.log(
+      `  dig + openssl s_client (8883 and 443)      median ${b2.toFixed(1)} ms  p90 ${p90(manual2).toFixed(1)} ms  ratio ${(m / b2).toFixed(2)}x`,
+    );
     const node = [];
     for (let i = 0; i < 10; i++) node.push((await timed(process.execPath, ['-e', '0'])).ms);
-    console.log(`  dps-check in-process (warm, no start-up)   median ${median(inProc).toFixed(1)} ms  p90 ${p90(inProc).toFixed(1)} ms  ratio ${(median(inProc) / b2).toFixed(2)}x vs dig + 2 s_client`);
+    console.log(
+      `  dps-check in-process (warm, no start-up)   median ${median(inProc).toFixed(1)} ms  p90 ${p90(inProc).toFixed(1)} ms  ratio ${(median(inProc) / b2).toFixed(2)}x vs dig + 2 s_client`,
+    );
     console.log(`  for scale: node -e 0 (bare Node start-up)  median ${median(node).toFixed(1)} ms`);
-    console.log(`  target ≤ 1.5x: ${m / b2 <= 1.5 ? 'met' : 'NOT met'} (same coverage: both ports); ${m / b1 <= 1.5 ? 'met' : 'NOT met'} against one port`);
+    console.log(
+      `  target ≤ 1.5x: ${m / b2 <= 1.5 ? 'met' : 'NOT met'} (same coverage: both ports); ${m / b1 <= 1.5 ? 'met' : 'NOT met'} against one port`,
+    );
   } finally {
     ntp.close();
     await lab.close();

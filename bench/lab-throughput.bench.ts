@@ -10,14 +10,32 @@ import { startLab } from '../src/lab/lab';
 
 const CONCURRENCY = Number(process.env.LAB_BENCH_CONCURRENCY ?? 200);
 const TOTAL = Number(process.env.LAB_BENCH_TOTAL ?? 1000);
-const KINDS = (process.env.LAB_BENCH_KINDS ?? 'symmetric-key,x509-individual').split(',') as ('symmetric-key' | 'x509-individual')[];
+const KINDS = (process.env.LAB_BENCH_KINDS ?? 'symmetric-key,x509-individual').split(',') as (
+  'symmetric-key' | 'x509-individual'
+)[];
 
 type Msg =
-  | { type: 'ready'; dnsServer: string; caPem: string; host: string; idScope: string; devices: { registrationId: string; auth: unknown }[] }
-  | { type: 'cpu'; userMs: number; systemMs: number; counters: { registrations: number; polls: number; assigned: number; connections: { dps: number } } }
+  | {
+      type: 'ready';
+      dnsServer: string;
+      caPem: string;
+      host: string;
+      idScope: string;
+      devices: { registrationId: string; auth: unknown }[];
+    }
+  | {
+      type: 'cpu';
+      userMs: number;
+      systemMs: number;
+      counters: { registrations: number; polls: number; assigned: number; connections: { dps: number } };
+    }
   | { type: 'done'; ok: number; failed: number; errors: string[]; wallMs: number; latencies: number[] };
 
-function request<T extends Msg['type']>(child: ChildProcess, type: T, send?: unknown): Promise<Extract<Msg, { type: T }>> {
+function request<T extends Msg['type']>(
+  child: ChildProcess,
+  type: T,
+  send?: unknown,
+): Promise<Extract<Msg, { type: T }>> {
   return new Promise((resolve) => {
     const on = (m: Msg): void => {
       if (m.type === type) {
@@ -34,7 +52,8 @@ function request<T extends Msg['type']>(child: ChildProcess, type: T, send?: unk
 async function labRole(kind: string): Promise<void> {
   const lab = await startLab({ retryAfterSeconds: 0 });
   const devices = [];
-  for (let i = 0; i < CONCURRENCY; i++) devices.push(await lab.createDevice(`bench-${kind}-${i}`, kind as 'symmetric-key'));
+  for (let i = 0; i < CONCURRENCY; i++)
+    devices.push(await lab.createDevice(`bench-${kind}-${i}`, kind as 'symmetric-key'));
   // Never outlive the orchestrator (the lab holds fixed ports).
   process.on('disconnect', () => process.exit(0));
   let mark = process.cpuUsage();
@@ -46,22 +65,33 @@ async function labRole(kind: string): Promise<void> {
     }
     if (m.type === 'stop') void lab.close().then(() => process.exit(0));
   });
-  process.send!({ type: 'ready', dnsServer: lab.dnsServer, caPem: lab.caPem, host: lab.dps.host, idScope: lab.dps.idScope, devices });
+  process.send!({
+    type: 'ready',
+    dnsServer: lab.dnsServer,
+    caPem: lab.caPem,
+    host: lab.dps.host,
+    idScope: lab.dps.idScope,
+    devices,
+  });
 }
 
 /** Role 2: the unmodified SDK, CONCURRENCY workers each registering its own device until TOTAL are done. */
 async function clientRole(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   // The case (devices with their keys) comes over IPC: it is too large for the environment and holds secrets.
-  const c = await new Promise<{ host: string; idScope: string; devices: { registrationId: string; auth: { symmetricKey?: string; cert?: string; key?: string } }[] }>(
-    (resolve) => process.once('message', resolve),
-  );
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device') as typeof import('azure-iot-provisioning-device');
+  const c = await new Promise<{
+    host: string;
+    idScope: string;
+    devices: { registrationId: string; auth: { symmetricKey?: string; cert?: string; key?: string } }[];
+  }>((resolve) => process.once('message', resolve));
+   
+  const { ProvisioningDeviceClient } =
+    require('azure-iot-provisioning-device') as typeof import('azure-iot-provisioning-device');
   const { Mqtt } = require('azure-iot-provisioning-device-mqtt') as typeof import('azure-iot-provisioning-device-mqtt');
   const { X509Security } = require('azure-iot-security-x509') as typeof import('azure-iot-security-x509');
-  const { SymmetricKeySecurityClient } = require('azure-iot-security-symmetric-key') as typeof import('azure-iot-security-symmetric-key');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { SymmetricKeySecurityClient } =
+    require('azure-iot-security-symmetric-key') as typeof import('azure-iot-security-symmetric-key');
+   
   let started = 0;
   let ok = 0;
   let failed = 0;
@@ -117,7 +147,8 @@ async function scenario(kind: string): Promise<boolean> {
   lab.send({ type: 'stop' });
   fs.rmSync(dir, { recursive: true, force: true });
   const sorted = [...done.latencies].sort((a, b) => a - b);
-  const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  const pct = (p: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
   const labCpuMs = cpu.userMs + cpu.systemMs;
   console.log(
     `${kind.padEnd(16)} ${done.ok}/${TOTAL} registered, ${CONCURRENCY} concurrent: ${(done.ok / (done.wallMs / 1000)).toFixed(0)} registrations/s ` +
@@ -134,7 +165,9 @@ async function main(): Promise<void> {
   const role = process.argv[2];
   if (role === 'lab') return labRole(process.argv[3]!);
   if (role === 'clients') return clientRole();
-  console.log(`lab throughput (${os.cpus().length} CPUs, node ${process.version}); retryAfterSeconds 0; TLS + CONNECT + register + poll per registration`);
+  console.log(
+    `lab throughput (${os.cpus().length} CPUs, node ${process.version}); retryAfterSeconds 0; TLS + CONNECT + register + poll per registration`,
+  );
   let allOk = true;
   for (const kind of KINDS) allOk = (await scenario(kind)) && allOk;
   process.exit(allOk ? 0 : 1);

@@ -51,8 +51,13 @@ function installLabLookup(dnsServer: string): void {
     const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
     if (net.isIP(host)) return (original as (...a: unknown[]) => void)(host, options, callback);
     resolver.resolve4(host, (err, addresses) => {
-      if (err || addresses.length === 0) return cb(err ?? Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
-      if (all) cb(null, addresses.map((address) => ({ address, family: 4 })));
+      if (err || addresses.length === 0)
+        return cb(err ?? Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
+      if (all)
+        cb(
+          null,
+          addresses.map((address) => ({ address, family: 4 })),
+        );
       else cb(null, addresses[0], 4);
     });
   };
@@ -74,7 +79,12 @@ async function provisionOnce(variant: Variant, lab: LabInfo): Promise<void> {
     });
     return;
   }
-  const client = ProvisioningDeviceClient.create(lab.host, lab.idScope, new Mqtt(), new X509Security(lab.registrationId, { cert: lab.cert, key: lab.key }));
+  const client = ProvisioningDeviceClient.create(
+    lab.host,
+    lab.idScope,
+    new Mqtt(),
+    new X509Security(lab.registrationId, { cert: lab.cert, key: lab.key }),
+  );
   await client.register();
 }
 
@@ -82,7 +92,8 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
+const p95 = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
 
 async function workerAb(lab: LabInfo): Promise<void> {
   installLabLookup(lab.dnsServer);
@@ -110,12 +121,22 @@ async function workerRss(variant: Variant, lab: LabInfo): Promise<void> {
 function runWorker(args: string[], lab: LabInfo, caFile: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', __filename, ...args], {
-      env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: caFile, DPL_BENCH_LAB: JSON.stringify(lab), RUNS: String(RUNS), RSS_RUNS: String(RSS_RUNS) },
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: caFile,
+        DPL_BENCH_LAB: JSON.stringify(lab),
+        RUNS: String(RUNS),
+        RSS_RUNS: String(RSS_RUNS),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').at(-1) ?? '') : reject(new Error(`worker ${args.join(' ')} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(out.trim().split('\n').at(-1) ?? '')
+        : reject(new Error(`worker ${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -123,11 +144,19 @@ function importTimes(): { ours: number[]; plain: number[] } {
   const script = (mods: string[]): string =>
     `const t=process.hrtime.bigint();${mods.map((m) => `require(${JSON.stringify(m)});`).join('')}process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
   const ours = script([path.join(ROOT, 'dist', 'index.js')]);
-  const plain = script(['azure-iot-provisioning-device', 'azure-iot-provisioning-device-mqtt', 'azure-iot-security-x509', 'azure-iot-device', 'azure-iot-device-mqtt']);
+  const plain = script([
+    'azure-iot-provisioning-device',
+    'azure-iot-provisioning-device-mqtt',
+    'azure-iot-security-x509',
+    'azure-iot-device',
+    'azure-iot-device-mqtt',
+  ]);
   const out = { ours: [] as number[], plain: [] as number[] };
   for (let i = 0; i < IMPORT_RUNS; i++) {
     for (const v of i % 2 ? (['plain', 'ours'] as const) : (['ours', 'plain'] as const)) {
-      out[v].push(Number(execFileSync(process.execPath, ['-e', v === 'ours' ? ours : plain], { cwd: ROOT }).toString()));
+      out[v].push(
+        Number(execFileSync(process.execPath, ['-e', v === 'ours' ? ours : plain], { cwd: ROOT }).toString()),
+      );
     }
   }
   return out;
@@ -161,32 +190,45 @@ async function main(): Promise<void> {
       vnetCidrs: lab.vnetCidrs,
       port: lab.dps.port,
     };
-    console.log(`lab: DPS ${lab.dps.host} -> ${lab.dps.address}:${lab.dps.port}, retry-after 1 s; node ${process.version}; ${os.cpus().length} CPUs`);
+    console.log(
+      `lab: DPS ${lab.dps.host} -> ${lab.dps.address}:${lab.dps.port}, retry-after 1 s; node ${process.version}; ${os.cpus().length} CPUs`,
+    );
 
     if (PARTS.has('ab')) {
       const ab = JSON.parse(await runWorker(['worker-ab'], info, caFile)) as Record<Variant, number[]>;
-      const line = (name: string, xs: number[]): string => `${name.padEnd(16)} n=${xs.length} median ${median(xs).toFixed(1)} ms  p95 ${p95(xs).toFixed(1)} ms`;
+      const line = (name: string, xs: number[]): string =>
+        `${name.padEnd(16)} n=${xs.length} median ${median(xs).toFixed(1)} ms  p95 ${p95(xs).toFixed(1)} ms`;
       console.log('\nprovisioning wall time (alternating A/B in one process):');
       console.log(`  ${line('provisionDevice', ab.ours)}`);
       console.log(`  ${line('plain SDK', ab.plain)}`);
-      console.log(`  ratio of medians ${(median(ab.ours) / median(ab.plain)).toFixed(3)} (target <= 1.02); ratio of p95 ${(p95(ab.ours) / p95(ab.plain)).toFixed(3)}`);
+      console.log(
+        `  ratio of medians ${(median(ab.ours) / median(ab.plain)).toFixed(3)} (target <= 1.02); ratio of p95 ${(p95(ab.ours) / p95(ab.plain)).toFixed(3)}`,
+      );
     }
 
     if (PARTS.has('rss')) {
       const rss: Record<Variant, number[]> = { ours: [], plain: [] };
       for (let i = 0; i < RSS_PROCS; i++) {
         for (const v of i % 2 ? (['plain', 'ours'] as const) : (['ours', 'plain'] as const)) {
-          rss[v].push((JSON.parse(await runWorker(['worker-rss', v], info, caFile)) as { maxRssKb: number }).maxRssKb / 1024);
+          rss[v].push(
+            (JSON.parse(await runWorker(['worker-rss', v], info, caFile)) as { maxRssKb: number }).maxRssKb / 1024,
+          );
         }
       }
       console.log(`\npeak RSS (separate processes, ${RSS_RUNS} provisions each, ${RSS_PROCS} processes per variant):`);
-      console.log(`  provisionDevice median ${median(rss.ours).toFixed(1)} MiB, plain SDK median ${median(rss.plain).toFixed(1)} MiB, ratio ${(median(rss.ours) / median(rss.plain)).toFixed(3)}`);
+      console.log(
+        `  provisionDevice median ${median(rss.ours).toFixed(1)} MiB, plain SDK median ${median(rss.plain).toFixed(1)} MiB, ratio ${(median(rss.ours) / median(rss.plain)).toFixed(3)}`,
+      );
     }
 
     if (!PARTS.has('import')) return;
     const imp = importTimes();
-    console.log(`\nimport time (fresh node process, require only; dist/index.js (loads azure-iot-device only when createHubClient is called) vs the provisioning + device SDK packages, n=${IMPORT_RUNS} each):`);
-    console.log(`  dps-private-link median ${median(imp.ours).toFixed(1)} ms p95 ${p95(imp.ours).toFixed(1)} ms; plain SDK median ${median(imp.plain).toFixed(1)} ms p95 ${p95(imp.plain).toFixed(1)} ms; ratio ${(median(imp.ours) / median(imp.plain)).toFixed(2)}`);
+    console.log(
+      `\nimport time (fresh node process, require only; dist/index.js (loads azure-iot-device only when createHubClient is called) vs the provisioning + device SDK packages, n=${IMPORT_RUNS} each):`,
+    );
+    console.log(
+      `  dps-private-link median ${median(imp.ours).toFixed(1)} ms p95 ${p95(imp.ours).toFixed(1)} ms; plain SDK median ${median(imp.plain).toFixed(1)} ms p95 ${p95(imp.plain).toFixed(1)} ms; ratio ${(median(imp.ours) / median(imp.plain)).toFixed(2)}`,
+    );
   } finally {
     await lab.close();
     fs.rmSync(dir, { recursive: true, force: true });

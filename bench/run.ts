@@ -12,7 +12,11 @@ const files = readdirSync(__dirname)
 // As root, each benchmark runs in a fresh network namespace with only loopback up (like test/run.sh): the lab's fixed
 // ports cannot collide with anything on the host, and nothing can leave the machine even by mistake.
 const isolated = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0;
-console.log(isolated ? 'network: benchmarks run inside a fresh network namespace (loopback only)' : 'network: benchmarks run in the host network namespace (loopback addresses only)');
+console.log(
+  isolated
+    ? 'network: benchmarks run inside a fresh network namespace (loopback only)'
+    : 'network: benchmarks run in the host network namespace (loopback addresses only)',
+);
 let failed = 0;
 for (const file of files) {
   console.log(`\n# ${file}`);

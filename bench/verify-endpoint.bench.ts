@@ -16,7 +16,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function scenario(label: string, serverCount: number): Promise<boolean> {
-  const servers = await Promise.all(Array.from({ length: serverCount }, (_, i) => startDnsServer({ address: `127.0.0.${i + 1}`, zone: ZONE })));
+  const servers = await Promise.all(
+    Array.from({ length: serverCount }, (_, i) => startDnsServer({ address: `127.0.0.${i + 1}`, zone: ZONE })),
+  );
   const network = { expectedCidrs: ['10.1.0.0/16'], dnsServers: servers.map((s) => s.endpoint) };
   try {
     for (let i = 0; i < WARMUP; i++) await verifyEndpoint(HOST, network);
@@ -44,7 +46,9 @@ async function scenario(label: string, serverCount: number): Promise<boolean> {
 }
 
 (async () => {
-  console.log(`node ${process.version}, hosts file ${process.platform === 'win32' ? '(windows)' : '/etc/hosts'} read on every call`);
+  console.log(
+    `node ${process.version}, hosts file ${process.platform === 'win32' ? '(windows)' : '/etc/hosts'} read on every call`,
+  );
   const results = [await scenario('1 DNS server ', 1), await scenario('2 DNS servers', 2)];
   process.exit(results.every(Boolean) ? 0 : 1);
 })().catch((err: unknown) => {

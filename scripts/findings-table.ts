@@ -29,7 +29,10 @@ function placeholderEvidence(): Record<string, unknown> {
 }
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').trim();
+  return text
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 function whatToDo(spec: FindingSpec<Record<string, unknown>>): string {
@@ -38,7 +41,7 @@ function whatToDo(spec: FindingSpec<Record<string, unknown>>): string {
     if (/undefined|\[object /.test(text)) throw new Error('template needs concrete evidence');
     return text;
   } catch {
-    return '(depends on the evidence: see the finding\'s remediation)';
+    return "(depends on the evidence: see the finding's remediation)";
   }
 }
 

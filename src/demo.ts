@@ -13,14 +13,18 @@ import type { ProgressEvent } from './provision/types';
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-const showFinding = (f: Finding): void => out(`    [${f.severity}] ${f.code}: ${f.message}\n      fix: ${f.remediation}`);
-const showStep = (e: ProgressEvent): void => out(`  ${String(e.elapsedMs).padStart(5)} ms  ${e.step.padEnd(12)} ${JSON.stringify(e.detail)}`);
+const showFinding = (f: Finding): void =>
+  out(`    [${f.severity}] ${f.code}: ${f.message}\n      fix: ${f.remediation}`);
+const showStep = (e: ProgressEvent): void =>
+  out(`  ${String(e.elapsedMs).padStart(5)} ms  ${e.step.padEnd(12)} ${JSON.stringify(e.detail)}`);
 
 async function main(): Promise<number> {
   // Ephemeral ports so the demo runs without root and next to anything else; the lab binds loopback only.
   const lab = await startLab({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0 });
   try {
-    out(`lab: DNS ${lab.dnsServer}, DPS ${lab.dps.host} -> ${lab.dps.address}:${lab.dps.port}, hub ${lab.hub.host} -> ${lab.hub.address}:${lab.hub.port}, VNET ${lab.vnetCidrs.join(', ')}`);
+    out(
+      `lab: DNS ${lab.dnsServer}, DPS ${lab.dps.host} -> ${lab.dps.address}:${lab.dps.port}, hub ${lab.hub.host} -> ${lab.hub.address}:${lab.hub.port}, VNET ${lab.vnetCidrs.join(', ')}`,
+    );
     const device = await lab.createDevice('demo-device-01', 'x509-individual');
     const common = {
       provisioningHost: lab.dps.host,
@@ -37,18 +41,29 @@ async function main(): Promise<number> {
 
     out('\n1. provisionDevice through the private endpoint (policy enforce):');
     const result = await provisionDevice(common);
-    out(`  assigned ${result.deviceId} to ${result.assignedHub}; DPS ${result.dps.verdict} ${result.dps.addresses.map((a) => a.address).join(',')}, ` +
-      `TLS ${result.tls.protocol} ${result.tls.cipher}; hub ${result.hub.verdict}`);
+    out(
+      `  assigned ${result.deviceId} to ${result.assignedHub}; DPS ${result.dps.verdict} ${result.dps.addresses.map((a) => a.address).join(',')}, ` +
+        `TLS ${result.tls.protocol} ${result.tls.cipher}; hub ${result.hub.verdict}`,
+    );
     out(`  findings: ${result.findings.length === 0 ? 'none' : ''}`);
     result.findings.forEach(showFinding);
 
     out('\n2. createHubClient (pinned to the verified hub address) and one telemetry message:');
-    const client = createHubClient(result, device.auth, { tls: { ca: lab.caPem }, port: lab.hub.port, wsPort: lab.hub.wsPort });
+    const client = createHubClient(result, device.auth, {
+      tls: { ca: lab.caPem },
+      port: lab.hub.port,
+      wsPort: lab.hub.wsPort,
+    });
     await openHubClient(client);
     const message = new Message(JSON.stringify({ temperature: 21.5, from: 'dps-private-link demo' }));
     await client.sendEvent(message);
     await client.close();
-    out(`  sent; the hub received ${lab.received(result.deviceId).length} message(s): ${lab.received(result.deviceId).map((m) => m.payload.toString()).join(' ')}`);
+    out(
+      `  sent; the hub received ${lab.received(result.deviceId).length} message(s): ${lab
+        .received(result.deviceId)
+        .map((m) => m.payload.toString())
+        .join(' ')}`,
+    );
 
     out('\n3. the same device when DNS answers the public endpoint (resolver not linked to the private zone):');
     lab.setDnsView('public');
@@ -58,7 +73,9 @@ async function main(): Promise<number> {
       out('  unexpected: provisioning succeeded');
     } catch (err) {
       if (!(err instanceof DpsPrivateLinkError)) throw err;
-      out(`  refused before connecting: ${err.code} (connections made: ${lab.counters.connections.publicTwin + lab.counters.connections.dps - before})`);
+      out(
+        `  refused before connecting: ${err.code} (connections made: ${lab.counters.connections.publicTwin + lab.counters.connections.dps - before})`,
+      );
       err.findings.forEach(showFinding);
     } finally {
       lab.setDnsView('private');
@@ -75,7 +92,7 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`demo failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },
 );

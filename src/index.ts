@@ -14,7 +14,17 @@ export type { FindingCode } from './findings/catalogue';
 export { catalogue as findingCatalogue } from './findings/catalogue';
 export { renderFindingsText, renderFindingsJson, findingsToJson } from './findings/render';
 export type { RenderTextOptions } from './findings/render';
-export { verifyEndpoint, connectableAddresses, classifyAddress, parseCidrs, parseDnsServer, cloudOf, isGlobalDpsEndpoint, AZURE_CLOUDS, answerChanged } from './endpoint';
+export {
+  verifyEndpoint,
+  connectableAddresses,
+  classifyAddress,
+  parseCidrs,
+  parseDnsServer,
+  cloudOf,
+  isGlobalDpsEndpoint,
+  AZURE_CLOUDS,
+  answerChanged,
+} from './endpoint';
 export type {
   Policy,
   NetworkOptions,
@@ -59,7 +69,15 @@ export { probeTls } from './connection/probe';
 export type { ProbeResult } from './connection/probe';
 export type { ConnectTarget, TlsInfo, TlsMinVersion, PemInput, ProxyAddress } from './connection/types';
 export { loadConfig, readConfigFile, loadDeviceIdentity } from './config';
-export type { DeviceConfig, LoadedConfig, ValueSource, ConfigKey, ConfigFlags, LoadConfigOptions, DeviceIdentity } from './config';
+export type {
+  DeviceConfig,
+  LoadedConfig,
+  ValueSource,
+  ConfigKey,
+  ConfigFlags,
+  LoadConfigOptions,
+  DeviceIdentity,
+} from './config';
 export type { CliIo } from './checks/main';
 
 /**

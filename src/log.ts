@@ -10,7 +10,9 @@ export function logger(area: string): createDebug.Debugger {
 
 const REDACTED = '[redacted]';
 
-/** Words that make a field secret wherever they stand in its name (`proxyPassword`, `keyPassphrase`, `clientSecret`). */
+/**
+ * Words that make a field secret wherever they stand in its name (`proxyPassword`, `keyPassphrase`, `clientSecret`).
+ */
 const SECRET_WORDS = new Set(['password', 'passwd', 'passphrase', 'secret']);
 /**
  * Words that name a secret when they end the field name (`sasToken`, `sas_token`, `symmetricKey`) or are followed by
@@ -51,7 +53,10 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/(sig%3D|SharedAccessKey%3D)(?:(?!%26|%3B)[^&;\s"'<>])*/gi, `$1${REDACTED}`],
   // user:password@host, with or without a scheme; the password may contain '@', ':' or '/', so cut at the last '@'
   // that is followed by a host. An e-mail address (no ':' before the '@') is left alone.
-  [/(^|[\s"'(<=,])((?:[a-z][a-z0-9+.-]*:\/\/)?)[^\s"'<>@]*:[^\s"'<>]*@(?=[a-z0-9.[\]:-]+(?:[/?#\s"'>),]|$))/gi, `$1$2${REDACTED}@`],
+  [
+    /(^|[\s"'(<=,])((?:[a-z][a-z0-9+.-]*:\/\/)?)[^\s"'<>@]*:[^\s"'<>]*@(?=[a-z0-9.[\]:-]+(?:[/?#\s"'>),]|$))/gi,
+    `$1$2${REDACTED}@`,
+  ],
 ];
 
 function scrub(text: string): string {

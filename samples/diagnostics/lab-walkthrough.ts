@@ -10,7 +10,11 @@ import { dpsCheck, startLab, type LabHandle } from '../../src/index';
 async function show(title: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
   process.stdout.write(`\n### ${title}\n\n$ dps-check ${args.join(' ')}\n`);
   let text = '';
-  const code = await dpsCheck(args, { stdout: { write: (s: string) => (text += s), isTTY: false }, stderr: { write: (s: string) => (text += s) }, env });
+  const code = await dpsCheck(args, {
+    stdout: { write: (s: string) => (text += s), isTTY: false },
+    stderr: { write: (s: string) => (text += s) },
+    env,
+  });
   process.stdout.write(`${text}(exit ${code})\n`);
 }
 
@@ -31,16 +35,41 @@ async function main(): Promise<void> {
     const key = file('pi-0001.key', d.auth.key);
     const ca = file('lab-ca.pem', lab.caPem);
     const base = [
-      '--host', lab.dps.host, '--id-scope', lab.dps.idScope, '--registration-id', d.registrationId,
-      '--cert', cert, '--key', key, '--ca', ca,
-      '--expect-cidr', lab.vnetCidrs[0] as string, '--dns-server', lab.dnsServer,
-      '--port', String(lab.dps.port), '--ws-port', String(lab.dps.wsPort), '--hub-port', String(lab.hub.port), '--hub-ws-port', String(lab.hub.wsPort),
+      '--host',
+      lab.dps.host,
+      '--id-scope',
+      lab.dps.idScope,
+      '--registration-id',
+      d.registrationId,
+      '--cert',
+      cert,
+      '--key',
+      key,
+      '--ca',
+      ca,
+      '--expect-cidr',
+      lab.vnetCidrs[0] as string,
+      '--dns-server',
+      lab.dnsServer,
+      '--port',
+      String(lab.dps.port),
+      '--ws-port',
+      String(lab.dps.wsPort),
+      '--hub-port',
+      String(lab.hub.port),
+      '--hub-ws-port',
+      String(lab.hub.wsPort),
       ...(json ? ['--json'] : []),
     ];
     await show('healthy, with --register', [...base, '--register']);
     lab.setDnsView('public', 'dps');
-    await show("DNS answers the public endpoint (resolver not linked to the private zone)", base);
-    await show('the same with --policy warn --register: TLS fine, then 401 from the public endpoint', [...base, '--policy', 'warn', '--register']);
+    await show('DNS answers the public endpoint (resolver not linked to the private zone)', base);
+    await show('the same with --policy warn --register: TLS fine, then 401 from the public endpoint', [
+      ...base,
+      '--policy',
+      'warn',
+      '--register',
+    ]);
     lab.setDnsView('private', 'dps');
     lab.setFault({ kind: 'wrong-san' });
     await show('a certificate that does not cover the name (someone "fixed" DNS with an IP / hosts entry)', base);
@@ -48,7 +77,10 @@ async function main(): Promise<void> {
     const other = await lab.createDevice('pi-0002', 'x509-individual');
     if (!('cert' in other.auth)) throw new Error('expected X.509 credentials');
     const otherKey = file('pi-0002.key', other.auth.key);
-    await show('key from another device, registration id that is not the certificate CN', base.map((a) => (a === key ? otherKey : a === d.registrationId ? 'pi-1' : a)));
+    await show(
+      'key from another device, registration id that is not the certificate CN',
+      base.map((a) => (a === key ? otherKey : a === d.registrationId ? 'pi-1' : a)),
+    );
   } finally {
     await lab.close();
   }

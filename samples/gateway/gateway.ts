@@ -2,7 +2,7 @@
 // then sends one message per device. Each device's failure is reported on its own; one bad device never stops the rest.
 //
 //   npx tsx samples/gateway/gateway.ts --lab [--devices 20] [--concurrency 5]
-//   npx tsx samples/gateway/gateway.ts devices.json      # [{ "registrationId", "certFile", "keyFile" } ...] + DPS_* env
+// npx tsx samples/gateway/gateway.ts devices.json      # [{ "registrationId", "certFile", "keyFile" } ...] + DPS_* env
 //
 // In your own app import from 'dps-private-link' instead of '../../src'.
 import { readFileSync } from 'node:fs';
@@ -90,20 +90,31 @@ async function main(): Promise<number> {
       return 2;
     }
     const { config, passphrase } = loadConfig({ env: process.env });
-    const entries = JSON.parse(readFileSync(list, 'utf8')) as { registrationId: string; certFile: string; keyFile: string }[];
+    const entries = JSON.parse(readFileSync(list, 'utf8')) as {
+      registrationId: string;
+      certFile: string;
+      keyFile: string;
+    }[];
     devices = entries.map((e) => {
       const id = loadDeviceIdentity({
         certFile: path.resolve(path.dirname(list), e.certFile),
         keyFile: path.resolve(path.dirname(list), e.keyFile),
         ...(passphrase ? { passphrase } : {}),
       });
-      return { registrationId: e.registrationId, auth: { cert: id.certPem, key: id.key!.export({ type: 'pkcs8', format: 'pem' }) as string } };
+      return {
+        registrationId: e.registrationId,
+        auth: { cert: id.certPem, key: id.key!.export({ type: 'pkcs8', format: 'pem' }) as string },
+      };
     });
     ca = config.caFile ? readFileSync(config.caFile, 'utf8') : undefined;
     common = {
       provisioningHost: config.provisioningHost ?? '',
       idScope: config.idScope ?? '',
-      network: { expectedCidrs: config.expectedCidrs, policy: config.policy, ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}) },
+      network: {
+        expectedCidrs: config.expectedCidrs,
+        policy: config.policy,
+        ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
+      },
       transport: config.transport,
       ...(ca ? { tls: { ca } } : {}),
       port: config.port,
@@ -121,18 +132,35 @@ async function main(): Promise<number> {
         const result = await provisionDevice({ ...common, registrationId: d.registrationId, auth: d.auth });
         const client = createHubClient(result, d.auth, { ...(ca ? { tls: { ca } } : {}), ...hubPorts });
         await openHubClient(client);
-        await client.sendEvent(new Message(JSON.stringify({ from: d.registrationId, via: 'gateway', at: new Date().toISOString() })));
+        await client.sendEvent(
+          new Message(JSON.stringify({ from: d.registrationId, via: 'gateway', at: new Date().toISOString() })),
+        );
         await client.close();
-        return { registrationId: d.registrationId, ok: true, ms: performance.now() - t0, detail: `${result.assignedHub} (${result.dps.addresses.map((a) => a.address).join(',')})` };
+        return {
+          registrationId: d.registrationId,
+          ok: true,
+          ms: performance.now() - t0,
+          detail: `${result.assignedHub} (${result.dps.addresses.map((a) => a.address).join(',')})`,
+        };
       } catch (err) {
         const code = err instanceof DpsPrivateLinkError ? err.code : 'ERROR';
-        return { registrationId: d.registrationId, ok: false, ms: performance.now() - t0, detail: `${code}: ${(err as Error).message}` };
+        return {
+          registrationId: d.registrationId,
+          ok: false,
+          ms: performance.now() - t0,
+          detail: `${code}: ${(err as Error).message}`,
+        };
       }
     });
-    for (const o of outcomes) out(`  ${o.ok ? '√' : '×'} ${o.registrationId.padEnd(12)} ${Math.round(o.ms).toString().padStart(5)} ms  ${o.detail}`);
+    for (const o of outcomes)
+      out(
+        `  ${o.ok ? '√' : '×'} ${o.registrationId.padEnd(12)} ${Math.round(o.ms).toString().padStart(5)} ms  ${o.detail}`,
+      );
     const failed = outcomes.filter((o) => !o.ok).length;
     const wall = performance.now() - started;
-    out(`${devices.length - failed}/${devices.length} online in ${Math.round(wall)} ms (${(devices.length / (wall / 1000)).toFixed(1)} devices/s)`);
+    out(
+      `${devices.length - failed}/${devices.length} online in ${Math.round(wall)} ms (${(devices.length / (wall / 1000)).toFixed(1)} devices/s)`,
+    );
     if (lab) out(`lab: ${lab.counters.assigned} assigned, ${lab.counters.telemetry} messages received`);
     return failed ? 1 : 0;
   } finally {

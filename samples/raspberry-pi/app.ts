@@ -38,11 +38,18 @@ function temperatureC(): number {
 function authOf(loaded: LoadedConfig): DeviceAuth {
   const { config } = loaded;
   if (config.certFile && config.keyFile) {
-    const id = loadDeviceIdentity({ certFile: config.certFile, keyFile: config.keyFile, ...(loaded.passphrase ? { passphrase: loaded.passphrase } : {}) });
+    const id = loadDeviceIdentity({
+      certFile: config.certFile,
+      keyFile: config.keyFile,
+      ...(loaded.passphrase ? { passphrase: loaded.passphrase } : {}),
+    });
     return { cert: id.certPem, key: id.key!.export({ type: 'pkcs8', format: 'pem' }) as string };
   }
   if (loaded.symmetricKey) return { symmetricKey: loaded.symmetricKey };
-  throw new DpsPrivateLinkError('ERR_INVALID_OPTION', 'No device credentials: set certFile/keyFile in the config, or DPS_SYMMETRIC_KEY.');
+  throw new DpsPrivateLinkError(
+    'ERR_INVALID_OPTION',
+    'No device credentials: set certFile/keyFile in the config, or DPS_SYMMETRIC_KEY.',
+  );
 }
 
 /** Starts the lab, enrolls a device and writes a config file for it next to its credentials. */
@@ -106,7 +113,11 @@ async function main(): Promise<number> {
       idScope: config.idScope ?? '',
       registrationId: config.registrationId ?? '',
       auth,
-      network: { expectedCidrs: config.expectedCidrs, policy: config.policy, ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}) },
+      network: {
+        expectedCidrs: config.expectedCidrs,
+        policy: config.policy,
+        ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
+      },
       transport: config.transport,
       ...(ca ? { tls: { ca } } : {}),
       port: config.port,
@@ -115,9 +126,15 @@ async function main(): Promise<number> {
       cache: { path: path.join(path.dirname(configFile), '.dps-assignment.json') },
       onProgress: (e) => out(`  ${e.step} ${JSON.stringify(e.detail)}`),
     });
-    out(`provisioned ${result.deviceId} → ${result.assignedHub} (${result.fromCache ? 'from cache' : result.tls.protocol})`);
+    out(
+      `provisioned ${result.deviceId} → ${result.assignedHub} (${result.fromCache ? 'from cache' : result.tls.protocol})`,
+    );
     for (const f of result.findings) out(`  [${f.severity}] ${f.code}: ${f.message}`);
-    const client = createHubClient(result, auth, { ...(ca ? { tls: { ca } } : {}), port: config.hubPort, ...(lab ? { wsPort: lab.hub.wsPort } : {}) });
+    const client = createHubClient(result, auth, {
+      ...(ca ? { tls: { ca } } : {}),
+      port: config.hubPort,
+      ...(lab ? { wsPort: lab.hub.wsPort } : {}),
+    });
     await openHubClient(client);
     for (let i = 0; i < count; i++) {
       const body = { deviceId: result.deviceId, temperatureC: temperatureC(), seq: i, at: new Date().toISOString() };
@@ -134,7 +151,8 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof DpsPrivateLinkError) {
       process.stderr.write(`${err.code}: ${err.message}\n`);
-      for (const f of err.findings) process.stderr.write(`  [${f.severity}] ${f.code}: ${f.message}\n    fix: ${f.remediation}\n`);
+      for (const f of err.findings)
+        process.stderr.write(`  [${f.severity}] ${f.code}: ${f.message}\n    fix: ${f.remediation}\n`);
       process.stderr.write(`Run dps-check --config ${configFile} for the full diagnosis.\n`);
       return 1;
     }

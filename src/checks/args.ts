@@ -131,14 +131,22 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (v['timeout-ms'] !== undefined) {
     timeoutMs = /^\d+$/.test(v['timeout-ms']) ? Number(v['timeout-ms']) : NaN;
     if (!(timeoutMs >= 100 && timeoutMs <= 120_000)) {
-      throw new InvalidOptionError('--timeout-ms', `${JSON.stringify(v['timeout-ms'])} is not a timeout`, 'Use a number of milliseconds from 100 to 120000 (default 5000).');
+      throw new InvalidOptionError(
+        '--timeout-ms',
+        `${JSON.stringify(v['timeout-ms'])} is not a timeout`,
+        'Use a number of milliseconds from 100 to 120000 (default 5000).',
+      );
     }
   }
   let hubWsPort: number | undefined;
   if (v['hub-ws-port'] !== undefined) {
     hubWsPort = /^\d+$/.test(v['hub-ws-port']) ? Number(v['hub-ws-port']) : NaN;
     if (!(hubWsPort >= 1 && hubWsPort <= 65535)) {
-      throw new InvalidOptionError('--hub-ws-port', `${JSON.stringify(v['hub-ws-port'])} is not a port`, 'Use a TCP port from 1 to 65535 (default 443).');
+      throw new InvalidOptionError(
+        '--hub-ws-port',
+        `${JSON.stringify(v['hub-ws-port'])} is not a port`,
+        'Use a TCP port from 1 to 65535 (default 443).',
+      );
     }
   }
   const args: CliArgs = {
@@ -147,7 +155,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     json: v.json ?? false,
     verbose: v.verbose ?? false,
     warningsAsErrors: v['warnings-as-errors'] ?? false,
-    dontRun: (v['dont-run'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    dontRun: (v['dont-run'] ?? [])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean),
     list: v.list ?? false,
     help: v.help ?? false,
     noColor: v['no-color'] ?? false,

@@ -44,10 +44,19 @@ export const clockSkew: Check = {
       if (!tcp || !address) return { result: 'skipped', detail: `${noSource} (DPS on 443 was not reached)` };
       const ca = caOf(ctx);
       const host = ctx.config.provisioningHost as string;
-      const tls = await inspectTls(address, tcp.port, host, { timeoutMs: Math.min(ctx.settings.timeoutMs, HTTP_DATE_WAIT_MS), httpPath: '/', ...(ca ? { ca } : {}) });
-      if (!tls.httpDate) return { result: 'skipped', detail: `${noSource} (no HTTP Date header from ${host} at ${address}:${tcp.port})` };
+      const tls = await inspectTls(address, tcp.port, host, {
+        timeoutMs: Math.min(ctx.settings.timeoutMs, HTTP_DATE_WAIT_MS),
+        httpPath: '/',
+        ...(ca ? { ca } : {}),
+      });
+      if (!tls.httpDate)
+        return {
+          result: 'skipped',
+          detail: `${noSource} (no HTTP Date header from ${host} at ${address}:${tcp.port})`,
+        };
       const server = new Date(tls.httpDate.date);
-      if (Number.isNaN(server.getTime())) return { result: 'skipped', detail: `unparseable HTTP Date header "${tls.httpDate.date}"` };
+      if (Number.isNaN(server.getTime()))
+        return { result: 'skipped', detail: `unparseable HTTP Date header "${tls.httpDate.date}"` };
       source = `HTTP Date header from ${tls.servername} at ${tls.address}:${tls.port} (1 s resolution)`;
       serverTime = server.toISOString();
       // The header is truncated to the second: the server's clock was somewhere in [date, date + 1 s).
@@ -55,10 +64,21 @@ export const clockSkew: Check = {
       const raw = (received - server.getTime()) / 1000;
       skewSeconds = raw >= 0 && raw < 1 ? 0 : Math.round(raw);
     }
-    const evidence = { source, deviceTime: device.toISOString(), serverTime, skewSeconds, thresholdSeconds: SKEW_WARNING_SECONDS };
+    const evidence = {
+      source,
+      deviceTime: device.toISOString(),
+      serverTime,
+      skewSeconds,
+      thresholdSeconds: SKEW_WARNING_SECONDS,
+    };
     const abs = Math.abs(skewSeconds);
-    if (abs > SKEW_ERROR_SECONDS) return { findings: [createFinding('CLOCK_SKEW', { ...evidence, thresholdSeconds: SKEW_ERROR_SECONDS })], evidence };
-    if (abs > SKEW_WARNING_SECONDS) return { findings: [createFinding('CLOCK_SKEW', evidence, { severity: 'warning' })], evidence };
+    if (abs > SKEW_ERROR_SECONDS)
+      return {
+        findings: [createFinding('CLOCK_SKEW', { ...evidence, thresholdSeconds: SKEW_ERROR_SECONDS })],
+        evidence,
+      };
+    if (abs > SKEW_WARNING_SECONDS)
+      return { findings: [createFinding('CLOCK_SKEW', evidence, { severity: 'warning' })], evidence };
     return { evidence, detail: `${skewSeconds >= 0 ? '+' : ''}${skewSeconds} s against ${source}` };
   },
 };

@@ -23,7 +23,12 @@ export const deviceCertChain: Check = {
   after: [],
   run(ctx) {
     const chain = ctx.identity?.chain as X509Certificate[];
-    const links = chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), ca: c.ca, selfSigned: isSelfSigned(c) }));
+    const links = chain.map((c) => ({
+      subject: c.subject.replace(/\n/g, ', '),
+      issuer: c.issuer.replace(/\n/g, ', '),
+      ca: c.ca,
+      selfSigned: isSelfSigned(c),
+    }));
     for (let i = 0; i + 1 < chain.length; i++) {
       const child = chain[i] as X509Certificate;
       const parent = chain[i + 1] as X509Certificate;
@@ -43,13 +48,19 @@ export const deviceCertChain: Check = {
         };
       }
       if (!parent.ca) {
-        return { result: 'error', evidence: { links, brokenAt: i }, detail: `certificate ${i + 2} ("${links[i + 1]?.subject}") is not a CA certificate (basicConstraints CA:FALSE)` };
+        return {
+          result: 'error',
+          evidence: { links, brokenAt: i },
+          detail: `certificate ${i + 2} ("${links[i + 1]?.subject}") is not a CA certificate (basicConstraints CA:FALSE)`,
+        };
       }
     }
     const leaf = links[0];
     let detail: string;
-    if (chain.length === 1 && leaf?.selfSigned) detail = 'self-signed (individual enrollment: DPS matches the thumbprint)';
-    else if (chain.length === 1) detail = `issued by "${leaf?.issuer}"; no intermediates in the file (a group enrollment on an intermediate needs them)`;
+    if (chain.length === 1 && leaf?.selfSigned)
+      detail = 'self-signed (individual enrollment: DPS matches the thumbprint)';
+    else if (chain.length === 1)
+      detail = `issued by "${leaf?.issuer}"; no intermediates in the file (a group enrollment on an intermediate needs them)`;
     else detail = `${chain.length} certificates, each signed by the next`;
     return { evidence: { links }, detail };
   },

@@ -14,9 +14,11 @@ export const deviceCertCn: Check = {
     const id = ctx.identity;
     const registrationId = ctx.config.registrationId;
     const commonName = commonNameOf(id?.chain[0] as X509Certificate);
-    if (!registrationId) return { result: 'skipped', evidence: { commonName }, detail: 'no --registration-id configured' };
+    if (!registrationId)
+      return { result: 'skipped', evidence: { commonName }, detail: 'no --registration-id configured' };
     const evidence = { certFile: id?.certFile, commonName, registrationId };
-    if (commonName !== registrationId) return { findings: [createFinding('DEVICE_CERT_CN_MISMATCH', evidence)], evidence };
+    if (commonName !== registrationId)
+      return { findings: [createFinding('DEVICE_CERT_CN_MISMATCH', evidence)], evidence };
     return { evidence, detail: `CN=${commonName}` };
   },
 };

@@ -21,7 +21,9 @@ export const deviceCert: Check = {
     if (!id) {
       return {
         result: 'skipped',
-        detail: ctx.loaded.symmetricKey ? 'symmetric-key attestation (DPS_SYMMETRIC_KEY): no certificate' : 'no --cert configured',
+        detail: ctx.loaded.symmetricKey
+          ? 'symmetric-key attestation (DPS_SYMMETRIC_KEY): no certificate'
+          : 'no --cert configured',
       };
     }
     const leaf = id.chain[0] as X509Certificate;
@@ -38,7 +40,15 @@ export const deviceCert: Check = {
       keyFormat: id.keyFormat ?? null,
       keyEncrypted: id.keyEncrypted ?? null,
     };
-    if (!id.key) return { result: 'warning', evidence, detail: 'no --key given: the key cannot be checked against the certificate' };
-    return { evidence, detail: `${commonNameOf(leaf) ?? leaf.subject} (${keyTypeOf(leaf)}, ${id.certFormat.toUpperCase()}${id.keyEncrypted ? ', encrypted key' : ''})` };
+    if (!id.key)
+      return {
+        result: 'warning',
+        evidence,
+        detail: 'no --key given: the key cannot be checked against the certificate',
+      };
+    return {
+      evidence,
+      detail: `${commonNameOf(leaf) ?? leaf.subject} (${keyTypeOf(leaf)}, ${id.certFormat.toUpperCase()}${id.keyEncrypted ? ', encrypted key' : ''})`,
+    };
   },
 };

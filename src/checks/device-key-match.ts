@@ -16,7 +16,13 @@ export const deviceKeyMatch: Check = {
     if (!id?.key) return { result: 'skipped', detail: 'no --key configured' };
     const d = id.key.asymmetricKeyDetails;
     const keyType = `${id.key.asymmetricKeyType ?? 'unknown'}${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
-    const evidence = { certFile: id.certFile, keyFile: id.keyFile, subject: leaf.subject.replace(/\n/g, ', '), certKeyType: keyTypeOf(leaf), keyType };
+    const evidence = {
+      certFile: id.certFile,
+      keyFile: id.keyFile,
+      subject: leaf.subject.replace(/\n/g, ', '),
+      certKeyType: keyTypeOf(leaf),
+      keyType,
+    };
     let match = false;
     try {
       match = leaf.checkPrivateKey(id.key);

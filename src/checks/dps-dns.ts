@@ -31,7 +31,10 @@ export function traceEvidence(report: EndpointReport): Record<string, unknown> {
     resolvers: report.trace.map((t) => ({
       resolver: t.resolver,
       chain: t.chain,
-      addresses: t.addresses.map((a) => `${a.address}${a.ttl !== undefined ? ` ttl=${a.ttl}` : ''} ${a.addressClass}${a.inExpectedRange ? ' in-vnet' : ''}`),
+      addresses: t.addresses.map(
+        (a) =>
+          `${a.address}${a.ttl !== undefined ? ` ttl=${a.ttl}` : ''} ${a.addressClass}${a.inExpectedRange ? ' in-vnet' : ''}`,
+      ),
       ...(t.rcode ? { rcode: t.rcode } : {}),
       ...(t.error ? { error: t.error } : {}),
       ...(t.fromHostsFile ? { fromHostsFile: true } : {}),
@@ -44,7 +47,9 @@ export function traceEvidence(report: EndpointReport): Record<string, unknown> {
 export function traceLine(report: EndpointReport): string {
   const t = report.trace[0];
   const chain = t?.chain.join(' → ') ?? report.host;
-  const addrs = report.addresses.map((a) => `${a.address} (${a.addressClass}${a.inExpectedRange ? ', in VNET' : ''})`).join(', ');
+  const addrs = report.addresses
+    .map((a) => `${a.address} (${a.addressClass}${a.inExpectedRange ? ', in VNET' : ''})`)
+    .join(', ');
   return `${chain}${addrs ? ` → ${addrs}` : ` : ${t?.rcode ?? t?.error ?? 'no answer'}`} via ${t?.resolver ?? '?'} [${report.verdict}]`;
 }
 
@@ -64,7 +69,11 @@ export const dpsDns: Check = {
       const system = await verifyEndpoint(
         host,
         { expectedCidrs: ctx.config.expectedCidrs, policy: ctx.config.policy },
-        { role: 'dps', ...(ctx.settings.systemLookup ? { systemLookup: ctx.settings.systemLookup } : {}), ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}) },
+        {
+          role: 'dps',
+          ...(ctx.settings.systemLookup ? { systemLookup: ctx.settings.systemLookup } : {}),
+          ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
+        },
       );
       evidence['system'] = traceEvidence(system)['resolvers'];
       const ours = report.addresses.map((a) => a.address).sort();

@@ -5,7 +5,11 @@ import type { Finding } from '../findings/types';
 import type { Check } from './types';
 
 /** Finding codes about the host name itself; dps-host reports them, so dps-dns leaves them out. */
-export const HOST_FORM_CODES: ReadonlySet<string> = new Set(['ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', 'ENDPOINT_IS_IP_ADDRESS', 'ENDPOINT_PRIVATELINK_NAME']);
+export const HOST_FORM_CODES: ReadonlySet<string> = new Set([
+  'ENDPOINT_GLOBAL_WITH_PRIVATE_LINK',
+  'ENDPOINT_IS_IP_ADDRESS',
+  'ENDPOINT_PRIVATELINK_NAME',
+]);
 
 /** `dps-host`: the host is a DPS service endpoint `<name>.azure-devices-provisioning.net`, not global, not an IP. */
 export const dpsHost: Check = {
@@ -26,15 +30,33 @@ export const dpsHost: Check = {
       return { findings, evidence: { host, kind: 'ip-literal' } };
     }
     const id = identifyHost(host);
-    const evidence = { host, role: id.role, cloud: id.cloud?.name ?? null, privateLinkName: id.isPrivateLinkName, global: isGlobalDpsEndpoint(host) };
+    const evidence = {
+      host,
+      role: id.role,
+      cloud: id.cloud?.name ?? null,
+      privateLinkName: id.isPrivateLinkName,
+      global: isGlobalDpsEndpoint(host),
+    };
     if (evidence.global) {
-      findings.push(createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', { host, serviceEndpointExample: `<your-dps-name>.${id.cloud?.dpsSuffix ?? 'azure-devices-provisioning.net'}` }));
+      findings.push(
+        createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', {
+          host,
+          serviceEndpointExample: `<your-dps-name>.${id.cloud?.dpsSuffix ?? 'azure-devices-provisioning.net'}`,
+        }),
+      );
     } else if (id.isPrivateLinkName && id.cloud) {
-      const serviceName = host.replace(`.${id.cloud.dpsPrivateLinkZone}`, `.${id.cloud.dpsSuffix}`).replace(`.${id.cloud.hubPrivateLinkZone}`, `.${id.cloud.hubSuffix}`);
+      const serviceName = host
+        .replace(`.${id.cloud.dpsPrivateLinkZone}`, `.${id.cloud.dpsSuffix}`)
+        .replace(`.${id.cloud.hubPrivateLinkZone}`, `.${id.cloud.hubSuffix}`);
       findings.push(createFinding('ENDPOINT_PRIVATELINK_NAME', { host, serviceName }));
     }
     if (id.role !== 'dps') {
-      return { result: findings.length ? undefined : 'warning', findings, evidence, detail: `${host} is not under a DPS suffix (azure-devices-provisioning.net/.us/.cn)` };
+      return {
+        result: findings.length ? undefined : 'warning',
+        findings,
+        evidence,
+        detail: `${host} is not under a DPS suffix (azure-devices-provisioning.net/.us/.cn)`,
+      };
     }
     return { findings, evidence, detail: `${host} (Azure ${id.cloud?.name ?? 'unknown'} cloud)` };
   },

@@ -36,21 +36,29 @@ export const dpsRegister: Check = {
     const dns = stateOf<EndpointReport>(ctx, 'dps-dns');
     if (dns && connectableAddresses(dns, ctx.config.policy).length === 0) {
       // provisionDevice would refuse before connecting; dps-dns already says why.
-      return { result: 'skipped', detail: `no address provisionDevice may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})` };
+      return {
+        result: 'skipped',
+        detail: `no address provisionDevice may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})`,
+      };
     }
     const { config } = ctx;
     const ca = caOf(ctx);
     const started = performance.now();
     try {
-      // Loaded on demand: the Azure SDK behind provisionDevice doubles dps-check's start-up time, and only --register needs it.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy CommonJS load, typed
+      // Loaded on demand: the Azure SDK behind provisionDevice doubles dps-check's start-up time, and only --register
+      // needs it.
+       
       const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
       const result: ProvisioningResult = await provisionDevice({
         provisioningHost: config.provisioningHost as string,
         idScope: config.idScope as string,
         registrationId: config.registrationId as string,
         auth: authOf(ctx),
-        network: { expectedCidrs: config.expectedCidrs, policy: config.policy, ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}) },
+        network: {
+          expectedCidrs: config.expectedCidrs,
+          policy: config.policy,
+          ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
+        },
         transport: config.transport,
         ...(ca ? { tls: { ca } } : {}),
         timeoutMs: Math.max(ctx.settings.timeoutMs * 4, 10_000),
@@ -70,7 +78,11 @@ export const dpsRegister: Check = {
         durationMs: Math.round(performance.now() - started),
       };
       const findings = result.findings.filter((f) => f.code.startsWith('DPS_'));
-      return { findings, evidence, detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})` };
+      return {
+        findings,
+        evidence,
+        detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})`,
+      };
     } catch (err) {
       const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
       const findings = ownFindings(e.findings ?? []);

@@ -12,7 +12,10 @@ export const hubDns: Check = {
     // provisionDevice already verified the assigned hub with the same resolvers and policy: reuse its report.
     const result = stateOf<ProvisioningResult>(ctx, 'dps-register') as ProvisioningResult;
     ctx.state.set('hub-dns', result.hub);
-    const findings = [...result.findings.filter((f) => f.code.startsWith('HUB_')), ...result.hub.findings.filter((f) => !f.code.startsWith('ENDPOINT_'))];
+    const findings = [
+      ...result.findings.filter((f) => f.code.startsWith('HUB_')),
+      ...result.hub.findings.filter((f) => !f.code.startsWith('ENDPOINT_')),
+    ];
     const seen = new Set<string>();
     const unique = findings.filter((f) => (seen.has(f.code) ? false : (seen.add(f.code), true)));
     return { findings: unique, evidence: traceEvidence(result.hub), detail: traceLine(result.hub) };

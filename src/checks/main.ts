@@ -24,7 +24,8 @@ export interface CliIo {
 /** The package version, for the --json document. */
 export function toolVersion(): string {
   try {
-    return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -53,7 +54,10 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
     prepared = prepare(args, io.env);
   } catch (err) {
     // Bad usage: one line naming the input and the fix, never a stack trace.
-    const message = err instanceof DpsPrivateLinkError ? err.message : `unexpected problem with the input: ${(err as Error)?.message ?? String(err)}`;
+    const message =
+      err instanceof DpsPrivateLinkError
+        ? err.message
+        : `unexpected problem with the input: ${(err as Error)?.message ?? String(err)}`;
     io.stderr.write(`dps-check: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return 2;
   }
@@ -106,7 +110,9 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt, io.env);
       if (!args.json) io.stdout.write(`support bundle written to ${args.reportFile} (secrets redacted)\n`);
     } catch (err) {
-      io.stderr.write(`dps-check: cannot write --report ${args.reportFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`);
+      io.stderr.write(
+        `dps-check: cannot write --report ${args.reportFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`,
+      );
       return 2;
     }
   }

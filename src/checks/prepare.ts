@@ -23,7 +23,11 @@ export interface Prepared {
 export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
   const passEnv = args.passphraseEnv ?? ENV_PASSPHRASE;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passEnv)) {
-    throw new InvalidOptionError('--passphrase-env', `${JSON.stringify(passEnv)} is not an environment variable name`, 'Give the NAME of the variable that holds the passphrase, e.g. DPS_KEY_PASSPHRASE.');
+    throw new InvalidOptionError(
+      '--passphrase-env',
+      `${JSON.stringify(passEnv)} is not an environment variable name`,
+      'Give the NAME of the variable that holds the passphrase, e.g. DPS_KEY_PASSPHRASE.',
+    );
   }
   const loaded = loadConfig({
     flags: args.flags,
@@ -35,27 +39,47 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
   const src = (k: keyof typeof sources, fallback: string): string => sources[k]?.name ?? fallback;
 
   if (!config.provisioningHost) {
-    throw new InvalidOptionError('--host', 'missing', 'Pass --host <name>.azure-devices-provisioning.net (or set DPS_PROVISIONING_HOST, or provisioningHost in --config).');
+    throw new InvalidOptionError(
+      '--host',
+      'missing',
+      'Pass --host <name>.azure-devices-provisioning.net (or set DPS_PROVISIONING_HOST, or provisioningHost in --config).',
+    );
   }
   config.provisioningHost = normaliseHost(config.provisioningHost, src('provisioningHost', '--host'));
   parseCidrs(config.expectedCidrs, src('expectedCidrs', '--expect-cidr'));
   config.dnsServers.forEach((s) => parseDnsServer(s, src('dnsServers', '--dns-server')));
   if (config.expectedCidrs.length === 0 && config.policy === 'enforce') {
-    throw new InvalidOptionError('--expect-cidr', 'missing, so the enforce policy would refuse every address', 'Pass the VNET range of the private endpoint, e.g. --expect-cidr 10.1.0.0/16 (repeatable), or --policy warn to probe whatever DNS answers.');
+    throw new InvalidOptionError(
+      '--expect-cidr',
+      'missing, so the enforce policy would refuse every address',
+      'Pass the VNET range of the private endpoint, e.g. --expect-cidr 10.1.0.0/16 (repeatable), or --policy warn to probe whatever DNS answers.',
+    );
   }
   if (args.ntpServer) parseDnsServer(args.ntpServer, '--ntp-server');
   const known = new Set(checkIds());
   for (const id of args.dontRun) {
-    if (!known.has(id)) throw new InvalidOptionError('--dont-run', `unknown check id ${JSON.stringify(id)}`, `Use ids from dps-check --list: ${[...known].join(', ')}.`);
+    if (!known.has(id))
+      throw new InvalidOptionError(
+        '--dont-run',
+        `unknown check id ${JSON.stringify(id)}`,
+        `Use ids from dps-check --list: ${[...known].join(', ')}.`,
+      );
   }
   if (config.caFile) {
     try {
       accessSync(config.caFile, constants.R_OK);
     } catch (err) {
-      throw new InvalidOptionError(`${src('caFile', '--ca')} ${config.caFile}`, 'cannot read the file', 'Point --ca at a readable PEM file with the extra trust anchor, or leave it out.', err);
+      throw new InvalidOptionError(
+        `${src('caFile', '--ca')} ${config.caFile}`,
+        'cannot read the file',
+        'Point --ca at a readable PEM file with the extra trust anchor, or leave it out.',
+        err,
+      );
     }
     // TLS stacks skip what they cannot parse, so a wrong file would only show up later as an untrusted chain.
-    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(readFileSync(config.caFile, 'latin1'))?.[0];
+    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(
+      readFileSync(config.caFile, 'latin1'),
+    )?.[0];
     let parsed = false;
     try {
       parsed = pem !== undefined && new X509Certificate(pem).subject !== undefined;
@@ -63,19 +87,46 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
       parsed = false;
     }
     if (!parsed) {
-      throw new InvalidOptionError(`${src('caFile', '--ca')} ${config.caFile}`, 'holds no PEM certificate', 'Point --ca at the PEM file (-----BEGIN CERTIFICATE-----) of the extra trust anchor, e.g. DigiCert Global Root G2, or leave it out.');
+      throw new InvalidOptionError(
+        `${src('caFile', '--ca')} ${config.caFile}`,
+        'holds no PEM certificate',
+        'Point --ca at the PEM file (-----BEGIN CERTIFICATE-----) of the extra trust anchor, e.g. DigiCert Global Root G2, or leave it out.',
+      );
     }
   }
   if (config.keyFile && !config.certFile) {
-    throw new InvalidOptionError(src('keyFile', '--key'), 'given without a certificate', 'Pass --cert with the device certificate that belongs to this key.');
+    throw new InvalidOptionError(
+      src('keyFile', '--key'),
+      'given without a certificate',
+      'Pass --cert with the device certificate that belongs to this key.',
+    );
   }
   if (args.register) {
-    if (!config.idScope) throw new InvalidOptionError('--id-scope', 'missing, but --register needs it', 'Pass --id-scope (the DPS ID scope, e.g. 0ne0012345F), or drop --register.');
-    if (!config.registrationId) throw new InvalidOptionError('--registration-id', 'missing, but --register needs it', 'Pass --registration-id, or drop --register.');
+    if (!config.idScope)
+      throw new InvalidOptionError(
+        '--id-scope',
+        'missing, but --register needs it',
+        'Pass --id-scope (the DPS ID scope, e.g. 0ne0012345F), or drop --register.',
+      );
+    if (!config.registrationId)
+      throw new InvalidOptionError(
+        '--registration-id',
+        'missing, but --register needs it',
+        'Pass --registration-id, or drop --register.',
+      );
     if (!config.certFile && !loaded.symmetricKey) {
-      throw new InvalidOptionError('credentials', '--register needs a device credential', 'Pass --cert and --key (X.509), or set DPS_SYMMETRIC_KEY (symmetric key).');
+      throw new InvalidOptionError(
+        'credentials',
+        '--register needs a device credential',
+        'Pass --cert and --key (X.509), or set DPS_SYMMETRIC_KEY (symmetric key).',
+      );
     }
-    if (config.certFile && !config.keyFile) throw new InvalidOptionError('--key', 'missing, but --register with --cert needs it', 'Pass --key with the device private key.');
+    if (config.certFile && !config.keyFile)
+      throw new InvalidOptionError(
+        '--key',
+        'missing, but --register with --cert needs it',
+        'Pass --key with the device private key.',
+      );
   }
   const prepared: Prepared = { loaded };
   if (config.certFile) {

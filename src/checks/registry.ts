@@ -53,8 +53,10 @@ export function assertRegistry(checks: readonly Check[] = CHECKS): void {
     if (idx < section) throw new Error(`check ${c.id} (section ${c.section}) is out of section order`);
     section = idx;
     if (seen.has(c.id)) throw new Error(`duplicate check id ${c.id}`);
-    for (const d of c.dependsOn ?? []) if (!seen.has(d)) throw new Error(`check ${c.id} depends on ${d}, which does not run before it`);
-    for (const d of c.after ?? []) if (!seen.has(d)) throw new Error(`check ${c.id} runs after ${d}, which does not run before it`);
+    for (const d of c.dependsOn ?? [])
+      if (!seen.has(d)) throw new Error(`check ${c.id} depends on ${d}, which does not run before it`);
+    for (const d of c.after ?? [])
+      if (!seen.has(d)) throw new Error(`check ${c.id} runs after ${d}, which does not run before it`);
     seen.add(c.id);
   }
 }

@@ -5,7 +5,12 @@ import type { CheckReport, CheckResult, CheckSummary, Section } from './types';
 /** Symbols per result, as iotedge check prints them. */
 export const SYMBOLS: Record<CheckResult, string> = { ok: '√', warning: '‼', error: '×', skipped: '-' };
 
-const COLOURS: Record<CheckResult, string> = { ok: '\x1b[32m', warning: '\x1b[33m', error: '\x1b[31m', skipped: '\x1b[90m' };
+const COLOURS: Record<CheckResult, string> = {
+  ok: '\x1b[32m',
+  warning: '\x1b[33m',
+  error: '\x1b[31m',
+  skipped: '\x1b[90m',
+};
 const RESET = '\x1b[0m';
 
 const SECTION_TITLES: Record<Section, string> = {
@@ -34,14 +39,21 @@ function findingLines(f: Finding): string[] {
 
 /** One check as text: the result line, then (non-ok) its findings, then (verbose) evidence and cause chain. */
 export function renderCheck(r: CheckReport, options: TextOptions): string {
-  const lines = [`  ${paint(SYMBOLS[r.result], r.result, options.colour)} ${r.id}: ${r.title}${r.detail ? ` — ${r.detail}` : ''}`];
+  const lines = [
+    `  ${paint(SYMBOLS[r.result], r.result, options.colour)} ${r.id}: ${r.title}${r.detail ? ` — ${r.detail}` : ''}`,
+  ];
   for (const f of r.findings) lines.push(...findingLines(f));
   if (options.verbose) {
     // Redacted like --json and --report: verbose output is what gets pasted into tickets.
     if (Object.keys(r.evidence).length) {
-      lines.push(...JSON.stringify(redact(r.evidence), null, 2).split('\n').map((l) => `      ${l}`));
+      lines.push(
+        ...JSON.stringify(redact(r.evidence), null, 2)
+          .split('\n')
+          .map((l) => `      ${l}`),
+      );
     }
-    if (r.errorChain) redact(r.errorChain).forEach((c, i) => lines.push(`      ${i === 0 ? 'error' : 'caused by'}: ${c}`));
+    if (r.errorChain)
+      redact(r.errorChain).forEach((c, i) => lines.push(`      ${i === 0 ? 'error' : 'caused by'}: ${c}`));
   }
   return lines.join('\n');
 }
@@ -59,7 +71,16 @@ export function renderSummary(s: CheckSummary): string {
 /** The --json document. */
 export interface JsonDocument {
   version: string;
-  checks: { id: string; title: string; section: Section; result: CheckResult; findings: Finding[]; evidence: Record<string, unknown>; detail?: string; durationMs: number }[];
+  checks: {
+    id: string;
+    title: string;
+    section: Section;
+    result: CheckResult;
+    findings: Finding[];
+    evidence: Record<string, unknown>;
+    detail?: string;
+    durationMs: number;
+  }[];
   summary: CheckSummary;
 }
 

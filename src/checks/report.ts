@@ -12,7 +12,9 @@ export function environmentFacts(env: NodeJS.ProcessEnv = process.env): Record<s
     node: process.version,
     openssl: process.versions.openssl,
     platform: `${process.platform} ${process.arch}`,
-    nodeOptionsTlsFlags: nodeOptions.split(/\s+/).filter((t) => /tls|openssl|ca-cert|use-openssl-ca|use-bundled-ca/i.test(t)),
+    nodeOptionsTlsFlags: nodeOptions
+      .split(/\s+/)
+      .filter((t) => /tls|openssl|ca-cert|use-openssl-ca|use-bundled-ca/i.test(t)),
     nodeExtraCaCerts: env['NODE_EXTRA_CA_CERTS'] ?? null,
     sslCertFile: env['SSL_CERT_FILE'] ?? null,
     proxy: env['HTTPS_PROXY'] ?? env['https_proxy'] ?? null,
@@ -23,11 +25,23 @@ export function environmentFacts(env: NodeJS.ProcessEnv = process.env): Record<s
  * Writes the support bundle: the --json document, the configuration with the source of each value, and the
  * environment facts — passed through redact() so a secret that slipped into evidence never leaves the device.
  */
-export function writeSupportBundle(file: string, doc: JsonDocument, loaded: LoadedConfig, startedAt: Date, env: NodeJS.ProcessEnv = process.env): void {
+export function writeSupportBundle(
+  file: string,
+  doc: JsonDocument,
+  loaded: LoadedConfig,
+  startedAt: Date,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   const bundle = {
     ...doc,
     generatedAt: startedAt.toISOString(),
-    configuration: { configFile: loaded.configFile ?? null, values: loaded.config, sources: loaded.sources, passphrase: loaded.passphrase ? '[redacted]' : null, symmetricKey: loaded.symmetricKey ? '[redacted]' : null },
+    configuration: {
+      configFile: loaded.configFile ?? null,
+      values: loaded.config,
+      sources: loaded.sources,
+      passphrase: loaded.passphrase ? '[redacted]' : null,
+      symmetricKey: loaded.symmetricKey ? '[redacted]' : null,
+    },
     environment: environmentFacts(env),
   };
   replaceFile(file, `${JSON.stringify(redact(bundle), null, 2)}\n`);
@@ -41,7 +55,10 @@ export function writeSupportBundle(file: string, doc: JsonDocument, loaded: Load
  * new one. Throws the fs error (ENOENT, EACCES, EISDIR...) after removing the temporary file.
  */
 function replaceFile(file: string, text: string): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   const fd = openSync(temp, 'wx', 0o600);
   try {
     try {

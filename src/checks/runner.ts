@@ -22,7 +22,9 @@ function chainOf(err: unknown): string[] {
   let cur: unknown = err;
   for (let i = 0; cur !== undefined && cur !== null && i < 8; i++) {
     const e = cur as { code?: unknown; message?: unknown; cause?: unknown };
-    out.push(`${typeof e.code === 'string' ? `${e.code}: ` : ''}${typeof e.message === 'string' ? e.message : String(cur)}`);
+    out.push(
+      `${typeof e.code === 'string' ? `${e.code}: ` : ''}${typeof e.message === 'string' ? e.message : String(cur)}`,
+    );
     cur = e.cause;
   }
   return out;
@@ -40,7 +42,11 @@ function waitsFor(checks: readonly Check[], index: number): string[] {
  * order), and reports them in the given order. A check whose dependency did not pass is skipped with the reason; any
  * throw becomes an `error` result with the cause chain, so one bug never stops the run.
  */
-export async function runChecks(checks: readonly Check[], ctx: CheckContext, options: RunChecksOptions = {}): Promise<CheckReport[]> {
+export async function runChecks(
+  checks: readonly Check[],
+  ctx: CheckContext,
+  options: RunChecksOptions = {},
+): Promise<CheckReport[]> {
   const dontRun = new Set(options.dontRun ?? []);
   const results = new Map<string, CheckResult>();
   const finished = new Map<string, Promise<void>>();
@@ -54,22 +60,42 @@ export async function runChecks(checks: readonly Check[], ctx: CheckContext, opt
     }
   };
   const runOne = async (check: Check, index: number): Promise<void> => {
-    await Promise.all(waitsFor(checks, index).map((id) => finished.get(id)));
+    await Promise.all(waitsFor(checks, index).map((id) => finished.get(id) ?? Promise.resolve()));
     const base = { id: check.id, title: check.title, section: check.section };
     let report: CheckReport;
     const blocker = (check.dependsOn ?? []).find((d) => results.get(d) !== 'ok' && results.get(d) !== 'warning');
     if (dontRun.has(check.id)) {
-      report = { ...base, result: 'skipped', findings: [], evidence: {}, detail: 'excluded by --dont-run', durationMs: 0 };
+      report = {
+        ...base,
+        result: 'skipped',
+        findings: [],
+        evidence: {},
+        detail: 'excluded by --dont-run',
+        durationMs: 0,
+      };
     } else if (blocker !== undefined) {
       const r = results.get(blocker) ?? 'not run';
-      report = { ...base, result: 'skipped', findings: [], evidence: { blockedBy: blocker }, detail: `skipped: ${blocker} was ${r === 'skipped' ? 'skipped' : r}`, durationMs: 0 };
+      report = {
+        ...base,
+        result: 'skipped',
+        findings: [],
+        evidence: { blockedBy: blocker },
+        detail: `skipped: ${blocker} was ${r === 'skipped' ? 'skipped' : r}`,
+        durationMs: 0,
+      };
     } else {
       options.onStart?.(check);
       const started = performance.now();
       try {
         const out: CheckOutcome = await check.run(ctx);
         const findings = out.findings ?? [];
-        report = { ...base, result: out.result ?? worst(findings), findings, evidence: out.evidence ?? {}, durationMs: 0 };
+        report = {
+          ...base,
+          result: out.result ?? worst(findings),
+          findings,
+          evidence: out.evidence ?? {},
+          durationMs: 0,
+        };
         if (out.detail !== undefined) report.detail = out.detail;
       } catch (err) {
         const chain = chainOf(err);

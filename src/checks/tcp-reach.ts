@@ -39,21 +39,43 @@ export function tcpCheck(spec: {
       const allowed = connectableAddresses(report, ctx.config.policy).map((a) => a.address);
       const refused = report.addresses.map((a) => a.address).filter((a) => !allowed.includes(a));
       if (allowed.length === 0) {
-        const why = refused.length ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}` : 'no address';
-        return { result: 'skipped', evidence: { host: report.host, port, refused }, detail: `not connecting (policy ${ctx.config.policy}): ${why}` };
+        const why = refused.length
+          ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}`
+          : 'no address';
+        return {
+          result: 'skipped',
+          evidence: { host: report.host, port, refused },
+          detail: `not connecting (policy ${ctx.config.policy}): ${why}`,
+        };
       }
-      const results: TcpProbeResult[] = await Promise.all(allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs)));
+      const results: TcpProbeResult[] = await Promise.all(
+        allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs)),
+      );
       const reachable = results.filter((r) => r.ok).map((r) => r.address);
       ctx.state.set(spec.id, { port, reachable } satisfies TcpState);
       const evidence = { host: report.host, port, results, refused };
-      if (reachable.length === results.length) return { evidence, detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${Math.max(...results.map((r) => r.durationMs))} ms)` };
+      if (reachable.length === results.length)
+        return {
+          evidence,
+          detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${Math.max(...results.map((r) => r.durationMs))} ms)`,
+        };
       const failed = results.filter((r) => !r.ok);
       const finding = createFinding(
         'TCP_UNREACHABLE',
-        { host: report.host, port, address: failed[0]?.address, addresses: failed.map((r) => r.address), detail: failed.map((r) => `${r.address}: ${r.error}`).join(', ') },
+        {
+          host: report.host,
+          port,
+          address: failed[0]?.address,
+          addresses: failed.map((r) => r.address),
+          detail: failed.map((r) => `${r.address}: ${r.error}`).join(', '),
+        },
         { severity: reachable.length > 0 || !spec.inUse(ctx) ? 'warning' : 'error' },
       );
-      return { findings: [finding], evidence, detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}` };
+      return {
+        findings: [finding],
+        evidence,
+        detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}`,
+      };
     },
   };
 }

@@ -24,28 +24,72 @@ export function caOf(ctx: CheckContext): string | undefined {
 /** Turns a probe result into findings: version, hostname, trust, expiry, legacy root. */
 export function tlsFindings(r: TlsInspection, now: Date): Finding[] {
   const target = { host: r.servername, address: r.address, port: r.port, minVersion: 'TLSv1.2' as const };
-  if (!r.ok) return [diagnoseConnectionError(Object.assign(new Error(r.error ?? 'TLS handshake failed'), { code: r.errorCode }), target)];
+  if (!r.ok)
+    return [
+      diagnoseConnectionError(
+        Object.assign(new Error(r.error ?? 'TLS handshake failed'), { code: r.errorCode }),
+        target,
+      ),
+    ];
   const findings: Finding[] = [];
   if (!r.hostnameMatch) {
     const sans = r.chain?.[0]?.subjectAltName ?? 'no subjectAltName';
-    findings.push(createFinding('TLS_HOSTNAME_MISMATCH', { host: r.servername, address: r.address, port: r.port, detail: `${r.hostnameError ?? 'no match'} (certificate names: ${sans})` }));
+    findings.push(
+      createFinding('TLS_HOSTNAME_MISMATCH', {
+        host: r.servername,
+        address: r.address,
+        port: r.port,
+        detail: `${r.hostnameError ?? 'no match'} (certificate names: ${sans})`,
+      }),
+    );
   }
   // Node reports a name mismatch as authorizationError too; it is already a TLS_HOSTNAME_MISMATCH above.
   if (r.authorizationError && r.authorizationError !== 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    const f = diagnoseConnectionError(Object.assign(new Error(r.authorizationError), { code: r.authorizationError }), { ...target, secured: true });
+    const f = diagnoseConnectionError(Object.assign(new Error(r.authorizationError), { code: r.authorizationError }), {
+      ...target,
+      secured: true,
+    });
     if (f.code === 'TLS_SERVER_CERT_EXPIRED') {
       const leaf = r.chain?.[0];
-      findings.push(createFinding('TLS_SERVER_CERT_EXPIRED', { host: r.servername, address: r.address, port: r.port, now: now.toISOString(), detail: `${r.authorizationError}: valid ${leaf?.notBefore} to ${leaf?.notAfter}` }));
+      findings.push(
+        createFinding('TLS_SERVER_CERT_EXPIRED', {
+          host: r.servername,
+          address: r.address,
+          port: r.port,
+          now: now.toISOString(),
+          detail: `${r.authorizationError}: valid ${leaf?.notBefore} to ${leaf?.notAfter}`,
+        }),
+      );
     } else {
-      findings.push(f.code === 'TCP_UNREACHABLE' ? createFinding('TLS_UNTRUSTED_CHAIN', { host: r.servername, address: r.address, port: r.port, detail: r.authorizationError }) : f);
+      findings.push(
+        f.code === 'TCP_UNREACHABLE'
+          ? createFinding('TLS_UNTRUSTED_CHAIN', {
+              host: r.servername,
+              address: r.address,
+              port: r.port,
+              detail: r.authorizationError,
+            })
+          : f,
+      );
     }
   }
-  if (r.root === LEGACY_ROOT) findings.push(createFinding('TLS_LEGACY_ROOT', { host: r.servername, address: r.address, port: r.port, root: r.root }));
+  if (r.root === LEGACY_ROOT)
+    findings.push(
+      createFinding('TLS_LEGACY_ROOT', { host: r.servername, address: r.address, port: r.port, root: r.root }),
+    );
   return findings;
 }
 
 /** A TLS check of one port, on the first address the TCP check of that port reached. */
-export function tlsCheck(spec: { id: string; title: string; tcpCheck: string; section: 'tls' | 'hub'; host: (ctx: CheckContext) => string; httpPath?: string; inUse: (ctx: CheckContext) => boolean }): Check {
+export function tlsCheck(spec: {
+  id: string;
+  title: string;
+  tcpCheck: string;
+  section: 'tls' | 'hub';
+  host: (ctx: CheckContext) => string;
+  httpPath?: string;
+  inUse: (ctx: CheckContext) => boolean;
+}): Check {
   return {
     id: spec.id,
     title: spec.title,
@@ -58,17 +102,36 @@ export function tlsCheck(spec: { id: string; title: string; tcpCheck: string; se
       const address = tcp?.reachable[0];
       if (!tcp || !address) return { result: 'skipped', detail: `no address answered on TCP (${spec.tcpCheck})` };
       const ca = caOf(ctx);
-      const r = await inspectTls(address, tcp.port, spec.host(ctx), { timeoutMs: ctx.settings.timeoutMs, ...(ca ? { ca } : {}), ...(spec.httpPath ? { httpPath: spec.httpPath } : {}) });
+      const r = await inspectTls(address, tcp.port, spec.host(ctx), {
+        timeoutMs: ctx.settings.timeoutMs,
+        ...(ca ? { ca } : {}),
+        ...(spec.httpPath ? { httpPath: spec.httpPath } : {}),
+      });
       ctx.state.set(spec.id, r);
       let findings = tlsFindings(r, ctx.settings.now());
-      if (!spec.inUse(ctx)) findings = findings.map((f) => (f.severity === 'error' ? { ...f, severity: 'warning' } : f));
+      if (!spec.inUse(ctx))
+        findings = findings.map((f) => (f.severity === 'error' ? { ...f, severity: 'warning' } : f));
       const legacy = r.root === LEGACY_ROOT;
-      const evidence = { ...r, currentAzureRoots: CURRENT_AZURE_ROOTS, legacyRoot: legacy, ...(ca ? { extraCa: ctx.config.caFile } : {}) };
+      const evidence = {
+        ...r,
+        currentAzureRoots: CURRENT_AZURE_ROOTS,
+        legacyRoot: legacy,
+        ...(ca ? { extraCa: ctx.config.caFile } : {}),
+      };
       const detail = r.ok
         ? `${r.protocol} ${r.cipher}, ${r.hostnameMatch ? 'name matches' : 'NAME MISMATCH'}, root "${r.root}"${r.authorized ? '' : ` (${r.authorizationError})`}`
         : `${r.errorCode}: ${r.error}`;
-      const result = findings.some((f) => f.severity === 'error') ? 'error' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'ok';
-      return { result, findings, evidence, detail: legacy ? `${detail}; chain ends at the retired ${LEGACY_ROOT}` : detail };
+      const result = findings.some((f) => f.severity === 'error')
+        ? 'error'
+        : findings.some((f) => f.severity === 'warning')
+          ? 'warning'
+          : 'ok';
+      return {
+        result,
+        findings,
+        evidence,
+        detail: legacy ? `${detail}; chain ends at the retired ${LEGACY_ROOT}` : detail,
+      };
     },
   };
 }

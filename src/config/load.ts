@@ -65,7 +65,11 @@ export function readConfigFile(file: string, source = '--config'): Partial<Devic
     );
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    throw new InvalidOptionError(`${source} ${file}`, 'not a JSON object', 'The file must hold one JSON object with the device settings.');
+    throw new InvalidOptionError(
+      `${source} ${file}`,
+      'not a JSON object',
+      'The file must hold one JSON object with the device settings.',
+    );
   }
   const out: Partial<Record<ConfigKey, unknown>> = {};
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
@@ -87,13 +91,21 @@ export function readConfigFile(file: string, source = '--config'): Partial<Devic
 function fromJson(key: ConfigKey, v: unknown, where: string, dir: string): unknown {
   if (LIST_KEYS.has(key)) {
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
-      throw new InvalidOptionError(where, `expected an array of strings, got ${JSON.stringify(v)}`, `Write it as ["value", ...].`);
+      throw new InvalidOptionError(
+        where,
+        `expected an array of strings, got ${JSON.stringify(v)}`,
+        `Write it as ["value", ...].`,
+      );
     }
     return v.map((s: string) => s.trim());
   }
   if (PORT_KEYS.has(key)) return parsePort(typeof v === 'number' ? String(v) : v, where);
   if (typeof v !== 'string' || v.trim() === '') {
-    throw new InvalidOptionError(where, `expected a non-empty string, got ${JSON.stringify(v)}`, 'Write the value as a JSON string.');
+    throw new InvalidOptionError(
+      where,
+      `expected a non-empty string, got ${JSON.stringify(v)}`,
+      'Write the value as a JSON string.',
+    );
   }
   const s = v.trim();
   if (PATH_KEYS.has(key)) return path.resolve(dir, s);
@@ -103,7 +115,11 @@ function fromJson(key: ConfigKey, v: unknown, where: string, dir: string): unkno
 function parsePort(v: unknown, where: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new InvalidOptionError(where, `${JSON.stringify(v)} is not a TCP port`, 'Use a whole number from 1 to 65535.');
+    throw new InvalidOptionError(
+      where,
+      `${JSON.stringify(v)} is not a TCP port`,
+      'Use a whole number from 1 to 65535.',
+    );
   }
   return n;
 }
@@ -111,7 +127,11 @@ function parsePort(v: unknown, where: string): number {
 function checkChoice(key: ConfigKey, s: string, where: string): string {
   const choices = CHOICES[key];
   if (choices && !choices.includes(s)) {
-    throw new InvalidOptionError(where, `"${s}" is not one of ${choices.join(', ')}`, `Use one of: ${choices.join(', ')}.`);
+    throw new InvalidOptionError(
+      where,
+      `"${s}" is not one of ${choices.join(', ')}`,
+      `Use one of: ${choices.join(', ')}.`,
+    );
   }
   return s;
 }
@@ -120,7 +140,11 @@ function fromText(key: ConfigKey, raw: string | string[], where: string): unknow
   if (LIST_KEYS.has(key)) {
     const items = (Array.isArray(raw) ? raw : [raw]).flatMap((s) => s.split(',')).map((s) => s.trim());
     if (items.some((s) => s === '')) {
-      throw new InvalidOptionError(where, `empty item in ${JSON.stringify(raw)}`, 'Give one non-empty value per item (comma-separated in environment variables).');
+      throw new InvalidOptionError(
+        where,
+        `empty item in ${JSON.stringify(raw)}`,
+        'Give one non-empty value per item (comma-separated in environment variables).',
+      );
     }
     return items;
   }

@@ -36,9 +36,17 @@ function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
     passphrase: target.passphrase,
     rejectUnauthorized: true,
   };
-  // `ca` adds to Node's roots (Node's own `ca` option would replace them); the context carries versions and credentials.
+  // `ca` adds to Node's roots (Node's own `ca` option would replace them); the context carries versions and
+  // credentials.
   if (target.ca !== undefined) {
-    options.secureContext = sharedContext({ ca: target.ca, minVersion: target.minVersion, maxVersion, cert: target.cert, key: target.key, passphrase: target.passphrase });
+    options.secureContext = sharedContext({
+      ca: target.ca,
+      minVersion: target.minVersion,
+      maxVersion,
+      cert: target.cert,
+      key: target.key,
+      passphrase: target.passphrase,
+    });
   }
   return options;
 }
@@ -72,11 +80,17 @@ function guard(socket: tls.TLSSocket, target: ConnectTarget, onSecure?: SecureLi
 
 /** Refuses anything but an IP literal: the diagnostic sockets below never resolve a name. */
 function ipLiteral(address: string): string {
-  if (net.isIP(address) === 0) throw Object.assign(new Error(`not an IP address: ${JSON.stringify(address)} (diagnostic probes dial verified addresses only)`), { code: 'ERR_INVALID_ADDRESS' });
+  if (net.isIP(address) === 0)
+    throw Object.assign(
+      new Error(`not an IP address: ${JSON.stringify(address)} (diagnostic probes dial verified addresses only)`),
+      { code: 'ERR_INVALID_ADDRESS' },
+    );
   return address;
 }
 
-/** How long {@link connector.openTlsViaProxy} waits for the proxy's answer to CONNECT (including the TCP connect), ms. */
+/**
+ * How long {@link connector.openTlsViaProxy} waits for the proxy's answer to CONNECT (including the TCP connect), ms.
+ */
 export const PROXY_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Options of {@link connector.openTlsInspect}. */
@@ -108,7 +122,11 @@ export const connector = {
    * must see an untrusted or expired certificate to explain it. The TLS version floor is still enforced, and nothing
    * but the handshake (and what the caller writes) crosses the socket — no credential is offered.
    */
-  openTlsInspect(target: Omit<ConnectTarget, 'cert' | 'key' | 'passphrase' | 'proxy'>, options: InspectOptions = {}, onSecure?: SecureListener): tls.TLSSocket {
+  openTlsInspect(
+    target: Omit<ConnectTarget, 'cert' | 'key' | 'passphrase' | 'proxy'>,
+    options: InspectOptions = {},
+    onSecure?: SecureListener,
+  ): tls.TLSSocket {
     if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
     log('inspect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
     const socket = tls.connect({
@@ -143,7 +161,8 @@ export const connector = {
    * TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. Until the proxy's 2xx answer, every
    * failure is a {@link ProxyTunnelError} naming the proxy: no TCP connection, an error or a close before the status
    * line, a non-2xx answer, or no answer within `options.connectTimeoutMs` (default {@link PROXY_CONNECT_TIMEOUT_MS}).
-   * `callback` is called exactly once. `options.onTunnel` is called with the proxy (`address:port`) as soon as the proxy
+   * `callback` is called exactly once. `options.onTunnel` is called with the proxy (`address:port`) as soon as the
+   * proxy
    * answered 2xx: from then on the proxy did its job, and a silence or failure is about the service behind it.
    */
   openTlsViaProxy(
@@ -152,7 +171,9 @@ export const connector = {
     callback: (err: Error | null, socket?: tls.TLSSocket) => void,
     options: { connectTimeoutMs?: number; onTunnel?: (proxy: string) => void } = {},
   ): net.Socket {
-    const proxy = net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]:${target.proxy.port}` : `${target.proxy.address}:${target.proxy.port}`;
+    const proxy = net.isIPv6(target.proxy.address)
+      ? `[${target.proxy.address}]:${target.proxy.port}`
+      : `${target.proxy.address}:${target.proxy.port}`;
     const request = `CONNECT ${target.host}:${target.port}`;
     const timeoutMs = options.connectTimeoutMs ?? PROXY_CONNECT_TIMEOUT_MS;
     log('connect %s via proxy %s', target.host, proxy);
@@ -182,7 +203,16 @@ export const connector = {
     const onError = (err: NodeJS.ErrnoException): void => {
       const what = `${err.code ? `${err.code}: ` : ''}${err.message}`;
       if (!connected) fail(unreachable(`no TCP connection (${what})`, err));
-      else fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} dropped the connection before answering ${request} (${what})`, proxy, undefined, { cause: err }));
+      else
+        fail(
+          new ProxyTunnelError(
+            'EPROXY',
+            `proxy ${proxy} dropped the connection before answering ${request} (${what})`,
+            proxy,
+            undefined,
+            { cause: err },
+          ),
+        );
     };
     // Without this a proxy that closes instead of answering would leave the caller waiting for its whole deadline.
     const onClosed = (): void => {
@@ -190,13 +220,25 @@ export const connector = {
       fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} closed the connection ${how} ${request}`, proxy));
     };
     const timer = setTimeout(() => {
-      fail(unreachable(connected ? `no answer to ${request} within ${timeoutMs} ms` : `no TCP connection within ${timeoutMs} ms`));
+      fail(
+        unreachable(
+          connected ? `no answer to ${request} within ${timeoutMs} ms` : `no TCP connection within ${timeoutMs} ms`,
+        ),
+      );
     }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       buffered = Buffer.concat([buffered, chunk]);
       const end = buffered.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buffered.length > 16384) fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} answered ${request} with more than 16 KiB of headers`, proxy, partial()));
+        if (buffered.length > 16384)
+          fail(
+            new ProxyTunnelError(
+              'EPROXY',
+              `proxy ${proxy} answered ${request} with more than 16 KiB of headers`,
+              proxy,
+              partial(),
+            ),
+          );
         return;
       }
       const head = buffered.subarray(0, end).toString('latin1');
@@ -204,7 +246,15 @@ export const connector = {
       // RFC 9110 9.3.6: any 2xx answer to CONNECT means the tunnel is open.
       if (!/^HTTP\/1\.[01] 2\d\d(?: |$)/.test(statusLine)) {
         const challenge = /^proxy-authenticate:[ \t]*(.*)$/im.exec(head)?.[1]?.trim().slice(0, 200);
-        fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} refused ${request}: ${statusLine}`, proxy, statusLine, challenge ? { proxyAuthenticate: challenge } : undefined));
+        fail(
+          new ProxyTunnelError(
+            'EPROXY',
+            `proxy ${proxy} refused ${request}: ${statusLine}`,
+            proxy,
+            statusLine,
+            challenge ? { proxyAuthenticate: challenge } : undefined,
+          ),
+        );
         return;
       }
       settle();

@@ -6,7 +6,10 @@ import type { TlsMinVersion } from './types';
 export class TlsPolicyError extends Error {
   override name = 'TlsPolicyError';
   readonly code = 'ERR_TLS_POLICY';
-  constructor(readonly negotiated: string, readonly minVersion: TlsMinVersion) {
+  constructor(
+    readonly negotiated: string,
+    readonly minVersion: TlsMinVersion,
+  ) {
     super(`negotiated ${negotiated}, policy minimum is ${minVersion}`);
   }
 }
@@ -56,7 +59,16 @@ const UNTRUSTED_CODES = new Set([
   'CERT_REVOKED',
 ]);
 const EXPIRED_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
-const TCP_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EPIPE', 'ENOTFOUND']);
+const TCP_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'EPIPE',
+  'ENOTFOUND',
+]);
 
 /** Where the failing connection went. */
 export interface FailureContext {
@@ -74,7 +86,8 @@ export interface FailureContext {
  */
 export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Finding {
   const errors = error instanceof AggregateError ? error.errors : [error];
-  const first = errors.find((e) => e && typeof e === 'object') as (Error & { code?: string; reason?: string }) | undefined;
+  const first = errors.find((e) => e && typeof e === 'object') as
+    (Error & { code?: string; reason?: string }) | undefined;
   const code = first?.code ?? '';
   const detail = `${code ? `${code}: ` : ''}${first?.message ?? String(error)}`;
   const target = { host: ctx.host, address: ctx.address, port: ctx.port };
@@ -92,21 +105,32 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
     // Raised by our own OpenSSL before anything is sent: the server never saw a ClientHello, so it is not to blame.
     return createFinding('TLS_LOCAL_PROTOCOLS_DISABLED', { ...target, minVersion: ctx.minVersion, detail });
   }
-  if (VERSION_CODES.has(code) || /protocol version|unsupported protocol|wrong version number/i.test(first?.message ?? '')) {
+  if (
+    VERSION_CODES.has(code) ||
+    /protocol version|unsupported protocol|wrong version number/i.test(first?.message ?? '')
+  ) {
     const offered = error instanceof TlsPolicyError ? error.negotiated : undefined;
     return createFinding('TLS_VERSION_TOO_LOW', { ...target, minVersion: ctx.minVersion, offered, detail });
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     // Say what the certificate does cover: it answers "do privatelink names work?" with evidence, not guesswork.
     const sans = (first as { cert?: { subjectaltname?: string } } | undefined)?.cert?.subjectaltname;
-    return createFinding('TLS_HOSTNAME_MISMATCH', { ...target, detail: first?.reason ?? detail, ...(sans ? { certificateNames: sans } : {}) });
+    return createFinding('TLS_HOSTNAME_MISMATCH', {
+      ...target,
+      detail: first?.reason ?? detail,
+      ...(sans ? { certificateNames: sans } : {}),
+    });
   }
   if (UNTRUSTED_CODES.has(code)) return createFinding('TLS_UNTRUSTED_CHAIN', { ...target, detail });
-  if (EXPIRED_CODES.has(code)) return createFinding('TLS_SERVER_CERT_EXPIRED', { ...target, detail, now: new Date().toISOString() });
+  if (EXPIRED_CODES.has(code))
+    return createFinding('TLS_SERVER_CERT_EXPIRED', { ...target, detail, now: new Date().toISOString() });
   if (TCP_CODES.has(code) && !ctx.secured) {
     return createFinding('TCP_UNREACHABLE', { ...target, detail, addresses: ctx.address ? [ctx.address] : undefined });
   }
-  if (/^ERR_SSL_|^ERR_TLS_/.test(code) || (!ctx.secured && /socket disconnected before secure|TLS/i.test(first?.message ?? ''))) {
+  if (
+    /^ERR_SSL_|^ERR_TLS_/.test(code) ||
+    (!ctx.secured && /socket disconnected before secure|TLS/i.test(first?.message ?? ''))
+  ) {
     return createFinding('TLS_HANDSHAKE_FAILED', { ...target, detail });
   }
   return createFinding('TCP_UNREACHABLE', { ...target, detail });

@@ -30,18 +30,21 @@ export function createMqttProvider(
       let streamClosed = false;
       // Loaded on first connect, as the SDK itself does: importing the package should not pay for mqtt.js.
       const { MqttClient } = require('mqtt') as typeof import('mqtt');
-      const client = new MqttClient(() => {
-        if (!sameHost) {
-          // The SDK asked for a name we did not verify (e.g. a gatewayHostName): never connect to it.
-          session.close();
-        }
-        streamClosed = false;
-        const stream = session.openStream(kind, credentials, url.pathname || undefined);
-        stream.once('close', () => {
-          streamClosed = true;
-        });
-        return stream as never;
-      }, { ...options, reconnectPeriod: 0, protocol: kind === 'mqtt' ? 'mqtts' : 'wss' });
+      const client = new MqttClient(
+        () => {
+          if (!sameHost) {
+            // The SDK asked for a name we did not verify (e.g. a gatewayHostName): never connect to it.
+            session.close();
+          }
+          streamClosed = false;
+          const stream = session.openStream(kind, credentials, url.pathname || undefined);
+          stream.once('close', () => {
+            streamClosed = true;
+          });
+          return stream as never;
+        },
+        { ...options, reconnectPeriod: 0, protocol: kind === 'mqtt' ? 'mqtts' : 'wss' },
+      );
       // mqtt.js 4 waits for the stream's 'close' in end(); when the peer already dropped the connection that event
       // has passed and end() never calls back, so the SDK's disconnect (and everything waiting on it) would hang.
       const end = client.end.bind(client) as (...args: unknown[]) => MqttClient;
@@ -72,7 +75,10 @@ export function createMqttProvider(
  * 1.16.4 → 1.13.3), so resolving it from the transport loads one copy instead of two and hands each transport the
  * class it was built against.
  */
-export function loadMqttBase(transportPackage: 'azure-iot-provisioning-device-mqtt' | 'azure-iot-device-mqtt'): typeof MqttBase {
+export function loadMqttBase(
+  transportPackage: 'azure-iot-provisioning-device-mqtt' | 'azure-iot-device-mqtt',
+): typeof MqttBase {
   const from = path.dirname(require.resolve(`${transportPackage}/package.json`));
-  return (require(require.resolve('azure-iot-mqtt-base', { paths: [from] })) as typeof import('azure-iot-mqtt-base')).MqttBase;
+  return (require(require.resolve('azure-iot-mqtt-base', { paths: [from] })) as typeof import('azure-iot-mqtt-base'))
+    .MqttBase;
 }

@@ -28,7 +28,11 @@ function cnOf(name: unknown): string {
 
 function nameOf(name: unknown): string {
   const n = name as Record<string, string | string[]> | undefined;
-  return n ? Object.entries(n).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ') : '';
+  return n
+    ? Object.entries(n)
+        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+        .join(', ')
+    : '';
 }
 
 /**
@@ -64,7 +68,15 @@ export function peerChain(peer: tls.DetailedPeerCertificate | undefined): { chai
  * TLS_LEGACY_ROOT (a warning) when the live socket's chain ended at the retired Baltimore root, else undefined.
  * The connection still succeeded; the device's trust store is what needs attention.
  */
-export function legacyRootFinding(host: string, info: Pick<TlsInfo, 'root' | 'remoteAddress' | 'remotePort'>): Finding | undefined {
+export function legacyRootFinding(
+  host: string,
+  info: Pick<TlsInfo, 'root' | 'remoteAddress' | 'remotePort'>,
+): Finding | undefined {
   if (info.root !== LEGACY_ROOT) return undefined;
-  return createFinding('TLS_LEGACY_ROOT', { host, address: info.remoteAddress, port: info.remotePort, root: info.root });
+  return createFinding('TLS_LEGACY_ROOT', {
+    host,
+    address: info.remoteAddress,
+    port: info.remotePort,
+    root: info.root,
+  });
 }

@@ -13,7 +13,10 @@ export function pinnedLookup(host: string, addresses: readonly string[]): Lookup
     const opts = (typeof options === 'object' && options !== null ? options : {}) as { all?: boolean; family?: number };
     process.nextTick(() => {
       if (hostname.toLowerCase() !== host.toLowerCase() || entries.length === 0) {
-        const err = Object.assign(new Error(`pinned lookup refuses ${hostname}: only ${host} is allowed`), { code: 'ENOTFOUND', hostname });
+        const err = Object.assign(new Error(`pinned lookup refuses ${hostname}: only ${host} is allowed`), {
+          code: 'ENOTFOUND',
+          hostname,
+        });
         cb(err);
         return;
       }

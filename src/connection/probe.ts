@@ -65,7 +65,12 @@ export function probeTls(
       const failure = session.failure ?? {
         error: err,
         address: target.addresses[0],
-        finding: createFinding('TLS_HANDSHAKE_FAILED', { host: target.host, address: target.addresses[0], port: target.port, detail: err.message }),
+        finding: createFinding('TLS_HANDSHAKE_FAILED', {
+          host: target.host,
+          address: target.addresses[0],
+          port: target.port,
+          detail: err.message,
+        }),
       };
       finish({ ok: false, failure });
     });
@@ -83,16 +88,32 @@ export function probeTls(
  * DNS and route to the private endpoint (the one path the device cannot see from here).
  */
 function timedOut(target: ConnectTarget, error: Error, tunnel: string | undefined): ConnectionFailure {
-  const proxy = target.proxy ? `${net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]` : target.proxy.address}:${target.proxy.port}` : undefined;
+  const proxy = target.proxy
+    ? `${net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]` : target.proxy.address}:${target.proxy.port}`
+    : undefined;
   if (!proxy) {
     return {
       error,
       address: target.addresses[0],
-      finding: createFinding('TCP_UNREACHABLE', { host: target.host, address: target.addresses[0], port: target.port, detail: error.message }),
+      finding: createFinding('TCP_UNREACHABLE', {
+        host: target.host,
+        address: target.addresses[0],
+        port: target.port,
+        detail: error.message,
+      }),
     };
   }
   if (!tunnel) {
-    return { error, address: proxy, finding: createFinding('PROXY_UNREACHABLE', { host: target.host, port: target.port, proxy, detail: error.message }) };
+    return {
+      error,
+      address: proxy,
+      finding: createFinding('PROXY_UNREACHABLE', {
+        host: target.host,
+        port: target.port,
+        proxy,
+        detail: error.message,
+      }),
+    };
   }
   const evidence = {
     host: target.host,
@@ -112,16 +133,32 @@ function timedOut(target: ConnectTarget, error: Error, tunnel: string | undefine
 
 /** probeTls is public API: its target is checked at the door, with an error naming the field and the fix. */
 function checkTarget(target: ConnectTarget): void {
-  const fix = 'Pass { host, addresses, port, minVersion } with the addresses from connectableAddresses(report, policy).';
+  const fix =
+    'Pass { host, addresses, port, minVersion } with the addresses from connectableAddresses(report, policy).';
   if (!target || typeof target !== 'object') throw new InvalidOptionError('target', 'expected an object', fix);
-  if (typeof target.host !== 'string' || target.host.length === 0) throw new InvalidOptionError('target.host', 'expected the service DNS name', fix);
-  const addressesOk = Array.isArray(target.addresses) && target.addresses.length > 0 && target.addresses.every((a) => net.isIP(a) !== 0);
+  if (typeof target.host !== 'string' || target.host.length === 0)
+    throw new InvalidOptionError('target.host', 'expected the service DNS name', fix);
+  const addressesOk =
+    Array.isArray(target.addresses) && target.addresses.length > 0 && target.addresses.every((a) => net.isIP(a) !== 0);
   if (!target.proxy && !addressesOk) {
-    throw new InvalidOptionError('target.addresses', 'expected at least one IP address', 'probeTls never resolves names: pass the verified addresses (connectableAddresses(report, policy)).');
+    throw new InvalidOptionError(
+      'target.addresses',
+      'expected at least one IP address',
+      'probeTls never resolves names: pass the verified addresses (connectableAddresses(report, policy)).',
+    );
   }
-  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new InvalidOptionError('target.port', 'expected a TCP port 1-65535', 'Use 8883 (MQTT) or 443 (MQTT over WebSockets).');
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
+    throw new InvalidOptionError(
+      'target.port',
+      'expected a TCP port 1-65535',
+      'Use 8883 (MQTT) or 443 (MQTT over WebSockets).',
+    );
   if (target.minVersion !== 'TLSv1.2' && target.minVersion !== 'TLSv1.3') {
-    throw new InvalidOptionError('target.minVersion', `${JSON.stringify(target.minVersion) ?? 'undefined'} is not allowed`, "Use 'TLSv1.2' or 'TLSv1.3'; Azure DPS and IoT Hub refuse anything lower.");
+    throw new InvalidOptionError(
+      'target.minVersion',
+      `${JSON.stringify(target.minVersion) ?? 'undefined'} is not allowed`,
+      "Use 'TLSv1.2' or 'TLSv1.3'; Azure DPS and IoT Hub refuse anything lower.",
+    );
   }
 }
 
@@ -198,7 +235,12 @@ export interface InspectTlsOptions {
   httpPath?: string;
 }
 
-function readHttpDate(socket: tls.TLSSocket, host: string, path: string, timeoutMs: number): Promise<{ date: string; receivedAt: string } | undefined> {
+function readHttpDate(
+  socket: tls.TLSSocket,
+  host: string,
+  path: string,
+  timeoutMs: number,
+): Promise<{ date: string; receivedAt: string } | undefined> {
   return new Promise((resolve) => {
     let buf = '';
     const finish = (v?: { date: string; receivedAt: string }): void => {
@@ -224,7 +266,12 @@ function readHttpDate(socket: tls.TLSSocket, host: string, path: string, timeout
  * A diagnostic TLS handshake with `address`:port through {@link connector.openTlsInspect}: `servername` in SNI and the
  * hostname check, TLS 1.2 minimum (as the device must). Unauthorized chains are reported, not refused. Never rejects.
  */
-export function inspectTls(address: string, port: number, servername: string, options: InspectTlsOptions): Promise<TlsInspection> {
+export function inspectTls(
+  address: string,
+  port: number,
+  servername: string,
+  options: InspectTlsOptions,
+): Promise<TlsInspection> {
   const started = performance.now();
   const base = { address, port, servername };
   return new Promise((resolve) => {
@@ -241,10 +288,23 @@ export function inspectTls(address: string, port: number, servername: string, op
     // An error after the handshake (e.g. during the HTTP read) does not undo it: readHttpDate settles that case.
     const failed = (err: NodeJS.ErrnoException): void => {
       if (secured) return;
-      done({ ...base, ok: false, durationMs: Math.round(performance.now() - started), error: err.message, errorCode: err.code ?? 'ERR_TLS' });
+      done({
+        ...base,
+        ok: false,
+        durationMs: Math.round(performance.now() - started),
+        error: err.message,
+        errorCode: err.code ?? 'ERR_TLS',
+      });
     };
     const timer = setTimeout(
-      () => done({ ...base, ok: false, durationMs: Math.round(performance.now() - started), error: `no TLS handshake within ${options.timeoutMs} ms`, errorCode: 'ETIMEDOUT' }),
+      () =>
+        done({
+          ...base,
+          ok: false,
+          durationMs: Math.round(performance.now() - started),
+          error: `no TLS handshake within ${options.timeoutMs} ms`,
+          errorCode: 'ETIMEDOUT',
+        }),
       options.timeoutMs,
     );
     const target = { host: servername, addresses: [address], port, minVersion: 'TLSv1.2' as const };
@@ -273,7 +333,11 @@ export function inspectTls(address: string, port: number, servername: string, op
       });
     };
     try {
-      socket = connector.openTlsInspect(target, options.ca ? { secureContext: trustStoreWith(options.ca) } : {}, onSecure);
+      socket = connector.openTlsInspect(
+        target,
+        options.ca ? { secureContext: trustStoreWith(options.ca) } : {},
+        onSecure,
+      );
     } catch (err) {
       failed(err as NodeJS.ErrnoException);
       return;

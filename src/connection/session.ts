@@ -53,7 +53,9 @@ export class ConnectionSession {
   openStream(kind: MqttTransportKind, credentials: ClientCredentials, path = '/$iothub/websocket'): Duplex {
     if (this.closed) {
       const dead = new PassThrough();
-      process.nextTick(() => dead.destroy(Object.assign(new Error('connection session closed'), { code: 'ERR_ABORTED' })));
+      process.nextTick(() =>
+        dead.destroy(Object.assign(new Error('connection session closed'), { code: 'ERR_ABORTED' })),
+      );
       return dead;
     }
     const target: ConnectTarget = { ...this.target, ...credentials };
@@ -92,19 +94,24 @@ export class ConnectionSession {
         const onTunnel = (proxy: string): void => {
           this.tunnel = proxy;
         };
-        const raw = connector.openTlsViaProxy(proxied, (info) => this.secured(info), (err, socket) => {
-          // From here the TLS socket owns the raw one; destroying both separately can crash Node's TLS wrap.
-          this.sockets.delete(raw);
-          if (err) {
-            this.record(err, target, target.proxy?.address, false);
-            oncreate(err);
-            return;
-          }
-          if (socket) {
-            this.watch(socket, target, () => target.proxy?.address);
-            oncreate(null, socket);
-          }
-        }, { onTunnel });
+        const raw = connector.openTlsViaProxy(
+          proxied,
+          (info) => this.secured(info),
+          (err, socket) => {
+            // From here the TLS socket owns the raw one; destroying both separately can crash Node's TLS wrap.
+            this.sockets.delete(raw);
+            if (err) {
+              this.record(err, target, target.proxy?.address, false);
+              oncreate(err);
+              return;
+            }
+            if (socket) {
+              this.watch(socket, target, () => target.proxy?.address);
+              oncreate(null, socket);
+            }
+          },
+          { onTunnel },
+        );
         this.sockets.add(raw);
         raw.once('close', () => this.sockets.delete(raw));
         return undefined;
@@ -133,7 +140,13 @@ export class ConnectionSession {
 
   private record(err: Error, target: ConnectTarget, address: string | undefined, secured: boolean): void {
     if (this.failure || this.closed) return;
-    const finding = diagnoseConnectionError(err, { host: target.host, address, port: target.port, minVersion: target.minVersion, secured });
+    const finding = diagnoseConnectionError(err, {
+      host: target.host,
+      address,
+      port: target.port,
+      minVersion: target.minVersion,
+      secured,
+    });
     log('connection to %s failed: %s (%s)', target.host, finding.code, err.message);
     this.failure = { finding, error: err, address };
   }

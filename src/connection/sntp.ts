@@ -18,7 +18,12 @@ function ntpToMs(buf: Buffer, at: number): number {
 }
 
 /** One SNTP query to an IP address through the connector; rejects on timeout or a malformed answer. */
-export function sntpQuery(address: string, port: number, timeoutMs: number, now: () => number = Date.now): Promise<SntpResult> {
+export function sntpQuery(
+  address: string,
+  port: number,
+  timeoutMs: number,
+  now: () => number = Date.now,
+): Promise<SntpResult> {
   return new Promise((resolve, reject) => {
     const socket = connector.openUdp(address);
     const req = Buffer.alloc(48);
@@ -33,7 +38,15 @@ export function sntpQuery(address: string, port: number, timeoutMs: number, now:
       if (err) reject(err);
       else resolve(r as SntpResult);
     };
-    const timer = setTimeout(() => finish(Object.assign(new Error(`no SNTP answer from ${address}:${port} within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          Object.assign(new Error(`no SNTP answer from ${address}:${port} within ${timeoutMs} ms`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      timeoutMs,
+    );
     socket.once('error', (err) => finish(err));
     socket.on('message', (msg) => {
       const t4 = now();
@@ -43,7 +56,12 @@ export function sntpQuery(address: string, port: number, timeoutMs: number, now:
       const t2 = ntpToMs(msg, 32);
       const t3 = ntpToMs(msg, 40);
       const offset = (t2 - t1 + (t3 - t4)) / 2; // server minus local
-      finish(null, { server: `${address}:${port}`, serverTime: new Date(t4 + offset).toISOString(), skewMs: Math.round(-offset), roundTripMs: Math.round(t4 - t1 - (t3 - t2)) });
+      finish(null, {
+        server: `${address}:${port}`,
+        serverTime: new Date(t4 + offset).toISOString(),
+        skewMs: Math.round(-offset),
+        roundTripMs: Math.round(t4 - t1 - (t3 - t2)),
+      });
     });
     socket.send(req, port, address, (err) => {
       if (err) finish(err);

@@ -2,7 +2,13 @@ import tls from 'node:tls';
 import type { TlsMinVersion } from './types';
 
 /** TLS protocol names (as tls.TLSSocket.getProtocol() and the version options spell them), lowest first. */
-export const TLS_VERSION_RANK: Readonly<Record<string, number>> = { SSLv3: 0, TLSv1: 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };
+export const TLS_VERSION_RANK: Readonly<Record<string, number>> = {
+  SSLv3: 0,
+  TLSv1: 1,
+  'TLSv1.1': 2,
+  'TLSv1.2': 3,
+  'TLSv1.3': 4,
+};
 
 /**
  * The TLS ceiling for a socket under the policy floor `minVersion`: the higher of the process default

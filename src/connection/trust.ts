@@ -12,7 +12,9 @@ import type { PemInput, TlsMinVersion } from './types';
  * from (so no certificate, key or passphrase is ever a map key).
  */
 const contexts = new Map<string, tls.SecureContext>();
-/** A device uses one or two (DPS, hub); a long-lived caller cycling through ever new anchors must not grow this forever. */
+/**
+ * A device uses one or two (DPS, hub); a long-lived caller cycling through ever new anchors must not grow this forever.
+ */
 const MAX_CONTEXTS = 16;
 
 interface NativeContext {
@@ -59,7 +61,8 @@ const pemBody = (pem: string): string => pem.replace(/-----[^-]+-----|\s/g, '');
 
 /** True when this process's default store is OpenSSL's (--use-openssl-ca) rather than Node's bundled roots. */
 const usesOpenSslStore = (): boolean =>
-  process.execArgv.includes('--use-openssl-ca') || /(^|\s)--use-openssl-ca(\s|$)/.test(startupEnv('NODE_OPTIONS') ?? '');
+  process.execArgv.includes('--use-openssl-ca') ||
+  /(^|\s)--use-openssl-ca(\s|$)/.test(startupEnv('NODE_OPTIONS') ?? '');
 
 /**
  * The NODE_EXTRA_CA_CERTS certificates the copied root store lacks, filtered once. Node adds that file to its default
@@ -97,10 +100,15 @@ export interface AnchoredContextOptions extends Pick<tls.SecureContextOptions, '
  * syswide-cas uses. If a Node release drops the native method, the documented (slow) form is used.
  */
 export function contextWithAnchors(options: AnchoredContextOptions): tls.SecureContext {
-  const anchors: PemInput[] = Array.isArray(options.ca) ? [...(options.ca as readonly PemInput[])] : [options.ca as PemInput];
+  const anchors: PemInput[] = Array.isArray(options.ca)
+    ? [...(options.ca as readonly PemInput[])]
+    : [options.ca as PemInput];
   const extra = nodeExtraCaCerts();
   if (extra) anchors.unshift(extra);
-  const base: tls.SecureContextOptions = { minVersion: options.minVersion, maxVersion: options.maxVersion ?? maxVersionFor(options.minVersion) };
+  const base: tls.SecureContextOptions = {
+    minVersion: options.minVersion,
+    maxVersion: options.maxVersion ?? maxVersionFor(options.minVersion),
+  };
   if (options.cert !== undefined) base.cert = options.cert;
   if (options.key !== undefined) base.key = options.key;
   if (options.passphrase !== undefined) base.passphrase = options.passphrase;

@@ -29,7 +29,9 @@ function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   return ipaddr.process(text);
 }
 
-/** The kind of an IP address: private (RFC 1918), shared (RFC 6598), unique-local, loopback, link-local, public, other. */
+/**
+ * The kind of an IP address: private (RFC 1918), shared (RFC 6598), unique-local, loopback, link-local, public, other.
+ */
 export function classifyAddress(ip: string): AddressClass {
   const addr = parseIp(ip);
   if (!addr) return 'other';
@@ -65,14 +67,19 @@ export function ipFamily(ip: string): 4 | 6 | undefined {
  */
 export function parseCidrs(list: readonly string[], optionName: string): Cidr[] {
   if (!Array.isArray(list)) {
-    throw new InvalidOptionError(optionName, `expected an array of CIDR strings, got ${describe(list)}`, `Pass e.g. ['10.1.0.0/16'].`);
+    throw new InvalidOptionError(
+      optionName,
+      `expected an array of CIDR strings, got ${describe(list)}`,
+      `Pass e.g. ['10.1.0.0/16'].`,
+    );
   }
   return list.map((entry, i) => parseCidr(entry, `${optionName}[${i}]`));
 }
 
 function parseCidr(entry: unknown, option: string): Cidr {
   const fix = `Use a CIDR such as '10.1.0.0/16' or 'fd00:1::/64' (the address range of the VNET or subnet that holds the private endpoint).`;
-  if (typeof entry !== 'string') throw new InvalidOptionError(option, `expected a CIDR string, got ${describe(entry)}`, fix);
+  if (typeof entry !== 'string')
+    throw new InvalidOptionError(option, `expected a CIDR string, got ${describe(entry)}`, fix);
   const text = entry.trim();
   const slash = text.indexOf('/');
   const ipText = slash === -1 ? text : text.slice(0, slash);
@@ -86,7 +93,11 @@ function parseCidr(entry: unknown, option: string): Cidr {
     // IPv4-mapped IPv6 ranges (::ffff:10.0.0.0/104) are unwrapped to IPv4 above, so shift the prefix with them.
     if (addr.kind() === 'ipv4' && net.isIPv6(ipText) && bits >= 96) bits -= 96;
     if (!Number.isInteger(bits) || bits < 0 || bits > max) {
-      throw new InvalidOptionError(option, `${JSON.stringify(entry)} has prefix length ${JSON.stringify(bitsText)}, expected 0-${max}`, fix);
+      throw new InvalidOptionError(
+        option,
+        `${JSON.stringify(entry)} has prefix length ${JSON.stringify(bitsText)}, expected 0-${max}`,
+        fix,
+      );
     }
   }
   const network =
@@ -132,7 +143,11 @@ export function parseDnsServer(s: string, optionName: string): DnsServerAddress 
   if (portText !== undefined) {
     port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
     if (!(port >= 1 && port <= 65535)) {
-      throw new InvalidOptionError(optionName, `${JSON.stringify(s)} has port ${JSON.stringify(portText)}, expected 1-65535`, fix);
+      throw new InvalidOptionError(
+        optionName,
+        `${JSON.stringify(s)} has port ${JSON.stringify(portText)}, expected 1-65535`,
+        fix,
+      );
     }
   }
   return { label: s, address: host, port, family };
@@ -181,5 +196,8 @@ export function describeSecret(value: unknown): string {
  * (`u:pa ss@h`): when the value is a credential-bearing option, describe it with {@link describeSecret} instead.
  */
 export function redactUserinfo(url: string): string {
-  return url.replace(/(^|\s)([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^\s]*@/g, (_m, lead: string, scheme: string | undefined) => `${lead}${scheme ?? ''}***@`);
+  return url.replace(
+    /(^|\s)([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^\s]*@/g,
+    (_m, lead: string, scheme: string | undefined) => `${lead}${scheme ?? ''}***@`,
+  );
 }

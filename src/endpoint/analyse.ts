@@ -51,7 +51,13 @@ export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primar
   if (trace.addresses.length === 0) {
     if (trace.error === 'timeout') out.push(createFinding('DNS_TIMEOUT', { ...base, timeoutMs: ctx.dnsTimeoutMs }));
     else if (privateLinkName && (trace.rcode === 'NXDOMAIN' || trace.rcode === 'NOERROR')) {
-      out.push(createFinding('DNS_PRIVATELINK_RECORD_MISSING', { ...base, privateLinkName, ...(trace.rcode ? { rcode: trace.rcode } : {}) }));
+      out.push(
+        createFinding('DNS_PRIVATELINK_RECORD_MISSING', {
+          ...base,
+          privateLinkName,
+          ...(trace.rcode ? { rcode: trace.rcode } : {}),
+        }),
+      );
     } else if (trace.rcode === 'NXDOMAIN') out.push(createFinding('DNS_NXDOMAIN', base));
     else if (trace.rcode === 'SERVFAIL') out.push(createFinding('DNS_SERVFAIL', base));
     else {
@@ -70,7 +76,12 @@ export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primar
     const outsideOther = outside.filter((a) => a.addressClass !== 'public').map((a) => a.address);
     if (inside.length > 0 && outside.length > 0) {
       out.push(
-        createFinding('DNS_MIXED_ANSWERS', { ...base, inRange: inside, outOfRange: outside.map((a) => a.address), expectedCidrs: ctx.expectedCidrs }),
+        createFinding('DNS_MIXED_ANSWERS', {
+          ...base,
+          inRange: inside,
+          outOfRange: outside.map((a) => a.address),
+          expectedCidrs: ctx.expectedCidrs,
+        }),
       );
     } else if (inside.length === 0) {
       // In a linked private zone the privatelink name answers an A record itself; a CNAME onward to a name outside
@@ -84,11 +95,15 @@ export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primar
         out.push(createFinding('DNS_PUBLIC_ADDRESS', { ...base, publicAddresses: outsidePublic }));
       }
       if (outsideOther.length > 0 && !publicPath) {
-        out.push(createFinding('DNS_OUTSIDE_VNET', { ...base, addresses: outsideOther, expectedCidrs: ctx.expectedCidrs }));
+        out.push(
+          createFinding('DNS_OUTSIDE_VNET', { ...base, addresses: outsideOther, expectedCidrs: ctx.expectedCidrs }),
+        );
       }
     }
     if (seesChain && ctx.role !== 'other' && !privateLinkName && !ctx.hostIsPrivateLinkName) {
-      out.push(createFinding('DNS_NO_PRIVATELINK_CNAME', { ...base, addresses: trace.addresses.map((a) => a.address) }));
+      out.push(
+        createFinding('DNS_NO_PRIVATELINK_CNAME', { ...base, addresses: trace.addresses.map((a) => a.address) }),
+      );
     }
   }
   // The policy decides what a connection may use (connectableAddresses), not how bad a finding is: a public answer
@@ -107,7 +122,8 @@ function asSecondary(f: Finding): Finding {
 
 /** The same set of addresses, regardless of order and notation. */
 export function sameAddresses(a: readonly AddressInfo[], b: readonly AddressInfo[]): boolean {
-  const key = (l: readonly AddressInfo[]): string => [...new Set(l.map((x) => x.address.toLowerCase()))].sort().join(',');
+  const key = (l: readonly AddressInfo[]): string =>
+    [...new Set(l.map((x) => x.address.toLowerCase()))].sort().join(',');
   return key(a) === key(b);
 }
 
@@ -115,13 +131,21 @@ export function sameAddresses(a: readonly AddressInfo[], b: readonly AddressInfo
  * Every finding the traces call for: the primary resolver's at full severity, secondaries' as warnings, the hosts
  * file override, and disagreement between DNS servers.
  */
-export function analyseTraces(traces: readonly ResolverTrace[], ctx: AnalysisContext & { hostsFile: string }): Finding[] {
+export function analyseTraces(
+  traces: readonly ResolverTrace[],
+  ctx: AnalysisContext & { hostsFile: string },
+): Finding[] {
   const dnsTraces = traces.filter((t) => t.resolver !== 'hosts-file');
   const primary = dnsTraces[0];
   const out: Finding[] = [];
   dnsTraces.forEach((t, i) => out.push(...traceFindings(t, ctx, i === 0)));
   for (const t of dnsTraces.slice(1)) {
-    if (primary && primary.addresses.length > 0 && t.addresses.length > 0 && !sameAddresses(primary.addresses, t.addresses)) {
+    if (
+      primary &&
+      primary.addresses.length > 0 &&
+      t.addresses.length > 0 &&
+      !sameAddresses(primary.addresses, t.addresses)
+    ) {
       out.push(
         createFinding('DNS_RESOLVERS_DISAGREE', {
           host: ctx.host,

@@ -70,7 +70,18 @@ export function queryDnsServer(
             id: ids[type],
             flags: dnsPacket.RECURSION_DESIRED,
             questions: [{ type, name: host, class: 'IN' }],
-            additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+            additionals: [
+              {
+                type: 'OPT',
+                name: '.',
+                udpPayloadSize: EDNS_UDP_SIZE,
+                extendedRcode: 0,
+                ednsVersion: 0,
+                flags: 0,
+                flag_do: false,
+                options: [],
+              },
+            ],
           }),
         ]),
       );
@@ -149,15 +160,26 @@ export function queryDnsServer(
         }
         const type = QTYPES.find((t) => ids[t] === packet.id);
         const q = packet.questions?.[0];
-        if (!type || responses.has(type) || truncatedTypes.has(type) || !q || q.type !== type || !sameName(q.name, host)) return;
+        if (
+          !type ||
+          responses.has(type) ||
+          truncatedTypes.has(type) ||
+          !q ||
+          q.type !== type ||
+          !sameName(q.name, host)
+        )
+          return;
         if (packet.flag_tc) retryOverTcp(type, packet);
         else accept(type, packet);
       });
 
       timers.push(
-        setTimeout(() => {
-          for (const type of QTYPES) if (!responses.has(type) && !truncatedTypes.has(type)) send(type);
-        }, Math.max(1, Math.floor(options.timeoutMs / 2))),
+        setTimeout(
+          () => {
+            for (const type of QTYPES) if (!responses.has(type) && !truncatedTypes.has(type)) send(type);
+          },
+          Math.max(1, Math.floor(options.timeoutMs / 2)),
+        ),
         setTimeout(() => finish(responses.size === 0 ? 'timeout' : undefined), options.timeoutMs),
       );
       for (const type of QTYPES) send(type);

@@ -17,31 +17,62 @@ export interface ResolvedNetwork {
   dnsTimeoutMs: number;
 }
 
-/** Validates `network` (never mutating it). Throws InvalidOptionError naming the option, e.g. `network.dnsServers[1]`. */
+/**
+ * Validates `network` (never mutating it). Throws InvalidOptionError naming the option, e.g. `network.dnsServers[1]`.
+ */
 export function resolveNetworkOptions(network: NetworkOptions, optionName = 'network'): ResolvedNetwork {
   if (!network || typeof network !== 'object' || Array.isArray(network)) {
-    throw new InvalidOptionError(optionName, `expected an object, got ${describe(network)}`, `Pass e.g. { expectedCidrs: ['10.1.0.0/16'] }.`);
+    throw new InvalidOptionError(
+      optionName,
+      `expected an object, got ${describe(network)}`,
+      `Pass e.g. { expectedCidrs: ['10.1.0.0/16'] }.`,
+    );
   }
   const policy = network.policy ?? NETWORK_DEFAULTS.policy;
   if (!POLICIES.includes(policy)) {
-    throw new InvalidOptionError(`${optionName}.policy`, `${describe(policy)} is not a policy`, `Use 'enforce' (default), 'warn' or 'off'.`);
+    throw new InvalidOptionError(
+      `${optionName}.policy`,
+      `${describe(policy)} is not a policy`,
+      `Use 'enforce' (default), 'warn' or 'off'.`,
+    );
   }
   if (network.expectedCidrs === undefined && policy === 'off') {
     // With the policy off the ranges only label addresses, so they may be left out.
   } else if (!Array.isArray(network.expectedCidrs)) {
-    throw new InvalidOptionError(`${optionName}.expectedCidrs`, `expected an array of CIDR strings, got ${describe(network.expectedCidrs)}`, `Pass the VNET range of the private endpoint, e.g. ['10.1.0.0/16'].`);
+    throw new InvalidOptionError(
+      `${optionName}.expectedCidrs`,
+      `expected an array of CIDR strings, got ${describe(network.expectedCidrs)}`,
+      `Pass the VNET range of the private endpoint, e.g. ['10.1.0.0/16'].`,
+    );
   }
   const cidrs = parseCidrs(network.expectedCidrs ?? [], `${optionName}.expectedCidrs`);
   if (cidrs.length === 0 && policy === 'enforce') {
-    throw new InvalidOptionError(`${optionName}.expectedCidrs`, `is empty, so the 'enforce' policy would refuse every address`, `Pass the VNET range of the private endpoint, e.g. ['10.1.0.0/16'], or set ${optionName}.policy to 'warn'.`);
+    throw new InvalidOptionError(
+      `${optionName}.expectedCidrs`,
+      `is empty, so the 'enforce' policy would refuse every address`,
+      `Pass the VNET range of the private endpoint, e.g. ['10.1.0.0/16'], or set ${optionName}.policy to 'warn'.`,
+    );
   }
   if (network.dnsServers !== undefined && !Array.isArray(network.dnsServers)) {
-    throw new InvalidOptionError(`${optionName}.dnsServers`, `expected an array of 'ip' or 'ip:port' strings, got ${describe(network.dnsServers)}`, `Pass e.g. ['10.1.0.4'], or leave it out to use the system resolver.`);
+    throw new InvalidOptionError(
+      `${optionName}.dnsServers`,
+      `expected an array of 'ip' or 'ip:port' strings, got ${describe(network.dnsServers)}`,
+      `Pass e.g. ['10.1.0.4'], or leave it out to use the system resolver.`,
+    );
   }
   const dnsServers = (network.dnsServers ?? []).map((s, i) => parseDnsServer(s, `${optionName}.dnsServers[${i}]`));
   const dnsTimeoutMs = network.dnsTimeoutMs ?? NETWORK_DEFAULTS.dnsTimeoutMs;
-  if (typeof dnsTimeoutMs !== 'number' || !Number.isFinite(dnsTimeoutMs) || dnsTimeoutMs <= 0 || dnsTimeoutMs > MAX_DNS_TIMEOUT_MS) {
-    throw new InvalidOptionError(`${optionName}.dnsTimeoutMs`, `${describe(dnsTimeoutMs)} is not a timeout`, `Use a number of milliseconds between 1 and ${MAX_DNS_TIMEOUT_MS} (default 2000).`);
+  if (
+    typeof dnsTimeoutMs !== 'number' ||
+    !Number.isFinite(dnsTimeoutMs) ||
+    dnsTimeoutMs <= 0 ||
+    dnsTimeoutMs > MAX_DNS_TIMEOUT_MS
+  ) {
+    throw new InvalidOptionError(
+      `${optionName}.dnsTimeoutMs`,
+      `${describe(dnsTimeoutMs)} is not a timeout`,
+      `Use a number of milliseconds between 1 and ${MAX_DNS_TIMEOUT_MS} (default 2000).`,
+    );
   }
   return { cidrs, dnsServers, policy, dnsTimeoutMs };
 }

@@ -34,12 +34,20 @@ export function querySystem(
         .then(
           (result) => {
             clearTimeout(timer);
-            if (!Array.isArray(result) || result.some((a) => !a || typeof a.address !== 'string' || !net.isIP(a.address))) {
+            if (
+              !Array.isArray(result) ||
+              result.some((a) => !a || typeof a.address !== 'string' || !net.isIP(a.address))
+            ) {
               resolve({ addresses: [], error: 'invalid-lookup-result' });
               return;
             }
-            const addresses = result.map((a) => ({ address: a.address, family: (net.isIPv6(a.address) ? 6 : 4) as 4 | 6 }));
-            resolve(addresses.length ? { addresses, rcode: 'NOERROR' } : { addresses, rcode: 'NOERROR', error: 'ENODATA' });
+            const addresses = result.map((a) => ({
+              address: a.address,
+              family: (net.isIPv6(a.address) ? 6 : 4) as 4 | 6,
+            }));
+            resolve(
+              addresses.length ? { addresses, rcode: 'NOERROR' } : { addresses, rcode: 'NOERROR', error: 'ENODATA' },
+            );
           },
           (err: unknown) => {
             clearTimeout(timer);

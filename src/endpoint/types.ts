@@ -59,7 +59,9 @@ export interface AddressInfo {
 
 /** What one resolver answered for the host. */
 export interface ResolverTrace {
-  /** `'system'`, `'hosts-file'`, `'literal'` (the host is an IP), or the DNS server as given, e.g. `'127.0.0.53:5353'`. */
+  /**
+   * `'system'`, `'hosts-file'`, `'literal'` (the host is an IP), or the DNS server as given, e.g. `'127.0.0.53:5353'`.
+   */
   resolver: string;
   /** `[host, cname1, cname2, ...]` in order. */
   chain: string[];

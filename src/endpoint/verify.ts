@@ -31,7 +31,11 @@ const log = logger('endpoint');
  *   expectedCidrs: ['10.1.0.0/16'], dnsServers: ['10.1.0.4'] });
  * if (report.verdict !== 'private-in-vnet') console.log(report.findings);
  */
-export async function verifyEndpoint(host: string, network: NetworkOptions, options: VerifyOptions = {}): Promise<EndpointReport> {
+export async function verifyEndpoint(
+  host: string,
+  network: NetworkOptions,
+  options: VerifyOptions = {},
+): Promise<EndpointReport> {
   const resolved = resolveNetworkOptions(network);
   const opts = checkVerifyOptions(options);
   const name = normaliseHost(host);
@@ -40,22 +44,39 @@ export async function verifyEndpoint(host: string, network: NetworkOptions, opti
   const identity = identifyHost(name);
   const role = opts.role ?? identity.role;
   const expectedCidrs = resolved.cidrs.map((c) => c.text);
-  const head = { host: name, role, ...(identity.cloud ? { cloud: identity.cloud.name } : {}), policy: resolved.policy, expectedCidrs };
+  const head = {
+    host: name,
+    role,
+    ...(identity.cloud ? { cloud: identity.cloud.name } : {}),
+    policy: resolved.policy,
+    expectedCidrs,
+  };
 
   if (net.isIP(name)) {
     const info = toAddressInfo(name, resolved.cidrs);
     const trace: ResolverTrace = { resolver: 'literal', chain: [name], addresses: [info], durationMs: 0 };
-    const finding = createFinding('ENDPOINT_IS_IP_ADDRESS', { host: name, addressClass: info.addressClass, inExpectedRange: info.inExpectedRange });
+    const finding = createFinding('ENDPOINT_IS_IP_ADDRESS', {
+      host: name,
+      addressClass: info.addressClass,
+      inExpectedRange: info.inExpectedRange,
+    });
     return finish({ ...head, addresses: [info], trace: [trace], findings: [finding] });
   }
 
   const nameFindings: Finding[] = [];
   if (isGlobalDpsEndpoint(name)) {
     const suffix = identity.cloud?.dpsSuffix ?? 'azure-devices-provisioning.net';
-    nameFindings.push(createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', { host: name, serviceEndpointExample: `<your-dps-name>.${suffix}` }));
+    nameFindings.push(
+      createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', {
+        host: name,
+        serviceEndpointExample: `<your-dps-name>.${suffix}`,
+      }),
+    );
   }
   if (identity.isPrivateLinkName) {
-    nameFindings.push(createFinding('ENDPOINT_PRIVATELINK_NAME', { host: name, serviceName: name.replace('.privatelink.', '.') }));
+    nameFindings.push(
+      createFinding('ENDPOINT_PRIVATELINK_NAME', { host: name, serviceName: name.replace('.privatelink.', '.') }),
+    );
   }
 
   const hostsFile = opts.hostsFile ?? defaultHostsFile();
@@ -130,7 +151,12 @@ async function traceSystem(
   const started = performance.now();
   const [answer, hostsEntries] = await Promise.all([querySystem(name, lookup, timing), hostsPromise]);
   const addresses = answer.addresses.map((a) => toAddressInfo(a.address, cidrs));
-  const trace: ResolverTrace = { resolver: 'system', chain: [name], addresses, durationMs: performance.now() - started };
+  const trace: ResolverTrace = {
+    resolver: 'system',
+    chain: [name],
+    addresses,
+    durationMs: performance.now() - started,
+  };
   if (answer.rcode !== undefined) trace.rcode = answer.rcode;
   if (answer.error !== undefined) trace.error = answer.error;
   const hostsSet = new Set(hostsEntries.map(normaliseIp));
@@ -140,7 +166,14 @@ async function traceSystem(
 
 function finish(report: Omit<EndpointReport, 'verdict'>): EndpointReport {
   const out: EndpointReport = { ...report, verdict: verdictOf(report.addresses) };
-  log('%s (%s): %s via %s, %d finding(s)', out.host, out.role, out.verdict, out.trace[0]?.resolver, out.findings.length);
+  log(
+    '%s (%s): %s via %s, %d finding(s)',
+    out.host,
+    out.role,
+    out.verdict,
+    out.trace[0]?.resolver,
+    out.findings.length,
+  );
   return out;
 }
 
@@ -178,19 +211,39 @@ function normaliseIp(address: string): string {
 
 function checkVerifyOptions(options: VerifyOptions): VerifyOptions {
   if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass e.g. { role: "dps" } or leave it out.');
+    throw new InvalidOptionError(
+      'options',
+      `expected an object, got ${describe(options)}`,
+      'Pass e.g. { role: "dps" } or leave it out.',
+    );
   }
   if (options.role !== undefined && options.role !== 'dps' && options.role !== 'hub') {
-    throw new InvalidOptionError('options.role', `${describe(options.role)} is not a role`, `Use 'dps' or 'hub', or leave it out to infer it from the host name.`);
+    throw new InvalidOptionError(
+      'options.role',
+      `${describe(options.role)} is not a role`,
+      `Use 'dps' or 'hub', or leave it out to infer it from the host name.`,
+    );
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('options.signal', `expected an AbortSignal, got ${describe(options.signal)}`, 'Pass AbortController.signal or AbortSignal.timeout(ms).');
+    throw new InvalidOptionError(
+      'options.signal',
+      `expected an AbortSignal, got ${describe(options.signal)}`,
+      'Pass AbortController.signal or AbortSignal.timeout(ms).',
+    );
   }
   if (options.hostsFile !== undefined && (typeof options.hostsFile !== 'string' || options.hostsFile === '')) {
-    throw new InvalidOptionError('options.hostsFile', `expected a file path, got ${describe(options.hostsFile)}`, 'Pass the path of a hosts file, or leave it out for the system one.');
+    throw new InvalidOptionError(
+      'options.hostsFile',
+      `expected a file path, got ${describe(options.hostsFile)}`,
+      'Pass the path of a hosts file, or leave it out for the system one.',
+    );
   }
   if (options.systemLookup !== undefined && typeof options.systemLookup !== 'function') {
-    throw new InvalidOptionError('options.systemLookup', `expected a function, got ${describe(options.systemLookup)}`, 'Pass (host) => Promise<{ address, family }[]>, or leave it out for getaddrinfo.');
+    throw new InvalidOptionError(
+      'options.systemLookup',
+      `expected a function, got ${describe(options.systemLookup)}`,
+      'Pass (host) => Promise<{ address, family }[]>, or leave it out for getaddrinfo.',
+    );
   }
   return options;
 }

@@ -26,15 +26,22 @@ export function renderFindingsText(findings: readonly Finding[], options: Render
       const symbol = options.color ? `${COLOUR[f.severity]}${SYMBOL[f.severity]}${RESET}` : SYMBOL[f.severity];
       const lines = [`${symbol} ${f.code} (${f.severity}): ${f.message}`, `    fix: ${f.remediation}`];
       if (options.verbose) {
-        for (const [key, value] of Object.entries(redact(f.evidence))) lines.push(`    ${key}: ${JSON.stringify(value)}`);
+        for (const [key, value] of Object.entries(redact(f.evidence)))
+          lines.push(`    ${key}: ${JSON.stringify(value)}`);
       }
       return lines.join('\n');
     })
     .join('\n');
 }
 
-/** The JSON form of findings: a stable shape for tools, `{ findings: [...], errors, warnings }`; evidence is redacted. */
-export function findingsToJson(findings: readonly Finding[]): { findings: Finding[]; errors: number; warnings: number } {
+/**
+ * The JSON form of findings: a stable shape for tools, `{ findings: [...], errors, warnings }`; evidence is redacted.
+ */
+export function findingsToJson(findings: readonly Finding[]): {
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+} {
   return {
     findings: findings.map((f) => ({ ...f, evidence: redact(f.evidence) })),
     errors: findings.filter((f) => f.severity === 'error').length,

@@ -9,7 +9,15 @@ import { describe, isInCidrs, parseCidrs } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
-import { checkAuth, checkPort, checkProxy, checkTls, MAX_TIMER_MS, PROVISION_DEFAULTS, withAuthScrubbed } from '../provision/options';
+import {
+  checkAuth,
+  checkPort,
+  checkProxy,
+  checkTls,
+  MAX_TIMER_MS,
+  PROVISION_DEFAULTS,
+  withAuthScrubbed,
+} from '../provision/options';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 
 /**
@@ -46,7 +54,10 @@ export class HubConnectionError extends DpsPrivateLinkError {
   /** Always `HubConnectionError`; `code` is the primary finding's code. */
   override name = 'HubConnectionError';
   constructor(primary: Finding, findings: Finding[], cause?: unknown) {
-    super(primary.code, `${primary.message} ${primary.remediation}`, { findings: [primary, ...findings.filter((f) => f !== primary)], cause });
+    super(primary.code, `${primary.message} ${primary.remediation}`, {
+      findings: [primary, ...findings.filter((f) => f !== primary)],
+      cause,
+    });
   }
 }
 
@@ -66,41 +77,74 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
 
 function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): Client {
   if (!result || typeof result !== 'object' || typeof result.assignedHub !== 'string' || !result.hub) {
-    throw new InvalidOptionError('result', `expected the result of provisionDevice, got ${describe(result)}`, 'Pass the object provisionDevice resolved with.');
+    throw new InvalidOptionError(
+      'result',
+      `expected the result of provisionDevice, got ${describe(result)}`,
+      'Pass the object provisionDevice resolved with.',
+    );
   }
   if (typeof result.deviceId !== 'string' || !DEVICE_ID.test(result.deviceId)) {
     // It goes into a connection string below: a `;` could add fields to it.
-    throw new InvalidOptionError('result.deviceId', `${describe(result.deviceId)} is not an IoT Hub device id`, 'Pass the result provisionDevice resolved with, unedited.');
+    throw new InvalidOptionError(
+      'result.deviceId',
+      `${describe(result.deviceId)} is not an IoT Hub device id`,
+      'Pass the result provisionDevice resolved with, unedited.',
+    );
   }
   const { auth: credentials, mismatch } = checkAuth(auth);
   if (mismatch) throw new HubConnectionError(mismatch, []);
   const tls = checkTls(options.tls);
   const transport = options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport;
-  if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('options.transport', `${describe(transport)} is not supported`, "Use 'mqtt' or 'mqtt-ws'.");
+  if (transport !== 'mqtt' && transport !== 'mqtt-ws')
+    throw new InvalidOptionError(
+      'options.transport',
+      `${describe(transport)} is not supported`,
+      "Use 'mqtt' or 'mqtt-ws'.",
+    );
   // Not `result.hub.policy`: the result may come from storage or an edit, and must not be able to relax the check.
   const policy = options.policy ?? 'enforce';
-  if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off') throw new InvalidOptionError('options.policy', `${describe(policy)} is not a policy`, "Use 'enforce' (default), 'warn' or 'off'.");
+  if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off')
+    throw new InvalidOptionError(
+      'options.policy',
+      `${describe(policy)} is not a policy`,
+      "Use 'enforce' (default), 'warn' or 'off'.",
+    );
   if (options.proxy !== undefined && transport !== 'mqtt-ws') {
-    throw new InvalidOptionError('options.proxy', `only works with transport mqtt-ws (the transport is ${transport})`, "Set options.transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove options.proxy.");
+    throw new InvalidOptionError(
+      'options.proxy',
+      `only works with transport mqtt-ws (the transport is ${transport})`,
+      "Set options.transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove options.proxy.",
+    );
   }
   const proxy = options.proxy !== undefined ? checkProxy(options.proxy, 'options.proxy') : undefined;
   const port = checkPort(options.port, 'options.port', PROVISION_DEFAULTS.port);
   const wsPort = checkPort(options.wsPort, 'options.wsPort', PROVISION_DEFAULTS.wsPort);
   const cidrsInput = options.expectedCidrs ?? result.hub.expectedCidrs;
   const cidrs = parseCidrs(cidrsInput, options.expectedCidrs ? 'options.expectedCidrs' : 'result.hub.expectedCidrs');
-  // Recomputed, not read: a result loaded from disk or edited could otherwise mark any address as in range and pin there.
-  const checked = (Array.isArray(result.hub.addresses) ? result.hub.addresses : []).map((a) => ({ ...a, inExpectedRange: typeof a?.address === 'string' && isInCidrs(a.address, cidrs) }));
+  // Recomputed, not read: a result loaded from disk or edited could otherwise mark any address as in range and pin
+  // there.
+  const checked = (Array.isArray(result.hub.addresses) ? result.hub.addresses : []).map((a) => ({
+    ...a,
+    inExpectedRange: typeof a?.address === 'string' && isInCidrs(a.address, cidrs),
+  }));
   const addresses = connectableAddresses({ ...result.hub, addresses: checked }, policy).map((a) => a.address);
   const hubFindings = result.findings.filter((f) => f.code.startsWith('HUB_') || f.evidence.host === result.hub.host);
   if (addresses.length === 0) {
     const primary =
       hubFindings.find((f) => f.code.startsWith('HUB_') && f.severity === 'error') ??
-      createFinding('HUB_UNRESOLVED', { hub: result.assignedHub, detail: `no address inside ${cidrsInput.join(', ')}` });
+      createFinding('HUB_UNRESOLVED', {
+        hub: result.assignedHub,
+        detail: `no address inside ${cidrsInput.join(', ')}`,
+      });
     throw new HubConnectionError(primary, hubFindings);
   }
   if (proxy && policy === 'enforce' && !isInCidrs(proxy.address, cidrs)) {
     // Same rule as for DPS: a proxy resolves the hub name itself, so under enforce it must sit inside the ranges.
-    const finding = createFinding('PROXY_IN_PATH', { host: result.assignedHub, proxy: `${proxy.address}:${proxy.port}`, proxyInRange: false }, { severity: 'error' });
+    const finding = createFinding(
+      'PROXY_IN_PATH',
+      { host: result.assignedHub, proxy: `${proxy.address}:${proxy.port}`, proxyInRange: false },
+      { severity: 'error' },
+    );
     throw new HubConnectionError(finding, hubFindings);
   }
   const session = new ConnectionSession({
@@ -112,11 +156,14 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
     ...(proxy ? { proxy } : {}),
   });
   // Loaded on first use: the device SDK costs ~70 ms of start-up that a device which only provisions need not pay.
-  const { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } = require('azure-iot-device') as typeof import('azure-iot-device');
+  const { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } =
+    require('azure-iot-device') as typeof import('azure-iot-device');
   const { Mqtt, MqttWs } = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt');
   const authProvider =
     'symmetricKey' in credentials
-      ? SharedAccessKeyAuthenticationProvider.fromConnectionString(`HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${credentials.symmetricKey}`)
+      ? SharedAccessKeyAuthenticationProvider.fromConnectionString(
+          `HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${credentials.symmetricKey}`,
+        )
       : X509AuthenticationProvider.fromX509Options(result.deviceId, result.assignedHub, {
           cert: String(credentials.cert),
           key: String(credentials.key),
@@ -153,13 +200,26 @@ type OpenStop = { kind: 'timeout' } | { kind: 'aborted'; reason: unknown };
 export async function openHubClient(client: Client, options: OpenHubClientOptions = {}): Promise<void> {
   const entry = sessions.get(client);
   if (!entry) return void (await client.open());
-  if (!options || typeof options !== 'object') throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass { timeoutMs?, signal? } or leave it out.');
+  if (!options || typeof options !== 'object')
+    throw new InvalidOptionError(
+      'options',
+      `expected an object, got ${describe(options)}`,
+      'Pass { timeoutMs?, signal? } or leave it out.',
+    );
   const timeoutMs = options.timeoutMs ?? OPEN_DEFAULTS.timeoutMs;
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-    throw new InvalidOptionError('options.timeoutMs', `${describe(timeoutMs)} is not a timeout`, `Use milliseconds from 1 to ${MAX_TIMER_MS} (default 30000).`);
+    throw new InvalidOptionError(
+      'options.timeoutMs',
+      `${describe(timeoutMs)} is not a timeout`,
+      `Use milliseconds from 1 to ${MAX_TIMER_MS} (default 30000).`,
+    );
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('options.signal', `expected an AbortSignal, got ${describe(options.signal)}`, 'Pass AbortController.signal or leave it out.');
+    throw new InvalidOptionError(
+      'options.signal',
+      `expected an AbortSignal, got ${describe(options.signal)}`,
+      'Pass AbortController.signal or leave it out.',
+    );
   }
   const { session, result } = entry;
   const signal = options.signal;
@@ -182,7 +242,12 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
     if (stop.kind === 'aborted') throw new AbortedError('opening the hub client', stop.reason);
     const finding =
       session.failure?.finding ??
-      createFinding('HUB_TIMEOUT', { hub: result.assignedHub, ...(session.tls ? { address: session.tls.remoteAddress } : {}), timeoutMs, tlsCompleted: session.tls !== undefined });
+      createFinding('HUB_TIMEOUT', {
+        hub: result.assignedHub,
+        ...(session.tls ? { address: session.tls.remoteAddress } : {}),
+        timeoutMs,
+        tlsCompleted: session.tls !== undefined,
+      });
     throw new HubConnectionError(finding, result.findings);
   } catch (err) {
     if (err instanceof HubConnectionError || err instanceof AbortedError) throw err;
@@ -190,7 +255,10 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
     const finding =
       session.failure?.finding ??
       (session.attempts > 0 && session.tls === undefined
-        ? createFinding('TLS_HANDSHAKE_FAILED', { host: result.assignedHub, detail: `the connection failed before a TLS handshake completed (${(err as Error)?.message ?? String(err)})` })
+        ? createFinding('TLS_HANDSHAKE_FAILED', {
+            host: result.assignedHub,
+            detail: `the connection failed before a TLS handshake completed (${(err as Error)?.message ?? String(err)})`,
+          })
         : undefined) ??
       createFinding('HUB_UNAUTHORIZED', {
         hub: result.assignedHub,
@@ -211,6 +279,9 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
 /** Closes the SDK client, waiting at most 1 s: a client stuck mid-connect may never call back. */
 async function closeQuietly(client: Client): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([client.close().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  await Promise.race([
+    client.close().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
+  ]);
   clearTimeout(timer);
 }

@@ -22,9 +22,16 @@ export async function verifyAssignedHub(
   network: NetworkOptions,
   options: { signal?: AbortSignal } = {},
 ): Promise<HubVerification> {
-  const report = await verifyEndpoint(hub, network, { role: 'hub', ...(options.signal ? { signal: options.signal } : {}) });
+  const report = await verifyEndpoint(hub, network, {
+    role: 'hub',
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const findings: Finding[] = [];
-  const evidence = { hub: report.host, addresses: report.addresses.map((a) => a.address), expectedCidrs: report.expectedCidrs };
+  const evidence = {
+    hub: report.host,
+    addresses: report.addresses.map((a) => a.address),
+    expectedCidrs: report.expectedCidrs,
+  };
   const outside = report.addresses.filter((a) => !a.inExpectedRange);
   if (report.verdict === 'unresolved') {
     const why = report.trace[0]?.rcode ?? report.trace[0]?.error ?? 'no address';

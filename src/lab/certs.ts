@@ -53,7 +53,10 @@ function newCertificate(spec: CertificateSpec, publicKey: forge.pki.PublicKey): 
   const now = Date.now();
   cert.validity.notBefore = spec.notBefore ?? new Date(now - 3600_000);
   cert.validity.notAfter = spec.notAfter ?? new Date(now + 365 * 24 * 3600_000);
-  const subject = [{ name: 'commonName', value: spec.commonName }, { name: 'organizationName', value: 'dps-private-link lab' }];
+  const subject = [
+    { name: 'commonName', value: spec.commonName },
+    { name: 'organizationName', value: 'dps-private-link lab' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(spec.issuer ? forge.pki.certificateFromPem(spec.issuer.certPem).subject.attributes : subject);
   return cert;
@@ -109,7 +112,10 @@ export interface LabPki {
  */
 export function createPki(names: { dps: string; hub: string }, options: { privatelinkSans?: boolean } = {}): LabPki {
   const root = issueCertificate({ commonName: 'dps-private-link lab root CA', usage: 'ca' }, rsaKey(0));
-  const groupCa = issueCertificate({ commonName: 'dps-private-link lab group CA', usage: 'ca', issuer: root }, rsaKey(1));
+  const groupCa = issueCertificate(
+    { commonName: 'dps-private-link lab group CA', usage: 'ca', issuer: root },
+    rsaKey(1),
+  );
   const serverKey = rsaKey(2);
   const cache = new Map<string, LabCertificate>();
   const sans = (host: string): string[] => {
@@ -167,26 +173,45 @@ export function issueEcCertificate(spec: CertificateSpec): LabCertificate {
   const selfSigned = !spec.issuer;
   cert.siginfo.algorithmOid = selfSigned ? ECDSA_WITH_SHA256 : forge.pki.oids.sha256WithRSAEncryption;
   // getTBSCertificate is a public forge.pki function that @types/node-forge does not declare.
-  const { getTBSCertificate } = forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 };
+  const { getTBSCertificate } = forge.pki as unknown as {
+    getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1;
+  };
   const tbs = getTBSCertificate(cert);
   const tbsItems = tbs.value as forge.asn1.Asn1[];
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   tbsItems[6] = forge.asn1.fromDer(forge.util.createBuffer(spkiDer.toString('binary')));
   const sigAlg = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
-    forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(cert.siginfo.algorithmOid).getBytes()),
+    forge.asn1.create(
+      forge.asn1.Class.UNIVERSAL,
+      forge.asn1.Type.OID,
+      false,
+      forge.asn1.oidToDer(cert.siginfo.algorithmOid).getBytes(),
+    ),
     // RSA signatures carry NULL parameters; ECDSA ones carry none (RFC 5758).
     ...(selfSigned ? [] : [forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.NULL, false, '')]),
   ]);
   tbsItems[2] = sigAlg;
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
-  const signature = crypto.sign('sha256', tbsDer, selfSigned ? privateKey : crypto.createPrivateKey(spec.issuer!.keyPem));
+  const signature = crypto.sign(
+    'sha256',
+    tbsDer,
+    selfSigned ? privateKey : crypto.createPrivateKey(spec.issuer!.keyPem),
+  );
   const certAsn1 = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
     tbs,
     sigAlg,
-    forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.BITSTRING, false, String.fromCharCode(0) + signature.toString('binary')),
+    forge.asn1.create(
+      forge.asn1.Class.UNIVERSAL,
+      forge.asn1.Type.BITSTRING,
+      false,
+      String.fromCharCode(0) + signature.toString('binary'),
+    ),
   ]);
   const der = Buffer.from(forge.asn1.toDer(certAsn1).getBytes(), 'binary');
-  const certPem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  const certPem = `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
   const chainPem = spec.issuer && !isRoot(spec.issuer) ? certPem + spec.issuer.chainPem : certPem;
   return { certPem, keyPem, chainPem, thumbprint: thumbprintOf(certPem) };
 }

@@ -34,7 +34,13 @@ Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the lab cannot start, 
 const KINDS: readonly LabDeviceKind[] = ['x509-individual', 'x509-group', 'symmetric-key', 'symmetric-key-group'];
 
 /** Parse argv into lab options and devices; throws a UsageError with the reason. */
-function parse(argv: string[]): { lab: LabOptions; devices: { id: string; kind: LabDeviceKind }[]; outDir?: string; json: boolean; help: boolean } {
+function parse(argv: string[]): {
+  lab: LabOptions;
+  devices: { id: string; kind: LabDeviceKind }[];
+  outDir?: string;
+  json: boolean;
+  help: boolean;
+} {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -61,12 +67,14 @@ function parse(argv: string[]): { lab: LabOptions; devices: { id: string; kind: 
   };
   const signedInt = (flag: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
-    if (!/^[-+]?\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number (may be negative), got ${JSON.stringify(v)}`);
+    if (!/^[-+]?\d+$/.test(v))
+      throw new UsageError(`--${flag} must be a whole number (may be negative), got ${JSON.stringify(v)}`);
     return Number(v);
   };
   const devices = (values.device ?? ['lab-device-01']).map((spec) => {
     const [id, kind = 'x509-individual'] = spec.split(':');
-    if (!KINDS.includes(kind as LabDeviceKind)) throw new UsageError(`--device ${spec}: kind must be one of ${KINDS.join(', ')}`);
+    if (!KINDS.includes(kind as LabDeviceKind))
+      throw new UsageError(`--device ${spec}: kind must be one of ${KINDS.join(', ')}`);
     return { id, kind: kind as LabDeviceKind };
   });
   return {
@@ -132,11 +140,18 @@ async function main(argv: string[]): Promise<number> {
       const device = await lab.createDevice(id, kind);
       const files: DeviceFiles['files'] =
         'cert' in device.auth
-          ? { cert: writeSecret(path.join(outDir, `${id}.cert.pem`), device.auth.cert), key: writeSecret(path.join(outDir, `${id}.key.pem`), device.auth.key) }
+          ? {
+              cert: writeSecret(path.join(outDir, `${id}.cert.pem`), device.auth.cert),
+              key: writeSecret(path.join(outDir, `${id}.key.pem`), device.auth.key),
+            }
           : { symmetricKey: writeSecret(path.join(outDir, `${id}.key.txt`), device.auth.symmetricKey) };
       devices.push({ device, files });
     }
-    process.stdout.write(args.json ? `${JSON.stringify(labSummary(lab, caFile, devices))}\n` : `${formatLabSummary(lab, caFile, devices)}\n`);
+    process.stdout.write(
+      args.json
+        ? `${JSON.stringify(labSummary(lab, caFile, devices))}\n`
+        : `${formatLabSummary(lab, caFile, devices)}\n`,
+    );
   } catch (err) {
     await lab.close();
     process.stderr.write(`dps-lab: ${(err as Error).message}\n`);

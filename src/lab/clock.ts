@@ -44,7 +44,11 @@ export class LabClock {
 /** Validate a clock offset at the door: an integer number of ms within ±{@link MAX_CLOCK_OFFSET_MS}. */
 export function checkClockOffset(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > MAX_CLOCK_OFFSET_MS) {
-    throw new InvalidOptionError(field, `${String(value)} is not a whole number of milliseconds within ±10 years`, 'Use e.g. 600000 for a lab clock 10 minutes ahead, -600000 for 10 minutes behind, 0 for none.');
+    throw new InvalidOptionError(
+      field,
+      `${String(value)} is not a whole number of milliseconds within ±10 years`,
+      'Use e.g. 600000 for a lab clock 10 minutes ahead, -600000 for 10 minutes behind, 0 for none.',
+    );
   }
   return value;
 }

@@ -66,7 +66,8 @@ const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 } as const;
  */
 export async function startDnsServer(options: DnsServerOptions = {}): Promise<DnsServer> {
   const address = options.address ?? '127.0.0.1';
-  if (!net.isIP(address)) throw new TypeError(`DNS server address must be an IP literal, got ${JSON.stringify(address)}`);
+  if (!net.isIP(address))
+    throw new TypeError(`DNS server address must be an IP literal, got ${JSON.stringify(address)}`);
   let zone = normaliseZone(options.zone ?? {});
   let globalBehaviour = options.behaviour;
   const queries = new Map<string, number>();
@@ -169,7 +170,8 @@ function answer(
       name = record.cname.toLowerCase().replace(/\.$/, '');
       continue;
     }
-    if (question.type === 'A') for (const a of record.a ?? []) answers.push({ type: 'A', name, ttl, class: 'IN', data: a });
+    if (question.type === 'A')
+      for (const a of record.a ?? []) answers.push({ type: 'A', name, ttl, class: 'IN', data: a });
     if (question.type === 'AAAA')
       for (const a of record.aaaa ?? []) answers.push({ type: 'AAAA', name, ttl, class: 'IN', data: a });
     break;

@@ -39,7 +39,8 @@ export interface DpsContext {
 /** The private DPS endpoint: authenticates CONNECT against enrollments and runs register → assigning → assigned. */
 export function createDpsHandler(ctx: DpsContext): SessionHandler {
   const operations = new Map<string, Operation>();
-  const errorBody = (errorCode: number, message: string): Record<string, unknown> => dpsErrorBody(errorCode, message, ctx.clock.iso());
+  const errorBody = (errorCode: number, message: string): Record<string, unknown> =>
+    dpsErrorBody(errorCode, message, ctx.clock.iso());
   const auth = new WeakMap<MqttSession, { enrollment: Enrollment; identity: HubIdentity }>();
 
   return {
@@ -98,11 +99,25 @@ export function createDpsHandler(ctx: DpsContext): SessionHandler {
       if (fault) log('fault %s for %s', fault.kind, registrationId);
       switch (fault?.kind) {
         case 'throttle':
-          return respond(429, errorBody(429001, 'Operations are being throttled for this tenant.'), fault.retryAfterSeconds ?? ctx.retryAfterSeconds);
+          return respond(
+            429,
+            errorBody(429001, 'Operations are being throttled for this tenant.'),
+            fault.retryAfterSeconds ?? ctx.retryAfterSeconds,
+          );
         case 'server-error':
-          return respond(fault.status ?? 500, errorBody((fault.status ?? 500) * 1000 + 1, 'Internal server error.'), ctx.retryAfterSeconds);
+          return respond(
+            fault.status ?? 500,
+            errorBody((fault.status ?? 500) * 1000 + 1, 'Internal server error.'),
+            ctx.retryAfterSeconds,
+          );
         case 'error-status':
-          return respond(fault.status, errorBody(fault.errorCode ?? fault.status * 1000 + 1, fault.message ?? `Lab fault: status ${fault.status}.`));
+          return respond(
+            fault.status,
+            errorBody(
+              fault.errorCode ?? fault.status * 1000 + 1,
+              fault.message ?? `Lab fault: status ${fault.status}.`,
+            ),
+          );
         case 'never-answer':
           return;
         case 'malformed-json':
@@ -193,7 +208,10 @@ export function createPublicTwinHandler(counters: LabCounters, clock: LabClock):
         return session.protocolError(`unknown DPS topic ${JSON.stringify(packet.topic)}`);
       }
       counters.publicTwinRequests++;
-      session.publish(`$dps/registrations/res/401/?$rid=${encodeURIComponent(rid)}`, JSON.stringify(dpsErrorBody(401002, 'Unauthorized', clock.iso())));
+      session.publish(
+        `$dps/registrations/res/401/?$rid=${encodeURIComponent(rid)}`,
+        JSON.stringify(dpsErrorBody(401002, 'Unauthorized', clock.iso())),
+      );
     },
   };
 }

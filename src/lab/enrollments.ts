@@ -57,13 +57,19 @@ export class Enrollments {
     if (password !== undefined) {
       const resource = `${this.idScope}/registrations/${registrationId}`;
       if (individual?.symmetricKey) {
-        const problem = verifySas(password, { resource, key: individual.symmetricKey, keyName: 'registration', nowSeconds: this.nowSeconds() });
+        const problem = verifySas(password, {
+          resource,
+          key: individual.symmetricKey,
+          keyName: 'registration',
+          nowSeconds: this.nowSeconds(),
+        });
         if (problem) return { ok: false, reason: `SAS for individual enrollment ${registrationId}: ${problem}` };
         return this.enabled(individual, { type: 'sas', key: individual.symmetricKey }, registrationId);
       }
       const key = deriveDeviceKey(this.groupKey, registrationId);
       const problem = verifySas(password, { resource, key, keyName: 'registration', nowSeconds: this.nowSeconds() });
-      if (problem) return { ok: false, reason: `SAS for ${registrationId} (no individual enrollment; group key): ${problem}` };
+      if (problem)
+        return { ok: false, reason: `SAS for ${registrationId} (no individual enrollment; group key): ${problem}` };
       return this.enabled(this.member(registrationId, 'symmetric-key-group'), { type: 'sas', key }, registrationId);
     }
     const cert = peer.certificate;
@@ -72,18 +78,31 @@ export class Enrollments {
     if (validity) return { ok: false, reason: `${registrationId}: ${validity}` };
     // Registration ids are case-insensitive at DPS: a CN `Sensor-01` belongs to the registration `sensor-01`.
     if (cert.commonName.toLowerCase() !== id) {
-      return { ok: false, reason: `certificate CN "${cert.commonName}" is not the registration id "${registrationId}"` };
+      return {
+        ok: false,
+        reason: `certificate CN "${cert.commonName}" is not the registration id "${registrationId}"`,
+      };
     }
     if (individual?.thumbprint) {
       if (cert.thumbprint !== individual.thumbprint) {
-        return { ok: false, reason: `certificate thumbprint ${cert.thumbprint} is not the one enrolled for ${registrationId}` };
+        return {
+          ok: false,
+          reason: `certificate thumbprint ${cert.thumbprint} is not the one enrolled for ${registrationId}`,
+        };
       }
       return this.enabled(individual, { type: 'x509-thumbprint', thumbprint: cert.thumbprint }, registrationId);
     }
     if (cert.chainTrusted && cert.chainThumbprints.slice(1).includes(this.groupCaThumbprint)) {
-      return this.enabled(this.member(registrationId, 'x509-group'), { type: 'x509-ca', caThumbprint: this.groupCaThumbprint }, registrationId);
+      return this.enabled(
+        this.member(registrationId, 'x509-group'),
+        { type: 'x509-ca', caThumbprint: this.groupCaThumbprint },
+        registrationId,
+      );
     }
-    return { ok: false, reason: `certificate for ${registrationId} matches no individual enrollment and does not chain to the group CA` };
+    return {
+      ok: false,
+      reason: `certificate for ${registrationId} matches no individual enrollment and does not chain to the group CA`,
+    };
   }
 
   private nowSeconds(): number {
@@ -103,7 +122,8 @@ export class Enrollments {
   }
 
   private enabled(enrollment: Enrollment, identity: HubIdentity, registrationId: string): AuthResult {
-    if (enrollment.status !== 'enabled') return { ok: false, reason: `enrollment ${enrollment.registrationId} is disabled` };
+    if (enrollment.status !== 'enabled')
+      return { ok: false, reason: `enrollment ${enrollment.registrationId} is disabled` };
     // The id as this device spelled it (it may differ in case from the enrollment's): the register body and the
     // operation are checked against it, and DPS answers with it.
     return { ok: true, enrollment: { ...enrollment, registrationId }, identity };
@@ -111,7 +131,10 @@ export class Enrollments {
 }
 
 /** DPS and IoT Hub refuse client certificates outside their validity period; so does the lab. */
-export function certificateValidityProblem(cert: { validFrom: string; validTo: string }, now = Date.now()): string | undefined {
+export function certificateValidityProblem(
+  cert: { validFrom: string; validTo: string },
+  now = Date.now(),
+): string | undefined {
   const from = Date.parse(cert.validFrom);
   const to = Date.parse(cert.validTo);
   if (Number.isFinite(to) && now > to) return `client certificate expired at ${new Date(to).toISOString()}`;

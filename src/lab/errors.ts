@@ -19,8 +19,12 @@ export class LabListenError extends DpsPrivateLinkError {
           : cause.code === 'EADDRNOTAVAIL'
             ? 'the address is not available on this host'
             : (cause.code ?? cause.message);
-    super('ERR_LAB_LISTEN', `The lab cannot listen on ${address}:${port}: ${why}. Set ${option} to another value (0 = ephemeral).`, {
-      cause,
-    });
+    super(
+      'ERR_LAB_LISTEN',
+      `The lab cannot listen on ${address}:${port}: ${why}. Set ${option} to another value (0 = ephemeral).`,
+      {
+        cause,
+      },
+    );
   }
 }

@@ -27,7 +27,10 @@ export class FaultTable {
   }
 
   /** The fault that fires for this request, if any (consumes one of its `times`). */
-  take<K extends ProtocolFault['kind']>(registrationId: string, kinds: readonly K[]): Extract<ProtocolFault, { kind: K }> | undefined {
+  take<K extends ProtocolFault['kind']>(
+    registrationId: string,
+    kinds: readonly K[],
+  ): Extract<ProtocolFault, { kind: K }> | undefined {
     const armed = this.perRegistration.get(registrationId.toLowerCase()) ?? this.global;
     if (!armed || armed.remaining <= 0 || !(kinds as readonly string[]).includes(armed.fault.kind)) return undefined;
     armed.remaining -= 1;
@@ -36,7 +39,9 @@ export class FaultTable {
 }
 
 /** Whether a fault is about server certificates (global, per target) rather than the DPS protocol. */
-export function isCertificateFault(fault: LabFault): fault is Extract<LabFault, { kind: 'wrong-san' | 'expired-cert' }> {
+export function isCertificateFault(
+  fault: LabFault,
+): fault is Extract<LabFault, { kind: 'wrong-san' | 'expired-cert' }> {
   return fault.kind === 'wrong-san' || fault.kind === 'expired-cert';
 }
 

@@ -36,7 +36,15 @@ export function createHttpsResponder(face: HttpsFace, listener: string, clock: L
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const credentials = req.headers.authorization !== undefined || hasClientCertificate(req);
     const { status, body } = face === 'dps' ? dpsAnswer(path, clock) : hubAnswer(path, clock);
-    log('%s: HTTPS %s %s from %s%s: %d', listener, req.method, path, req.socket.remoteAddress, credentials ? ' (credentials ignored: the lab serves MQTT only)' : '', status);
+    log(
+      '%s: HTTPS %s %s from %s%s: %d',
+      listener,
+      req.method,
+      path,
+      req.socket.remoteAddress,
+      credentials ? ' (credentials ignored: the lab serves MQTT only)' : '',
+      status,
+    );
     const text = JSON.stringify(body);
     res.writeHead(status, {
       date: clock.httpDate(),
@@ -56,9 +64,15 @@ function hubAnswer(path: string, clock: LabClock): { status: number; body: Recor
   // IoT Hub's REST errors: {"Message":"ErrorCode:<name>;<text>","ExceptionMessage":"Tracking ID:…-TimeStamp:…"}.
   const exceptionMessage = `Tracking ID:${crypto.randomUUID().replace(/-/g, '')}-G:0-TimeStamp:${hubTimestamp(clock.now())}`;
   if (HUB_AUTHENTICATED.test(path)) {
-    return { status: 401, body: { Message: 'ErrorCode:IotHubUnauthorizedAccess;Unauthorized', ExceptionMessage: exceptionMessage } };
+    return {
+      status: 401,
+      body: { Message: 'ErrorCode:IotHubUnauthorizedAccess;Unauthorized', ExceptionMessage: exceptionMessage },
+    };
   }
-  return { status: 404, body: { Message: 'ErrorCode:NotFound;The requested resource does not exist.', ExceptionMessage: exceptionMessage } };
+  return {
+    status: 404,
+    body: { Message: 'ErrorCode:NotFound;The requested resource does not exist.', ExceptionMessage: exceptionMessage },
+  };
 }
 
 /** `MM/DD/YYYY HH:MM:SS` in UTC, the form IoT Hub puts in its tracking ids. */

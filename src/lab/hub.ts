@@ -40,7 +40,12 @@ export class HubRegistry {
  * assigned, the hub username format, telemetry on `devices/<id>/messages/events/`, and a minimal twin so
  * `getTwin()` does not hang.
  */
-export function createHubHandler(hubHost: string, registry: HubRegistry, counters: LabCounters, now: () => number = Date.now): SessionHandler {
+export function createHubHandler(
+  hubHost: string,
+  registry: HubRegistry,
+  counters: LabCounters,
+  now: () => number = Date.now,
+): SessionHandler {
   const deviceOf = new WeakMap<MqttSession, string>();
   return {
     connect(session, packet) {
@@ -78,7 +83,10 @@ export function createHubHandler(hubHost: string, registry: HubRegistry, counter
       }
       const get = TWIN_GET.exec(packet.topic);
       if (get) {
-        session.publish(`$iothub/twin/res/200/?$rid=${get[1]}`, JSON.stringify({ desired: { $version: 1 }, reported: { $version: 1 } }));
+        session.publish(
+          `$iothub/twin/res/200/?$rid=${get[1]}`,
+          JSON.stringify({ desired: { $version: 1 }, reported: { $version: 1 } }),
+        );
         return;
       }
       const patch = TWIN_PATCH.exec(packet.topic);
@@ -108,7 +116,8 @@ function checkUsername(hubHost: string, packet: IConnectPacket): string | undefi
   const m = /^([^/]+)\/([^/]+)\/\?(.*)$/.exec(username);
   if (!m) return `username ${JSON.stringify(username)} is not <hub>/<deviceId>/?api-version=…`;
   if (m[1].toLowerCase() !== hubHost.toLowerCase()) return `username names hub ${m[1]}, this is ${hubHost}`;
-  if (decodeURIComponent(m[2]) !== packet.clientId) return `username device ${m[2]} differs from client id ${packet.clientId}`;
+  if (decodeURIComponent(m[2]) !== packet.clientId)
+    return `username device ${m[2]} differs from client id ${packet.clientId}`;
   if (!new URLSearchParams(m[3]).get('api-version')) return 'username has no api-version';
   return undefined;
 }
@@ -123,7 +132,11 @@ function authenticate(
 ): string | undefined {
   if (identity.type === 'sas') {
     if (packet.password === undefined) return 'no SAS token (device uses a symmetric key)';
-    const problem = verifySas(packet.password.toString('utf8'), { resource: `${hubHost}/devices/${deviceId}`, key: identity.key, nowSeconds: Math.floor(nowMs / 1000) });
+    const problem = verifySas(packet.password.toString('utf8'), {
+      resource: `${hubHost}/devices/${deviceId}`,
+      key: identity.key,
+      nowSeconds: Math.floor(nowMs / 1000),
+    });
     return problem ? `SAS ${problem}` : undefined;
   }
   const cert = session.peer.certificate;
@@ -131,7 +144,9 @@ function authenticate(
   const validity = certificateValidityProblem(cert, nowMs);
   if (validity) return validity;
   if (identity.type === 'x509-thumbprint') {
-    return cert.thumbprint === identity.thumbprint ? undefined : `certificate thumbprint ${cert.thumbprint} is not the registered one`;
+    return cert.thumbprint === identity.thumbprint
+      ? undefined
+      : `certificate thumbprint ${cert.thumbprint} is not the registered one`;
   }
   if (cert.commonName !== deviceId) return `certificate CN ${cert.commonName} is not the device id`;
   return cert.chainTrusted && cert.chainThumbprints.slice(1).includes(identity.caThumbprint)

@@ -17,7 +17,12 @@ import { DNS_VIEWS, serviceNames, viewRecords } from './zones';
 
 const log = logger('lab');
 
-const DEVICE_KINDS: readonly LabDeviceKind[] = ['x509-individual', 'x509-group', 'symmetric-key', 'symmetric-key-group'];
+const DEVICE_KINDS: readonly LabDeviceKind[] = [
+  'x509-individual',
+  'x509-group',
+  'symmetric-key',
+  'symmetric-key-group',
+];
 /**
  * DPS registration ids as Azure documents them: 1-128 alphanumerics and `-._:`, the last one alphanumeric or `-`.
  * Case-insensitive: the enrollments look ids up, and match certificate CNs, without regard to case.
@@ -113,30 +118,75 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       }),
       () => counters.connections.dps++,
     );
-    const publicTwin = await listen('public-twin', 'dps', o.publicTwinAddress, pki.server('dps'), createPublicTwinHandler(counters, clock), () => counters.connections.publicTwin++);
-    const hub = await listen('hub', 'hub', o.hubAddress, pki.server('hub'), createHubHandler(hubNames.host, registry, counters, now), () => counters.connections.hub++);
-    const hubPublic = await listen('hub-public', 'hub', o.hubPublicTwinAddress, pki.server('hub'), createHubPublicHandler(counters), () => counters.connections.hubPublic++);
+    const publicTwin = await listen(
+      'public-twin',
+      'dps',
+      o.publicTwinAddress,
+      pki.server('dps'),
+      createPublicTwinHandler(counters, clock),
+      () => counters.connections.publicTwin++,
+    );
+    const hub = await listen(
+      'hub',
+      'hub',
+      o.hubAddress,
+      pki.server('hub'),
+      createHubHandler(hubNames.host, registry, counters, now),
+      () => counters.connections.hub++,
+    );
+    const hubPublic = await listen(
+      'hub-public',
+      'hub',
+      o.hubPublicTwinAddress,
+      pki.server('hub'),
+      createHubPublicHandler(counters),
+      () => counters.connections.hubPublic++,
+    );
     const servers = { dps: [dps, publicTwin], hub: [hub, hubPublic] };
 
     log('lab up: dns %s, dps %s:%d, hub %s:%d', dns.endpoint, o.dpsAddress, dps.port, o.hubAddress, hub.port);
 
-    const createDevice = async (registrationId: string, kind: LabDeviceKind, deviceOptions: Parameters<LabHandle['createDevice']>[2] = {}): Promise<LabDevice> => {
+    const createDevice = async (
+      registrationId: string,
+      kind: LabDeviceKind,
+      deviceOptions: Parameters<LabHandle['createDevice']>[2] = {},
+    ): Promise<LabDevice> => {
       if (typeof registrationId !== 'string' || !REGISTRATION_ID.test(registrationId)) {
-        throw new InvalidOptionError('registrationId', `${JSON.stringify(registrationId)} is not a valid DPS registration id`, 'Use 1-128 letters, digits and - . _ :, ending in a letter, digit or -.');
+        throw new InvalidOptionError(
+          'registrationId',
+          `${JSON.stringify(registrationId)} is not a valid DPS registration id`,
+          'Use 1-128 letters, digits and - . _ :, ending in a letter, digit or -.',
+        );
       }
       if (!DEVICE_KINDS.includes(kind)) {
-        throw new InvalidOptionError('kind', `${JSON.stringify(kind)} is not a lab device kind`, `Use one of ${DEVICE_KINDS.join(', ')}.`);
+        throw new InvalidOptionError(
+          'kind',
+          `${JSON.stringify(kind)} is not a lab device kind`,
+          `Use one of ${DEVICE_KINDS.join(', ')}.`,
+        );
       }
       if (deviceOptions.deviceId !== undefined && (kind === 'x509-group' || kind === 'symmetric-key-group')) {
-        throw new InvalidOptionError('deviceId', `a ${kind} device cannot have its own device id`, 'DPS group enrollments always assign deviceId = registrationId: omit deviceId or use an individual kind.');
+        throw new InvalidOptionError(
+          'deviceId',
+          `a ${kind} device cannot have its own device id`,
+          'DPS group enrollments always assign deviceId = registrationId: omit deviceId or use an individual kind.',
+        );
       }
       const deviceId = deviceOptions.deviceId ?? registrationId;
       if (typeof deviceId !== 'string' || !/^[A-Za-z0-9-.+%_#*?!(),:=@$']{1,128}$/.test(deviceId)) {
-        throw new InvalidOptionError('deviceId', `${JSON.stringify(deviceId)} is not a valid IoT Hub device id`, 'Use up to 128 letters, digits and - . + % _ # * ? ! ( ) , : = @ $ \'');
+        throw new InvalidOptionError(
+          'deviceId',
+          `${JSON.stringify(deviceId)} is not a valid IoT Hub device id`,
+          "Use up to 128 letters, digits and - . + % _ # * ? ! ( ) , : = @ $ '",
+        );
       }
       const keyType = deviceOptions.keyType ?? 'rsa';
       if (keyType !== 'rsa' && keyType !== 'ec') {
-        throw new InvalidOptionError('keyType', `${JSON.stringify(keyType)} is not supported`, "Use 'rsa' (RSA 2048) or 'ec' (ECC P-256).");
+        throw new InvalidOptionError(
+          'keyType',
+          `${JSON.stringify(keyType)} is not supported`,
+          "Use 'rsa' (RSA 2048) or 'ec' (ECC P-256).",
+        );
       }
       const status = deviceOptions.status ?? 'enabled';
       const base = { registrationId, deviceId, kind, status } as const;
@@ -147,14 +197,31 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       }
       if (kind === 'symmetric-key-group') {
         enrollments.add(base);
-        return { registrationId, deviceId, kind, auth: { symmetricKey: deriveDeviceKey(enrollments.groupKey, registrationId) } };
+        return {
+          registrationId,
+          deviceId,
+          kind,
+          auth: { symmetricKey: deriveDeviceKey(enrollments.groupKey, registrationId) },
+        };
       }
       const validity = { notBefore: deviceOptions.notBefore, notAfter: deviceOptions.notAfter };
       // Individual enrollments are self-signed, as most are in the field: DPS matches them by thumbprint only.
-      const spec = { commonName: registrationId, usage: 'client', issuer: kind === 'x509-group' ? pki.groupCa : undefined, ...validity } as const;
+      const spec = {
+        commonName: registrationId,
+        usage: 'client',
+        issuer: kind === 'x509-group' ? pki.groupCa : undefined,
+        ...validity,
+      } as const;
       const cert = keyType === 'ec' ? issueEcCertificate(spec) : issueCertificate(spec, rsaKey());
       enrollments.add({ ...base, thumbprint: kind === 'x509-individual' ? cert.thumbprint : undefined });
-      return { registrationId, deviceId, kind, auth: { cert: cert.chainPem, key: cert.keyPem }, certPem: cert.certPem, thumbprint: cert.thumbprint };
+      return {
+        registrationId,
+        deviceId,
+        kind,
+        auth: { cert: cert.chainPem, key: cert.keyPem },
+        certPem: cert.certPem,
+        thumbprint: cert.thumbprint,
+      };
     };
 
     const setFault = (fault: LabFault | undefined, scope: { registrationId?: string } = {}): void => {
@@ -167,26 +234,56 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
         return;
       }
       if (typeof fault !== 'object' || fault === null || typeof fault.kind !== 'string') {
-        throw new InvalidOptionError('fault', `${JSON.stringify(fault)} is not a LabFault`, "Pass e.g. { kind: 'throttle', times: 2 }.");
+        throw new InvalidOptionError(
+          'fault',
+          `${JSON.stringify(fault)} is not a LabFault`,
+          "Pass e.g. { kind: 'throttle', times: 2 }.",
+        );
       }
       if ('times' in fault && fault.times !== undefined && (!Number.isInteger(fault.times) || fault.times < 1)) {
-        throw new InvalidOptionError('fault.times', `${String(fault.times)} is not a positive integer`, 'Omit it for "every time".');
+        throw new InvalidOptionError(
+          'fault.times',
+          `${String(fault.times)} is not a positive integer`,
+          'Omit it for "every time".',
+        );
       }
       if (isCertificateFault(fault)) {
         if (scope.registrationId !== undefined) {
-          throw new InvalidOptionError('scope.registrationId', `a ${fault.kind} fault cannot be scoped to one registration`, 'Server certificates are per listener: set it globally.');
+          throw new InvalidOptionError(
+            'scope.registrationId',
+            `a ${fault.kind} fault cannot be scoped to one registration`,
+            'Server certificates are per listener: set it globally.',
+          );
         }
         const target = fault.target ?? 'dps';
         if (target !== 'dps' && target !== 'hub') {
-          throw new InvalidOptionError('fault.target', `${JSON.stringify(target)} is not 'dps' or 'hub'`, "Use 'dps' or 'hub'.");
+          throw new InvalidOptionError(
+            'fault.target',
+            `${JSON.stringify(target)} is not 'dps' or 'hub'`,
+            "Use 'dps' or 'hub'.",
+          );
         }
         const cert = pki.server(target, fault.kind === 'wrong-san' ? 'wrong-san' : 'expired');
         for (const l of servers[target]) l.setCertificate(cert);
         return;
       }
-      const known = ['throttle', 'server-error', 'error-status', 'drop-after-connack', 'drop-mid-poll', 'never-answer', 'malformed-json', 'oversized-payload', 'failed'];
+      const known = [
+        'throttle',
+        'server-error',
+        'error-status',
+        'drop-after-connack',
+        'drop-mid-poll',
+        'never-answer',
+        'malformed-json',
+        'oversized-payload',
+        'failed',
+      ];
       if (!known.includes(fault.kind)) {
-        throw new InvalidOptionError('fault.kind', `${JSON.stringify(fault.kind)} is not a lab fault`, `Use one of ${known.join(', ')}, wrong-san, expired-cert.`);
+        throw new InvalidOptionError(
+          'fault.kind',
+          `${JSON.stringify(fault.kind)} is not a lab fault`,
+          `Use one of ${known.join(', ')}, wrong-san, expired-cert.`,
+        );
       }
       faults.set(fault, scope.registrationId);
     };
@@ -196,7 +293,14 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       dnsServer: dns.endpoint,
       dns,
       vnetCidrs: [o.vnetCidr],
-      dps: { host: dpsNames.host, privatelinkHost: dpsNames.privatelinkHost, idScope: o.idScope, address: o.dpsAddress, port: dps.port, wsPort: dps.wsPort },
+      dps: {
+        host: dpsNames.host,
+        privatelinkHost: dpsNames.privatelinkHost,
+        idScope: o.idScope,
+        address: o.dpsAddress,
+        port: dps.port,
+        wsPort: dps.wsPort,
+      },
       publicTwin: { address: o.publicTwinAddress, port: publicTwin.port, wsPort: publicTwin.wsPort },
       hub: {
         host: hubNames.host,
@@ -212,10 +316,18 @@ export async function startLab(options?: LabOptions): Promise<LabHandle> {
       createDevice,
       setDnsView(view, target = 'dps') {
         if (!DNS_VIEWS.includes(view)) {
-          throw new InvalidOptionError('view', `${JSON.stringify(view)} is not a lab DNS view`, `Use one of ${DNS_VIEWS.join(', ')}.`);
+          throw new InvalidOptionError(
+            'view',
+            `${JSON.stringify(view)} is not a lab DNS view`,
+            `Use one of ${DNS_VIEWS.join(', ')}.`,
+          );
         }
         if (target !== 'dps' && target !== 'hub') {
-          throw new InvalidOptionError('target', `${JSON.stringify(target)} is not 'dps' or 'hub'`, "Use 'dps' or 'hub'.");
+          throw new InvalidOptionError(
+            'target',
+            `${JSON.stringify(target)} is not 'dps' or 'hub'`,
+            "Use 'dps' or 'hub'.",
+          );
         }
         views[target] = view;
         applyView(target);

@@ -29,7 +29,9 @@ export interface PeerInfo {
   };
 }
 
-/** Callbacks a protocol (DPS, hub) plugs into a listener. Return a CONNACK return code from `connect` (0 = accepted). */
+/**
+ * Callbacks a protocol (DPS, hub) plugs into a listener. Return a CONNACK return code from `connect` (0 = accepted).
+ */
 export interface SessionHandler {
   connect(session: MqttSession, packet: mqttPacket.IConnectPacket): number;
   publish(session: MqttSession, packet: mqttPacket.IPublishPacket): void;
@@ -65,7 +67,8 @@ export class MqttSession {
     parser.on('packet', (packet: mqttPacket.Packet) => {
       if (this.ended) return;
       try {
-        if (!this.connected && packet.cmd !== 'connect') return this.protocolError(`first packet is ${packet.cmd}, not CONNECT`);
+        if (!this.connected && packet.cmd !== 'connect')
+          return this.protocolError(`first packet is ${packet.cmd}, not CONNECT`);
         this.onPacket(packet, timer);
       } catch (err) {
         // A handler bug must not take the lab down: drop this client and keep serving the others.
@@ -159,7 +162,14 @@ export class MqttSession {
   /** Drop the client: log why, then destroy the stream (flushing a final CONNACK when `flush`). */
   drop(reason: string, flush = false): void {
     if (this.ended) return;
-    log('%s #%d from %s (client %s) dropped: %s', this.listener, this.id, this.peer.remoteAddress, this.clientId || '-', reason);
+    log(
+      '%s #%d from %s (client %s) dropped: %s',
+      this.listener,
+      this.id,
+      this.peer.remoteAddress,
+      this.clientId || '-',
+      reason,
+    );
     this.ended = true;
     if (flush) this.stream.end();
     else this.stream.destroy();

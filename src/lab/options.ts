@@ -29,14 +29,28 @@ const isRoot = (): boolean => typeof process.getuid === 'function' && process.ge
 /** Validate lab options at the door and fill in defaults. Never mutates `options`. */
 export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `expected an object, got ${String(options)}`, 'Pass a LabOptions object or nothing.');
+    throw new InvalidOptionError(
+      'options',
+      `expected an object, got ${String(options)}`,
+      'Pass a LabOptions object or nothing.',
+    );
   }
   const o: ResolvedLabOptions = { ...LAB_DEFAULTS, wsPort: isRoot() ? 443 : 8443, ...stripUndefined(options) };
-  for (const field of ['dnsAddress', 'dpsAddress', 'hubAddress', 'publicTwinAddress', 'hubPublicTwinAddress'] as const) {
+  for (const field of [
+    'dnsAddress',
+    'dpsAddress',
+    'hubAddress',
+    'publicTwinAddress',
+    'hubPublicTwinAddress',
+  ] as const) {
     loopback(field, o[field]);
   }
   if (typeof o.vnetCidr !== 'string' || !ipaddr.isValidCIDR(o.vnetCidr)) {
-    throw new InvalidOptionError('vnetCidr', `${JSON.stringify(o.vnetCidr)} is not a CIDR`, "Use e.g. '127.10.0.0/16'.");
+    throw new InvalidOptionError(
+      'vnetCidr',
+      `${JSON.stringify(o.vnetCidr)} is not a CIDR`,
+      "Use e.g. '127.10.0.0/16'.",
+    );
   }
   const vnet = ipaddr.parseCIDR(o.vnetCidr);
   const inVnet = (a: string): boolean => {
@@ -45,37 +59,75 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   };
   for (const field of ['dpsAddress', 'hubAddress'] as const) {
     if (!inVnet(o[field])) {
-      throw new InvalidOptionError(field, `${o[field]} is outside the lab VNET ${o.vnetCidr}`, `Pick an address inside ${o.vnetCidr}.`);
+      throw new InvalidOptionError(
+        field,
+        `${o[field]} is outside the lab VNET ${o.vnetCidr}`,
+        `Pick an address inside ${o.vnetCidr}.`,
+      );
     }
   }
   for (const field of ['publicTwinAddress', 'hubPublicTwinAddress'] as const) {
     if (inVnet(o[field])) {
-      throw new InvalidOptionError(field, `${o[field]} is inside the lab VNET ${o.vnetCidr}`, 'A public endpoint must be outside the VNET, e.g. 127.200.0.1.');
+      throw new InvalidOptionError(
+        field,
+        `${o[field]} is inside the lab VNET ${o.vnetCidr}`,
+        'A public endpoint must be outside the VNET, e.g. 127.200.0.1.',
+      );
     }
   }
   const distinct = new Map<string, string>();
   for (const field of ['dpsAddress', 'hubAddress', 'publicTwinAddress', 'hubPublicTwinAddress'] as const) {
     const other = distinct.get(o[field]);
-    if (other) throw new InvalidOptionError(field, `${o[field]} is already ${other}`, 'Every lab endpoint needs its own address.');
+    if (other)
+      throw new InvalidOptionError(
+        field,
+        `${o[field]} is already ${other}`,
+        'Every lab endpoint needs its own address.',
+      );
     distinct.set(o[field], field);
   }
   for (const field of ['dnsPort', 'mqttPort', 'wsPort'] as const) port(field, o[field]);
   if (o.mqttPort !== 0 && o.mqttPort === o.wsPort) {
-    throw new InvalidOptionError('wsPort', `${o.wsPort} is also mqttPort`, 'Use different ports for MQTT and WebSockets.');
+    throw new InvalidOptionError(
+      'wsPort',
+      `${o.wsPort} is also mqttPort`,
+      'Use different ports for MQTT and WebSockets.',
+    );
   }
   for (const field of ['dpsName', 'hubName'] as const) {
     if (typeof o[field] !== 'string' || !/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(o[field])) {
-      throw new InvalidOptionError(field, `${JSON.stringify(o[field])} is not a valid resource name`, 'Use 3-63 lower-case letters, digits and hyphens.');
+      throw new InvalidOptionError(
+        field,
+        `${JSON.stringify(o[field])} is not a valid resource name`,
+        'Use 3-63 lower-case letters, digits and hyphens.',
+      );
     }
   }
   if (typeof o.idScope !== 'string' || !/^0ne[0-9A-Fa-f]{8}$/.test(o.idScope)) {
-    throw new InvalidOptionError('idScope', `${JSON.stringify(o.idScope)} is not a DPS ID scope`, "Use '0ne' followed by 8 hex digits, e.g. '0ne00000A1B'.");
+    throw new InvalidOptionError(
+      'idScope',
+      `${JSON.stringify(o.idScope)} is not a DPS ID scope`,
+      "Use '0ne' followed by 8 hex digits, e.g. '0ne00000A1B'.",
+    );
   }
-  if (typeof o.retryAfterSeconds !== 'number' || !Number.isInteger(o.retryAfterSeconds) || o.retryAfterSeconds < 0 || o.retryAfterSeconds > 3600) {
-    throw new InvalidOptionError('retryAfterSeconds', `${String(o.retryAfterSeconds)} is not a whole number of seconds 0-3600`, 'Use 0 in tests, 1-3 to look like DPS.');
+  if (
+    typeof o.retryAfterSeconds !== 'number' ||
+    !Number.isInteger(o.retryAfterSeconds) ||
+    o.retryAfterSeconds < 0 ||
+    o.retryAfterSeconds > 3600
+  ) {
+    throw new InvalidOptionError(
+      'retryAfterSeconds',
+      `${String(o.retryAfterSeconds)} is not a whole number of seconds 0-3600`,
+      'Use 0 in tests, 1-3 to look like DPS.',
+    );
   }
   if (typeof o.privatelinkSans !== 'boolean') {
-    throw new InvalidOptionError('privatelinkSans', `${String(o.privatelinkSans)} is not a boolean`, 'Use true or false.');
+    throw new InvalidOptionError(
+      'privatelinkSans',
+      `${String(o.privatelinkSans)} is not a boolean`,
+      'Use true or false.',
+    );
   }
   checkClockOffset('clockOffsetMs', o.clockOffsetMs);
   return o;
@@ -87,10 +139,18 @@ function stripUndefined(o: LabOptions): Partial<LabOptions> {
 
 function loopback(field: string, value: unknown): void {
   if (typeof value !== 'string' || !ipaddr.isValid(value)) {
-    throw new InvalidOptionError(field, `${JSON.stringify(value)} is not an IP address`, 'Use a loopback address such as 127.10.0.10.');
+    throw new InvalidOptionError(
+      field,
+      `${JSON.stringify(value)} is not an IP address`,
+      'Use a loopback address such as 127.10.0.10.',
+    );
   }
   if (ipaddr.parse(value).range() !== 'loopback') {
-    throw new InvalidOptionError(field, `${value} is not a loopback address`, 'The lab binds loopback only: use 127.0.0.0/8 or ::1.');
+    throw new InvalidOptionError(
+      field,
+      `${value} is not a loopback address`,
+      'The lab binds loopback only: use 127.0.0.0/8 or ::1.',
+    );
   }
 }
 

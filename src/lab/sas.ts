@@ -32,7 +32,10 @@ export function deriveDeviceKey(groupKey: string, registrationId: string): strin
 
 /** A SAS token the way the Azure SDK builds one (for tests and for the lab's own clients). */
 export function signSas(resource: string, key: string, expirySeconds: number, keyName?: string): string {
-  const sig = crypto.createHmac('sha256', Buffer.from(key, 'base64')).update(`${resource}\n${expirySeconds}`).digest('base64');
+  const sig = crypto
+    .createHmac('sha256', Buffer.from(key, 'base64'))
+    .update(`${resource}\n${expirySeconds}`)
+    .digest('base64');
   return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(sig)}&se=${expirySeconds}${keyName ? `&skn=${keyName}` : ''}`;
 }
 

@@ -41,11 +41,14 @@ export function formatLabSummary(lab: LabHandle, caFile: string, devices: Device
   ];
   if (lab.clockOffsetMs !== 0) {
     const ms = lab.clockOffsetMs;
-    lines.push(`  Lab clock         ${Math.abs(ms)} ms ${ms > 0 ? 'ahead of' : 'behind'} this host (HTTP Date, DPS timestamps, SAS and certificate validity)`);
+    lines.push(
+      `  Lab clock         ${Math.abs(ms)} ms ${ms > 0 ? 'ahead of' : 'behind'} this host (HTTP Date, DPS timestamps, SAS and certificate validity)`,
+    );
   }
   // the unmodified SDK always dials 8883/443; dps-check can be told otherwise
   const ports =
-    (lab.dps.port !== 8883 ? ` --port ${lab.dps.port} --hub-port ${lab.hub.port}` : '') + (lab.dps.wsPort !== 443 ? ` --ws-port ${lab.dps.wsPort}` : '');
+    (lab.dps.port !== 8883 ? ` --port ${lab.dps.port} --hub-port ${lab.hub.port}` : '') +
+    (lab.dps.wsPort !== 443 ? ` --ws-port ${lab.dps.wsPort}` : '');
   for (const { device, files } of devices) {
     lines.push('', `Device ${device.registrationId} (${device.kind}):`);
     const auth = files.cert ? `--cert ${files.cert} --key ${files.key}` : `(symmetric key in ${files.symmetricKey})`;

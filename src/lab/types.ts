@@ -12,7 +12,10 @@ export interface LabOptions {
   dpsAddress?: string;
   /** Private endpoint address of the hub, inside `vnetCidr`. Default '127.10.0.20'. */
   hubAddress?: string;
-  /** The public DPS endpoint (public network access disabled: TLS succeeds, registration gets 401). Default '127.200.0.1'. */
+  /**
+   * The public DPS endpoint (public network access disabled: TLS succeeds, registration gets 401). Default
+   * '127.200.0.1'.
+   */
   publicTwinAddress?: string;
   /** The public hub endpoint (CONNACK "not authorized"). Default '127.200.0.2'. */
   hubPublicTwinAddress?: string;
@@ -54,7 +57,9 @@ export type LabDnsView =
   | 'privatelink-missing'
   /** privatelink → A 10.99.0.4: private but outside the VNET; nobody listens there and no client may connect. */
   | 'outside-vnet'
-  /** privatelink → A 127.99.0.4: outside the VNET but loopback, for warn-mode tests that do connect (nothing listens). */
+  /**
+   * privatelink → A 127.99.0.4: outside the VNET but loopback, for warn-mode tests that do connect (nothing listens).
+   */
   | 'outside-vnet-loopback'
   /** privatelink → A [private endpoint, public twin]. */
   | 'mixed'
@@ -76,7 +81,9 @@ export type LabFault =
   | { kind: 'throttle'; times?: number; retryAfterSeconds?: number }
   /** 5xx (default 500). */
   | { kind: 'server-error'; status?: number; times?: number }
-  /** Any other status (e.g. 401, 404) with a DPS-style error body (errorCode default status × 1000 + 1, e.g. 401001). */
+  /**
+   * Any other status (e.g. 401, 404) with a DPS-style error body (errorCode default status × 1000 + 1, e.g. 401001).
+   */
   | { kind: 'error-status'; status: number; errorCode?: number; message?: string; times?: number }
   /** Accept CONNECT (CONNACK 0), then drop the connection. */
   | { kind: 'drop-after-connack'; times?: number }
@@ -106,7 +113,10 @@ export interface LabDeviceOptions {
   keyType?: 'rsa' | 'ec';
   /** Start of the device certificate's validity (x509 kinds). Default one hour ago. */
   notBefore?: Date;
-  /** End of the device certificate's validity (x509 kinds), e.g. in the past for an expired certificate. Default in 365 days. */
+  /**
+   * End of the device certificate's validity (x509 kinds), e.g. in the past for an expired certificate. Default in 365
+   * days.
+   */
   notAfter?: Date;
   /** Enrollment status; 'disabled' makes DPS refuse the device (401). Default 'enabled'. */
   status?: 'enabled' | 'disabled';
@@ -188,7 +198,9 @@ export interface LabHandle {
     /** MQTT over WebSockets port. */
     wsPort: number;
   };
-  /** The public DPS endpoint (public network access disabled): its loopback address and MQTT/TLS and WebSocket ports. */
+  /**
+   * The public DPS endpoint (public network access disabled): its loopback address and MQTT/TLS and WebSocket ports.
+   */
   publicTwin: { address: string; port: number; wsPort: number };
   /** The lab IoT hub: its names, private endpoint address and ports, and its public twin. */
   hub: {
@@ -213,7 +225,8 @@ export interface LabHandle {
   caPem: string;
   /**
    * Enroll a device in DPS and return its credentials. Enrolling the same registration id again replaces its
-   * enrollment (new credentials), as updating an enrollment in DPS does; group kinds always get deviceId = registrationId.
+   * enrollment (new credentials), as updating an enrollment in DPS does; group kinds always get deviceId =
+   * registrationId.
    */
   createDevice(registrationId: string, kind: LabDeviceKind, options?: LabDeviceOptions): Promise<LabDevice>;
   /** Switch what the lab DNS answers for the DPS (default) or hub name. */

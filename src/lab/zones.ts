@@ -16,7 +16,12 @@ export interface ServiceNames {
 }
 
 /** The names of a service `<name>.<suffix>` as Azure lays them out. */
-export function serviceNames(name: string, suffix: string, privateAddress: string, publicAddress: string): ServiceNames {
+export function serviceNames(
+  name: string,
+  suffix: string,
+  privateAddress: string,
+  publicAddress: string,
+): ServiceNames {
   return {
     host: `${name}.${suffix}`,
     privatelinkHost: `${name}.privatelink.${suffix}`,
@@ -36,15 +41,27 @@ export function viewRecords(view: LabDnsView, n: ServiceNames): Record<string, D
   const internal = a(n.publicAddress);
   switch (view) {
     case 'private':
-      return { [n.host]: cname(n.privatelinkHost), [n.privatelinkHost]: a(n.privateAddress), [n.internalHost]: internal };
+      return {
+        [n.host]: cname(n.privatelinkHost),
+        [n.privatelinkHost]: a(n.privateAddress),
+        [n.internalHost]: internal,
+      };
     case 'public':
-      return { [n.host]: cname(n.privatelinkHost), [n.privatelinkHost]: cname(n.internalHost), [n.internalHost]: internal };
+      return {
+        [n.host]: cname(n.privatelinkHost),
+        [n.privatelinkHost]: cname(n.internalHost),
+        [n.internalHost]: internal,
+      };
     case 'no-privatelink':
       return { [n.host]: cname(n.internalHost), [n.privatelinkHost]: undefined, [n.internalHost]: internal };
     case 'privatelink-missing':
       return { [n.host]: cname(n.privatelinkHost), [n.privatelinkHost]: undefined, [n.internalHost]: internal };
     case 'outside-vnet':
-      return { [n.host]: cname(n.privatelinkHost), [n.privatelinkHost]: a(OUTSIDE_VNET_ADDRESS), [n.internalHost]: internal };
+      return {
+        [n.host]: cname(n.privatelinkHost),
+        [n.privatelinkHost]: a(OUTSIDE_VNET_ADDRESS),
+        [n.internalHost]: internal,
+      };
     case 'outside-vnet-loopback':
       return {
         [n.host]: cname(n.privatelinkHost),

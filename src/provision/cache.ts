@@ -28,7 +28,8 @@ export interface CacheRecord {
 }
 
 /** Outcome of reading the cache: usable, absent/stale (with why), or unreadable (reported, then replaced). */
-export type CacheRead = { kind: 'hit'; record: CacheRecord } | { kind: 'miss'; reason: string } | { kind: 'corrupt'; detail: string };
+export type CacheRead =
+  { kind: 'hit'; record: CacheRecord } | { kind: 'miss'; reason: string } | { kind: 'corrupt'; detail: string };
 
 /** The fingerprint that ties a cached assignment to the credential it was made with. */
 export function credentialFingerprint(auth: DeviceAuth): string {
@@ -39,7 +40,10 @@ export function credentialFingerprint(auth: DeviceAuth): string {
 }
 
 /** Reads and checks the cache for this device; a record for another host, scope, id or credential is a miss. */
-export async function readCache(file: string, expect: Pick<CacheRecord, 'provisioningHost' | 'idScope' | 'registrationId' | 'credential'>): Promise<CacheRead> {
+export async function readCache(
+  file: string,
+  expect: Pick<CacheRecord, 'provisioningHost' | 'idScope' | 'registrationId' | 'credential'>,
+): Promise<CacheRead> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -56,8 +60,22 @@ export async function readCache(file: string, expect: Pick<CacheRecord, 'provisi
   } catch (err) {
     return { kind: 'corrupt', detail: `not JSON (${(err as Error).message})` };
   }
-  const fields = ['provisioningHost', 'idScope', 'registrationId', 'assignedHub', 'deviceId', 'provisionedAt', 'credential'] as const;
-  if (!record || typeof record !== 'object' || record.version !== 1 || fields.some((k) => typeof record[k] !== 'string') || typeof record.tls !== 'object') {
+  const fields = [
+    'provisioningHost',
+    'idScope',
+    'registrationId',
+    'assignedHub',
+    'deviceId',
+    'provisionedAt',
+    'credential',
+  ] as const;
+  if (
+    !record ||
+    typeof record !== 'object' ||
+    record.version !== 1 ||
+    fields.some((k) => typeof record[k] !== 'string') ||
+    typeof record.tls !== 'object'
+  ) {
     return { kind: 'corrupt', detail: 'missing or malformed fields' };
   }
   // Semantic checks too: a value that merely has the right type would otherwise fail every later call with an error
@@ -70,7 +88,10 @@ export async function readCache(file: string, expect: Pick<CacheRecord, 'provisi
   }
   // Compared and used normalised: a file written before names were normalised on write (upper case, trailing dot, as
   // DPS sent it) is the same hub, not a corrupt file.
-  return { kind: 'hit', record: { ...(record as CacheRecord), assignedHub: hubName(record.assignedHub as string) as string } };
+  return {
+    kind: 'hit',
+    record: { ...(record as CacheRecord), assignedHub: hubName(record.assignedHub as string) as string },
+  };
 }
 
 /** `name` as a normalised hub host name (lower case, no trailing dot), or undefined if it is none (an IP, a URL…). */
@@ -89,7 +110,8 @@ function invalidField(r: CacheRecord): string | undefined {
   if (!DEVICE_ID.test(r.deviceId)) return 'deviceId is not a valid IoT Hub device id';
   if (r.transport !== 'mqtt' && r.transport !== 'mqtt-ws') return 'transport is not mqtt or mqtt-ws';
   const tls = r.tls as unknown as Record<string, unknown> | null;
-  if (!tls || typeof tls.protocol !== 'string' || typeof tls.cipher !== 'string') return 'tls is not { protocol, cipher }';
+  if (!tls || typeof tls.protocol !== 'string' || typeof tls.cipher !== 'string')
+    return 'tls is not { protocol, cipher }';
   if (Number.isNaN(Date.parse(r.provisionedAt))) return 'provisionedAt is not a date';
   return undefined;
 }

@@ -24,31 +24,52 @@ const isPemText = (v: PemInput): boolean => (typeof v === 'string' ? v : v.toStr
 function parseCert(cert: PemInput, name: string): { pem: string; leaf: crypto.X509Certificate } {
   const fix = 'Pass the device certificate chain (leaf first) as PEM text, or one DER certificate as a Buffer.';
   if (!isPemText(cert)) {
-    if (typeof cert === 'string') throw new InvalidOptionError(`${name}.cert`, `contains no PEM certificate (a string of ${cert.length} characters)`, fix);
+    if (typeof cert === 'string')
+      throw new InvalidOptionError(
+        `${name}.cert`,
+        `contains no PEM certificate (a string of ${cert.length} characters)`,
+        fix,
+      );
     try {
       // DER bytes: the type promises them, and the SDKs only take PEM text, so convert once here.
       const leaf = new crypto.X509Certificate(cert);
       return { pem: leaf.toString(), leaf };
     } catch (cause) {
-      throw new InvalidOptionError(`${name}.cert`, `is neither PEM nor a DER certificate (a Buffer of ${cert.length} bytes)`, fix, cause);
+      throw new InvalidOptionError(
+        `${name}.cert`,
+        `is neither PEM nor a DER certificate (a Buffer of ${cert.length} bytes)`,
+        fix,
+        cause,
+      );
     }
   }
   const text = typeof cert === 'string' ? cert : cert.toString('latin1');
   const blocks = text.match(PEM_CERT) ?? [];
-  if (blocks.length === 0) throw new InvalidOptionError(`${name}.cert`, 'contains no complete PEM certificate block', fix);
+  if (blocks.length === 0)
+    throw new InvalidOptionError(`${name}.cert`, 'contains no complete PEM certificate block', fix);
   const parsed = blocks.map((block, i) => {
     try {
       return new crypto.X509Certificate(block);
     } catch (cause) {
-      throw new InvalidOptionError(`${name}.cert`, `certificate ${i + 1} of ${blocks.length} is not a readable X.509 certificate`, fix, cause);
+      throw new InvalidOptionError(
+        `${name}.cert`,
+        `certificate ${i + 1} of ${blocks.length} is not a readable X.509 certificate`,
+        fix,
+        cause,
+      );
     }
   });
   return { pem: blocks.join('\n') + '\n', leaf: parsed[0] };
 }
 
 /** Reads the private key (PEM or DER, encrypted with `passphrase` or not). Never echoes the key or the passphrase. */
-function parseKey(key: PemInput, passphrase: string | undefined, name: string): { key: PemInput; object: crypto.KeyObject } {
-  const fix = 'Pass the private key of the device certificate as PEM text (PKCS#8, PKCS#1 or SEC1), or DER bytes as a Buffer.';
+function parseKey(
+  key: PemInput,
+  passphrase: string | undefined,
+  name: string,
+): { key: PemInput; object: crypto.KeyObject } {
+  const fix =
+    'Pass the private key of the device certificate as PEM text (PKCS#8, PKCS#1 or SEC1), or DER bytes as a Buffer.';
   // Node reports a missing passphrase as ERR_MISSING_PASSPHRASE or (OpenSSL 3) "interrupted or cancelled"; the PEM
   // header says it outright. A wrong one is "bad decrypt".
   const encrypted = isPemText(key) && /ENCRYPTED/.test(typeof key === 'string' ? key : key.toString('latin1'));
@@ -56,10 +77,20 @@ function parseKey(key: PemInput, passphrase: string | undefined, name: string): 
     const code = (cause as { code?: string })?.code ?? '';
     const reason = (cause as Error)?.message ?? '';
     if (passphrase === undefined && (encrypted || /MISSING_PASSPHRASE|INTERRUPTED_OR_CANCELLED/.test(code))) {
-      return new InvalidOptionError(`${name}.passphrase`, 'is missing: the key is encrypted', 'Pass the passphrase of the key as auth.passphrase.', cause);
+      return new InvalidOptionError(
+        `${name}.passphrase`,
+        'is missing: the key is encrypted',
+        'Pass the passphrase of the key as auth.passphrase.',
+        cause,
+      );
     }
     if (passphrase !== undefined && (encrypted || /BAD_DECRYPT|bad decrypt/i.test(`${code} ${reason}`))) {
-      return new InvalidOptionError(`${name}.passphrase`, 'does not decrypt the key (value not shown)', 'Pass the passphrase the key was encrypted with.', cause);
+      return new InvalidOptionError(
+        `${name}.passphrase`,
+        'does not decrypt the key (value not shown)',
+        'Pass the passphrase the key was encrypted with.',
+        cause,
+      );
     }
     return new InvalidOptionError(`${name}.key`, 'is not a readable private key (value not shown)', fix, cause);
   };
@@ -70,11 +101,17 @@ function parseKey(key: PemInput, passphrase: string | undefined, name: string): 
       throw failure(cause);
     }
   }
-  if (typeof key === 'string') throw new InvalidOptionError(`${name}.key`, 'contains no PEM private key (value not shown)', fix);
+  if (typeof key === 'string')
+    throw new InvalidOptionError(`${name}.key`, 'contains no PEM private key (value not shown)', fix);
   let last: unknown;
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
-      const object = crypto.createPrivateKey({ key, format: 'der', type, ...(passphrase !== undefined ? { passphrase } : {}) });
+      const object = crypto.createPrivateKey({
+        key,
+        format: 'der',
+        type,
+        ...(passphrase !== undefined ? { passphrase } : {}),
+      });
       // The SDKs take PEM text only. Exported unencrypted, like the KeyObject it is already held as in memory.
       return { key: object.export({ format: 'pem', type: 'pkcs8' }) as string, object };
     } catch (cause) {

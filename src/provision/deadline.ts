@@ -16,7 +16,10 @@ export class Deadline {
   private readonly timer: NodeJS.Timeout;
   private readonly onUserAbort: () => void;
 
-  constructor(readonly timeoutMs: number, private readonly userSignal?: AbortSignal) {
+  constructor(
+    readonly timeoutMs: number,
+    private readonly userSignal?: AbortSignal,
+  ) {
     this.timer = setTimeout(() => this.stop({ kind: 'timeout' }), timeoutMs);
     this.onUserAbort = () => this.stop({ kind: 'aborted', reason: userSignal?.reason });
     if (userSignal?.aborted) this.stop({ kind: 'aborted', reason: userSignal.reason });
@@ -61,7 +64,9 @@ export class Deadline {
   sleep(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const delay = Math.min(Math.max(0, ms), MAX_SLEEP_MS);
-    return this.race(new Promise<void>((resolve) => (timer = setTimeout(resolve, delay)))).finally(() => clearTimeout(timer));
+    return this.race(new Promise<void>((resolve) => (timer = setTimeout(resolve, delay)))).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   /** Clears the deadline timer and the listener on the caller's signal. Idempotent. */

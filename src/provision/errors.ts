@@ -10,14 +10,22 @@ import type { Finding } from '../findings/types';
 export class ProvisioningError extends DpsPrivateLinkError {
   /** Always `ProvisioningError`; `code` is the primary finding's code. */
   override name = 'ProvisioningError';
-  /** The step provisioning had reached: credentials, resolving, connecting, tls, registering, polling, verifying hub. */
+  /**
+   * The step provisioning had reached: credentials, resolving, connecting, tls, registering, polling, verifying hub.
+   */
   readonly step: string;
   /** The DPS endpoint report, when DNS verification had run. */
   readonly dps: EndpointReport | undefined;
 
-  constructor(primary: Finding, options: { findings?: Finding[]; cause?: unknown; step: string; dps?: EndpointReport }) {
+  constructor(
+    primary: Finding,
+    options: { findings?: Finding[]; cause?: unknown; step: string; dps?: EndpointReport },
+  ) {
     const rest = (options.findings ?? []).filter((f) => f !== primary);
-    super(primary.code, `${primary.message} ${primary.remediation}`, { findings: [primary, ...rest], cause: options.cause });
+    super(primary.code, `${primary.message} ${primary.remediation}`, {
+      findings: [primary, ...rest],
+      cause: options.cause,
+    });
     this.step = options.step;
     this.dps = options.dps;
   }

@@ -56,32 +56,72 @@ const isPem = (v: unknown): v is PemInput => (typeof v === 'string' && v.length 
  */
 export function checkAuth(auth: unknown, name = 'auth'): { auth: DeviceAuth; mismatch?: Finding } {
   if (!auth || typeof auth !== 'object') {
-    throw new InvalidOptionError(name, `expected an object, got ${describeSecret(auth)}`, 'Pass { cert, key } (PEM) or { symmetricKey } (base64).');
+    throw new InvalidOptionError(
+      name,
+      `expected an object, got ${describeSecret(auth)}`,
+      'Pass { cert, key } (PEM) or { symmetricKey } (base64).',
+    );
   }
   const a = auth as Record<string, unknown>;
   if ('symmetricKey' in a) {
-    if (typeof a.symmetricKey !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(a.symmetricKey) || a.symmetricKey.length < 16) {
-      throw new InvalidOptionError(`${name}.symmetricKey`, 'is not a base64 key (value not shown)', 'Pass the device key from the enrollment (for a group enrollment, the key derived for this registration id).');
+    if (
+      typeof a.symmetricKey !== 'string' ||
+      !/^[A-Za-z0-9+/]+={0,2}$/.test(a.symmetricKey) ||
+      a.symmetricKey.length < 16
+    ) {
+      throw new InvalidOptionError(
+        `${name}.symmetricKey`,
+        'is not a base64 key (value not shown)',
+        'Pass the device key from the enrollment (for a group enrollment, the key derived for this registration id).',
+      );
     }
     return { auth: { symmetricKey: a.symmetricKey } };
   }
-  if (!isPem(a.cert)) throw new InvalidOptionError(`${name}.cert`, `expected a PEM certificate, got ${describeSecret(a.cert)}`, 'Pass the device certificate chain (leaf first) as a PEM string or Buffer.');
-  if (!isPem(a.key)) throw new InvalidOptionError(`${name}.key`, 'is missing or empty (value not shown)', 'Pass the private key of the device certificate as a PEM string or Buffer.');
-  if (a.passphrase !== undefined && typeof a.passphrase !== 'string') throw new InvalidOptionError(`${name}.passphrase`, 'must be a string (value not shown)', 'Pass the key passphrase as a string, or leave it out.');
+  if (!isPem(a.cert))
+    throw new InvalidOptionError(
+      `${name}.cert`,
+      `expected a PEM certificate, got ${describeSecret(a.cert)}`,
+      'Pass the device certificate chain (leaf first) as a PEM string or Buffer.',
+    );
+  if (!isPem(a.key))
+    throw new InvalidOptionError(
+      `${name}.key`,
+      'is missing or empty (value not shown)',
+      'Pass the private key of the device certificate as a PEM string or Buffer.',
+    );
+  if (a.passphrase !== undefined && typeof a.passphrase !== 'string')
+    throw new InvalidOptionError(
+      `${name}.passphrase`,
+      'must be a string (value not shown)',
+      'Pass the key passphrase as a string, or leave it out.',
+    );
   return checkX509(a.cert, a.key, a.passphrase as string | undefined, name);
 }
 
 /** Checks `tls.ca` / `tls.minVersion`. */
 export function checkTls(tls: unknown, name = 'tls'): { ca?: PemInput | PemInput[]; minVersion: TlsMinVersion } {
   if (tls === undefined) return { minVersion: PROVISION_DEFAULTS.minVersion };
-  if (!tls || typeof tls !== 'object') throw new InvalidOptionError(name, `expected an object, got ${describe(tls)}`, "Pass e.g. { minVersion: 'TLSv1.2', ca: pem }.");
+  if (!tls || typeof tls !== 'object')
+    throw new InvalidOptionError(
+      name,
+      `expected an object, got ${describe(tls)}`,
+      "Pass e.g. { minVersion: 'TLSv1.2', ca: pem }.",
+    );
   const t = tls as Record<string, unknown>;
   const minVersion = (t.minVersion ?? PROVISION_DEFAULTS.minVersion) as TlsMinVersion;
   if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
-    throw new InvalidOptionError(`${name}.minVersion`, `${describe(t.minVersion)} is not allowed`, "Use 'TLSv1.2' (default) or 'TLSv1.3'; Azure DPS and IoT Hub refuse anything lower.");
+    throw new InvalidOptionError(
+      `${name}.minVersion`,
+      `${describe(t.minVersion)} is not allowed`,
+      "Use 'TLSv1.2' (default) or 'TLSv1.3'; Azure DPS and IoT Hub refuse anything lower.",
+    );
   }
   if (t.ca !== undefined && !isPem(t.ca) && !(Array.isArray(t.ca) && t.ca.every(isPem))) {
-    throw new InvalidOptionError(`${name}.ca`, `expected PEM text, a Buffer or an array of them, got ${describe(t.ca)}`, 'Pass DigiCert Global Root G2 / Microsoft RSA Root CA 2017 in PEM, or leave it out to use the bundled store.');
+    throw new InvalidOptionError(
+      `${name}.ca`,
+      `expected PEM text, a Buffer or an array of them, got ${describe(t.ca)}`,
+      'Pass DigiCert Global Root G2 / Microsoft RSA Root CA 2017 in PEM, or leave it out to use the bundled store.',
+    );
   }
   return { ...(t.ca !== undefined ? { ca: t.ca as PemInput | PemInput[] } : {}), minVersion };
 }
@@ -92,14 +132,17 @@ export function checkTls(tls: unknown, name = 'tls'): { ca?: PemInput | PemInput
  * of the caller's string can reach the message.
  */
 function describeProxy(proxy: string, url: URL | undefined): string {
-  if (!url || url.username || url.password || proxy.includes('@')) return `${describeSecret(proxy)}${proxy.includes('@') ? ' with credentials' : ''}`;
+  if (!url || url.username || url.password || proxy.includes('@'))
+    return `${describeSecret(proxy)}${proxy.includes('@') ? ' with credentials' : ''}`;
   return JSON.stringify(`${url.protocol}//${url.host}`);
 }
 
 /** Parses `http://ip:port` into a proxy address. Never echoes a value that fails to parse or carries credentials. */
 export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
-  const fix = "Pass the proxy as 'http://<ip>:<port>', e.g. 'http://10.0.0.5:3128' (an IP address: the device must not resolve it).";
-  if (typeof proxy !== 'string') throw new InvalidOptionError(name, `expected a URL string, got ${describe(proxy)}`, fix);
+  const fix =
+    "Pass the proxy as 'http://<ip>:<port>', e.g. 'http://10.0.0.5:3128' (an IP address: the device must not resolve it).";
+  if (typeof proxy !== 'string')
+    throw new InvalidOptionError(name, `expected a URL string, got ${describe(proxy)}`, fix);
   let url: URL;
   try {
     url = new URL(proxy);
@@ -109,7 +152,11 @@ export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
   }
   const address = url.hostname.replace(/^\[|\]$/g, '');
   if (url.protocol !== 'http:' || !net.isIP(address) || url.username || url.password || proxy.includes('@')) {
-    throw new InvalidOptionError(name, `${describeProxy(proxy, url)} is not http://<ip>:<port> without credentials`, fix);
+    throw new InvalidOptionError(
+      name,
+      `${describeProxy(proxy, url)} is not http://<ip>:<port> without credentials`,
+      fix,
+    );
   }
   return { address, port: url.port ? Number(url.port) : 80 };
 }
@@ -119,12 +166,18 @@ export function checkProxy(proxy: unknown, name = 'proxy'): ProxyAddress {
  * takes the process down: serialise once here instead.
  */
 function checkPayload(payload: unknown): void {
-  const fix = 'Pass plain JSON data (objects, arrays, strings, finite numbers, booleans, null): no BigInt, no cycles, no functions.';
+  const fix =
+    'Pass plain JSON data (objects, arrays, strings, finite numbers, booleans, null): no BigInt, no cycles, no functions.';
   let text: string | undefined;
   try {
     text = JSON.stringify(payload);
   } catch (err) {
-    throw new InvalidOptionError('payload', `cannot be serialised as JSON (${String((err as Error)?.message ?? err).replace(/\s+/g, ' ')})`, fix, err);
+    throw new InvalidOptionError(
+      'payload',
+      `cannot be serialised as JSON (${String((err as Error)?.message ?? err).replace(/\s+/g, ' ')})`,
+      fix,
+      err,
+    );
   }
   if (text === undefined) throw new InvalidOptionError('payload', `a ${typeof payload} has no JSON form`, fix);
 }
@@ -132,12 +185,14 @@ function checkPayload(payload: unknown): void {
 /** Checks a TCP port option (1-65535), naming it; `undefined` means the default. */
 export function checkPort(v: unknown, name: string, def: number): number {
   if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new InvalidOptionError(name, `${describe(v)} is not a TCP port`, `Use an integer 1-65535 (default ${def}).`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+    throw new InvalidOptionError(name, `${describe(v)} is not a TCP port`, `Use an integer 1-65535 (default ${def}).`);
   return v;
 }
 
 function checkString(v: unknown, name: string, fix: string, pattern?: RegExp): string {
-  if (typeof v !== 'string' || v.length === 0 || (pattern && !pattern.test(v))) throw new InvalidOptionError(name, `got ${describe(v)}`, fix);
+  if (typeof v !== 'string' || v.length === 0 || (pattern && !pattern.test(v)))
+    throw new InvalidOptionError(name, `got ${describe(v)}`, fix);
   return v;
 }
 
@@ -150,7 +205,14 @@ const REGISTRATION_ID = /^[A-Za-z0-9\-._:]{0,127}[A-Za-z0-9-]$/;
 
 /** The secret strings of an auth value as passed (before any validation): what no error message may contain. */
 function authSecrets(auth: unknown): string[] {
-  const values = auth && typeof auth === 'object' ? [(auth as Record<string, unknown>).symmetricKey, (auth as Record<string, unknown>).passphrase, (auth as Record<string, unknown>).key] : [auth];
+  const values =
+    auth && typeof auth === 'object'
+      ? [
+          (auth as Record<string, unknown>).symmetricKey,
+          (auth as Record<string, unknown>).passphrase,
+          (auth as Record<string, unknown>).key,
+        ]
+      : [auth];
   // Shorter values are not scrubbed: replacing every "abc" in a message would garble it without protecting anything.
   return values.filter((v): v is string => typeof v === 'string' && v.length >= 4).sort((a, b) => b.length - a.length);
 }
@@ -166,7 +228,8 @@ export function withAuthScrubbed<T>(auth: unknown, check: () => T): T {
     return check();
   } catch (err) {
     if (err instanceof InvalidOptionError && secrets.length > 0) {
-      const scrub = (text: string): string => secrets.reduce((t, secret) => t.split(secret).join('(secret not shown)'), text);
+      const scrub = (text: string): string =>
+        secrets.reduce((t, secret) => t.split(secret).join('(secret not shown)'), text);
       err.message = scrub(err.message);
       if (err.stack) err.stack = scrub(err.stack);
     }
@@ -176,41 +239,101 @@ export function withAuthScrubbed<T>(auth: unknown, check: () => T): T {
 
 /** Validates {@link ProvisionOptions} once, at the door. Throws InvalidOptionError naming the option. */
 export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProvisionOptions {
-  if (!options || typeof options !== 'object') throw new InvalidOptionError('options', `expected an object, got ${describe(options)}`, 'Pass { provisioningHost, idScope, registrationId, auth, network }.');
+  if (!options || typeof options !== 'object')
+    throw new InvalidOptionError(
+      'options',
+      `expected an object, got ${describe(options)}`,
+      'Pass { provisioningHost, idScope, registrationId, auth, network }.',
+    );
   return withAuthScrubbed(options.auth, () => resolveChecked(options));
 }
 
 function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
   const host = normaliseHost(options.provisioningHost, 'provisioningHost');
-  const idScope = checkString(options.idScope, 'idScope', "Pass the DPS ID scope from the Azure portal (Overview), e.g. '0ne00000A1B'.", /^[A-Za-z0-9]{1,64}$/);
-  const registrationId = checkString(options.registrationId, 'registrationId', 'Pass the registration id (for X.509, the certificate CN): 1-128 letters, digits and - . _ :, ending in a letter, digit or -.', REGISTRATION_ID);
+  const idScope = checkString(
+    options.idScope,
+    'idScope',
+    "Pass the DPS ID scope from the Azure portal (Overview), e.g. '0ne00000A1B'.",
+    /^[A-Za-z0-9]{1,64}$/,
+  );
+  const registrationId = checkString(
+    options.registrationId,
+    'registrationId',
+    'Pass the registration id (for X.509, the certificate CN): 1-128 letters, digits and - . _ :, ending in a letter, digit or -.',
+    REGISTRATION_ID,
+  );
   const { auth, mismatch: keyMismatch } = checkAuth(options.auth);
   const network = resolveNetworkOptions(options.network, 'network');
   const transport = options.transport ?? PROVISION_DEFAULTS.transport;
-  if (transport !== 'mqtt' && transport !== 'mqtt-ws') throw new InvalidOptionError('transport', `${describe(transport)} is not supported`, "Use 'mqtt' (8883, default) or 'mqtt-ws' (443).");
+  if (transport !== 'mqtt' && transport !== 'mqtt-ws')
+    throw new InvalidOptionError(
+      'transport',
+      `${describe(transport)} is not supported`,
+      "Use 'mqtt' (8883, default) or 'mqtt-ws' (443).",
+    );
   const tls = checkTls(options.tls);
   const timeoutMs = options.timeoutMs ?? PROVISION_DEFAULTS.timeoutMs;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
-    throw new InvalidOptionError('timeoutMs', `${describe(timeoutMs)} is not a timeout`, `Use a positive number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days; default 60000).`);
+    throw new InvalidOptionError(
+      'timeoutMs',
+      `${describe(timeoutMs)} is not a timeout`,
+      `Use a positive number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days; default 60000).`,
+    );
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `expected an AbortSignal, got ${describe(options.signal)}`, 'Pass AbortController.signal or leave it out.');
-  if (options.cache !== undefined && (!options.cache || typeof options.cache.path !== 'string' || options.cache.path.length === 0)) {
-    throw new InvalidOptionError('cache.path', `got ${describe(options.cache?.path)}`, "Pass a file path, e.g. { path: '/var/lib/my-device/dps-cache.json' }.");
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw new InvalidOptionError(
+      'signal',
+      `expected an AbortSignal, got ${describe(options.signal)}`,
+      'Pass AbortController.signal or leave it out.',
+    );
+  if (
+    options.cache !== undefined &&
+    (!options.cache || typeof options.cache.path !== 'string' || options.cache.path.length === 0)
+  ) {
+    throw new InvalidOptionError(
+      'cache.path',
+      `got ${describe(options.cache?.path)}`,
+      "Pass a file path, e.g. { path: '/var/lib/my-device/dps-cache.json' }.",
+    );
   }
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new InvalidOptionError('onProgress', `expected a function, got ${describe(options.onProgress)}`, 'Pass (event) => void or leave it out.');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw new InvalidOptionError(
+      'onProgress',
+      `expected a function, got ${describe(options.onProgress)}`,
+      'Pass (event) => void or leave it out.',
+    );
   const r = options.retry ?? {};
   const maxAttempts = r.maxAttempts ?? PROVISION_DEFAULTS.maxAttempts;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new InvalidOptionError('retry.maxAttempts', `${describe(maxAttempts)} is not an attempt count`, 'Use an integer 1-100 (default 5).');
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100)
+    throw new InvalidOptionError(
+      'retry.maxAttempts',
+      `${describe(maxAttempts)} is not an attempt count`,
+      'Use an integer 1-100 (default 5).',
+    );
   const baseDelayMs = r.baseDelayMs ?? PROVISION_DEFAULTS.baseDelayMs;
   if (typeof baseDelayMs !== 'number' || !(baseDelayMs >= 0 && baseDelayMs <= MAX_TIMER_MS)) {
-    throw new InvalidOptionError('retry.baseDelayMs', `${describe(baseDelayMs)} is not a delay`, `Use milliseconds from 0 to ${MAX_TIMER_MS} (default 1000).`);
+    throw new InvalidOptionError(
+      'retry.baseDelayMs',
+      `${describe(baseDelayMs)} is not a delay`,
+      `Use milliseconds from 0 to ${MAX_TIMER_MS} (default 1000).`,
+    );
   }
   const jitter = r.jitter ?? PROVISION_DEFAULTS.jitter;
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new InvalidOptionError('retry.jitter', `${describe(jitter)} is not a fraction`, 'Use a number from 0 to 1 (default 0.2).');
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1))
+    throw new InvalidOptionError(
+      'retry.jitter',
+      `${describe(jitter)} is not a fraction`,
+      'Use a number from 0 to 1 (default 0.2).',
+    );
   if (options.payload !== undefined) checkPayload(options.payload);
   let proxy: ProxyAddress | undefined;
   if (options.proxy !== undefined) {
-    if (transport !== 'mqtt-ws') throw new InvalidOptionError('proxy', 'only works with transport mqtt-ws', "Set transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove proxy.");
+    if (transport !== 'mqtt-ws')
+      throw new InvalidOptionError(
+        'proxy',
+        'only works with transport mqtt-ws',
+        "Set transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove proxy.",
+      );
     proxy = checkProxy(options.proxy);
   }
   return {
@@ -220,7 +343,11 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     auth,
     ...(keyMismatch ? { keyMismatch } : {}),
     network,
-    networkInput: { ...options.network, expectedCidrs: [...(options.network.expectedCidrs ?? [])], ...(options.network.dnsServers ? { dnsServers: [...options.network.dnsServers] } : {}) },
+    networkInput: {
+      ...options.network,
+      expectedCidrs: [...(options.network.expectedCidrs ?? [])],
+      ...(options.network.dnsServers ? { dnsServers: [...options.network.dnsServers] } : {}),
+    },
     transport,
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     minVersion: tls.minVersion,

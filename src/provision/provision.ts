@@ -60,13 +60,21 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     const credential = credentialFingerprint(o.auth);
     const extra: Finding[] = [];
     if (o.cachePath && !o.forceReprovision) {
-      const read = await deadline.race(readCache(o.cachePath, { provisioningHost: o.host, idScope: o.idScope, registrationId: o.registrationId, credential }));
+      const read = await deadline.race(
+        readCache(o.cachePath, {
+          provisioningHost: o.host,
+          idScope: o.idScope,
+          registrationId: o.registrationId,
+          credential,
+        }),
+      );
       if (read.kind === 'hit') {
         const result = await fromCache(o, read.record, deadline, progress);
         ok = true;
         return result;
       }
-      if (read.kind === 'corrupt') extra.push(createFinding('DPS_CACHE_CORRUPT', { path: o.cachePath, detail: read.detail }));
+      if (read.kind === 'corrupt')
+        extra.push(createFinding('DPS_CACHE_CORRUPT', { path: o.cachePath, detail: read.detail }));
       log('cache miss: %s', read.kind === 'miss' ? read.reason : read.detail);
     }
 
@@ -78,7 +86,10 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     const findings: Finding[] = [...report.findings, ...extra];
     if (addresses.length === 0) {
       // Nothing we may dial: under enforce this is the refusal before any packet; otherwise the name did not resolve.
-      const primary = report.findings.find((f) => f.severity === 'error') ?? report.findings[0] ?? createFinding('TCP_UNREACHABLE', { host: o.host, detail: 'no address to connect to' });
+      const primary =
+        report.findings.find((f) => f.severity === 'error') ??
+        report.findings[0] ??
+        createFinding('TCP_UNREACHABLE', { host: o.host, detail: 'no address to connect to' });
       throw new ProvisioningError(primary, { findings, step: 'resolving', dps: report });
     }
     progress('verified', { host: o.host, verdict: report.verdict, addresses, policy: o.network.policy });
@@ -86,7 +97,11 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     if (o.proxy) {
       const proxyInRange = isInCidrs(o.proxy.address, o.network.cidrs);
       const severity = o.network.policy === 'enforce' && !proxyInRange ? 'error' : 'warning';
-      const finding = createFinding('PROXY_IN_PATH', { host: o.host, proxy: `${o.proxy.address}:${o.proxy.port}`, proxyInRange }, { severity });
+      const finding = createFinding(
+        'PROXY_IN_PATH',
+        { host: o.host, proxy: `${o.proxy.address}:${o.proxy.port}`, proxyInRange },
+        { severity },
+      );
       findings.push(finding);
       if (severity === 'error') throw new ProvisioningError(finding, { findings, step: 'connecting', dps: report });
     }
@@ -104,7 +119,13 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
       {
         onAttempt: () => {
           deadline.step = 'connecting';
-          progress('connecting', { host: o.host, addresses, port: o.transport === 'mqtt' ? o.port : o.wsPort, transport: o.transport, ...(o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}) });
+          progress('connecting', {
+            host: o.host,
+            addresses,
+            port: o.transport === 'mqtt' ? o.port : o.wsPort,
+            transport: o.transport,
+            ...(o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
+          });
         },
         onSecure: (info) => {
           deadline.step = 'tls';
@@ -116,25 +137,35 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
       },
     );
     const last: { status?: number; retryAfterSeconds?: number } = {};
-    transport = await createDpsTransport(session, o.transport, o.auth, { registrationId: o.registrationId, idScope: o.idScope }, {
-      tap: (topic, payload) => {
-        const response = parseResponseTopic(topic);
-        if (response) Object.assign(last, response);
-        try {
-          // The SDK JSON.parses every response unguarded (an exception there would be uncaught): check first.
-          JSON.parse(payload.toString('ascii'));
-          return true;
-        } catch {
-          const finding = createFinding('DPS_MALFORMED_RESPONSE', { host: o.host, topic, excerpt: payload.subarray(0, 40).toString('latin1') });
-          deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
-          return false;
-        }
+    transport = await createDpsTransport(
+      session,
+      o.transport,
+      o.auth,
+      { registrationId: o.registrationId, idScope: o.idScope },
+      {
+        tap: (topic, payload) => {
+          const response = parseResponseTopic(topic);
+          if (response) Object.assign(last, response);
+          try {
+            // The SDK JSON.parses every response unguarded (an exception there would be uncaught): check first.
+            JSON.parse(payload.toString('ascii'));
+            return true;
+          } catch {
+            const finding = createFinding('DPS_MALFORMED_RESPONSE', {
+              host: o.host,
+              topic,
+              excerpt: payload.subarray(0, 40).toString('latin1'),
+            });
+            deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
+            return false;
+          }
+        },
+        onConnack: () => {
+          deadline.step = 'registering';
+          progress('registering', { registrationId: o.registrationId, idScope: o.idScope });
+        },
       },
-      onConnack: () => {
-        deadline.step = 'registering';
-        progress('registering', { registrationId: o.registrationId, idScope: o.idScope });
-      },
-    });
+    );
     const assignment = await runRegistration({
       transport,
       session,
@@ -142,15 +173,26 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
       dps: report,
       retry: o.retry,
       last,
-      request: { registrationId: o.registrationId, provisioningHost: o.host, idScope: o.idScope, ...(o.payload !== undefined ? { payload: o.payload as Record<string, unknown> } : {}) },
+      request: {
+        registrationId: o.registrationId,
+        provisioningHost: o.host,
+        idScope: o.idScope,
+        ...(o.payload !== undefined ? { payload: o.payload as Record<string, unknown> } : {}),
+      },
     });
     progress('assigned', { assignedHub: assignment.assignedHub, deviceId: assignment.deviceId });
     await closeTransport(transport, session, true);
     transport = undefined;
 
     deadline.step = 'verifying hub';
-    const hub = await deadline.race(verifyAssignedHub(assignment.assignedHub, o.host, o.networkInput, { signal: deadline.signal }));
-    progress('hub-verified', { hub: hub.report.host, verdict: hub.report.verdict, addresses: hub.report.addresses.map((a) => a.address) });
+    const hub = await deadline.race(
+      verifyAssignedHub(assignment.assignedHub, o.host, o.networkInput, { signal: deadline.signal }),
+    );
+    progress('hub-verified', {
+      hub: hub.report.host,
+      verdict: hub.report.verdict,
+      addresses: hub.report.addresses.map((a) => a.address),
+    });
     const result: ProvisioningResult = {
       assignedHub: assignment.assignedHub,
       deviceId: assignment.deviceId,
@@ -195,8 +237,14 @@ async function fromCache(
   const dps = await deadline.race(verifyEndpoint(o.host, o.networkInput, { role: 'dps', signal: deadline.signal }));
   progress('verified', { host: o.host, verdict: dps.verdict, fromCache: true });
   progress('assigned', { assignedHub: record.assignedHub, deviceId: record.deviceId, fromCache: true });
-  const hub = await deadline.race(verifyAssignedHub(record.assignedHub, o.host, o.networkInput, { signal: deadline.signal }));
-  progress('hub-verified', { hub: hub.report.host, verdict: hub.report.verdict, addresses: hub.report.addresses.map((a) => a.address) });
+  const hub = await deadline.race(
+    verifyAssignedHub(record.assignedHub, o.host, o.networkInput, { signal: deadline.signal }),
+  );
+  progress('hub-verified', {
+    hub: hub.report.host,
+    verdict: hub.report.verdict,
+    addresses: hub.report.addresses.map((a) => a.address),
+  });
   return {
     assignedHub: record.assignedHub,
     deviceId: record.deviceId,
@@ -233,7 +281,11 @@ function toRecord(o: ResolvedProvisionOptions, r: ProvisioningResult, credential
  * Closes the SDK transport and every socket. Graceful (after success): MQTT DISCONNECT first, capped at 1 s. After a
  * failure the sockets go first: a graceful unsubscribe on a hung or refused connection would wait for nothing.
  */
-async function closeTransport(transport: DpsTransport | undefined, session: ConnectionSession | undefined, graceful: boolean): Promise<void> {
+async function closeTransport(
+  transport: DpsTransport | undefined,
+  session: ConnectionSession | undefined,
+  graceful: boolean,
+): Promise<void> {
   if (!graceful) {
     transport?.cancel(() => undefined);
     session?.close();
@@ -253,23 +305,48 @@ async function closeTransport(transport: DpsTransport | undefined, session: Conn
 }
 
 function isStopReason(x: unknown): x is StopReason {
-  return !!x && typeof x === 'object' && 'kind' in x && ['timeout', 'aborted', 'failed'].includes((x as StopReason).kind);
+  return (
+    !!x && typeof x === 'object' && 'kind' in x && ['timeout', 'aborted', 'failed'].includes((x as StopReason).kind)
+  );
 }
 
 /** Maps whatever stopped the run to our error types, with the DNS findings as context. */
-function toError(err: unknown, deadline: Deadline, o: ResolvedProvisionOptions, dps: EndpointReport | undefined): Error {
+function toError(
+  err: unknown,
+  deadline: Deadline,
+  o: ResolvedProvisionOptions,
+  dps: EndpointReport | undefined,
+): Error {
   const context = dps?.findings ?? [];
   const stop = deadline.stopped ?? (isStopReason(err) ? err : undefined);
   if (stop?.kind === 'timeout') {
     const finding = createFinding('DPS_TIMEOUT', { host: o.host, step: deadline.step, timeoutMs: o.timeoutMs });
-    return new ProvisioningError(finding, { findings: [finding, ...context], step: deadline.step, ...(dps ? { dps } : {}) });
+    return new ProvisioningError(finding, {
+      findings: [finding, ...context],
+      step: deadline.step,
+      ...(dps ? { dps } : {}),
+    });
   }
   if (stop?.kind === 'aborted') return err instanceof AbortedError ? err : new AbortedError(deadline.step, stop.reason);
   const failure = stop?.kind === 'failed' ? stop.error : err;
   if (failure instanceof RegistrationFailure) {
-    return new ProvisioningError(failure.finding, { findings: [failure.finding, ...context], cause: failure.cause, step: deadline.step, ...(dps ? { dps } : {}) });
+    return new ProvisioningError(failure.finding, {
+      findings: [failure.finding, ...context],
+      cause: failure.cause,
+      step: deadline.step,
+      ...(dps ? { dps } : {}),
+    });
   }
   if (failure instanceof DpsPrivateLinkError) return failure;
-  const finding = createFinding('DPS_CONNECTION_LOST', { host: o.host, step: deadline.step, detail: (failure as Error)?.message ?? String(failure) });
-  return new ProvisioningError(finding, { findings: [finding, ...context], cause: failure, step: deadline.step, ...(dps ? { dps } : {}) });
+  const finding = createFinding('DPS_CONNECTION_LOST', {
+    host: o.host,
+    step: deadline.step,
+    detail: (failure as Error)?.message ?? String(failure),
+  });
+  return new ProvisioningError(finding, {
+    findings: [finding, ...context],
+    cause: failure,
+    step: deadline.step,
+    ...(dps ? { dps } : {}),
+  });
 }

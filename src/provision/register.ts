@@ -36,7 +36,10 @@ export interface RegistrationRun {
 
 /** A diagnosed failure of the registration: the primary finding and the low-level cause. */
 export class RegistrationFailure extends Error {
-  constructor(readonly finding: Finding, override readonly cause: unknown) {
+  constructor(
+    readonly finding: Finding,
+    override readonly cause: unknown,
+  ) {
     super(finding.message);
   }
 }
@@ -76,7 +79,12 @@ type Reply = { result: DeviceRegistrationResult; pollingInterval: number };
 function call(run: RegistrationRun, operationId: string | undefined): Promise<Reply> {
   return run.deadline.race(
     new Promise<Reply>((resolve, reject) => {
-      const cb = (err?: Error, result?: DeviceRegistrationResult, _response?: unknown, pollingInterval?: number): void => {
+      const cb = (
+        err?: Error,
+        result?: DeviceRegistrationResult,
+        _response?: unknown,
+        pollingInterval?: number,
+      ): void => {
         if (err || !result) reject(err ?? new Error('empty response'));
         else resolve({ result, pollingInterval: pollingInterval ?? 2000 });
       };
@@ -102,11 +110,19 @@ const isUnauthorized = (err: unknown, last: LastResponse): boolean => {
 const isTransient = (err: unknown, session: ConnectionSession): boolean => {
   if (session.failure && session.failure.finding.code !== 'TCP_UNREACHABLE') return false;
   const name = (err as { name?: string })?.name ?? '';
-  return /NotConnectedError|ServiceUnavailableError|InternalServerError|ThrottlingError|OperationCancelledError/.test(name) || /Connect was lost|closed|ECONNRESET/i.test((err as Error)?.message ?? '');
+  return (
+    /NotConnectedError|ServiceUnavailableError|InternalServerError|ThrottlingError|OperationCancelledError/.test(
+      name,
+    ) || /Connect was lost|closed|ECONNRESET/i.test((err as Error)?.message ?? '')
+  );
 };
 
 /** Turns an SDK/transport error into the primary finding, using what the session and the response topics saw. */
-export function diagnoseRegistrationError(err: unknown, run: Pick<RegistrationRun, 'session' | 'dps' | 'request' | 'last'>, step: string): Finding {
+export function diagnoseRegistrationError(
+  err: unknown,
+  run: Pick<RegistrationRun, 'session' | 'dps' | 'request' | 'last'>,
+  step: string,
+): Finding {
   const { session, dps, request, last } = run;
   if (session.failure) return session.failure.finding;
   if (isUnauthorized(err, last)) {
@@ -114,12 +130,28 @@ export function diagnoseRegistrationError(err: unknown, run: Pick<RegistrationRu
     const info = dps.addresses.find((a) => a.address === address);
     const detail = (err as Error)?.message;
     if (info && !info.inExpectedRange) {
-      return createFinding('DPS_UNAUTHORIZED_PUBLIC', { host: dps.host, address, expectedCidrs: dps.expectedCidrs, detail });
+      return createFinding('DPS_UNAUTHORIZED_PUBLIC', {
+        host: dps.host,
+        address,
+        expectedCidrs: dps.expectedCidrs,
+        detail,
+      });
     }
-    return createFinding('DPS_UNAUTHORIZED', { host: dps.host, address, registrationId: request.registrationId ?? '', idScope: request.idScope, detail });
+    return createFinding('DPS_UNAUTHORIZED', {
+      host: dps.host,
+      address,
+      registrationId: request.registrationId ?? '',
+      idScope: request.idScope,
+      detail,
+    });
   }
   const detail = (err as Error)?.message ?? String(err);
-  return createFinding('DPS_CONNECTION_LOST', { host: dps.host, address: session.tls?.remoteAddress, step, detail: last.status ? `${detail} (last status ${last.status})` : detail });
+  return createFinding('DPS_CONNECTION_LOST', {
+    host: dps.host,
+    address: session.tls?.remoteAddress,
+    step,
+    detail: last.status ? `${detail} (last status ${last.status})` : detail,
+  });
 }
 
 /**
@@ -157,21 +189,50 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
     if (status !== undefined && status >= 429) {
       if (attempts >= retry.maxAttempts) {
         // 429 is DPS protecting its quota; 5xx is DPS failing: different causes, different advice.
-        const evidence = { host: run.dps.host, attempts, lastStatus: status, retryAfterSeconds: last.retryAfterSeconds };
-        throw new RegistrationFailure(createFinding(status >= 500 ? 'DPS_SERVER_ERROR' : 'DPS_THROTTLED', evidence), undefined);
+        const evidence = {
+          host: run.dps.host,
+          attempts,
+          lastStatus: status,
+          retryAfterSeconds: last.retryAfterSeconds,
+        };
+        throw new RegistrationFailure(
+          createFinding(status >= 500 ? 'DPS_SERVER_ERROR' : 'DPS_THROTTLED', evidence),
+          undefined,
+        );
       }
       attempts++;
       log('DPS answered %d, retry %d in %s s', status, attempts, last.retryAfterSeconds);
       await deadline.sleep(backoff(last.retryAfterSeconds));
       continue;
     }
-    const state = (reply.result as { registrationState?: { assignedHub?: string; deviceId?: string; payload?: unknown; errorCode?: number; errorMessage?: string } }).registrationState;
+    const state = (
+      reply.result as {
+        registrationState?: {
+          assignedHub?: string;
+          deviceId?: string;
+          payload?: unknown;
+          errorCode?: number;
+          errorMessage?: string;
+        };
+      }
+    ).registrationState;
     switch (String(reply.result.status).toLowerCase()) {
       case 'assigned':
         if (!state?.assignedHub || !state.deviceId) {
-          throw new RegistrationFailure(createFinding('DPS_MALFORMED_RESPONSE', { host: run.dps.host, topic: 'assigned', excerpt: JSON.stringify(reply.result).slice(0, 80) }), undefined);
+          throw new RegistrationFailure(
+            createFinding('DPS_MALFORMED_RESPONSE', {
+              host: run.dps.host,
+              topic: 'assigned',
+              excerpt: JSON.stringify(reply.result).slice(0, 80),
+            }),
+            undefined,
+          );
         }
-        return { assignedHub: state.assignedHub, deviceId: state.deviceId, ...(state.payload !== undefined ? { payload: state.payload } : {}) };
+        return {
+          assignedHub: state.assignedHub,
+          deviceId: state.deviceId,
+          ...(state.payload !== undefined ? { payload: state.payload } : {}),
+        };
       case 'assigning':
         operationId = reply.result.operationId;
         // DPS told us when to come back: no jitter, so a healthy run is exactly as fast as the plain SDK. Read off the
@@ -180,12 +241,20 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
         continue;
       case 'failed':
         throw new RegistrationFailure(
-          createFinding('DPS_REGISTRATION_FAILED', { registrationId: run.request.registrationId ?? '', errorCode: state?.errorCode, errorMessage: state?.errorMessage }),
+          createFinding('DPS_REGISTRATION_FAILED', {
+            registrationId: run.request.registrationId ?? '',
+            errorCode: state?.errorCode,
+            errorMessage: state?.errorMessage,
+          }),
           undefined,
         );
       default:
         throw new RegistrationFailure(
-          createFinding('DPS_MALFORMED_RESPONSE', { host: run.dps.host, topic: `status ${String(reply.result.status)}`, excerpt: JSON.stringify(reply.result).slice(0, 80) }),
+          createFinding('DPS_MALFORMED_RESPONSE', {
+            host: run.dps.host,
+            topic: `status ${String(reply.result.status)}`,
+            excerpt: JSON.stringify(reply.result).slice(0, 80),
+          }),
           undefined,
         );
     }

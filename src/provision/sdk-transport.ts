@@ -8,14 +8,22 @@ import type { DeviceAuth, TransportName } from './types';
 
 /** The SDK's provisioning transport as we drive it (its public methods, promisified by the caller). */
 export interface DpsTransport {
-  registrationRequest(request: RegistrationRequest, cb: (err?: Error, result?: DeviceRegistrationResult, response?: unknown, pollingInterval?: number) => void): void;
-  queryOperationStatus(request: RegistrationRequest, operationId: string, cb: (err?: Error, result?: DeviceRegistrationResult, response?: unknown, pollingInterval?: number) => void): void;
+  registrationRequest(
+    request: RegistrationRequest,
+    cb: (err?: Error, result?: DeviceRegistrationResult, response?: unknown, pollingInterval?: number) => void,
+  ): void;
+  queryOperationStatus(
+    request: RegistrationRequest,
+    operationId: string,
+    cb: (err?: Error, result?: DeviceRegistrationResult, response?: unknown, pollingInterval?: number) => void,
+  ): void;
   cancel(cb: (err?: Error) => void): void;
   disconnect(cb: (err?: Error) => void): void;
 }
 
 /**
- * The unmodified SDK transport (`Mqtt` / `MqttWs` from azure-iot-provisioning-device-mqtt) over `new MqttBase(provider)`,
+ * The unmodified SDK transport (`Mqtt` / `MqttWs` from azure-iot-provisioning-device-mqtt) over `new
+ * MqttBase(provider)`,
  * where the provider is ours: every socket goes through `session`. Credentials come from the SDK's own security
  * clients (X509Security, SymmetricKeySecurityClient → SAS for `<idScope>/registrations/<registrationId>`).
  */
@@ -28,16 +36,23 @@ export async function createDpsTransport(
 ): Promise<DpsTransport> {
   const MqttBase = loadMqttBase('azure-iot-provisioning-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, kind, hooks));
-  // The cast: our type declarations come from another copy of azure-iot-mqtt-base (private fields differ in the types only).
+  // The cast: our type declarations come from another copy of azure-iot-mqtt-base (private fields differ in the types
+  // only).
   const transport = kind === 'mqtt' ? new Mqtt(base as never) : new MqttWs(base as never);
   if ('symmetricKey' in auth) {
     const security = new SymmetricKeySecurityClient(ids.registrationId, auth.symmetricKey);
     const sas = await (security.createSharedAccessSignature(ids.idScope) as Promise<{ toString(): string }>);
     transport.setSharedAccessSignature(sas.toString());
   } else {
-    const security = new X509Security(ids.registrationId, { cert: String(auth.cert), key: String(auth.key), ...(auth.passphrase ? { passphrase: auth.passphrase } : {}) });
+    const security = new X509Security(ids.registrationId, {
+      cert: String(auth.cert),
+      key: String(auth.key),
+      ...(auth.passphrase ? { passphrase: auth.passphrase } : {}),
+    });
     const cert = await new Promise<{ cert: string; key: string }>((resolve, reject) =>
-      security.getCertificate((err, c) => (err || !c ? reject(err ?? new Error('no certificate')) : resolve(c as { cert: string; key: string }))),
+      security.getCertificate((err, c) =>
+        err || !c ? reject(err ?? new Error('no certificate')) : resolve(c as { cert: string; key: string }),
+      ),
     );
     transport.setAuthentication(cert);
   }

@@ -29,11 +29,15 @@ export type DeviceAuth = X509Auth | SymmetricKeyAuth;
 export type TransportName = 'mqtt' | 'mqtt-ws';
 
 /** The steps {@link ProvisionOptions.onProgress} reports, in order. */
-export type ProgressStep = 'resolving' | 'verified' | 'connecting' | 'tls' | 'registering' | 'assigned' | 'hub-verified';
+export type ProgressStep =
+  'resolving' | 'verified' | 'connecting' | 'tls' | 'registering' | 'assigned' | 'hub-verified';
 
 /** One progress event. `detail` is plain data for logs (names, addresses, protocol), never a secret. */
 export interface ProgressEvent {
-  /** Which step was reached; steps come in {@link ProgressStep} order; a cached assignment skips connecting, tls and registering. */
+  /**
+   * Which step was reached; steps come in {@link ProgressStep} order; a cached assignment skips connecting, tls and
+   * registering.
+   */
   step: ProgressStep;
   /** Milliseconds since provisionDevice was called. */
   elapsedMs: number;
@@ -59,9 +63,15 @@ export interface ProvisionOptions {
   network: NetworkOptions;
   /** Transport to DPS and, later, to the hub. Default `mqtt`. */
   transport?: TransportName;
-  /** Extra trust anchors (`ca`, added to the roots Node trusts, never replacing them) and the TLS minimum (default `TLSv1.2`; never lower). */
+  /**
+   * Extra trust anchors (`ca`, added to the roots Node trusts, never replacing them) and the TLS minimum (default
+   * `TLSv1.2`; never lower).
+   */
   tls?: { ca?: PemInput | PemInput[]; minVersion?: TlsMinVersion };
-  /** Overall deadline in milliseconds, covering DNS, connection, registration and polling. Default 60000; at most 2147483647. */
+  /**
+   * Overall deadline in milliseconds, covering DNS, connection, registration and polling. Default 60000; at most
+   * 2147483647.
+   */
   timeoutMs?: number;
   /** Cancels everything: sockets are closed and the promise rejects with AbortedError. */
   signal?: AbortSignal;
@@ -82,7 +92,10 @@ export interface ProvisionOptions {
     /** Jitter added to each retry delay, as a fraction of it (0..1). Default 0.2. */
     jitter?: number;
   };
-  /** HTTP CONNECT proxy for `mqtt-ws` only, `http://<ip>:<port>` (an IP: the device does not resolve the proxy either). No default. */
+  /**
+   * HTTP CONNECT proxy for `mqtt-ws` only, `http://<ip>:<port>` (an IP: the device does not resolve the proxy either).
+   * No default.
+   */
   proxy?: string;
   /** Advanced (labs): the MQTT/TLS port. Default 8883. */
   port?: number;
@@ -106,7 +119,9 @@ export interface ProvisioningResult {
   hub: EndpointReport;
   /** What the live TLS socket to DPS negotiated (from the cache when `fromCache`). */
   tls: { protocol: string; cipher: string };
-  /** Everything worth knowing: DNS, TLS, DPS and hub findings. Under `warn`/`off` errors are not thrown but listed here. */
+  /**
+   * Everything worth knowing: DNS, TLS, DPS and hub findings. Under `warn`/`off` errors are not thrown but listed here.
+   */
   findings: Finding[];
   /** The custom allocation payload DPS returned, if any. */
   payload?: unknown;

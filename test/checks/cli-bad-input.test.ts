@@ -10,31 +10,115 @@ describe('dps-check bad input', () => {
   const dir = tempDir('dps-check-bad-');
   const key = rsaKey();
   const cert = put(dir, 'dev.pem', pem(makeCert({ cn: 'dev-1', key })));
-  const encKey = put(dir, 'enc.key', key.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'Correct-Horse-7' }));
+  const encKey = put(
+    dir,
+    'enc.key',
+    key.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'Correct-Horse-7' }),
+  );
   const plainKey = put(dir, 'dev.key', key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const host = ['--host', 'my-dps.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16', '--dns-server', '127.0.0.1:1'];
+  const host = [
+    '--host',
+    'my-dps.azure-devices-provisioning.net',
+    '--expect-cidr',
+    '10.1.0.0/16',
+    '--dns-server',
+    '127.0.0.1:1',
+  ];
 
   const cases: { name: string; args: string[]; env?: Record<string, string>; line: RegExp }[] = [
     { name: 'an unknown flag', args: ['--hots', 'x'], line: /Unknown option '--hots'.*--help/ },
     { name: 'a stray argument', args: [...host, 'extra'], line: /Unexpected argument 'extra'|positional/i },
-    { name: 'no host', args: ['--expect-cidr', '10.1.0.0/16'], line: /--host: missing.*azure-devices-provisioning\.net/ },
-    { name: 'a URL as host', args: ['--host', 'mqtts://x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16'], line: /--host.*is a URL.*DNS name only/ },
-    { name: 'a malformed CIDR', args: ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/40'], line: /--expect-cidr.*10\.1\.0\.0\/40/ },
-    { name: 'a DNS server that is a name', args: ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16', '--dns-server', 'dns.corp'], line: /--dns-server.*"dns\.corp" is not an IP address/ },
-    { name: 'no VNET range under enforce', args: ['--host', 'x.azure-devices-provisioning.net'], line: /--expect-cidr: missing.*--policy warn/ },
-    { name: 'a missing certificate file', args: [...host, '--cert', path.join(dir, 'nope.pem')], line: /--cert .*nope\.pem: no such file\. Point --cert at/ },
-    { name: 'an unreadable certificate path (a folder)', args: [...host, '--cert', dir], line: /--cert .*: cannot read the file \(EISDIR\)/ },
-    { name: 'garbage PEM', args: [...host, '--cert', put(dir, 'garbage.pem', '-----BEGIN CERTIFICATE-----\nzzzz\n-----END CERTIFICATE-----\n')], line: /garbage\.pem: not a PEM or DER X\.509 certificate/ },
-    { name: 'an encrypted key without a passphrase', args: [...host, '--cert', cert, '--key', encKey], line: /enc\.key: the private key is encrypted.*DPS_KEY_PASSPHRASE/ },
-    { name: 'a wrong passphrase', args: [...host, '--cert', cert, '--key', encKey], env: { DPS_KEY_PASSPHRASE: 'Wrong-Horse-8' }, line: /enc\.key: cannot decrypt the private key: wrong passphrase/ },
-    { name: 'a config file that is not JSON', args: ['--config', put(dir, 'device.json', 'provisioningHost = "x"')], line: /--config .*device\.json: not valid JSON/ },
-    { name: 'a config file with an unknown field', args: ['--config', put(dir, 'typo.json', '{"provisioningHst":"x"}')], line: /typo\.json#provisioningHst: unknown field/ },
-    { name: 'a bad transport', args: [...host, '--transport', 'amqp'], line: /--transport: "amqp" is not one of mqtt, mqtt-ws/ },
-    { name: 'an unknown --dont-run id', args: [...host, '--dont-run', 'dps-dnss'], line: /--dont-run: unknown check id "dps-dnss".*dps-dns/ },
-    { name: '--register without an id scope', args: [...host, '--register', '--cert', cert, '--key', plainKey, '--registration-id', 'dev-1'], line: /--id-scope: missing, but --register needs it/ },
-    { name: 'a bad --ntp-server', args: [...host, '--ntp-server', 'pool.ntp.org'], line: /--ntp-server.*not an IP address/ },
+    {
+      name: 'no host',
+      args: ['--expect-cidr', '10.1.0.0/16'],
+      line: /--host: missing.*azure-devices-provisioning\.net/,
+    },
+    {
+      name: 'a URL as host',
+      args: ['--host', 'mqtts://x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16'],
+      line: /--host.*is a URL.*DNS name only/,
+    },
+    {
+      name: 'a malformed CIDR',
+      args: ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/40'],
+      line: /--expect-cidr.*10\.1\.0\.0\/40/,
+    },
+    {
+      name: 'a DNS server that is a name',
+      args: ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16', '--dns-server', 'dns.corp'],
+      line: /--dns-server.*"dns\.corp" is not an IP address/,
+    },
+    {
+      name: 'no VNET range under enforce',
+      args: ['--host', 'x.azure-devices-provisioning.net'],
+      line: /--expect-cidr: missing.*--policy warn/,
+    },
+    {
+      name: 'a missing certificate file',
+      args: [...host, '--cert', path.join(dir, 'nope.pem')],
+      line: /--cert .*nope\.pem: no such file\. Point --cert at/,
+    },
+    {
+      name: 'an unreadable certificate path (a folder)',
+      args: [...host, '--cert', dir],
+      line: /--cert .*: cannot read the file \(EISDIR\)/,
+    },
+    {
+      name: 'garbage PEM',
+      args: [
+        ...host,
+        '--cert',
+        put(dir, 'garbage.pem', '-----BEGIN CERTIFICATE-----\nzzzz\n-----END CERTIFICATE-----\n'),
+      ],
+      line: /garbage\.pem: not a PEM or DER X\.509 certificate/,
+    },
+    {
+      name: 'an encrypted key without a passphrase',
+      args: [...host, '--cert', cert, '--key', encKey],
+      line: /enc\.key: the private key is encrypted.*DPS_KEY_PASSPHRASE/,
+    },
+    {
+      name: 'a wrong passphrase',
+      args: [...host, '--cert', cert, '--key', encKey],
+      env: { DPS_KEY_PASSPHRASE: 'Wrong-Horse-8' },
+      line: /enc\.key: cannot decrypt the private key: wrong passphrase/,
+    },
+    {
+      name: 'a config file that is not JSON',
+      args: ['--config', put(dir, 'device.json', 'provisioningHost = "x"')],
+      line: /--config .*device\.json: not valid JSON/,
+    },
+    {
+      name: 'a config file with an unknown field',
+      args: ['--config', put(dir, 'typo.json', '{"provisioningHst":"x"}')],
+      line: /typo\.json#provisioningHst: unknown field/,
+    },
+    {
+      name: 'a bad transport',
+      args: [...host, '--transport', 'amqp'],
+      line: /--transport: "amqp" is not one of mqtt, mqtt-ws/,
+    },
+    {
+      name: 'an unknown --dont-run id',
+      args: [...host, '--dont-run', 'dps-dnss'],
+      line: /--dont-run: unknown check id "dps-dnss".*dps-dns/,
+    },
+    {
+      name: '--register without an id scope',
+      args: [...host, '--register', '--cert', cert, '--key', plainKey, '--registration-id', 'dev-1'],
+      line: /--id-scope: missing, but --register needs it/,
+    },
+    {
+      name: 'a bad --ntp-server',
+      args: [...host, '--ntp-server', 'pool.ntp.org'],
+      line: /--ntp-server.*not an IP address/,
+    },
     { name: 'a bad --timeout-ms', args: [...host, '--timeout-ms', 'soon'], line: /--timeout-ms/ },
-    { name: 'a --ca file that holds no certificate', args: [...host, '--ca', put(dir, 'not-a-ca.pem', 'garbage\n')], line: /--ca .*not-a-ca\.pem: holds no PEM certificate/ },
+    {
+      name: 'a --ca file that holds no certificate',
+      args: [...host, '--ca', put(dir, 'not-a-ca.pem', 'garbage\n')],
+      line: /--ca .*not-a-ca\.pem: holds no PEM certificate/,
+    },
     { name: 'a bad --hub-ws-port', args: [...host, '--hub-ws-port', '70000'], line: /--hub-ws-port.*1 to 65535/ },
   ];
   for (const c of cases) {
@@ -61,7 +145,11 @@ describe('dps-check bad input', () => {
   });
 
   it('a reader that closes the pipe early (dps-check | head) ends the run quietly, without an EPIPE stack trace', async () => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, '../../src/checks/cli.ts'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', path.join(__dirname, '../../src/checks/cli.ts'), '--help'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout.destroy(); // closed before dps-check writes its first byte
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

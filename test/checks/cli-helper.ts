@@ -40,7 +40,13 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
 /** The --json document of a run. */
 export interface JsonDoc {
   version: string;
-  checks: { id: string; result: string; findings: { code: string; severity: string; message: string; remediation: string }[]; evidence: Record<string, unknown>; detail?: string }[];
+  checks: {
+    id: string;
+    result: string;
+    findings: { code: string; severity: string; message: string; remediation: string }[];
+    evidence: Record<string, unknown>;
+    detail?: string;
+  }[];
   summary: { ok: number; warning: number; error: number; skipped: number };
 }
 

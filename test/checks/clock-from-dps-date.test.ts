@@ -18,15 +18,24 @@ describe('dps-check clock-skew from the lab DPS Date header', function () {
   before(async () => {
     lab = await startLab({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0, clockOffsetMs: 10 * MINUTE });
     base = [
-      '--host', lab.dps.host,
-      '--id-scope', lab.dps.idScope,
-      '--dns-server', lab.dnsServer,
-      '--expect-cidr', lab.vnetCidrs[0] as string,
-      '--ca', put(dir, 'lab-ca.pem', lab.caPem),
-      '--port', String(lab.dps.port),
-      '--ws-port', String(lab.dps.wsPort),
-      '--hub-port', String(lab.hub.port),
-      '--timeout-ms', '3000',
+      '--host',
+      lab.dps.host,
+      '--id-scope',
+      lab.dps.idScope,
+      '--dns-server',
+      lab.dnsServer,
+      '--expect-cidr',
+      lab.vnetCidrs[0] as string,
+      '--ca',
+      put(dir, 'lab-ca.pem', lab.caPem),
+      '--port',
+      String(lab.dps.port),
+      '--ws-port',
+      String(lab.dps.wsPort),
+      '--hub-port',
+      String(lab.hub.port),
+      '--timeout-ms',
+      '3000',
       '--json',
     ];
   });
@@ -37,12 +46,19 @@ describe('dps-check clock-skew from the lab DPS Date header', function () {
     assert.ok(c, 'the run has a clock-skew check');
     return c;
   };
-  const dateSource = (): RegExp => new RegExp(`HTTP Date header from ${lab.dps.host.replace(/\./g, '\\.')} at ${lab.dps.address.replace(/\./g, '\\.')}:${lab.dps.wsPort}`);
+  const dateSource = (): RegExp =>
+    new RegExp(
+      `HTTP Date header from ${lab.dps.host.replace(/\./g, '\\.')} at ${lab.dps.address.replace(/\./g, '\\.')}:${lab.dps.wsPort}`,
+    );
 
   it('a lab started 10 minutes ahead: CLOCK_SKEW error, the device is ~600 s behind the DPS Date header, exit 1', async () => {
     const run = await runCli(base);
     const doc = jsonOf(run);
-    assert.equal(resultOf(doc, 'dps-tcp-websocket'), 'ok', JSON.stringify(doc.checks.find((c) => c.id === 'dps-tcp-websocket')));
+    assert.equal(
+      resultOf(doc, 'dps-tcp-websocket'),
+      'ok',
+      JSON.stringify(doc.checks.find((c) => c.id === 'dps-tcp-websocket')),
+    );
     assert.deepEqual(codesOf(doc, 'clock-skew'), ['CLOCK_SKEW'], JSON.stringify(clockCheck(doc)));
     const finding = clockCheck(doc).findings[0];
     assert.equal(finding?.severity, 'error');

@@ -19,7 +19,27 @@ describe('clock-skew from the HTTP Date header', () => {
   before(async () => {
     const key = path.join(dir, 'k.pem');
     const cert = path.join(dir, 'c.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=lab-dps.azure-devices-provisioning.net', '-addext', 'subjectAltName=DNS:lab-dps.azure-devices-provisioning.net'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=lab-dps.azure-devices-provisioning.net',
+        '-addext',
+        'subjectAltName=DNS:lab-dps.azure-devices-provisioning.net',
+      ],
+      { stdio: 'pipe' },
+    );
     ca = cert;
     server = https.createServer({ key: text(key), cert: text(cert) }, (_req, res) => {
       res.setHeader('Date', new Date(Date.now() + dateOffsetMs).toUTCString());
@@ -31,9 +51,20 @@ describe('clock-skew from the HTTP Date header', () => {
   after(() => new Promise<void>((r) => server.close(() => r())));
 
   function ctx(): CheckContext {
-    const loaded = loadConfig({ flags: { provisioningHost: 'lab-dps.azure-devices-provisioning.net', caFile: ca, expectedCidrs: ['127.0.0.1/32'] } });
+    const loaded = loadConfig({
+      flags: {
+        provisioningHost: 'lab-dps.azure-devices-provisioning.net',
+        caFile: ca,
+        expectedCidrs: ['127.0.0.1/32'],
+      },
+    });
     const state = new Map<string, unknown>([['dps-tcp-websocket', { port, reachable: ['127.0.0.1'] }]]);
-    return { loaded, config: loaded.config, settings: { register: false, compareSystem: false, timeoutMs: 2000, now: () => new Date() }, state };
+    return {
+      loaded,
+      config: loaded.config,
+      settings: { register: false, compareSystem: false, timeoutMs: 2000, now: () => new Date() },
+      state,
+    };
   }
 
   it('is ok when the server clock agrees, and names the source', async () => {
@@ -41,13 +72,19 @@ describe('clock-skew from the HTTP Date header', () => {
     const out = await clockSkew.run(ctx());
     assert.equal(out.result, undefined);
     assert.equal(out.findings, undefined);
-    assert.match(String(out.evidence?.['source']), /HTTP Date header from lab-dps\.azure-devices-provisioning\.net at 127\.0\.0\.1:\d+/);
+    assert.match(
+      String(out.evidence?.['source']),
+      /HTTP Date header from lab-dps\.azure-devices-provisioning\.net at 127\.0\.0\.1:\d+/,
+    );
   });
 
   it('reports CLOCK_SKEW when the server clock is 15 minutes ahead of the device', async () => {
     dateOffsetMs = 15 * 60_000;
     const out = await clockSkew.run(ctx());
-    assert.deepEqual(out.findings?.map((f) => f.code), ['CLOCK_SKEW']);
+    assert.deepEqual(
+      out.findings?.map((f) => f.code),
+      ['CLOCK_SKEW'],
+    );
     assert.equal(out.findings?.[0]?.severity, 'error');
     assert.match(out.findings?.[0]?.message ?? '', /behind/);
   });

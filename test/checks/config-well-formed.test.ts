@@ -5,11 +5,24 @@ import { loadConfig } from '../../src/config/load';
 
 function ctx(flags: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv = {}): CheckContext {
   const loaded = loadConfig(flags);
-  return { loaded, config: loaded.config, settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => new Date(), env }, state: new Map() };
+  return {
+    loaded,
+    config: loaded.config,
+    settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => new Date(), env },
+    state: new Map(),
+  };
 }
 
 describe('config-well-formed', () => {
-  const complete = { flags: { provisioningHost: 'x.azure-devices-provisioning.net', idScope: '0ne1', registrationId: 'd', certFile: '/c.pem', expectedCidrs: ['10.1.0.0/16'] } };
+  const complete = {
+    flags: {
+      provisioningHost: 'x.azure-devices-provisioning.net',
+      idScope: '0ne1',
+      registrationId: 'd',
+      certFile: '/c.pem',
+      expectedCidrs: ['10.1.0.0/16'],
+    },
+  };
 
   it('is ok for a complete configuration and shows the source of every value', async () => {
     const out = await configWellFormed.run(ctx(complete, { NODE_OPTIONS: '--max-old-space-size=256' }));
@@ -26,7 +39,9 @@ describe('config-well-formed', () => {
   });
 
   it('warns about what it cannot check: no registration id, no credentials, policy warn', async () => {
-    const out = await configWellFormed.run(ctx({ flags: { provisioningHost: 'x.azure-devices-provisioning.net', policy: 'warn' } }));
+    const out = await configWellFormed.run(
+      ctx({ flags: { provisioningHost: 'x.azure-devices-provisioning.net', policy: 'warn' } }),
+    );
     assert.equal(out.result, 'warning');
     assert.match(out.detail ?? '', /no --registration-id.*no device credentials.*--policy warn/);
   });

@@ -19,10 +19,15 @@ describe('device identity checks', () => {
   const keyFile = put(dir, 'dev.key', key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const now = new Date();
 
-  async function run(certPem: string, options: { registrationId?: string; keyFile?: string } = {}): Promise<Record<string, CheckReport>> {
+  async function run(
+    certPem: string,
+    options: { registrationId?: string; keyFile?: string } = {},
+  ): Promise<Record<string, CheckReport>> {
     const certFile = put(dir, `cert-${Math.random().toString(36).slice(2)}.pem`, certPem);
     const kf = options.keyFile ?? keyFile;
-    const loaded = loadConfig({ flags: { certFile, keyFile: kf, ...(options.registrationId ? { registrationId: options.registrationId } : {}) } });
+    const loaded = loadConfig({
+      flags: { certFile, keyFile: kf, ...(options.registrationId ? { registrationId: options.registrationId } : {}) },
+    });
     const ctx: CheckContext = {
       loaded,
       config: loaded.config,
@@ -37,29 +42,54 @@ describe('device identity checks', () => {
 
   it('passes a valid certificate whose CN is the registration id and whose key matches', async () => {
     const r = await run(pem(makeCert({ cn: 'dev-1', key })), { registrationId: 'dev-1' });
-    assert.deepEqual(Object.values(r).map((x) => x.result), ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(
+      Object.values(r).map((x) => x.result),
+      ['ok', 'ok', 'ok', 'ok', 'ok'],
+    );
     assert.match(r['device-cert-chain']?.detail ?? '', /^self-signed/);
   });
 
   it('reports an expired certificate as DEVICE_CERT_EXPIRED (error) with its dates', async () => {
-    const r = await run(pem(makeCert({ cn: 'dev-1', key, notBefore: new Date(now.getTime() - 400 * DAY), notAfter: new Date(now.getTime() - 2 * DAY) })));
+    const r = await run(
+      pem(
+        makeCert({
+          cn: 'dev-1',
+          key,
+          notBefore: new Date(now.getTime() - 400 * DAY),
+          notAfter: new Date(now.getTime() - 2 * DAY),
+        }),
+      ),
+    );
     assert.equal(r['device-cert-validity']?.result, 'error');
     assert.deepEqual(codes(r['device-cert-validity']), ['DEVICE_CERT_EXPIRED']);
     assert.match(r['device-cert-validity']?.findings[0]?.message ?? '', /"dev-1".*expired on \d{4}-/);
   });
 
   it('reports a certificate that starts in the future as DEVICE_CERT_NOT_YET_VALID', async () => {
-    const r = await run(pem(makeCert({ cn: 'dev-1', key, notBefore: new Date(now.getTime() + 3 * DAY), notAfter: new Date(now.getTime() + 300 * DAY) })));
+    const r = await run(
+      pem(
+        makeCert({
+          cn: 'dev-1',
+          key,
+          notBefore: new Date(now.getTime() + 3 * DAY),
+          notAfter: new Date(now.getTime() + 300 * DAY),
+        }),
+      ),
+    );
     assert.deepEqual(codes(r['device-cert-validity']), ['DEVICE_CERT_NOT_YET_VALID']);
     assert.equal(r['device-cert-validity']?.result, 'error');
   });
 
   it('warns with DEVICE_CERT_EXPIRES_SOON under 30 days, not at 31', async () => {
-    const soon = await run(pem(makeCert({ cn: 'dev-1', key, notAfter: new Date(now.getTime() + 10 * DAY + 3600_000) })));
+    const soon = await run(
+      pem(makeCert({ cn: 'dev-1', key, notAfter: new Date(now.getTime() + 10 * DAY + 3600_000) })),
+    );
     assert.equal(soon['device-cert-validity']?.result, 'warning');
     assert.deepEqual(codes(soon['device-cert-validity']), ['DEVICE_CERT_EXPIRES_SOON']);
     assert.equal(soon['device-cert-validity']?.findings[0]?.evidence['daysLeft'], 10);
-    const later = await run(pem(makeCert({ cn: 'dev-1', key, notAfter: new Date(now.getTime() + 31 * DAY + 3600_000) })));
+    const later = await run(
+      pem(makeCert({ cn: 'dev-1', key, notAfter: new Date(now.getTime() + 31 * DAY + 3600_000) })),
+    );
     assert.equal(later['device-cert-validity']?.result, 'ok');
   });
 
@@ -104,7 +134,13 @@ describe('device identity checks', () => {
 
   it('flags an expired intermediate in the chain file too', async () => {
     const interKey = rsaKey();
-    const inter = makeCert({ cn: 'Old Group CA', key: interKey, ca: true, notBefore: new Date(now.getTime() - 800 * DAY), notAfter: new Date(now.getTime() - DAY) });
+    const inter = makeCert({
+      cn: 'Old Group CA',
+      key: interKey,
+      ca: true,
+      notBefore: new Date(now.getTime() - 800 * DAY),
+      notAfter: new Date(now.getTime() - DAY),
+    });
     const leaf = makeCert({ cn: 'dev-1', key, issuer: { cert: inter, key: interKey } });
     const r = await run(pem(leaf) + pem(inter));
     assert.deepEqual(codes(r['device-cert-validity']), ['DEVICE_CERT_EXPIRED']);

@@ -24,20 +24,35 @@ describe('dps-check against the lab', function () {
     ntp = await startSntpServer();
     const d = await lab.createDevice('check-dev-1', 'x509-individual');
     assert.ok('cert' in d.auth);
-    device = { cert: put(dir, 'dev1.pem', d.auth.cert), key: put(dir, 'dev1.key', d.auth.key), registrationId: d.registrationId };
+    device = {
+      cert: put(dir, 'dev1.pem', d.auth.cert),
+      key: put(dir, 'dev1.key', d.auth.key),
+      registrationId: d.registrationId,
+    };
     const ca = put(dir, 'lab-ca.pem', lab.caPem);
     base = [
-      '--host', lab.dps.host,
-      '--id-scope', lab.dps.idScope,
-      '--dns-server', lab.dnsServer,
-      '--expect-cidr', lab.vnetCidrs[0] as string,
-      '--ca', ca,
-      '--port', String(lab.dps.port),
-      '--ws-port', String(lab.dps.wsPort),
-      '--hub-port', String(lab.hub.port),
-      '--hub-ws-port', String(lab.hub.wsPort),
-      '--timeout-ms', '3000',
-      '--ntp-server', ntp.endpoint,
+      '--host',
+      lab.dps.host,
+      '--id-scope',
+      lab.dps.idScope,
+      '--dns-server',
+      lab.dnsServer,
+      '--expect-cidr',
+      lab.vnetCidrs[0] as string,
+      '--ca',
+      ca,
+      '--port',
+      String(lab.dps.port),
+      '--ws-port',
+      String(lab.dps.wsPort),
+      '--hub-port',
+      String(lab.hub.port),
+      '--hub-ws-port',
+      String(lab.hub.wsPort),
+      '--timeout-ms',
+      '3000',
+      '--ntp-server',
+      ntp.endpoint,
     ];
   });
   after(async () => {
@@ -50,13 +65,33 @@ describe('dps-check against the lab', function () {
     ntp.setOffset(0);
   });
 
-  const withDevice = (): string[] => ['--registration-id', device.registrationId, '--cert', device.cert, '--key', device.key];
+  const withDevice = (): string[] => [
+    '--registration-id',
+    device.registrationId,
+    '--cert',
+    device.cert,
+    '--key',
+    device.key,
+  ];
 
   it('healthy: every DPS check passes and the exit status is 0', async () => {
     const run = await runCli([...base, ...withDevice(), '--json']);
     const doc = jsonOf(run);
     assert.equal(run.code, 0, run.stdout);
-    for (const id of ['config-well-formed', 'dps-host', 'dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-tls-mqtt', 'dps-tls-websocket', 'device-cert', 'device-cert-validity', 'device-key-match', 'device-cert-cn', 'device-cert-chain']) {
+    for (const id of [
+      'config-well-formed',
+      'dps-host',
+      'dps-dns',
+      'dps-tcp-mqtt',
+      'dps-tcp-websocket',
+      'dps-tls-mqtt',
+      'dps-tls-websocket',
+      'device-cert',
+      'device-cert-validity',
+      'device-key-match',
+      'device-cert-cn',
+      'device-cert-chain',
+    ]) {
       assert.equal(resultOf(doc, id), 'ok', `${id}: ${JSON.stringify(doc.checks.find((c) => c.id === id))}`);
     }
     assert.equal(doc.summary.error, 0);
@@ -86,13 +121,18 @@ describe('dps-check against the lab', function () {
     assert.equal(run.code, 1);
     assert.equal(resultOf(doc, 'dps-dns'), 'error');
     assert.ok(codesOf(doc, 'dps-dns').includes('DNS_PRIVATELINK_NOT_PRIVATE'), JSON.stringify(codesOf(doc, 'dps-dns')));
-    assert.match(doc.checks.find((c) => c.id === 'dps-dns')?.findings.find((f) => f.code === 'DNS_PRIVATELINK_NOT_PRIVATE')?.remediation ?? '', /privatelink\.azure-devices-provisioning\.net/);
-    for (const id of ['dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-tls-mqtt', 'dps-tls-websocket']) assert.equal(resultOf(doc, id), 'skipped', id);
+    assert.match(
+      doc.checks.find((c) => c.id === 'dps-dns')?.findings.find((f) => f.code === 'DNS_PRIVATELINK_NOT_PRIVATE')
+        ?.remediation ?? '',
+      /privatelink\.azure-devices-provisioning\.net/,
+    );
+    for (const id of ['dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-tls-mqtt', 'dps-tls-websocket'])
+      assert.equal(resultOf(doc, id), 'skipped', id);
     // device identity still runs: it does not depend on the network
     assert.equal(resultOf(doc, 'device-key-match'), 'ok');
   });
 
-  it("lab public view (public twin on 127.200.0.1, outside the VNET): dps-dns error, the public twin is never contacted", async () => {
+  it('lab public view (public twin on 127.200.0.1, outside the VNET): dps-dns error, the public twin is never contacted', async () => {
     lab.setDnsView('public', 'dps');
     const before = lab.counters.connections.publicTwin;
     const run = await runCli([...base, '--json']);
@@ -122,7 +162,10 @@ describe('dps-check against the lab', function () {
     const doc = jsonOf(run);
     assert.equal(run.code, 1);
     assert.deepEqual(codesOf(doc, 'clock-skew'), ['CLOCK_SKEW']);
-    assert.match(doc.checks.find((c) => c.id === 'clock-skew')?.findings[0]?.message ?? '', /600(\.\d)? s ahead of .*SNTP 127\.0\.0\.1:\d+/);
+    assert.match(
+      doc.checks.find((c) => c.id === 'clock-skew')?.findings[0]?.message ?? '',
+      /600(\.\d)? s ahead of .*SNTP 127\.0\.0\.1:\d+/,
+    );
     ntp.setOffset(90_000);
     const warn = jsonOf(await runCli([...base, '--json']));
     assert.equal(resultOf(warn, 'clock-skew'), 'warning');
@@ -147,7 +190,10 @@ describe('dps-check against the lab', function () {
   it('privatelink record missing: DNS_PRIVATELINK_RECORD_MISSING', async () => {
     lab.setDnsView('privatelink-missing', 'dps');
     const doc = jsonOf(await runCli([...base, '--json']));
-    assert.ok(codesOf(doc, 'dps-dns').includes('DNS_PRIVATELINK_RECORD_MISSING'), JSON.stringify(codesOf(doc, 'dps-dns')));
+    assert.ok(
+      codesOf(doc, 'dps-dns').includes('DNS_PRIVATELINK_RECORD_MISSING'),
+      JSON.stringify(codesOf(doc, 'dps-dns')),
+    );
   });
 
   it('global endpoint: dps-host reports ENDPOINT_GLOBAL_WITH_PRIVATE_LINK and exits 1', async () => {
@@ -174,25 +220,46 @@ describe('dps-check against the lab', function () {
     assert.ok(codesOf(doc, 'dps-tls-websocket').includes('TLS_HOSTNAME_MISMATCH'));
     // the port of the transport not in use is a warning, not an error
     assert.equal(resultOf(doc, 'dps-tls-websocket'), 'warning');
-    assert.match(doc.checks.find((c) => c.id === 'dps-tls-mqtt')?.findings[0]?.message ?? '', /wrong-name\.example\.net/);
+    assert.match(
+      doc.checks.find((c) => c.id === 'dps-tls-mqtt')?.findings[0]?.message ?? '',
+      /wrong-name\.example\.net/,
+    );
   });
 
   it('expired server certificate: TLS_SERVER_CERT_EXPIRED', async () => {
     lab.setFault({ kind: 'expired-cert' });
     const doc = jsonOf(await runCli([...base, '--json']));
-    assert.ok(codesOf(doc, 'dps-tls-mqtt').includes('TLS_SERVER_CERT_EXPIRED'), JSON.stringify(codesOf(doc, 'dps-tls-mqtt')));
+    assert.ok(
+      codesOf(doc, 'dps-tls-mqtt').includes('TLS_SERVER_CERT_EXPIRED'),
+      JSON.stringify(codesOf(doc, 'dps-tls-mqtt')),
+    );
   });
 
   it('without the lab CA: TLS_UNTRUSTED_CHAIN', async () => {
     const args = base.filter((a, i) => a !== '--ca' && base[i - 1] !== '--ca');
     const doc = jsonOf(await runCli([...args, '--json']));
-    assert.ok(codesOf(doc, 'dps-tls-mqtt').includes('TLS_UNTRUSTED_CHAIN'), JSON.stringify(codesOf(doc, 'dps-tls-mqtt')));
+    assert.ok(
+      codesOf(doc, 'dps-tls-mqtt').includes('TLS_UNTRUSTED_CHAIN'),
+      JSON.stringify(codesOf(doc, 'dps-tls-mqtt')),
+    );
   });
 
   it('expired device certificate: DEVICE_CERT_EXPIRED, exit 1', async () => {
-    const d = await lab.createDevice('check-expired', 'x509-individual', { notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) });
+    const d = await lab.createDevice('check-expired', 'x509-individual', {
+      notBefore: new Date(Date.now() - 400 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+    });
     assert.ok('cert' in d.auth);
-    const run = await runCli([...base, '--registration-id', d.registrationId, '--cert', put(dir, 'exp.pem', d.auth.cert), '--key', put(dir, 'exp.key', d.auth.key), '--json']);
+    const run = await runCli([
+      ...base,
+      '--registration-id',
+      d.registrationId,
+      '--cert',
+      put(dir, 'exp.pem', d.auth.cert),
+      '--key',
+      put(dir, 'exp.key', d.auth.key),
+      '--json',
+    ]);
     const doc = jsonOf(run);
     assert.equal(run.code, 1);
     assert.deepEqual(codesOf(doc, 'device-cert-validity'), ['DEVICE_CERT_EXPIRED']);
@@ -201,13 +268,31 @@ describe('dps-check against the lab', function () {
   it('key of another device: DEVICE_KEY_MISMATCH', async () => {
     const other = await lab.createDevice('check-other', 'x509-individual');
     assert.ok('cert' in other.auth);
-    const run = await runCli([...base, '--registration-id', device.registrationId, '--cert', device.cert, '--key', put(dir, 'other.key', other.auth.key), '--json']);
+    const run = await runCli([
+      ...base,
+      '--registration-id',
+      device.registrationId,
+      '--cert',
+      device.cert,
+      '--key',
+      put(dir, 'other.key', other.auth.key),
+      '--json',
+    ]);
     assert.equal(run.code, 1);
     assert.deepEqual(codesOf(jsonOf(run), 'device-key-match'), ['DEVICE_KEY_MISMATCH']);
   });
 
   it('registration id is not the certificate CN: DEVICE_CERT_CN_MISMATCH', async () => {
-    const run = await runCli([...base, '--registration-id', 'someone-else', '--cert', device.cert, '--key', device.key, '--json']);
+    const run = await runCli([
+      ...base,
+      '--registration-id',
+      'someone-else',
+      '--cert',
+      device.cert,
+      '--key',
+      device.key,
+      '--json',
+    ]);
     assert.equal(run.code, 1);
     assert.deepEqual(codesOf(jsonOf(run), 'device-cert-cn'), ['DEVICE_CERT_CN_MISMATCH']);
   });
@@ -215,14 +300,37 @@ describe('dps-check against the lab', function () {
   it('group-enrolled device: the cert file chain is checked leaf first', async () => {
     const g = await lab.createDevice('check-group-1', 'x509-group');
     assert.ok('cert' in g.auth);
-    const doc = jsonOf(await runCli([...base, '--registration-id', g.registrationId, '--cert', put(dir, 'g.pem', g.auth.cert), '--key', put(dir, 'g.key', g.auth.key), '--json']));
+    const doc = jsonOf(
+      await runCli([
+        ...base,
+        '--registration-id',
+        g.registrationId,
+        '--cert',
+        put(dir, 'g.pem', g.auth.cert),
+        '--key',
+        put(dir, 'g.key', g.auth.key),
+        '--json',
+      ]),
+    );
     assert.equal(resultOf(doc, 'device-cert-chain'), 'ok');
   });
 
   it('--warnings-as-errors turns a warning into exit 1; without it the same run exits 0', async () => {
-    const d = await lab.createDevice('check-soon', 'x509-individual', { notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 5 * DAY) });
+    const d = await lab.createDevice('check-soon', 'x509-individual', {
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 5 * DAY),
+    });
     assert.ok('cert' in d.auth);
-    const args = [...base, '--registration-id', d.registrationId, '--cert', put(dir, 'soon.pem', d.auth.cert), '--key', put(dir, 'soon.key', d.auth.key), '--json'];
+    const args = [
+      ...base,
+      '--registration-id',
+      d.registrationId,
+      '--cert',
+      put(dir, 'soon.pem', d.auth.cert),
+      '--key',
+      put(dir, 'soon.key', d.auth.key),
+      '--json',
+    ];
     const plain = await runCli(args);
     assert.equal(plain.code, 0, plain.stdout);
     assert.deepEqual(codesOf(jsonOf(plain), 'device-cert-validity'), ['DEVICE_CERT_EXPIRES_SOON']);
@@ -241,15 +349,37 @@ describe('dps-check against the lab', function () {
     const d = await lab.createDevice('check-enc', 'x509-individual');
     assert.ok('cert' in d.auth);
     const { createPrivateKey } = await import('node:crypto');
-    const encrypted = createPrivateKey(d.auth.key).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'Sup3r-Secret-Pass' });
+    const encrypted = createPrivateKey(d.auth.key).export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'Sup3r-Secret-Pass',
+    });
     const report = path.join(dir, 'bundle.json');
-    const run = await runCli([...base, '--registration-id', d.registrationId, '--cert', put(dir, 'enc.pem', d.auth.cert), '--key', put(dir, 'enc.key', encrypted), '--report', report], { DPS_KEY_PASSPHRASE: 'Sup3r-Secret-Pass' });
+    const run = await runCli(
+      [
+        ...base,
+        '--registration-id',
+        d.registrationId,
+        '--cert',
+        put(dir, 'enc.pem', d.auth.cert),
+        '--key',
+        put(dir, 'enc.key', encrypted),
+        '--report',
+        report,
+      ],
+      { DPS_KEY_PASSPHRASE: 'Sup3r-Secret-Pass' },
+    );
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.ok(existsSync(report));
     const text = readFileSync(report, 'utf8');
     assert.doesNotMatch(text, /Sup3r-Secret-Pass/);
     assert.doesNotMatch(run.stdout + run.stderr, /Sup3r-Secret-Pass/);
-    const bundle = JSON.parse(text) as { checks: { id: string; result: string }[]; environment: { node: string; openssl: string }; configuration: { sources: Record<string, { name: string }> } };
+    const bundle = JSON.parse(text) as {
+      checks: { id: string; result: string }[];
+      environment: { node: string; openssl: string };
+      configuration: { sources: Record<string, { name: string }> };
+    };
     assert.equal(bundle.environment.node, process.version);
     assert.equal(bundle.environment.openssl, process.versions.openssl);
     assert.equal(bundle.configuration.sources['provisioningHost']?.name, '--host');
@@ -275,7 +405,16 @@ describe('dps-check against the lab', function () {
     assert.equal(resultOf(mqtt, 'hub-tcp-websocket'), 'warning');
     assert.deepEqual(codesOf(mqtt, 'hub-tcp-websocket'), ['TCP_UNREACHABLE']);
     assert.equal(resultOf(mqtt, 'hub-tls-websocket'), 'skipped');
-    const ws = await runCli([...base, ...withDevice(), '--register', '--transport', 'mqtt-ws', '--hub-ws-port', '1', '--json']);
+    const ws = await runCli([
+      ...base,
+      ...withDevice(),
+      '--register',
+      '--transport',
+      'mqtt-ws',
+      '--hub-ws-port',
+      '1',
+      '--json',
+    ]);
     const wsDoc = jsonOf(ws);
     assert.equal(resultOf(wsDoc, 'dps-register'), 'ok');
     assert.equal(resultOf(wsDoc, 'hub-tcp-websocket'), 'error');
@@ -286,7 +425,9 @@ describe('dps-check against the lab', function () {
   it('--register with a symmetric key from DPS_SYMMETRIC_KEY', async () => {
     const d = await lab.createDevice('check-sas-1', 'symmetric-key');
     assert.ok('symmetricKey' in d.auth);
-    const run = await runCli([...base, '--registration-id', d.registrationId, '--register', '--json'], { DPS_SYMMETRIC_KEY: d.auth.symmetricKey });
+    const run = await runCli([...base, '--registration-id', d.registrationId, '--register', '--json'], {
+      DPS_SYMMETRIC_KEY: d.auth.symmetricKey,
+    });
     const doc = jsonOf(run);
     assert.equal(run.code, 0, run.stdout);
     assert.equal(resultOf(doc, 'dps-register'), 'ok');
@@ -318,7 +459,11 @@ describe('dps-check against the lab', function () {
     try {
       const run = await runCli([...base, ...withDevice(), '--register', '--policy', 'warn', '--json']);
       const doc = jsonOf(run);
-      assert.equal(resultOf(doc, 'dps-register'), 'ok', JSON.stringify(doc.checks.find((c) => c.id === 'dps-register')));
+      assert.equal(
+        resultOf(doc, 'dps-register'),
+        'ok',
+        JSON.stringify(doc.checks.find((c) => c.id === 'dps-register')),
+      );
       const codes = codesOf(doc, 'hub-dns');
       assert.ok(codes.includes('HUB_PUBLIC_ADDRESS') || codes.includes('HUB_OUTSIDE_VNET'), JSON.stringify(codes));
     } finally {
@@ -333,7 +478,10 @@ describe('dps-check against the lab', function () {
     assert.ok(codesOf(doc, 'dps-dns').includes('DNS_MIXED_ANSWERS'), JSON.stringify(codesOf(doc, 'dps-dns')));
     const tcp = doc.checks.find((c) => c.id === 'dps-tcp-mqtt');
     assert.equal(tcp?.result, 'ok');
-    assert.deepEqual((tcp?.evidence['results'] as { address: string }[]).map((r) => r.address), [lab.dps.address]);
+    assert.deepEqual(
+      (tcp?.evidence['results'] as { address: string }[]).map((r) => r.address),
+      [lab.dps.address],
+    );
     assert.deepEqual(tcp?.evidence['refused'], [lab.publicTwin.address]);
     assert.equal(lab.counters.connections.publicTwin, before);
   });
@@ -344,7 +492,9 @@ describe('dps-check against the lab', function () {
     const doc = jsonOf(await runCli([...args, '--json']));
     assert.deepEqual(codesOf(doc, 'dps-host'), ['ENDPOINT_PRIVATELINK_NAME']);
     assert.deepEqual(codesOf(doc, 'dps-tls-mqtt'), ['TLS_HOSTNAME_MISMATCH']);
-    const sans = (doc.checks.find((c) => c.id === 'dps-tls-mqtt')?.evidence['chain'] as { subjectAltName?: string }[])[0]?.subjectAltName;
+    const sans = (
+      doc.checks.find((c) => c.id === 'dps-tls-mqtt')?.evidence['chain'] as { subjectAltName?: string }[]
+    )[0]?.subjectAltName;
     assert.match(sans ?? '', new RegExp(`DNS:${lab.dps.host.replace(/\./g, '\\.')}`));
   });
 
@@ -359,11 +509,29 @@ describe('dps-check against the lab', function () {
   });
 
   it('reads the device settings from a JSON config file and shows where each came from', async () => {
-    const config = put(dir, 'device.json', JSON.stringify({ provisioningHost: lab.dps.host, registrationId: device.registrationId, certFile: 'dev1.pem', keyFile: 'dev1.key', expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], port: lab.dps.port, wsPort: lab.dps.wsPort }));
-    const run = await runCli(['--config', config, '--ca', path.join(dir, 'lab-ca.pem'), '--json'], { DPS_ID_SCOPE: lab.dps.idScope });
+    const config = put(
+      dir,
+      'device.json',
+      JSON.stringify({
+        provisioningHost: lab.dps.host,
+        registrationId: device.registrationId,
+        certFile: 'dev1.pem',
+        keyFile: 'dev1.key',
+        expectedCidrs: lab.vnetCidrs,
+        dnsServers: [lab.dnsServer],
+        port: lab.dps.port,
+        wsPort: lab.dps.wsPort,
+      }),
+    );
+    const run = await runCli(['--config', config, '--ca', path.join(dir, 'lab-ca.pem'), '--json'], {
+      DPS_ID_SCOPE: lab.dps.idScope,
+    });
     const doc = jsonOf(run);
     assert.equal(run.code, 0, run.stdout);
-    const values = doc.checks.find((c) => c.id === 'config-well-formed')?.evidence['values'] as Record<string, { source: string }>;
+    const values = doc.checks.find((c) => c.id === 'config-well-formed')?.evidence['values'] as Record<
+      string,
+      { source: string }
+    >;
     assert.equal(values['provisioningHost']?.source, `${config}#provisioningHost`);
     assert.equal(values['idScope']?.source, 'DPS_ID_SCOPE');
     assert.equal(values['caFile']?.source, '--ca');

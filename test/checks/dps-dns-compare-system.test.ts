@@ -22,7 +22,9 @@ describe('dps-dns --compare-system', () => {
 
   function ctx(systemAnswer: string[], compareSystem = true): { ctx: CheckContext; asked: string[] } {
     const asked: string[] = [];
-    const loaded = loadConfig({ flags: { provisioningHost: host, expectedCidrs: ['10.1.0.0/16'], dnsServers: [dns.endpoint] } });
+    const loaded = loadConfig({
+      flags: { provisioningHost: host, expectedCidrs: ['10.1.0.0/16'], dnsServers: [dns.endpoint] },
+    });
     return {
       asked,
       ctx: {
@@ -47,7 +49,10 @@ describe('dps-dns --compare-system', () => {
     const { ctx: c, asked } = ctx(['20.50.1.2']);
     const out = await dpsDns.run(c);
     assert.deepEqual(asked, [host]);
-    assert.deepEqual(out.findings?.map((f) => f.code), ['DNS_RESOLVERS_DISAGREE']);
+    assert.deepEqual(
+      out.findings?.map((f) => f.code),
+      ['DNS_RESOLVERS_DISAGREE'],
+    );
     assert.equal(out.findings?.[0]?.severity, 'warning');
     assert.match(out.findings?.[0]?.message ?? '', /20\.50\.1\.2.*10\.1\.0\.5/);
     assert.ok(Array.isArray(out.evidence?.['system']));

@@ -1,5 +1,6 @@
 // Device certificates for the dps-check tests, made on the fly: node-forge for RSA certificates with arbitrary
-// validity (expired / not yet valid), Node's crypto for keys and their encodings, openssl for EC (forge cannot sign EC).
+// validity (expired / not yet valid), Node's crypto for keys and their encodings, openssl for EC (forge cannot sign
+// EC).
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,9 @@ export interface TestKey {
 /** A fresh RSA 2048 key (native generation: fast). */
 export function rsaKey(): TestKey {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
+  const forgeKey = forge.pki.privateKeyFromPem(
+    privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
+  ) as forge.pki.rsa.PrivateKey;
   return { privateKey, forgeKey, forgePublic: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
 }
 
@@ -78,7 +81,9 @@ export function ecCert(dir: string, cn: string): { cert: string; key: string } {
   const key = path.join(dir, `${cn}-ec.key`);
   const cert = path.join(dir, `${cn}-ec.pem`);
   execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], { stdio: 'pipe' });
-  execFileSync('openssl', ['req', '-new', '-x509', '-key', key, '-out', cert, '-days', '365', '-subj', `/CN=${cn}`], { stdio: 'pipe' });
+  execFileSync('openssl', ['req', '-new', '-x509', '-key', key, '-out', cert, '-days', '365', '-subj', `/CN=${cn}`], {
+    stdio: 'pipe',
+  });
   return { cert, key };
 }
 

@@ -17,11 +17,26 @@ type Call = { method: string; address: string; port?: number; host?: string };
 function spyConnector(): { calls: Call[]; restore(): void } {
   const calls: Call[] = [];
   const original = { ...connector };
-  connector.openTcp = (address, port) => (calls.push({ method: 'openTcp', address, port }), original.openTcp.call(connector, address, port));
-  connector.openUdp = (address) => (calls.push({ method: 'openUdp', address }), original.openUdp.call(connector, address));
-  connector.openTlsInspect = (t, o, s) => (calls.push({ method: 'openTlsInspect', address: t.addresses.join(','), port: t.port, host: t.host }), original.openTlsInspect.call(connector, t, o, s));
-  connector.openTls = (t, s) => (calls.push({ method: 'openTls', address: t.addresses.join(','), port: t.port, host: t.host }), original.openTls.call(connector, t, s));
-  connector.openTlsViaProxy = (t, s, cb) => (calls.push({ method: 'openTlsViaProxy', address: t.proxy.address }), original.openTlsViaProxy.call(connector, t, s, cb));
+  connector.openTcp = (address, port) => (
+    calls.push({ method: 'openTcp', address, port }),
+    original.openTcp.call(connector, address, port)
+  );
+  connector.openUdp = (address) => (
+    calls.push({ method: 'openUdp', address }),
+    original.openUdp.call(connector, address)
+  );
+  connector.openTlsInspect = (t, o, s) => (
+    calls.push({ method: 'openTlsInspect', address: t.addresses.join(','), port: t.port, host: t.host }),
+    original.openTlsInspect.call(connector, t, o, s)
+  );
+  connector.openTls = (t, s) => (
+    calls.push({ method: 'openTls', address: t.addresses.join(','), port: t.port, host: t.host }),
+    original.openTls.call(connector, t, s)
+  );
+  connector.openTlsViaProxy = (t, s, cb) => (
+    calls.push({ method: 'openTlsViaProxy', address: t.proxy.address }),
+    original.openTlsViaProxy.call(connector, t, s, cb)
+  );
   return { calls, restore: () => Object.assign(connector, original) };
 }
 
@@ -36,9 +51,23 @@ describe('dps-check probes go through the connector', function () {
     ntp = await startSntpServer();
     const dir = tempDir('dps-check-seam-');
     args = [
-      '--host', lab.dps.host, '--dns-server', lab.dnsServer, '--expect-cidr', lab.vnetCidrs[0] as string,
-      '--ca', put(dir, 'ca.pem', lab.caPem), '--port', String(lab.dps.port), '--ws-port', String(lab.dps.wsPort),
-      '--ntp-server', ntp.endpoint, '--timeout-ms', '3000', '--json',
+      '--host',
+      lab.dps.host,
+      '--dns-server',
+      lab.dnsServer,
+      '--expect-cidr',
+      lab.vnetCidrs[0] as string,
+      '--ca',
+      put(dir, 'ca.pem', lab.caPem),
+      '--port',
+      String(lab.dps.port),
+      '--ws-port',
+      String(lab.dps.wsPort),
+      '--ntp-server',
+      ntp.endpoint,
+      '--timeout-ms',
+      '3000',
+      '--json',
     ];
   });
   after(async () => {
@@ -51,17 +80,38 @@ describe('dps-check probes go through the connector', function () {
     let out = '';
     let code: number;
     try {
-      code = await dpsCheck(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, env: {} });
+      code = await dpsCheck(args, {
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: () => true },
+        env: {},
+      });
     } finally {
       spy.restore();
     }
     assert.equal(code, 0, out);
     const byMethod = (m: string): Call[] => spy.calls.filter((c) => c.method === m);
-    assert.deepEqual(byMethod('openTcp').map((c) => c.port).sort(), [lab.dps.port, lab.dps.wsPort].sort());
-    assert.deepEqual(byMethod('openTlsInspect').map((c) => c.port).sort(), [lab.dps.port, lab.dps.wsPort].sort());
+    assert.deepEqual(
+      byMethod('openTcp')
+        .map((c) => c.port)
+        .sort(),
+      [lab.dps.port, lab.dps.wsPort].sort(),
+    );
+    assert.deepEqual(
+      byMethod('openTlsInspect')
+        .map((c) => c.port)
+        .sort(),
+      [lab.dps.port, lab.dps.wsPort].sort(),
+    );
     assert.ok(byMethod('openTlsInspect').every((c) => c.host === lab.dps.host && c.address === lab.dps.address));
-    assert.deepEqual(byMethod('openUdp').map((c) => c.address), ['127.0.0.1']);
-    for (const c of [...byMethod('openTcp'), ...byMethod('openTlsInspect')]) assert.ok(isInCidrs(c.address, parseCidrs(lab.vnetCidrs, 'vnet')), `${c.method} dialled ${c.address} outside the VNET`);
+    assert.deepEqual(
+      byMethod('openUdp').map((c) => c.address),
+      ['127.0.0.1'],
+    );
+    for (const c of [...byMethod('openTcp'), ...byMethod('openTlsInspect')])
+      assert.ok(
+        isInCidrs(c.address, parseCidrs(lab.vnetCidrs, 'vnet')),
+        `${c.method} dialled ${c.address} outside the VNET`,
+      );
     assert.equal(byMethod('openTls').length + byMethod('openTlsViaProxy').length, 0);
   });
 
@@ -75,14 +125,21 @@ describe('dps-check probes go through the connector', function () {
       spy.restore();
       lab.setDnsView('private', 'dps');
     }
-    assert.deepEqual(spy.calls.filter((c) => c.method !== 'openUdp'), []);
+    assert.deepEqual(
+      spy.calls.filter((c) => c.method !== 'openUdp'),
+      [],
+    );
   });
 
   it('no file of src/checks imports node:net, node:tls or node:dgram (sockets live in src/connection)', () => {
     const dir = path.join(__dirname, '..', '..', 'src', 'checks');
     const offenders = readdirSync(dir)
       .filter((f) => f.endsWith('.ts'))
-      .filter((f) => /from ['"](node:)?(net|tls|dgram)['"]|require\(['"](node:)?(net|tls|dgram)['"]\)/.test(readFileSync(path.join(dir, f), 'utf8')));
+      .filter((f) =>
+        /from ['"](node:)?(net|tls|dgram)['"]|require\(['"](node:)?(net|tls|dgram)['"]\)/.test(
+          readFileSync(path.join(dir, f), 'utf8'),
+        ),
+      );
     assert.deepEqual(offenders, []);
   });
 });

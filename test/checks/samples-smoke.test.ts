@@ -7,7 +7,10 @@ const ROOT = path.join(__dirname, '..', '..');
 
 function runSample(file: string, args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, file), ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '' } });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, file), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

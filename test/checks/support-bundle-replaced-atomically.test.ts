@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoadedConfig } from '../../src/config/types';
@@ -30,7 +39,10 @@ describe('dps-check --report replaces the bundle file, never writes through it',
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-dir-'));
     const file = path.join(dir, 'report.json');
     mkdirSync(file);
-    assert.throws(() => writeSupportBundle(file, doc, loaded, new Date(), {}), (err: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''));
+    assert.throws(
+      () => writeSupportBundle(file, doc, loaded, new Date(), {}),
+      (err: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''),
+    );
     assert.deepEqual(readdirSync(dir), ['report.json']);
   });
 });

@@ -11,14 +11,24 @@ const sas = 'SharedAccessSignature sr=0ne%2fregistrations%2fdev&sig=c2VjcmV0JTNE
 
 function reportWithSecretEvidence(): CheckReport {
   return {
-    id: 'dps-register', title: 'Registration', section: 'provisioning', result: 'error', findings: [],
-    evidence: { note: sas, keyFile: '/etc/dps/dev.key' }, durationMs: 1,
+    id: 'dps-register',
+    title: 'Registration',
+    section: 'provisioning',
+    result: 'error',
+    findings: [],
+    evidence: { note: sas, keyFile: '/etc/dps/dev.key' },
+    durationMs: 1,
   } as unknown as CheckReport;
 }
 
 describe('dps-check output never carries a secret', () => {
   it('--json: secret values in evidence are redacted, file paths kept', () => {
-    const doc = toJsonDocument('0.0.0', [reportWithSecretEvidence()], { ok: 0, warnings: 0, errors: 1, skipped: 0 } as never);
+    const doc = toJsonDocument('0.0.0', [reportWithSecretEvidence()], {
+      ok: 0,
+      warnings: 0,
+      errors: 1,
+      skipped: 0,
+    } as never);
     const text = JSON.stringify(doc);
     assert.ok(!text.includes('c2VjcmV0'), text);
     assert.match(text, /\/etc\/dps\/dev\.key/);
@@ -35,7 +45,12 @@ describe('dps-check output never carries a secret', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bundle-')), 'report.json');
     writeFileSync(file, 'old', { mode: 0o644 });
     const loaded: LoadedConfig = { config: {} as LoadedConfig['config'], sources: {}, passphrase: 'hunter2' };
-    const doc = toJsonDocument('0.0.0', [reportWithSecretEvidence()], { ok: 0, warnings: 0, errors: 1, skipped: 0 } as never);
+    const doc = toJsonDocument('0.0.0', [reportWithSecretEvidence()], {
+      ok: 0,
+      warnings: 0,
+      errors: 1,
+      skipped: 0,
+    } as never);
     writeSupportBundle(file, doc, loaded, new Date(), { HTTPS_PROXY: 'http://alice:Pr0xyPassw0rd@127.0.0.9:3128' });
     const text = readFileSync(file, 'utf8');
     assert.ok(!text.includes('Pr0xyPassw0rd') && !text.includes('hunter2') && !text.includes('c2VjcmV0'), text);

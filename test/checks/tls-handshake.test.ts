@@ -40,7 +40,10 @@ describe('dps-tls checks against real TLS peers', () => {
       assert.equal(out.evidence?.['root'], LEGACY_ROOT);
       assert.equal(out.evidence?.['authorized'], true);
       assert.match(out.detail ?? '', /retired Baltimore CyberTrust Root/);
-      assert.deepEqual(out.findings?.map((f) => [f.code, f.severity]), [['TLS_LEGACY_ROOT', 'warning']]);
+      assert.deepEqual(
+        out.findings?.map((f) => [f.code, f.severity]),
+        [['TLS_LEGACY_ROOT', 'warning']],
+      );
       assert.match(out.findings?.[0]?.remediation ?? '', /DigiCert Global Root G2.*Microsoft RSA Root CA 2017/);
     } finally {
       server.close();
@@ -51,7 +54,10 @@ describe('dps-tls checks against real TLS peers', () => {
     const legacy = await startLegacyTlsServer('127.0.0.1', { chainPem: pem(leaf), keyPem });
     try {
       const out = await dpsTlsMqtt.run(ctx(legacy.port));
-      assert.deepEqual(out.findings?.map((f) => f.code), ['TLS_VERSION_TOO_LOW']);
+      assert.deepEqual(
+        out.findings?.map((f) => f.code),
+        ['TLS_VERSION_TOO_LOW'],
+      );
       assert.equal(out.findings?.[0]?.severity, 'error');
     } finally {
       legacy.close();

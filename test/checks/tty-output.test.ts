@@ -9,11 +9,34 @@ describe('dps-check terminal output', () => {
   const cert = put(dir, 'd.pem', pem(makeCert({ cn: 'dev-1', key })));
   const keyFile = put(dir, 'd.key', key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   // No network: the DNS check and everything after it are excluded, the configuration and device checks run.
-  const args = ['--host', 'x.azure-devices-provisioning.net', '--expect-cidr', '10.1.0.0/16', '--dns-server', '127.0.0.1:9', '--cert', cert, '--key', keyFile, '--registration-id', 'dev-1', '--dont-run', 'dps-dns,clock-skew'];
+  const args = [
+    '--host',
+    'x.azure-devices-provisioning.net',
+    '--expect-cidr',
+    '10.1.0.0/16',
+    '--dns-server',
+    '127.0.0.1:9',
+    '--cert',
+    cert,
+    '--key',
+    keyFile,
+    '--registration-id',
+    'dev-1',
+    '--dont-run',
+    'dps-dns,clock-skew',
+  ];
 
-  async function run(extra: string[], isTTY: boolean, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
+  async function run(
+    extra: string[],
+    isTTY: boolean,
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ code: number; out: string }> {
     let out = '';
-    const code = await dpsCheck([...args, ...extra], { stdout: { write: (s: string) => (out += s), isTTY }, stderr: { write: (s: string) => (out += s) }, env });
+    const code = await dpsCheck([...args, ...extra], {
+      stdout: { write: (s: string) => (out += s), isTTY },
+      stderr: { write: (s: string) => (out += s) },
+      env,
+    });
     return { code, out };
   }
 

@@ -9,7 +9,14 @@ describe('loadConfig', () => {
   const file = put(
     dir,
     'device.json',
-    JSON.stringify({ provisioningHost: 'file-dps.azure-devices-provisioning.net', idScope: '0ne000FILE', registrationId: 'dev-file', certFile: 'certs/dev.pem', expectedCidrs: ['10.1.0.0/16'], port: 18883 }),
+    JSON.stringify({
+      provisioningHost: 'file-dps.azure-devices-provisioning.net',
+      idScope: '0ne000FILE',
+      registrationId: 'dev-file',
+      certFile: 'certs/dev.pem',
+      expectedCidrs: ['10.1.0.0/16'],
+      port: 18883,
+    }),
   );
 
   it('takes flags over environment over the config file over defaults, and records each source', () => {
@@ -54,17 +61,72 @@ describe('loadConfig', () => {
   });
 
   const bad: { name: string; options: () => Parameters<typeof loadConfig>[0]; option: RegExp; fix: RegExp }[] = [
-    { name: 'a transport that does not exist', options: () => ({ flags: { transport: 'amqp' } }), option: /--transport/, fix: /mqtt, mqtt-ws/ },
-    { name: 'a policy that does not exist', options: () => ({ env: { DPS_POLICY: 'strict' } }), option: /DPS_POLICY/, fix: /enforce, warn, off/ },
-    { name: 'a port that is not a number', options: () => ({ flags: { port: '88x3' } }), option: /--port/, fix: /1 to 65535/ },
-    { name: 'a port out of range', options: () => ({ env: { DPS_WS_PORT: '70000' } }), option: /DPS_WS_PORT/, fix: /1 to 65535/ },
-    { name: 'an empty list item', options: () => ({ env: { DPS_EXPECTED_CIDRS: '10.1.0.0/16,,' } }), option: /DPS_EXPECTED_CIDRS/, fix: /non-empty/ },
-    { name: 'a missing config file', options: () => ({ configFile: path.join(dir, 'nope.json') }), option: /--config .*nope\.json/, fix: /existing, readable JSON/ },
-    { name: 'a config file that is not JSON', options: () => ({ configFile: put(dir, 'bad.json', '{ provisioningHost: nope') }), option: /bad\.json/, fix: /one JSON object/ },
-    { name: 'a config file that is an array', options: () => ({ configFile: put(dir, 'array.json', '[]') }), option: /array\.json/, fix: /one JSON object/ },
-    { name: 'an unknown config field', options: () => ({ configFile: put(dir, 'typo.json', '{"provisionHost":"x"}') }), option: /typo\.json#provisionHost/, fix: /Known fields/ },
-    { name: 'a secret in the config file', options: () => ({ configFile: put(dir, 'secret.json', '{"passphrase":"x"}') }), option: /#passphrase/, fix: /DPS_KEY_PASSPHRASE/ },
-    { name: 'a list field that is a string', options: () => ({ configFile: put(dir, 'list.json', '{"expectedCidrs":"10.1.0.0/16"}') }), option: /#expectedCidrs/, fix: /\["value"/ },
+    {
+      name: 'a transport that does not exist',
+      options: () => ({ flags: { transport: 'amqp' } }),
+      option: /--transport/,
+      fix: /mqtt, mqtt-ws/,
+    },
+    {
+      name: 'a policy that does not exist',
+      options: () => ({ env: { DPS_POLICY: 'strict' } }),
+      option: /DPS_POLICY/,
+      fix: /enforce, warn, off/,
+    },
+    {
+      name: 'a port that is not a number',
+      options: () => ({ flags: { port: '88x3' } }),
+      option: /--port/,
+      fix: /1 to 65535/,
+    },
+    {
+      name: 'a port out of range',
+      options: () => ({ env: { DPS_WS_PORT: '70000' } }),
+      option: /DPS_WS_PORT/,
+      fix: /1 to 65535/,
+    },
+    {
+      name: 'an empty list item',
+      options: () => ({ env: { DPS_EXPECTED_CIDRS: '10.1.0.0/16,,' } }),
+      option: /DPS_EXPECTED_CIDRS/,
+      fix: /non-empty/,
+    },
+    {
+      name: 'a missing config file',
+      options: () => ({ configFile: path.join(dir, 'nope.json') }),
+      option: /--config .*nope\.json/,
+      fix: /existing, readable JSON/,
+    },
+    {
+      name: 'a config file that is not JSON',
+      options: () => ({ configFile: put(dir, 'bad.json', '{ provisioningHost: nope') }),
+      option: /bad\.json/,
+      fix: /one JSON object/,
+    },
+    {
+      name: 'a config file that is an array',
+      options: () => ({ configFile: put(dir, 'array.json', '[]') }),
+      option: /array\.json/,
+      fix: /one JSON object/,
+    },
+    {
+      name: 'an unknown config field',
+      options: () => ({ configFile: put(dir, 'typo.json', '{"provisionHost":"x"}') }),
+      option: /typo\.json#provisionHost/,
+      fix: /Known fields/,
+    },
+    {
+      name: 'a secret in the config file',
+      options: () => ({ configFile: put(dir, 'secret.json', '{"passphrase":"x"}') }),
+      option: /#passphrase/,
+      fix: /DPS_KEY_PASSPHRASE/,
+    },
+    {
+      name: 'a list field that is a string',
+      options: () => ({ configFile: put(dir, 'list.json', '{"expectedCidrs":"10.1.0.0/16"}') }),
+      option: /#expectedCidrs/,
+      fix: /\["value"/,
+    },
   ];
   for (const c of bad) {
     it(`refuses ${c.name}, naming the input and the fix`, () => {

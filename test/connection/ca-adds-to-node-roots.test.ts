@@ -14,12 +14,16 @@ const run = promisify(execFile);
 /**
  * `ca` is extra: it adds to the roots Node trusts and never replaces them. Node's bundled roots cannot sign a test
  * server, so a child process stands in for them with a root we own, the two ways Node lets a process change its own
- * default store: --use-openssl-ca with SSL_CERT_FILE (the OpenSSL store replaces the bundled one) and NODE_EXTRA_CA_CERTS.
+ * default store: --use-openssl-ca with SSL_CERT_FILE (the OpenSSL store replaces the bundled one) and
+ * NODE_EXTRA_CA_CERTS.
  */
-describe('connection: tls.ca adds to Node\'s roots, it does not replace them', () => {
+describe("connection: tls.ca adds to Node's roots, it does not replace them", () => {
   const pki = testPki();
   // "system root": trusted by the process itself, not passed as ca.
-  const systemSigned = issueCertificate({ commonName: HOST, dnsNames: [HOST], usage: 'server', issuer: pki.other }, rsaKey(2));
+  const systemSigned = issueCertificate(
+    { commonName: HOST, dnsNames: [HOST], usage: 'server', issuer: pki.other },
+    rsaKey(2),
+  );
   let bySystemRoot: TestTlsServer;
   let byExtraCa: TestTlsServer;
   let systemRootFile = '';
@@ -35,9 +39,19 @@ describe('connection: tls.ca adds to Node\'s roots, it does not replace them', (
     await byExtraCa.close();
   });
 
-  const target = (s: TestTlsServer): ConnectTarget => ({ host: HOST, addresses: [s.address], port: s.port, minVersion: 'TLSv1.2', ca: pki.root.certPem });
+  const target = (s: TestTlsServer): ConnectTarget => ({
+    host: HOST,
+    addresses: [s.address],
+    port: s.port,
+    minVersion: 'TLSv1.2',
+    ca: pki.root.certPem,
+  });
 
-  const probeInChild = async (t: ConnectTarget, flags: string[], env: NodeJS.ProcessEnv): Promise<{ plain: string; ours: string }> => {
+  const probeInChild = async (
+    t: ConnectTarget,
+    flags: string[],
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ plain: string; ours: string }> => {
     const child = path.join(__dirname, 'fixtures', 'probe-child.ts');
     const { stdout } = await run(process.execPath, [...flags, '--import', 'tsx', child], {
       env: { ...process.env, ...env, DPL_PROBE_TARGET: JSON.stringify(t) },

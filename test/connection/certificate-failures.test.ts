@@ -59,7 +59,13 @@ describe('connection: TLS and TCP failures become findings', () => {
 
   it('a closed port gives TCP_UNREACHABLE naming the address', async () => {
     const port = await freePort('127.10.2.14');
-    const f = await failureOf({ host: HOST, addresses: ['127.10.2.14'], port, minVersion: 'TLSv1.2', ca: pki.root.certPem });
+    const f = await failureOf({
+      host: HOST,
+      addresses: ['127.10.2.14'],
+      port,
+      minVersion: 'TLSv1.2',
+      ca: pki.root.certPem,
+    });
     assert.equal(f.code, 'TCP_UNREACHABLE');
     assert.match(f.message, /127\.10\.2\.14/);
   });

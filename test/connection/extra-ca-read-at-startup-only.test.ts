@@ -15,7 +15,10 @@ const run = promisify(execFile);
  */
 describe('connection: NODE_EXTRA_CA_CERTS counts only as Node read it at startup', () => {
   const pki = testPki();
-  const signedByExtra = issueCertificate({ commonName: HOST, dnsNames: [HOST], usage: 'server', issuer: pki.other }, rsaKey(2));
+  const signedByExtra = issueCertificate(
+    { commonName: HOST, dnsNames: [HOST], usage: 'server', issuer: pki.other },
+    rsaKey(2),
+  );
   let server: TestTlsServer;
   let extraFile = '';
   before(async () => {
@@ -27,11 +30,21 @@ describe('connection: NODE_EXTRA_CA_CERTS counts only as Node read it at startup
 
   const child = async (env: NodeJS.ProcessEnv): Promise<{ plain: string; withoutCa: string; withCa: string }> => {
     const { NODE_EXTRA_CA_CERTS: _inherited, ...base } = process.env;
-    const target = { host: HOST, addresses: [server.address], port: server.port, minVersion: 'TLSv1.2', ca: pki.root.certPem };
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'runtime-extra-ca-child.ts')], {
-      env: { ...base, ...env, DPL_EXTRA_CA_FILE: extraFile, DPL_PROBE_TARGET: JSON.stringify(target) },
-      timeout: 15000,
-    });
+    const target = {
+      host: HOST,
+      addresses: [server.address],
+      port: server.port,
+      minVersion: 'TLSv1.2',
+      ca: pki.root.certPem,
+    };
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'fixtures', 'runtime-extra-ca-child.ts')],
+      {
+        env: { ...base, ...env, DPL_EXTRA_CA_FILE: extraFile, DPL_PROBE_TARGET: JSON.stringify(target) },
+        timeout: 15000,
+      },
+    );
     return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { plain: string; withoutCa: string; withCa: string };
   };
 

@@ -5,7 +5,11 @@ import { pinnedLookup } from '../../src/connection/pinned-lookup';
 describe('connection: pinned lookup and TLS version policy (table-driven)', () => {
   const lookup = pinnedLookup('dps.example.azure-devices-provisioning.net', ['127.10.0.10', '::1']);
   const call = (host: string, options: object): Promise<unknown[]> =>
-    new Promise((resolve, reject) => (lookup as (...a: unknown[]) => void)(host, options, (err: Error | null, ...rest: unknown[]) => (err ? reject(err) : resolve(rest))));
+    new Promise((resolve, reject) =>
+      (lookup as (...a: unknown[]) => void)(host, options, (err: Error | null, ...rest: unknown[]) =>
+        err ? reject(err) : resolve(rest),
+      ),
+    );
 
   it('answers { all: true } with an array (Node 20 autoSelectFamily calls it that way)', async () => {
     assert.deepEqual(await call('dps.example.azure-devices-provisioning.net', { all: true }), [
@@ -37,6 +41,7 @@ describe('connection: pinned lookup and TLS version policy (table-driven)', () =
     [null, 'TLSv1.2', false],
   ];
   for (const [negotiated, min, ok] of versions) {
-    it(`${String(negotiated)} ${ok ? 'meets' : 'does not meet'} ${min}`, () => assert.equal(meetsMinVersion(negotiated, min), ok));
+    it(`${String(negotiated)} ${ok ? 'meets' : 'does not meet'} ${min}`, () =>
+      assert.equal(meetsMinVersion(negotiated, min), ok));
   }
 });

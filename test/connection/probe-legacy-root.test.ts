@@ -29,10 +29,22 @@ describe('connection: the root a live chain ends at (TLS_LEGACY_ROOT)', () => {
   });
 
   it('the connector reports the root of the live chain in TlsInfo', async () => {
-    const old = await probeTls({ host: HOST, addresses: ['127.10.3.10'], port: legacy.port, minVersion: 'TLSv1.2', ca: baltimore.certPem });
+    const old = await probeTls({
+      host: HOST,
+      addresses: ['127.10.3.10'],
+      port: legacy.port,
+      minVersion: 'TLSv1.2',
+      ca: baltimore.certPem,
+    });
     assert.ok(old.ok, old.ok ? '' : old.failure.finding.message);
     assert.equal(old.tls.root, LEGACY_ROOT);
-    const now = await probeTls({ host: HOST, addresses: ['127.10.3.11'], port: current.port, minVersion: 'TLSv1.2', ca: pki.root.certPem });
+    const now = await probeTls({
+      host: HOST,
+      addresses: ['127.10.3.11'],
+      port: current.port,
+      minVersion: 'TLSv1.2',
+      ca: pki.root.certPem,
+    });
     assert.ok(now.ok);
     assert.equal(now.tls.root, 'dpl test root');
   });
@@ -48,7 +60,10 @@ describe('connection: the root a live chain ends at (TLS_LEGACY_ROOT)', () => {
     assert.equal(untrusted.ok, true);
     assert.equal(untrusted.authorized, false);
     assert.match(untrusted.authorizationError ?? '', /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/);
-    const wrongName = await inspectTls('127.10.3.10', legacy.port, 'other.azure-devices-provisioning.net', { ca: baltimore.certPem, timeoutMs: 3000 });
+    const wrongName = await inspectTls('127.10.3.10', legacy.port, 'other.azure-devices-provisioning.net', {
+      ca: baltimore.certPem,
+      timeoutMs: 3000,
+    });
     assert.equal(wrongName.hostnameMatch, false);
   });
 
@@ -57,17 +72,30 @@ describe('connection: the root a live chain ends at (TLS_LEGACY_ROOT)', () => {
     // must reach the same verdict as createSecureContext({ ca: [...tls.rootCertificates, anchor] }).
     const documented = (port: number, anchor: string): Promise<string> =>
       new Promise((resolve) => {
-        const s = tls.connect({ host: '127.10.3.10', port, servername: HOST, ca: [...tls.rootCertificates, anchor], rejectUnauthorized: false }, () => {
-          resolve(s.authorized ? 'authorized' : String(s.authorizationError));
-          s.destroy();
-        });
+        const s = tls.connect(
+          {
+            host: '127.10.3.10',
+            port,
+            servername: HOST,
+            ca: [...tls.rootCertificates, anchor],
+            rejectUnauthorized: false,
+          },
+          () => {
+            resolve(s.authorized ? 'authorized' : String(s.authorizationError));
+            s.destroy();
+          },
+        );
         s.on('error', (e) => resolve(e.message));
       });
     for (const anchor of [baltimore.certPem, pki.root.certPem, pki.other.certPem]) {
       const probe = await inspectTls('127.10.3.10', legacy.port, HOST, { ca: anchor, timeoutMs: 3000 });
       assert.equal(probe.authorized ? 'authorized' : probe.authorizationError, await documented(legacy.port, anchor));
     }
-    assert.equal(trustStoreWith(pki.other.certPem), trustStoreWith(pki.other.certPem), 'one store per anchor, shared by every probe');
+    assert.equal(
+      trustStoreWith(pki.other.certPem),
+      trustStoreWith(pki.other.certPem),
+      'one store per anchor, shared by every probe',
+    );
   });
 
   describe('provisionDevice', function () {
@@ -80,9 +108,17 @@ describe('connection: the root a live chain ends at (TLS_LEGACY_ROOT)', () => {
       lab = await startTestLab();
       // A TLS relay inside the VNET that presents a Baltimore-rooted certificate for the DPS name and forwards the
       // decrypted MQTT bytes to the lab's DPS (as a TLS client that trusts the lab CA).
-      const dpsLeaf = issueCertificate({ commonName: lab.dps.host, dnsNames: [lab.dps.host], usage: 'server', issuer: baltimore }, rsaKey(2));
+      const dpsLeaf = issueCertificate(
+        { commonName: lab.dps.host, dnsNames: [lab.dps.host], usage: 'server', issuer: baltimore },
+        rsaKey(2),
+      );
       relay = tls.createServer({ cert: dpsLeaf.chainPem, key: dpsLeaf.keyPem }, (front) => {
-        const back = tls.connect({ host: lab.dps.address, port: lab.dps.port, servername: lab.dps.host, ca: lab.caPem });
+        const back = tls.connect({
+          host: lab.dps.address,
+          port: lab.dps.port,
+          servername: lab.dps.host,
+          ca: lab.caPem,
+        });
         front.pipe(back).pipe(front);
         front.on('error', () => back.destroy());
         back.on('error', () => front.destroy());
@@ -100,7 +136,9 @@ describe('connection: the root a live chain ends at (TLS_LEGACY_ROOT)', () => {
     it('warns with TLS_LEGACY_ROOT when the DPS chain ends at Baltimore, and still provisions', async () => {
       lab.dns.setRecord(lab.dps.privatelinkHost, { a: [relayAddress], ttl: 10 });
       const device = await lab.createDevice('legacy-root-dev', 'symmetric-key');
-      const result = await provisionDevice(optionsFor(lab, device, { port: relayPort, tls: { ca: baltimore.certPem } }));
+      const result = await provisionDevice(
+        optionsFor(lab, device, { port: relayPort, tls: { ca: baltimore.certPem } }),
+      );
       assert.equal(result.assignedHub, lab.hub.host);
       const found = result.findings.filter((f) => f.code === 'TLS_LEGACY_ROOT');
       assert.equal(found.length, 1);

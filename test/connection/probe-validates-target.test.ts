@@ -3,7 +3,12 @@ import net from 'node:net';
 import { InvalidOptionError, probeTls } from '../../src/index';
 import type { ConnectTarget } from '../../src/index';
 
-const good: ConnectTarget = { host: 'lab-dps.azure-devices-provisioning.net', addresses: ['127.0.0.1'], port: 8883, minVersion: 'TLSv1.2' };
+const good: ConnectTarget = {
+  host: 'lab-dps.azure-devices-provisioning.net',
+  addresses: ['127.0.0.1'],
+  port: 8883,
+  minVersion: 'TLSv1.2',
+};
 
 describe('probeTls checks its target at the door', () => {
   const bad: [string, Partial<ConnectTarget> | undefined, string][] = [
@@ -33,7 +38,10 @@ describe('probeTls checks its target at the door', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as net.AddressInfo;
     try {
-      const result = await probeTls({ ...good, addresses: [], proxy: { address: '127.0.0.1', port } }, { timeoutMs: 300, kind: 'mqtt-ws' });
+      const result = await probeTls(
+        { ...good, addresses: [], proxy: { address: '127.0.0.1', port } },
+        { timeoutMs: 300, kind: 'mqtt-ws' },
+      );
       assert.equal(result.ok, false);
       if (result.ok) return;
       assert.equal(result.failure.finding.code, 'PROXY_UNREACHABLE');

@@ -12,7 +12,11 @@ import { HOST, startTlsServer, testPki, type TestTlsServer } from './support';
 const run = promisify(execFile);
 
 /** Runs fixtures/probe-child.ts against `target` with node flags `flags` and `env` added; returns its JSON line. */
-async function probeInChild(target: ConnectTarget, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<{ defaultMax: string; plain: string; ours: string }> {
+async function probeInChild(
+  target: ConnectTarget,
+  flags: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ defaultMax: string; plain: string; ours: string }> {
   const child = path.join(__dirname, 'fixtures', 'probe-child.ts');
   const { stdout } = await run(process.execPath, [...flags, '--import', 'tsx', child], {
     env: { ...process.env, ...env, DPL_PROBE_TARGET: JSON.stringify(target) },
@@ -29,7 +33,13 @@ describe('connection: process-wide TLS settings cannot break the policy, and are
   });
   after(() => server.close());
 
-  const target = (): ConnectTarget => ({ host: HOST, addresses: ['127.10.6.10'], port: server.port, minVersion: 'TLSv1.2', ca: pki.root.certPem });
+  const target = (): ConnectTarget => ({
+    host: HOST,
+    addresses: ['127.10.6.10'],
+    port: server.port,
+    minVersion: 'TLSv1.2',
+    ca: pki.root.certPem,
+  });
 
   it('tls.DEFAULT_MAX_VERSION = TLSv1.1 in this process: probeTls and inspectTls still connect, at the policy floor', async () => {
     const saved = tls.DEFAULT_MAX_VERSION;
@@ -43,7 +53,10 @@ describe('connection: process-wide TLS settings cannot break the policy, and are
       assert.ok(strict.ok, strict.ok ? '' : strict.failure.finding.message);
       assert.equal(strict.tls.protocol, 'TLSv1.3');
       // With an extra anchor (the dps-check trust store) and without one; their floor is TLS 1.2.
-      const withCa = await inspectTls('127.10.6.10', server.port, HOST, { ca: testPki().root.certPem, timeoutMs: 5000 });
+      const withCa = await inspectTls('127.10.6.10', server.port, HOST, {
+        ca: testPki().root.certPem,
+        timeoutMs: 5000,
+      });
       assert.equal(withCa.ok, true, withCa.error);
       assert.equal(withCa.protocol, 'TLSv1.2');
       const plain = await inspectTls('127.10.6.10', server.port, HOST, { timeoutMs: 5000 });
@@ -78,7 +91,8 @@ describe('connection: process-wide TLS settings cannot break the policy, and are
   });
 
   it('node --tls-max-v1.2 under a TLSv1.3 policy: the process default caps plain sockets at 1.2, ours negotiates TLS 1.3', async () => {
-    // (Node has no --tls-max-v1.1 flag; --tls-max-v1.2 with minVersion TLSv1.3 is the same trap: min above the default max.)
+    // (Node has no --tls-max-v1.1 flag; --tls-max-v1.2 with minVersion TLSv1.3 is the same trap: min above the default
+    // max.)
     const out = await probeInChild({ ...target(), minVersion: 'TLSv1.3' }, ['--tls-max-v1.2']);
     // Proof that the child's default really was lowered:
     assert.equal(out.defaultMax, 'TLSv1.2');
@@ -90,7 +104,10 @@ describe('connection: process-wide TLS settings cannot break the policy, and are
     const dir = mkdtempSync(path.join(tmpdir(), 'dpl-openssl-'));
     const conf = path.join(dir, 'openssl.cnf');
     // Node reads the nodejs_conf section of OPENSSL_CONF; explicit min/max versions cannot undo "Protocol = -…".
-    writeFileSync(conf, 'nodejs_conf = nodejs_init\n[nodejs_init]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = sys_default\n[sys_default]\nProtocol = -TLSv1.2, -TLSv1.3\n');
+    writeFileSync(
+      conf,
+      'nodejs_conf = nodejs_init\n[nodejs_init]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = sys_default\n[sys_default]\nProtocol = -TLSv1.2, -TLSv1.3\n',
+    );
     const out = await probeInChild(target(), [], { OPENSSL_CONF: conf });
     assert.equal(out.plain, 'error ERR_SSL_NO_PROTOCOLS_AVAILABLE');
     assert.equal(out.ours, 'TLS_LOCAL_PROTOCOLS_DISABLED');

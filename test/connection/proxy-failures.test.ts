@@ -10,7 +10,10 @@ import { startTestProxy } from '../support/proxy';
 import { freePort, HOST, startTlsServer, testPki, type TestTlsServer } from './support';
 
 /** A fake proxy on loopback that reacts to the CONNECT request with `answer` (a raw reply, 'close', or 'hang'). */
-async function fakeProxy(address: string, answer: string | 'close' | 'hang'): Promise<{ port: number; close(): Promise<void> }> {
+async function fakeProxy(
+  address: string,
+  answer: string | 'close' | 'hang',
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -50,7 +53,9 @@ describe('connection: a proxy that does not open the tunnel is named, quickly', 
     proxy: { address: proxyAddress, port: proxyPort },
   });
 
-  const failure = async (target: ConnectTarget): Promise<{ code: string; message: string; remediation: string; evidence: Record<string, unknown>; ms: number }> => {
+  const failure = async (
+    target: ConnectTarget,
+  ): Promise<{ code: string; message: string; remediation: string; evidence: Record<string, unknown>; ms: number }> => {
     const started = Date.now();
     const result = await probeTls(target, { kind: 'mqtt-ws', timeoutMs: 5000 });
     assert.ok(!result.ok, 'the tunnel must fail');
@@ -72,7 +77,10 @@ describe('connection: a proxy that does not open the tunnel is named, quickly', 
   });
 
   it('407 Proxy Authentication Required gives PROXY_REFUSED with the status line and proxy-auth advice', async () => {
-    const proxy = await fakeProxy('127.10.5.1', 'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n');
+    const proxy = await fakeProxy(
+      '127.10.5.1',
+      'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n',
+    );
     try {
       const f = await failure(viaProxy('127.10.5.1', proxy.port));
       assert.equal(f.code, 'PROXY_REFUSED');
@@ -124,16 +132,26 @@ describe('connection: a proxy that does not open the tunnel is named, quickly', 
     try {
       const started = Date.now();
       const err = await new Promise<Error | null>((resolve) => {
-        connector.openTlsViaProxy({ ...viaProxy('127.10.5.1', proxy.port), proxy: { address: '127.10.5.1', port: proxy.port } }, undefined, (e, socket) => {
-          socket?.destroy();
-          resolve(e);
-        }, { connectTimeoutMs: 200 });
+        connector.openTlsViaProxy(
+          { ...viaProxy('127.10.5.1', proxy.port), proxy: { address: '127.10.5.1', port: proxy.port } },
+          undefined,
+          (e, socket) => {
+            socket?.destroy();
+            resolve(e);
+          },
+          { connectTimeoutMs: 200 },
+        );
       });
       const ms = Date.now() - started;
       assert.ok(err instanceof ProxyTunnelError, String(err));
       assert.equal(err.code, 'EPROXY_UNREACHABLE');
       assert.ok(ms >= 190 && ms < 2000, `took ${ms} ms`);
-      const f = diagnoseConnectionError(err, { host: HOST, address: '127.10.5.1', port: server.port, minVersion: 'TLSv1.2' });
+      const f = diagnoseConnectionError(err, {
+        host: HOST,
+        address: '127.10.5.1',
+        port: server.port,
+        minVersion: 'TLSv1.2',
+      });
       assert.equal(f.code, 'PROXY_UNREACHABLE');
       assert.match(f.message, /no answer to CONNECT .* within 200 ms/);
     } finally {
@@ -145,7 +163,12 @@ describe('connection: a proxy that does not open the tunnel is named, quickly', 
     const proxy = await startTestProxy('127.10.5.1', { [HOST]: '127.10.5.10' });
     try {
       const err = await new Promise<Error | null>((resolve) => {
-        const t = { ...viaProxy('127.10.5.1', proxy.port), cert: pki.good.certPem, key: 'not a key', proxy: { address: '127.10.5.1', port: proxy.port } };
+        const t = {
+          ...viaProxy('127.10.5.1', proxy.port),
+          cert: pki.good.certPem,
+          key: 'not a key',
+          proxy: { address: '127.10.5.1', port: proxy.port },
+        };
         connector.openTlsViaProxy(t, undefined, (e, socket) => {
           socket?.destroy();
           resolve(e);
@@ -172,7 +195,13 @@ describe('connection: a proxy that does not open the tunnel is named, quickly', 
       try {
         const started = Date.now();
         await assert.rejects(
-          provisionDevice(optionsFor(lab, device, { transport: 'mqtt-ws', proxy: `http://127.10.0.99:${proxy.port}`, timeoutMs: 8000 })),
+          provisionDevice(
+            optionsFor(lab, device, {
+              transport: 'mqtt-ws',
+              proxy: `http://127.10.0.99:${proxy.port}`,
+              timeoutMs: 8000,
+            }),
+          ),
           (e: ProvisioningError) => e.code === 'PROXY_REFUSED' && e.message.includes(`127.10.0.99:${proxy.port}`),
         );
         assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);

@@ -17,12 +17,19 @@ async function silentPeer(address: string): Promise<{ port: number; accepted: ()
   return {
     port: (server.address() as net.AddressInfo).port,
     accepted: () => accepted,
-    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** A CONNECT proxy on loopback that ignores the requested host, answers 200 and relays to `peer` (loopback only). */
-async function relayingProxy(address: string, peer: { address: string; port: number }): Promise<{ port: number; close(): Promise<void> }> {
+async function relayingProxy(
+  address: string,
+  peer: { address: string; port: number },
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket): net.Socket => {
     sockets.add(s);
@@ -43,17 +50,27 @@ async function relayingProxy(address: string, peer: { address: string; port: num
   await new Promise<void>((resolve) => server.listen(0, address, resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
 describe('connection: a proxy that opened the tunnel is not blamed for the silence behind it', () => {
-  it('200 to CONNECT, then a silent peer: TLS_HANDSHAKE_FAILED via the proxy, with advice on the proxy\'s DNS and route', async () => {
+  it("200 to CONNECT, then a silent peer: TLS_HANDSHAKE_FAILED via the proxy, with advice on the proxy's DNS and route", async () => {
     const peer = await silentPeer('127.10.5.30');
     const proxy = await relayingProxy('127.10.5.3', { address: '127.10.5.30', port: peer.port });
     try {
       const result = await probeTls(
-        { host: HOST, addresses: [], port: 443, minVersion: 'TLSv1.2', proxy: { address: '127.10.5.3', port: proxy.port } },
+        {
+          host: HOST,
+          addresses: [],
+          port: 443,
+          minVersion: 'TLSv1.2',
+          proxy: { address: '127.10.5.3', port: proxy.port },
+        },
         { kind: 'mqtt-ws', timeoutMs: 600 },
       );
       assert.ok(!result.ok, 'nothing answered TLS');
@@ -76,7 +93,13 @@ describe('connection: a proxy that opened the tunnel is not blamed for the silen
     const hanging = await silentPeer('127.10.5.4');
     try {
       const result = await probeTls(
-        { host: HOST, addresses: [], port: 443, minVersion: 'TLSv1.2', proxy: { address: '127.10.5.4', port: hanging.port } },
+        {
+          host: HOST,
+          addresses: [],
+          port: 443,
+          minVersion: 'TLSv1.2',
+          proxy: { address: '127.10.5.4', port: hanging.port },
+        },
         { kind: 'mqtt-ws', timeoutMs: 600 },
       );
       assert.ok(!result.ok);

@@ -22,7 +22,14 @@ describe('connection: TLS through an HTTP CONNECT proxy', () => {
   it('tunnels to host:port and still verifies TLS against the DNS name inside the tunnel', async () => {
     const proxy = await startTestProxy('127.10.4.1', { [HOST]: '127.10.4.10' });
     try {
-      const target: ConnectTarget = { host: HOST, addresses: [], port: server.port, minVersion: 'TLSv1.2', ca: pki.root.certPem, proxy: { address: '127.10.4.1', port: proxy.port } };
+      const target: ConnectTarget = {
+        host: HOST,
+        addresses: [],
+        port: server.port,
+        minVersion: 'TLSv1.2',
+        ca: pki.root.certPem,
+        proxy: { address: '127.10.4.1', port: proxy.port },
+      };
       const result = await probeTls(target, { kind: 'mqtt-ws' });
       assert.ok(result.ok, result.ok ? '' : result.failure.finding.message);
       assert.deepEqual(proxy.connects, [`${HOST}:${server.port}`]);
@@ -36,7 +43,14 @@ describe('connection: TLS through an HTTP CONNECT proxy', () => {
   it('a proxy that lands on a server with the wrong certificate gives TLS_HOSTNAME_MISMATCH', async () => {
     const proxy = await startTestProxy('127.10.4.1', { [HOST]: '127.10.4.11' });
     try {
-      const target: ConnectTarget = { host: HOST, addresses: [], port: wrong.port, minVersion: 'TLSv1.2', ca: pki.root.certPem, proxy: { address: '127.10.4.1', port: proxy.port } };
+      const target: ConnectTarget = {
+        host: HOST,
+        addresses: [],
+        port: wrong.port,
+        minVersion: 'TLSv1.2',
+        ca: pki.root.certPem,
+        proxy: { address: '127.10.4.1', port: proxy.port },
+      };
       const result = await probeTls(target, { kind: 'mqtt-ws', timeoutMs: 5000 });
       assert.ok(!result.ok);
       assert.equal(result.failure.finding.code, 'TLS_HOSTNAME_MISMATCH');
@@ -59,10 +73,20 @@ describe('connection: TLS through an HTTP CONNECT proxy', () => {
         const callback = (typeof options === 'function' ? options : cb) as (...a: unknown[]) => void;
         process.nextTick(() => callback(Object.assign(new Error(`test: no lookup of ${name}`), { code: 'ENOTFOUND' })));
       };
-      const target: ConnectTarget = { host: HOST, addresses: [], port: server.port, minVersion: 'TLSv1.2', ca: pki.root.certPem, proxy: { address: '127.10.4.1', port: proxy.port } };
+      const target: ConnectTarget = {
+        host: HOST,
+        addresses: [],
+        port: server.port,
+        minVersion: 'TLSv1.2',
+        ca: pki.root.certPem,
+        proxy: { address: '127.10.4.1', port: proxy.port },
+      };
       const result = await probeTls(target, { kind: 'mqtt-ws', timeoutMs: 5000 });
       assert.ok(result.ok, result.ok ? '' : result.failure.finding.message);
-      assert.deepEqual(looked.filter((n) => !net.isIP(n)), []);
+      assert.deepEqual(
+        looked.filter((n) => !net.isIP(n)),
+        [],
+      );
     } finally {
       (dns as { lookup: unknown }).lookup = original;
       await proxy.close();

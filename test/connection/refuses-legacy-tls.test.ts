@@ -16,7 +16,13 @@ describe('connection: a TLS 1.1-only peer (openssl s_server -tls1_1)', () => {
   });
   after(() => legacy.close());
 
-  const target = (): ConnectTarget => ({ host: HOST, addresses: ['127.10.3.10'], port: legacy.port, minVersion: 'TLSv1.2', ca: pki.root.certPem });
+  const target = (): ConnectTarget => ({
+    host: HOST,
+    addresses: ['127.10.3.10'],
+    port: legacy.port,
+    minVersion: 'TLSv1.2',
+    ca: pki.root.certPem,
+  });
 
   it('is refused with TLS_VERSION_TOO_LOW', async () => {
     const result = await probeTls(target(), { timeoutMs: 5000 });
@@ -31,7 +37,11 @@ describe('connection: a TLS 1.1-only peer (openssl s_server -tls1_1)', () => {
       env: { ...process.env, NODE_OPTIONS: '--tls-min-v1.0', DPL_PROBE_TARGET: JSON.stringify(target()) },
       timeout: 15000,
     });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { defaultMin: string; plain: string; ours: string };
+    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      defaultMin: string;
+      plain: string;
+      ours: string;
+    };
     // Proof that the child's default really was lowered and the peer really speaks TLS 1.1:
     assert.equal(out.defaultMin, 'TLSv1');
     assert.equal(out.plain, 'TLSv1.1');

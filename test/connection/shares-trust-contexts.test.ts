@@ -14,7 +14,9 @@ describe('connection: trust contexts are built once per (ca, versions, identity)
   const pki = testPki();
   const otherIdentity = issueCertificate({ commonName: 'device-2', usage: 'client', issuer: pki.root }, rsaKey(3));
 
-  /** The secureContext each connector socket was opened with (the sockets dial a closed loopback port and are dropped). */
+  /**
+   * The secureContext each connector socket was opened with (the sockets dial a closed loopback port and are dropped).
+   */
   const contextsOf = (targets: ConnectTarget[]): (tls.SecureContext | undefined)[] => {
     const seen: (tls.SecureContext | undefined)[] = [];
     const real = tls.connect;
@@ -33,10 +35,21 @@ describe('connection: trust contexts are built once per (ca, versions, identity)
     }
     return seen;
   };
-  const base: ConnectTarget = { host: HOST, addresses: ['127.0.0.1'], port: 9, minVersion: 'TLSv1.2', ca: pki.root.certPem };
+  const base: ConnectTarget = {
+    host: HOST,
+    addresses: ['127.0.0.1'],
+    port: 9,
+    minVersion: 'TLSv1.2',
+    ca: pki.root.certPem,
+  };
 
   it('two sockets with the same ca and policy share one context; another ca or minVersion gets its own', () => {
-    const [a, b, c, d] = contextsOf([base, { ...base }, { ...base, ca: pki.other.certPem }, { ...base, minVersion: 'TLSv1.3' }]);
+    const [a, b, c, d] = contextsOf([
+      base,
+      { ...base },
+      { ...base, ca: pki.other.certPem },
+      { ...base, minVersion: 'TLSv1.3' },
+    ]);
     assert.ok(a);
     assert.equal(a, b);
     assert.notEqual(a, c);
@@ -45,7 +58,12 @@ describe('connection: trust contexts are built once per (ca, versions, identity)
 
   it('a client identity is part of the key: the same certificate and key share, another identity does not', () => {
     const device = { ...base, cert: pki.good.certPem, key: pki.good.keyPem };
-    const [plain, first, again, other] = contextsOf([base, device, { ...device }, { ...base, cert: otherIdentity.certPem, key: otherIdentity.keyPem }]);
+    const [plain, first, again, other] = contextsOf([
+      base,
+      device,
+      { ...device },
+      { ...base, cert: otherIdentity.certPem, key: otherIdentity.keyPem },
+    ]);
     assert.equal(first, again);
     assert.notEqual(first, plain, 'a context without credentials never serves a socket that has them');
     assert.notEqual(first, other);

@@ -10,14 +10,30 @@ import { issueCertificate, rsaKey, type LabCertificate } from '../../src/lab/cer
 export const HOST = 'svc.dpl-test.azure-devices-provisioning.net';
 
 /** One root CA and server certificates for HOST: good, wrong SAN, expired; plus an unrelated root. */
-export function testPki(): { root: LabCertificate; other: LabCertificate; good: LabCertificate; wrongSan: LabCertificate; expired: LabCertificate } {
+export function testPki(): {
+  root: LabCertificate;
+  other: LabCertificate;
+  good: LabCertificate;
+  wrongSan: LabCertificate;
+  expired: LabCertificate;
+} {
   const root = issueCertificate({ commonName: 'dpl test root', usage: 'ca' }, rsaKey(0));
   const other = issueCertificate({ commonName: 'dpl unrelated root', usage: 'ca' }, rsaKey(1));
   const key = rsaKey(2);
   const good = issueCertificate({ commonName: HOST, dnsNames: [HOST], usage: 'server', issuer: root }, key);
-  const wrongSan = issueCertificate({ commonName: 'wrong.example.net', dnsNames: ['wrong.example.net'], usage: 'server', issuer: root }, key);
+  const wrongSan = issueCertificate(
+    { commonName: 'wrong.example.net', dnsNames: ['wrong.example.net'], usage: 'server', issuer: root },
+    key,
+  );
   const expired = issueCertificate(
-    { commonName: HOST, dnsNames: [HOST], usage: 'server', issuer: root, notBefore: new Date(Date.now() - 10 * 86400_000), notAfter: new Date(Date.now() - 86400_000) },
+    {
+      commonName: HOST,
+      dnsNames: [HOST],
+      usage: 'server',
+      issuer: root,
+      notBefore: new Date(Date.now() - 10 * 86400_000),
+      notAfter: new Date(Date.now() - 86400_000),
+    },
     key,
   );
   return { root, other, good, wrongSan, expired };
@@ -32,7 +48,11 @@ export interface TestTlsServer {
   close(): Promise<void>;
 }
 
-export async function startTlsServer(address: string, cert: LabCertificate, options: tls.TlsOptions = {}): Promise<TestTlsServer> {
+export async function startTlsServer(
+  address: string,
+  cert: LabCertificate,
+  options: tls.TlsOptions = {},
+): Promise<TestTlsServer> {
   const context = tls.createSecureContext({ cert: cert.chainPem, key: cert.keyPem });
   const handle: TestTlsServer = { address, port: 0, connections: 0, servernames: [], close: async () => undefined };
   // SNI is recorded from the ClientHello: the client may close right after its own handshake completes.
@@ -73,14 +93,30 @@ export async function freePort(address: string): Promise<number> {
 }
 
 /** `openssl s_server` speaking only TLS 1.1 (OpenSSL 3 needs SECLEVEL=0 for it) on address:port. */
-export async function startLegacyTlsServer(address: string, cert: Pick<LabCertificate, 'chainPem' | 'keyPem'>): Promise<{ port: number; child: ChildProcess; close(): void }> {
+export async function startLegacyTlsServer(
+  address: string,
+  cert: Pick<LabCertificate, 'chainPem' | 'keyPem'>,
+): Promise<{ port: number; child: ChildProcess; close(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'dpl-legacy-'));
   writeFileSync(path.join(dir, 'cert.pem'), cert.chainPem);
   writeFileSync(path.join(dir, 'key.pem'), cert.keyPem, { mode: 0o600 });
   const port = await freePort(address);
   const child = spawn(
     'openssl',
-    ['s_server', '-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0', '-accept', `${address}:${port}`, '-cert', 'cert.pem', '-key', 'key.pem', '-naccept', '1000'],
+    [
+      's_server',
+      '-tls1_1',
+      '-cipher',
+      'DEFAULT:@SECLEVEL=0',
+      '-accept',
+      `${address}:${port}`,
+      '-cert',
+      'cert.pem',
+      '-key',
+      'key.pem',
+      '-naccept',
+      '1000',
+    ],
     { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {

@@ -9,9 +9,14 @@ describe('e2e: the npm start demo', function () {
   this.timeout(30_000);
   it('runs the whole flow on the lab in a few seconds and exits 0', async () => {
     const started = Date.now();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'demo.ts')], { timeout: 25_000 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'demo.ts')],
+      { timeout: 25_000 },
+    );
     const took = Date.now() - started;
-    for (const step of ['resolving', 'verified', 'connecting', 'tls', 'registering', 'assigned', 'hub-verified']) assert.match(stdout, new RegExp(`\\b${step}\\b`));
+    for (const step of ['resolving', 'verified', 'connecting', 'tls', 'registering', 'assigned', 'hub-verified'])
+      assert.match(stdout, new RegExp(`\\b${step}\\b`));
     assert.match(stdout, /the hub received 1 message/);
     assert.match(stdout, /refused before connecting: DNS_PRIVATELINK_NOT_PRIVATE \(connections made: 0\)/);
     assert.match(stdout, /done: everything closed/);

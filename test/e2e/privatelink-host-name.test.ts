@@ -22,13 +22,28 @@ describe('e2e: a device configured with the privatelink name instead of the serv
     assert.ok(err instanceof ProvisioningError, String(err));
     assert.equal(err.code, 'TLS_HOSTNAME_MISMATCH');
     assert.equal(err.findings[0].evidence.certificateNames, `DNS:${lab.dps.host}`);
-    assert.match(err.findings[0].remediation, new RegExp(`configure the service name ${lab.dps.host.replace(/\./g, '\\.')}`));
-    assert.ok(err.findings.some((f) => f.code === 'ENDPOINT_PRIVATELINK_NAME'), 'the endpoint finding is listed too');
+    assert.match(
+      err.findings[0].remediation,
+      new RegExp(`configure the service name ${lab.dps.host.replace(/\./g, '\\.')}`),
+    );
+    assert.ok(
+      err.findings.some((f) => f.code === 'ENDPOINT_PRIVATELINK_NAME'),
+      'the endpoint finding is listed too',
+    );
   });
 
   it('certificate that does list the privatelink name: provisions (the finding stays a note about the name)', async () => {
-    const plLab = await startLab({ mqttPort: lab.dps.port + 2, wsPort: lab.dps.port + 3, retryAfterSeconds: 0, privatelinkSans: true,
-      dnsAddress: '127.0.0.54', dpsAddress: '127.10.5.10', hubAddress: '127.10.5.20', publicTwinAddress: '127.200.5.1', hubPublicTwinAddress: '127.200.5.2' });
+    const plLab = await startLab({
+      mqttPort: lab.dps.port + 2,
+      wsPort: lab.dps.port + 3,
+      retryAfterSeconds: 0,
+      privatelinkSans: true,
+      dnsAddress: '127.0.0.54',
+      dpsAddress: '127.10.5.10',
+      hubAddress: '127.10.5.20',
+      publicTwinAddress: '127.200.5.1',
+      hubPublicTwinAddress: '127.200.5.2',
+    });
     try {
       const device = await plLab.createDevice('pl-name-ok', 'symmetric-key');
       const result = await provisionDevice(optionsFor(plLab, device, { provisioningHost: plLab.dps.privatelinkHost }));

@@ -31,19 +31,36 @@ describe('e2e: provisionDevice through the private endpoint, then telemetry thro
         const spy = spyOnConnector();
         try {
           // Deep-frozen: any write to the caller's options would throw here.
-          const result = await provisionDevice(deepFreeze(optionsFor(lab, device, { transport, onProgress: (e) => steps.push(e.step) })));
+          const result = await provisionDevice(
+            deepFreeze(optionsFor(lab, device, { transport, onProgress: (e) => steps.push(e.step) })),
+          );
           assert.equal(result.assignedHub, lab.hub.host);
           assert.equal(result.deviceId, device.deviceId);
           assert.equal(result.fromCache, false);
           assert.equal(result.dps.verdict, 'private-in-vnet');
           assert.equal(result.hub.verdict, 'private-in-vnet');
           assert.match(result.tls.protocol, /^TLSv1\.[23]$/);
-          assert.deepEqual(result.findings.filter((f) => f.severity === 'error'), []);
-          assert.deepEqual(steps, ['resolving', 'verified', 'connecting', 'tls', 'registering', 'assigned', 'hub-verified']);
+          assert.deepEqual(
+            result.findings.filter((f) => f.severity === 'error'),
+            [],
+          );
+          assert.deepEqual(steps, [
+            'resolving',
+            'verified',
+            'connecting',
+            'tls',
+            'registering',
+            'assigned',
+            'hub-verified',
+          ]);
           assert.equal(lab.counters.connections.dps, before.dps + 1);
           assert.equal(lab.counters.connections.publicTwin, before.publicTwin);
 
-          const client = createHubClient(result, device.auth, { tls: { ca: lab.caPem }, port: lab.hub.port, wsPort: lab.hub.wsPort });
+          const client = createHubClient(result, device.auth, {
+            tls: { ca: lab.caPem },
+            port: lab.hub.port,
+            wsPort: lab.hub.wsPort,
+          });
           await openHubClient(client);
           await client.sendEvent(new Message(`hello ${transport} ${kind}`));
           await client.close();
@@ -54,7 +71,10 @@ describe('e2e: provisionDevice through the private endpoint, then telemetry thro
           assert.equal(lab.counters.connections.hub, before.hub + 1);
           assert.equal(lab.counters.connections.hubPublic, before.hubPublic);
           // Exactly two sockets, both through the one connector, both to verified private addresses.
-          assert.deepEqual(spy.calls.map((c) => c.split(' ')[2].split(':')[0]), [lab.dps.address, lab.hub.address]);
+          assert.deepEqual(
+            spy.calls.map((c) => c.split(' ')[2].split(':')[0]),
+            [lab.dps.address, lab.hub.address],
+          );
         } finally {
           spy.restore();
         }

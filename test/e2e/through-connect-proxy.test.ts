@@ -15,7 +15,10 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
   after(() => lab.close());
 
   // The proxy resolves names itself: here from a fixed map that mirrors the lab's private answer (no system DNS).
-  const withProxy = async (address: string, fn: (proxy: { port: number; connects: string[] }) => Promise<void>): Promise<void> => {
+  const withProxy = async (
+    address: string,
+    fn: (proxy: { port: number; connects: string[] }) => Promise<void>,
+  ): Promise<void> => {
     const proxy = await startTestProxy(address, { [lab.dps.host]: lab.dps.address, [lab.hub.host]: lab.hub.address });
     try {
       await fn(proxy);
@@ -27,7 +30,9 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
   it('proxy inside the expected ranges: provisions, reports PROXY_IN_PATH as a warning, TLS verified to the DPS name', async () => {
     await withProxy('127.10.0.5', async (proxy) => {
       const before = lab.counters.connections.dps;
-      const result = await provisionDevice(optionsFor(lab, device, { transport: 'mqtt-ws', proxy: `http://127.10.0.5:${proxy.port}` }));
+      const result = await provisionDevice(
+        optionsFor(lab, device, { transport: 'mqtt-ws', proxy: `http://127.10.0.5:${proxy.port}` }),
+      );
       assert.equal(result.assignedHub, lab.hub.host);
       const finding = result.findings.find((f) => f.code === 'PROXY_IN_PATH');
       assert.equal(finding?.severity, 'warning');
@@ -35,7 +40,11 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
       assert.equal(lab.counters.connections.dps, before + 1);
 
       // The hub client takes the same tunnel.
-      const client = createHubClient(result, device.auth, { tls: { ca: lab.caPem }, wsPort: lab.hub.wsPort, proxy: `http://127.10.0.5:${proxy.port}` });
+      const client = createHubClient(result, device.auth, {
+        tls: { ca: lab.caPem },
+        wsPort: lab.hub.wsPort,
+        proxy: `http://127.10.0.5:${proxy.port}`,
+      });
       await openHubClient(client);
       await client.sendEvent(new Message('through the proxy'));
       await client.close();
@@ -57,7 +66,12 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
         // The hub client applies the same rule.
         const result = await provisionDevice(optionsFor(lab, device));
         assert.throws(
-          () => createHubClient(result, device.auth, { tls: { ca: lab.caPem }, transport: 'mqtt-ws', proxy: `http://127.30.0.5:${proxy.port}` }),
+          () =>
+            createHubClient(result, device.auth, {
+              tls: { ca: lab.caPem },
+              transport: 'mqtt-ws',
+              proxy: `http://127.30.0.5:${proxy.port}`,
+            }),
           (e: Error & { code?: string }) => e.code === 'PROXY_IN_PATH',
         );
       } finally {
@@ -69,7 +83,11 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
   it('proxy outside the ranges under warn: connects through it, PROXY_IN_PATH stays a warning', async () => {
     await withProxy('127.30.0.5', async (proxy) => {
       const result = await provisionDevice(
-        optionsFor(lab, device, { transport: 'mqtt-ws', proxy: `http://127.30.0.5:${proxy.port}`, network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' } }),
+        optionsFor(lab, device, {
+          transport: 'mqtt-ws',
+          proxy: `http://127.30.0.5:${proxy.port}`,
+          network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' },
+        }),
       );
       assert.equal(result.findings.find((f) => f.code === 'PROXY_IN_PATH')?.severity, 'warning');
       assert.equal(proxy.connects.length, 1);

@@ -32,7 +32,10 @@ describe('classifyAddress', () => {
 describe('parseCidrs', () => {
   it('normalises ranges and matches addresses inside them only', () => {
     const cidrs = parseCidrs(['10.1.2.3/16', 'fd00:1::/64', '192.168.5.5'], 'network.expectedCidrs');
-    assert.deepEqual(cidrs.map((c) => c.text), ['10.1.0.0/16', 'fd00:1::/64', '192.168.5.5/32']);
+    assert.deepEqual(
+      cidrs.map((c) => c.text),
+      ['10.1.0.0/16', 'fd00:1::/64', '192.168.5.5/32'],
+    );
     assert.equal(isInCidrs('10.1.255.255', cidrs), true);
     assert.equal(isInCidrs('10.2.0.1', cidrs), false);
     assert.equal(isInCidrs('fd00:1::abcd', cidrs), true);
@@ -55,12 +58,18 @@ describe('parseCidrs', () => {
     it(`refuses ${JSON.stringify(value)} with InvalidOptionError naming the entry`, () => {
       assert.throws(
         () => parseCidrs([value as string], 'network.expectedCidrs'),
-        (err: unknown) => err instanceof InvalidOptionError && err.option === 'network.expectedCidrs[0]' && message.test(err.message) && /10\.1\.0\.0\/16/.test(err.message),
+        (err: unknown) =>
+          err instanceof InvalidOptionError &&
+          err.option === 'network.expectedCidrs[0]' &&
+          message.test(err.message) &&
+          /10\.1\.0\.0\/16/.test(err.message),
       );
     });
   }
   it('names the index of the bad entry', () => {
-    assert.throws(() => parseCidrs(['10.1.0.0/16', 'nope'], 'network.expectedCidrs'), { option: 'network.expectedCidrs[1]' });
+    assert.throws(() => parseCidrs(['10.1.0.0/16', 'nope'], 'network.expectedCidrs'), {
+      option: 'network.expectedCidrs[1]',
+    });
   });
 });
 
@@ -73,14 +82,28 @@ describe('parseDnsServer', () => {
     ['[fd00::53]', 'fd00::53', 53, 6],
   ];
   for (const [input, address, port, family] of good) {
-    it(`parses ${input}`, () => assert.deepEqual(parseDnsServer(input, 'network.dnsServers[0]'), { label: input, address, port, family }));
+    it(`parses ${input}`, () =>
+      assert.deepEqual(parseDnsServer(input, 'network.dnsServers[0]'), { label: input, address, port, family }));
   }
-  const bad = ['dns.google', '10.1.0.4:0', '10.1.0.4:65536', '10.1.0.4:abc', '[10.1.0.4]:53', '', '10.1.0.4:', '[::1]:'];
+  const bad = [
+    'dns.google',
+    '10.1.0.4:0',
+    '10.1.0.4:65536',
+    '10.1.0.4:abc',
+    '[10.1.0.4]:53',
+    '',
+    '10.1.0.4:',
+    '[::1]:',
+  ];
   for (const input of bad) {
     it(`refuses ${JSON.stringify(input)} naming the option and the fix`, () => {
       assert.throws(
         () => parseDnsServer(input, 'network.dnsServers[2]'),
-        (err: unknown) => err instanceof InvalidOptionError && err.option === 'network.dnsServers[2]' && err.message.includes(JSON.stringify(input)) && err.message.includes("'10.1.0.4:5353'"),
+        (err: unknown) =>
+          err instanceof InvalidOptionError &&
+          err.option === 'network.dnsServers[2]' &&
+          err.message.includes(JSON.stringify(input)) &&
+          err.message.includes("'10.1.0.4:5353'"),
       );
     });
   }

@@ -9,10 +9,15 @@ import { AbortedError } from '../../src/errors';
 const HOST = 'mydps.azure-devices-provisioning.net';
 
 /** A hand-driven DNS peer on loopback: the test decides what (and from where) each query gets. */
-async function fakeServer(onQuery: (q: dnsPacket.DecodedPacket, reply: (p: dnsPacket.Packet, from?: dgram.Socket) => void) => void) {
+async function fakeServer(
+  onQuery: (q: dnsPacket.DecodedPacket, reply: (p: dnsPacket.Packet, from?: dgram.Socket) => void) => void,
+) {
   const socket = dgram.createSocket('udp4');
   const other = dgram.createSocket('udp4');
-  await Promise.all([new Promise<void>((r) => socket.bind(0, '127.0.0.1', r)), new Promise<void>((r) => other.bind(0, '127.0.0.1', r))]);
+  await Promise.all([
+    new Promise<void>((r) => socket.bind(0, '127.0.0.1', r)),
+    new Promise<void>((r) => other.bind(0, '127.0.0.1', r)),
+  ]);
   socket.on('message', (msg, rinfo) => {
     const q = dnsPacket.decode(msg);
     onQuery(q, (p, from = socket) => from.send(dnsPacket.encode(p), rinfo.port, rinfo.address));
@@ -20,7 +25,11 @@ async function fakeServer(onQuery: (q: dnsPacket.DecodedPacket, reply: (p: dnsPa
   return {
     server: parseDnsServer(`127.0.0.1:${socket.address().port}`, 'test'),
     other,
-    close: () => Promise.all([new Promise<void>((r) => socket.close(() => r())), new Promise<void>((r) => other.close(() => r()))]),
+    close: () =>
+      Promise.all([
+        new Promise<void>((r) => socket.close(() => r())),
+        new Promise<void>((r) => other.close(() => r())),
+      ]),
   };
 }
 
@@ -39,7 +48,10 @@ describe('queryDnsServer (our UDP client)', () => {
       const spoof = type === 'A' ? [{ type: 'A' as const, name: HOST, data: '20.61.4.5', ttl: 5 }] : [];
       reply(response(q, spoof), fake.other); // right id, wrong source port
       reply(response(q, spoof, 0, (q.id! + 1) % 65536)); // right source, wrong id
-      setTimeout(() => reply(response(q, type === 'A' ? [{ type: 'A', name: HOST, data: '10.1.2.4', ttl: 7 }] : [])), 20);
+      setTimeout(
+        () => reply(response(q, type === 'A' ? [{ type: 'A', name: HOST, data: '10.1.2.4', ttl: 7 }] : [])),
+        20,
+      );
     });
     try {
       const answer = await queryDnsServer(fake.server, HOST, { timeoutMs: 1000 });
@@ -56,7 +68,10 @@ describe('queryDnsServer (our UDP client)', () => {
     });
     try {
       const answer = await queryDnsServer(fake.server, HOST, { timeoutMs: 200 });
-      assert.deepEqual(answer.records.map((r) => r.address), ['10.1.2.4']);
+      assert.deepEqual(
+        answer.records.map((r) => r.address),
+        ['10.1.2.4'],
+      );
       assert.deepEqual(answer.unanswered, ['AAAA']);
       assert.equal(answer.error, undefined);
     } finally {
@@ -72,7 +87,8 @@ describe('queryDnsServer (our UDP client)', () => {
       conn.once('data', (frame: Buffer) => {
         tcpQueries++;
         const q = dnsPacket.streamDecode(frame) as dnsPacket.DecodedPacket;
-        const answers: dnsPacket.Answer[] = q.questions?.[0]?.type === 'A' ? many.map((data) => ({ type: 'A', name: HOST, data, ttl: 9 })) : [];
+        const answers: dnsPacket.Answer[] =
+          q.questions?.[0]?.type === 'A' ? many.map((data) => ({ type: 'A', name: HOST, data, ttl: 9 })) : [];
         conn.end(dnsPacket.streamEncode(response(q, answers)));
       });
     });
@@ -80,7 +96,10 @@ describe('queryDnsServer (our UDP client)', () => {
     try {
       const answer = await queryDnsServer(fake.server, HOST, { timeoutMs: 1000 });
       assert.equal(tcpQueries, 2, 'A and AAAA were both retried over TCP');
-      assert.deepEqual(answer.records.map((r) => r.address), many);
+      assert.deepEqual(
+        answer.records.map((r) => r.address),
+        many,
+      );
       assert.equal(answer.error, undefined);
     } finally {
       await new Promise<void>((r) => tcp.close(() => r()));

@@ -36,7 +36,13 @@ describe('verifyEndpoint against dnsmasq (independent DNS peer)', function () {
     ['a private chain (A and AAAA)', `priv.${D}`, 'private-in-vnet', [], ['10.1.2.4', 'fd00:1::4']],
     ['a public chain', `pub.${D}`, 'public', ['DNS_PRIVATELINK_NOT_PRIVATE'], ['20.61.4.5']],
     ['a privatelink name with no record', `pending.${D}`, 'unresolved', ['DNS_PRIVATELINK_RECORD_MISSING'], []],
-    ['a private address in another network, no CNAME', `other.${D}`, 'private-outside-vnet', ['DNS_NO_PRIVATELINK_CNAME', 'DNS_OUTSIDE_VNET'], ['192.168.40.4']],
+    [
+      'a private address in another network, no CNAME',
+      `other.${D}`,
+      'private-outside-vnet',
+      ['DNS_NO_PRIVATELINK_CNAME', 'DNS_OUTSIDE_VNET'],
+      ['192.168.40.4'],
+    ],
     ['an unknown name', `nope.${D}`, 'unresolved', ['DNS_NXDOMAIN'], []],
   ];
   for (const [name, host, verdict, codes, addresses] of cases) {
@@ -44,7 +50,10 @@ describe('verifyEndpoint against dnsmasq (independent DNS peer)', function () {
       const report = await verifyEndpoint(host, network(), { hostsFile: '/nonexistent/hosts' });
       assert.equal(report.verdict, verdict);
       assert.deepEqual(report.findings.map((f) => f.code).sort(), [...codes].sort());
-      assert.deepEqual(report.addresses.map((a) => a.address), addresses);
+      assert.deepEqual(
+        report.addresses.map((a) => a.address),
+        addresses,
+      );
       for (const a of report.addresses) assert.equal(a.ttl, 30);
     });
   }

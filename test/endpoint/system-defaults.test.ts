@@ -14,7 +14,9 @@ describe('verifyEndpoint with the real system resolver and hosts file', function
       }
     })();
     if (process.env['DPL_TEST_NETNS'] !== '1' || !/^\s*127\.0\.0\.1\s+(.*\s)?localhost(\s|$)/m.test(hosts)) {
-      console.log('    SKIPPED: needs the loopback-only network namespace (npm test as root) and localhost in /etc/hosts');
+      console.log(
+        '    SKIPPED: needs the loopback-only network namespace (npm test as root) and localhost in /etc/hosts',
+      );
       this.skip();
     }
   });
@@ -25,7 +27,10 @@ describe('verifyEndpoint with the real system resolver and hosts file', function
     assert.equal(report.verdict, 'private-in-vnet');
     assert.ok(report.addresses.some((a) => a.address === '127.0.0.1' && a.addressClass === 'loopback'));
     assert.equal(report.trace[0]?.fromHostsFile, true);
-    assert.deepEqual(report.findings.map((f) => f.code), ['DNS_HOSTS_FILE_OVERRIDE']);
+    assert.deepEqual(
+      report.findings.map((f) => f.code),
+      ['DNS_HOSTS_FILE_OVERRIDE'],
+    );
     assert.match(report.findings[0]?.message ?? '', /\/etc\/hosts maps localhost/);
   });
 });

@@ -72,7 +72,11 @@ const CASES: Case[] = [
     verdict: 'public',
     codes: ['DNS_PRIVATELINK_NOT_PRIVATE'],
     addresses: ['20.61.4.5'],
-    chain: ['pub.azure-devices-provisioning.net', 'pub.privatelink.azure-devices-provisioning.net', 'dps-prod-weu-01.cloudapp.net'],
+    chain: [
+      'pub.azure-devices-provisioning.net',
+      'pub.privatelink.azure-devices-provisioning.net',
+      'dps-prod-weu-01.cloudapp.net',
+    ],
   },
   {
     name: 'a public answer without a privatelink CNAME is DNS_PUBLIC_ADDRESS and DNS_NO_PRIVATELINK_CNAME',
@@ -107,8 +111,18 @@ const CASES: Case[] = [
     codes: ['DNS_PRIVATELINK_NOT_PRIVATE'],
     addresses: ['127.200.0.1'],
   },
-  { name: 'an unknown name is DNS_NXDOMAIN', host: 'nope.azure-devices-provisioning.net', verdict: 'unresolved', codes: ['DNS_NXDOMAIN'] },
-  { name: 'a failing resolver is DNS_SERVFAIL', host: 'broken.azure-devices-provisioning.net', verdict: 'unresolved', codes: ['DNS_SERVFAIL'] },
+  {
+    name: 'an unknown name is DNS_NXDOMAIN',
+    host: 'nope.azure-devices-provisioning.net',
+    verdict: 'unresolved',
+    codes: ['DNS_NXDOMAIN'],
+  },
+  {
+    name: 'a failing resolver is DNS_SERVFAIL',
+    host: 'broken.azure-devices-provisioning.net',
+    verdict: 'unresolved',
+    codes: ['DNS_SERVFAIL'],
+  },
   {
     name: 'AAAA answers are returned after A, classified as unique-local',
     host: 'v6.azure-devices-provisioning.net',
@@ -131,7 +145,13 @@ const CASES: Case[] = [
     codes: ['DNS_PRIVATELINK_NOT_PRIVATE'],
     cloud: 'china',
   },
-  { name: 'an IoT hub name is recognised as a hub', host: 'myhub.azure-devices.net', verdict: 'private-in-vnet', codes: [], role: 'hub' },
+  {
+    name: 'an IoT hub name is recognised as a hub',
+    host: 'myhub.azure-devices.net',
+    verdict: 'private-in-vnet',
+    codes: [],
+    role: 'hub',
+  },
   {
     name: 'the global endpoint is ENDPOINT_GLOBAL_WITH_PRIVATE_LINK',
     host: 'global.azure-devices-provisioning.net',
@@ -149,10 +169,18 @@ describe('verifyEndpoint against a loopback DNS server', () => {
 
   for (const c of CASES) {
     it(c.name, async () => {
-      const report = await verifyEndpoint(c.host, { expectedCidrs: CIDRS, dnsServers: [lab.endpoint] }, { hostsFile: '/nonexistent/hosts' });
+      const report = await verifyEndpoint(
+        c.host,
+        { expectedCidrs: CIDRS, dnsServers: [lab.endpoint] },
+        { hostsFile: '/nonexistent/hosts' },
+      );
       assert.equal(report.verdict, c.verdict);
       assert.deepEqual(report.findings.map((f) => f.code).sort(), [...c.codes].sort());
-      if (c.addresses) assert.deepEqual(report.addresses.map((a) => a.address), c.addresses);
+      if (c.addresses)
+        assert.deepEqual(
+          report.addresses.map((a) => a.address),
+          c.addresses,
+        );
       if (c.chain) assert.deepEqual(report.trace[0]?.chain, c.chain);
       if (c.cloud) assert.equal(report.cloud, c.cloud);
       if (c.role) assert.equal(report.role, c.role);
@@ -165,7 +193,11 @@ describe('verifyEndpoint against a loopback DNS server', () => {
   }
 
   it('reports the TTL of every address and the NOERROR rcode', async () => {
-    const report = await verifyEndpoint('priv.azure-devices-provisioning.net', { expectedCidrs: CIDRS, dnsServers: [lab.endpoint] }, { hostsFile: '/nonexistent/hosts' });
+    const report = await verifyEndpoint(
+      'priv.azure-devices-provisioning.net',
+      { expectedCidrs: CIDRS, dnsServers: [lab.endpoint] },
+      { hostsFile: '/nonexistent/hosts' },
+    );
     assert.equal(report.addresses[0]?.ttl, 10);
     assert.equal(report.addresses[0]?.addressClass, 'private');
     assert.equal(report.trace[0]?.rcode, 'NOERROR');
@@ -189,7 +221,11 @@ describe('verifyEndpoint: the policy changes what may be used, not how bad a fin
   ];
   for (const [host, policy, code, severity] of table) {
     it(`${code} is ${severity} under '${policy}'`, async () => {
-      const report = await verifyEndpoint(host, { expectedCidrs: CIDRS, dnsServers: [lab.endpoint], policy }, { hostsFile: '/nonexistent/hosts' });
+      const report = await verifyEndpoint(
+        host,
+        { expectedCidrs: CIDRS, dnsServers: [lab.endpoint], policy },
+        { hostsFile: '/nonexistent/hosts' },
+      );
       assert.equal(report.findings.find((f) => f.code === code)?.severity, severity);
       assert.equal(report.policy, policy);
     });

@@ -12,7 +12,9 @@ DPS_UNAUTHORIZED_PUBLIC ENDPOINT_GLOBAL_WITH_PRIVATE_LINK ENDPOINT_IS_IP_ADDRESS
 HUB_CROSS_CLOUD HUB_OUTSIDE_VNET HUB_PUBLIC_ADDRESS HUB_TIMEOUT HUB_UNAUTHORIZED HUB_UNRESOLVED PROXY_IN_PATH
 PROXY_REFUSED PROXY_UNREACHABLE TCP_UNREACHABLE TLS_HANDSHAKE_FAILED TLS_HOSTNAME_MISMATCH TLS_LEGACY_ROOT
 TLS_LOCAL_PROTOCOLS_DISABLED TLS_SERVER_CERT_EXPIRED TLS_UNTRUSTED_CHAIN TLS_VERSION_TOO_LOW
-`.trim().split(/\s+/);
+`
+  .trim()
+  .split(/\s+/);
 
 // design.md §5, the catalogue the issues and acceptance checks refer to.
 const DESIGN = `
@@ -23,21 +25,32 @@ TLS_HOSTNAME_MISMATCH TLS_UNTRUSTED_CHAIN TLS_SERVER_CERT_EXPIRED TLS_LEGACY_ROO
 DEVICE_CERT_NOT_YET_VALID DEVICE_CERT_EXPIRES_SOON DEVICE_KEY_MISMATCH DEVICE_CERT_CN_MISMATCH CLOCK_SKEW
 DPS_UNAUTHORIZED_PUBLIC DPS_UNAUTHORIZED DPS_THROTTLED DPS_REGISTRATION_FAILED DPS_TIMEOUT HUB_PUBLIC_ADDRESS
 HUB_OUTSIDE_VNET HUB_CROSS_CLOUD HUB_UNAUTHORIZED
-`.trim().split(/\s+/);
+`
+  .trim()
+  .split(/\s+/);
 
 describe('the finding catalogue', () => {
   const codes = Object.keys(findingCatalogue);
 
   it('still has every code ever shipped (codes never change)', () => {
-    assert.deepEqual(SHIPPED.filter((c) => !codes.includes(c)), []);
+    assert.deepEqual(
+      SHIPPED.filter((c) => !codes.includes(c)),
+      [],
+    );
   });
 
   it('has no code that is not pinned here yet (add new codes to SHIPPED deliberately)', () => {
-    assert.deepEqual(codes.filter((c) => !SHIPPED.includes(c)), []);
+    assert.deepEqual(
+      codes.filter((c) => !SHIPPED.includes(c)),
+      [],
+    );
   });
 
   it('covers every code of design.md §5', () => {
-    assert.deepEqual(DESIGN.filter((c) => !codes.includes(c)), []);
+    assert.deepEqual(
+      DESIGN.filter((c) => !codes.includes(c)),
+      [],
+    );
   });
 
   it('gives every code a severity, a title, a message and a remediation', () => {

@@ -3,18 +3,66 @@ import { isSecretName, redact } from '../../src/log';
 
 describe('redact', () => {
   it('replaces secret fields and keeps the rest', () => {
-    const out = redact({ registrationId: 'dev-1', auth: { symmetricKey: 'c2VjcmV0', key: 'PEM', passphrase: 'p' }, sasToken: 'x' });
-    assert.deepEqual(out, { registrationId: 'dev-1', auth: { symmetricKey: '[redacted]', key: '[redacted]', passphrase: '[redacted]' }, sasToken: '[redacted]' });
+    const out = redact({
+      registrationId: 'dev-1',
+      auth: { symmetricKey: 'c2VjcmV0', key: 'PEM', passphrase: 'p' },
+      sasToken: 'x',
+    });
+    assert.deepEqual(out, {
+      registrationId: 'dev-1',
+      auth: { symmetricKey: '[redacted]', key: '[redacted]', passphrase: '[redacted]' },
+      sasToken: '[redacted]',
+    });
   });
 
-  const secretNames = ['key', 'symmetricKey', 'privateKey', 'privateKeyPem', 'apiKey', 'device_key', 'SYMMETRIC_KEY', 'DPS_SYMMETRIC_KEY', 'group-key',
-    'passphrase', 'keyPassphrase', 'password', 'proxyPassword', 'passwd', 'secret', 'clientSecret', 'token', 'sasToken', 'sas_token', 'sig', 'signature', 'connectionString', 'CONNECTION_STRING'];
-  const plainNames = ['keyFile', 'keyPath', 'keyType', 'keyMatches', 'certFile', 'registrationId', 'host', 'tokenTtlSeconds', 'sasExpiresAt', 'keyBits'];
+  const secretNames = [
+    'key',
+    'symmetricKey',
+    'privateKey',
+    'privateKeyPem',
+    'apiKey',
+    'device_key',
+    'SYMMETRIC_KEY',
+    'DPS_SYMMETRIC_KEY',
+    'group-key',
+    'passphrase',
+    'keyPassphrase',
+    'password',
+    'proxyPassword',
+    'passwd',
+    'secret',
+    'clientSecret',
+    'token',
+    'sasToken',
+    'sas_token',
+    'sig',
+    'signature',
+    'connectionString',
+    'CONNECTION_STRING',
+  ];
+  const plainNames = [
+    'keyFile',
+    'keyPath',
+    'keyType',
+    'keyMatches',
+    'certFile',
+    'registrationId',
+    'host',
+    'tokenTtlSeconds',
+    'sasExpiresAt',
+    'keyBits',
+  ];
   it('recognises secret field names in camelCase, snake_case and kebab-case', () => {
-    assert.deepEqual(secretNames.filter((n) => !isSecretName(n)), []);
+    assert.deepEqual(
+      secretNames.filter((n) => !isSecretName(n)),
+      [],
+    );
   });
   it('keeps field names that are only about a secret (paths, types, verdicts, lifetimes)', () => {
-    assert.deepEqual(plainNames.filter((n) => isSecretName(n)), []);
+    assert.deepEqual(
+      plainNames.filter((n) => isSecretName(n)),
+      [],
+    );
   });
 
   const secretValues: [string, string, string][] = [
@@ -40,7 +88,10 @@ describe('redact', () => {
   it('keeps the readable rest of a message that mentions a secret kind', () => {
     const sdk = 'The connection string must contain either a SharedAccessKey or SharedAccessSignature';
     assert.equal(redact(sdk), sdk);
-    assert.equal(redact('proxy http://alice:pw@10.0.0.5:3128 refused'), 'proxy http://[redacted]@10.0.0.5:3128 refused');
+    assert.equal(
+      redact('proxy http://alice:pw@10.0.0.5:3128 refused'),
+      'proxy http://[redacted]@10.0.0.5:3128 refused',
+    );
     assert.equal(redact('write to ops@example.com'), 'write to ops@example.com');
   });
 
@@ -48,9 +99,16 @@ describe('redact', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic['self'] = cyclic;
     const shared = { x: 1 };
-    assert.deepEqual(redact({ der: Buffer.from('secret'), raw: new Uint8Array(3), at: new Date(0), cyclic, twice: [shared, shared] }), {
-      der: '[6 bytes]', raw: '[3 bytes]', at: '1970-01-01T00:00:00.000Z', cyclic: { a: 1, self: '[circular]' }, twice: [{ x: 1 }, { x: 1 }],
-    });
+    assert.deepEqual(
+      redact({ der: Buffer.from('secret'), raw: new Uint8Array(3), at: new Date(0), cyclic, twice: [shared, shared] }),
+      {
+        der: '[6 bytes]',
+        raw: '[3 bytes]',
+        at: '1970-01-01T00:00:00.000Z',
+        cyclic: { a: 1, self: '[circular]' },
+        twice: [{ x: 1 }, { x: 1 }],
+      },
+    );
   });
 
   it('does not mutate its input', () => {

@@ -15,7 +15,10 @@ describe('findings renderers', () => {
   it('text puts errors first, with the code, the message and the fix', () => {
     const text = renderFindingsText([warning, error]);
     const lines = text.split('\n');
-    assert.match(lines[0] ?? '', /^× DNS_NXDOMAIN \(error\): the system resolver answered NXDOMAIN for nope\.azure-devices-provisioning\.net/);
+    assert.match(
+      lines[0] ?? '',
+      /^× DNS_NXDOMAIN \(error\): the system resolver answered NXDOMAIN for nope\.azure-devices-provisioning\.net/,
+    );
     assert.match(lines[1] ?? '', /^ {4}fix: Check the spelling of nope\.azure-devices-provisioning\.net/);
     assert.match(lines[2] ?? '', /^‼ DNS_MIXED_ANSWERS \(warning\): .*10\.1\.2\.4.*20\.61\.4\.5/);
     assert.doesNotMatch(text, /\u001b\[/, 'no colour unless asked');
@@ -39,7 +42,10 @@ describe('findings renderers', () => {
     const parsed = JSON.parse(renderFindingsJson([f, error])) as ReturnType<typeof findingsToJson>;
     assert.equal(parsed.errors, 1);
     assert.equal(parsed.warnings, 1);
-    assert.deepEqual(parsed.findings.map((x) => x.code), ['DNS_MIXED_ANSWERS', 'DNS_NXDOMAIN']);
+    assert.deepEqual(
+      parsed.findings.map((x) => x.code),
+      ['DNS_MIXED_ANSWERS', 'DNS_NXDOMAIN'],
+    );
     assert.equal(parsed.findings[0]?.evidence['symmetricKey'], '[redacted]');
     assert.deepEqual(parsed.findings[1], JSON.parse(JSON.stringify(error)));
   });

@@ -38,7 +38,10 @@ describe('handoff: createHubClient checks its options and does not trust the res
   for (const [what, patch, option] of badPorts) {
     it(`${what} → InvalidOptionError naming ${option}, at once`, () => {
       noSocket(() =>
-        assert.throws(() => createHubClient(result, device.auth, { ...hubOptions(), ...patch } as never), (e: unknown) => e instanceof InvalidOptionError && e.option === option),
+        assert.throws(
+          () => createHubClient(result, device.auth, { ...hubOptions(), ...patch } as never),
+          (e: unknown) => e instanceof InvalidOptionError && e.option === option,
+        ),
       );
     });
   }
@@ -46,7 +49,8 @@ describe('handoff: createHubClient checks its options and does not trust the res
   it('a proxy with transport mqtt is refused (it would be silently ignored), naming options.proxy', () => {
     noSocket(() =>
       assert.throws(
-        () => createHubClient(result, device.auth, { ...hubOptions(), transport: 'mqtt', proxy: 'http://127.0.0.1:3128' }),
+        () =>
+          createHubClient(result, device.auth, { ...hubOptions(), transport: 'mqtt', proxy: 'http://127.0.0.1:3128' }),
         (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.proxy' && /mqtt-ws/.test(e.message),
       ),
     );
@@ -63,25 +67,48 @@ describe('handoff: createHubClient checks its options and does not trust the res
         ],
       },
     } as ProvisioningResult;
-    noSocket(() => assert.throws(() => createHubClient(edited, device.auth, hubOptions()), (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED'));
+    noSocket(() =>
+      assert.throws(
+        () => createHubClient(edited, device.auth, hubOptions()),
+        (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED',
+      ),
+    );
   });
 
   it('a flag cleared on an address that is in range does not matter either: it is recomputed', () => {
-    const edited = { ...result, hub: { ...result.hub, addresses: result.hub.addresses.map((a) => ({ ...a, inExpectedRange: false })) } };
+    const edited = {
+      ...result,
+      hub: { ...result.hub, addresses: result.hub.addresses.map((a) => ({ ...a, inExpectedRange: false })) },
+    };
     const client = createHubClient(edited, device.auth, hubOptions());
     assert.ok(client);
   });
 
   it('a result whose deviceId would add a field to the connection string is refused, naming result.deviceId', () => {
     const edited = { ...result, deviceId: 'x;SharedAccessKey=zz' };
-    assert.throws(() => createHubClient(edited, device.auth, hubOptions()), (e: unknown) => e instanceof InvalidOptionError && e.option === 'result.deviceId' && !e.message.includes('zz'));
+    assert.throws(
+      () => createHubClient(edited, device.auth, hubOptions()),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === 'result.deviceId' && !e.message.includes('zz'),
+    );
   });
 
   const publicHub = (patch: Record<string, unknown>): ProvisioningResult =>
-    ({ ...result, hub: { ...result.hub, ...patch, addresses: [{ address: '203.0.113.7', family: 4, addressClass: 'public', inExpectedRange: true }] } }) as ProvisioningResult;
+    ({
+      ...result,
+      hub: {
+        ...result.hub,
+        ...patch,
+        addresses: [{ address: '203.0.113.7', family: 4, addressClass: 'public', inExpectedRange: true }],
+      },
+    }) as ProvisioningResult;
 
   it("a result whose hub.policy was edited to 'off' still gets enforce: a public hub is refused, no socket", () => {
-    noSocket(() => assert.throws(() => createHubClient(publicHub({ policy: 'off' }), device.auth, hubOptions()), (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED'));
+    noSocket(() =>
+      assert.throws(
+        () => createHubClient(publicHub({ policy: 'off' }), device.auth, hubOptions()),
+        (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED',
+      ),
+    );
   });
 
   it("options.policy 'off' is the caller's choice and is honoured", () => {
@@ -89,13 +116,20 @@ describe('handoff: createHubClient checks its options and does not trust the res
   });
 
   it('options.policy that is no policy → InvalidOptionError naming options.policy', () => {
-    assert.throws(() => createHubClient(result, device.auth, { ...hubOptions(), policy: 'lenient' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.policy');
+    assert.throws(
+      () => createHubClient(result, device.auth, { ...hubOptions(), policy: 'lenient' as never }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.policy',
+    );
   });
 
   it("options.expectedCidrs overrides a result whose expectedCidrs were widened to ['0.0.0.0/0']", () => {
     noSocket(() =>
       assert.throws(
-        () => createHubClient(publicHub({ expectedCidrs: ['0.0.0.0/0'] }), device.auth, { ...hubOptions(), expectedCidrs: lab.vnetCidrs }),
+        () =>
+          createHubClient(publicHub({ expectedCidrs: ['0.0.0.0/0'] }), device.auth, {
+            ...hubOptions(),
+            expectedCidrs: lab.vnetCidrs,
+          }),
         (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED',
       ),
     );
@@ -103,7 +137,10 @@ describe('handoff: createHubClient checks its options and does not trust the res
 
   it('options.expectedCidrs narrows the ranges the hub is checked against', () => {
     noSocket(() =>
-      assert.throws(() => createHubClient(result, device.auth, { ...hubOptions(), expectedCidrs: ['10.1.0.0/16'] }), (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED'),
+      assert.throws(
+        () => createHubClient(result, device.auth, { ...hubOptions(), expectedCidrs: ['10.1.0.0/16'] }),
+        (e: unknown) => e instanceof HubConnectionError && e.code === 'HUB_UNRESOLVED',
+      ),
     );
   });
 });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { AbortedError, createHubClient, HubConnectionError, InvalidOptionError, openHubClient, provisionDevice } from '../../src/index';
+import {
+  AbortedError,
+  createHubClient,
+  HubConnectionError,
+  InvalidOptionError,
+  openHubClient,
+  provisionDevice,
+} from '../../src/index';
 import type { LabDevice, LabHandle, ProvisioningResult } from '../../src/index';
 import { activeHandles, optionsFor, settleHandles, startTestLab } from '../support/provision-lab';
 
@@ -71,13 +78,26 @@ describe('handoff: openHubClient has a deadline and a signal, and never calls si
   });
 
   it('bad options are InvalidOptionError naming them', async () => {
-    await assert.rejects(openHubClient(silentClient(), { timeoutMs: 2 ** 31 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.timeoutMs');
-    await assert.rejects(openHubClient(silentClient(), { timeoutMs: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.timeoutMs');
-    await assert.rejects(openHubClient(silentClient(), { signal: 'x' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.signal');
+    await assert.rejects(
+      openHubClient(silentClient(), { timeoutMs: 2 ** 31 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.timeoutMs',
+    );
+    await assert.rejects(
+      openHubClient(silentClient(), { timeoutMs: 0 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.timeoutMs',
+    );
+    await assert.rejects(
+      openHubClient(silentClient(), { signal: 'x' as never }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === 'options.signal',
+    );
   });
 
   it('a healthy hub still opens within the default deadline', async () => {
-    const client = createHubClient(result, device.auth, { tls: { ca: lab.caPem }, port: lab.hub.port, wsPort: lab.hub.wsPort });
+    const client = createHubClient(result, device.auth, {
+      tls: { ca: lab.caPem },
+      port: lab.hub.port,
+      wsPort: lab.hub.wsPort,
+    });
     await openHubClient(client);
     await client.close();
   });

@@ -27,7 +27,10 @@ describe('handoff: the assigned hub is verified like DPS, and the hub client is 
     const spy = spyOnConnector();
     const before = { ...lab.counters.connections };
     try {
-      assert.throws(() => createHubClient(result, device.auth, hubOptions()), (e: HubConnectionError) => e.code === 'HUB_PUBLIC_ADDRESS');
+      assert.throws(
+        () => createHubClient(result, device.auth, hubOptions()),
+        (e: HubConnectionError) => e.code === 'HUB_PUBLIC_ADDRESS',
+      );
       assert.deepEqual(spy.calls, []);
       assert.deepEqual(lab.counters.connections, before);
     } finally {
@@ -39,16 +42,26 @@ describe('handoff: the assigned hub is verified like DPS, and the hub client is 
     lab.setDnsView('outside-vnet', 'hub');
     const result = await provisionDevice(optionsFor(lab, device));
     assert.ok(result.findings.some((f) => f.code === 'HUB_OUTSIDE_VNET' && /10\.99\.0\.4/.test(f.message)));
-    assert.throws(() => createHubClient(result, device.auth, hubOptions()), (e: HubConnectionError) => e.code === 'HUB_OUTSIDE_VNET');
+    assert.throws(
+      () => createHubClient(result, device.auth, hubOptions()),
+      (e: HubConnectionError) => e.code === 'HUB_OUTSIDE_VNET',
+    );
   });
 
   it('warn: the hub client goes to the public hub and the refusal is HUB_UNAUTHORIZED with the address', async () => {
     lab.setDnsView('public', 'hub');
-    const result = await provisionDevice(optionsFor(lab, device, { network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' } }));
+    const result = await provisionDevice(
+      optionsFor(lab, device, {
+        network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' },
+      }),
+    );
     // Same rule as the DNS findings: the policy lets the device connect, it does not make a public hub less wrong.
     assert.equal(result.findings.find((f) => f.code === 'HUB_PUBLIC_ADDRESS')?.severity, 'error');
     // The hub client does not take the policy from the result (an edited result could relax it): the caller says warn.
-    assert.throws(() => createHubClient(result, device.auth, hubOptions()), (e: HubConnectionError) => e.code === 'HUB_PUBLIC_ADDRESS');
+    assert.throws(
+      () => createHubClient(result, device.auth, hubOptions()),
+      (e: HubConnectionError) => e.code === 'HUB_PUBLIC_ADDRESS',
+    );
     const client = createHubClient(result, device.auth, { ...hubOptions(), policy: 'warn' });
     const before = lab.counters.connections.hubPublic;
     await assert.rejects(openHubClient(client), (e: HubConnectionError) => {
@@ -61,7 +74,10 @@ describe('handoff: the assigned hub is verified like DPS, and the hub client is 
 
   it('DPS in the public cloud assigning a hub in Azure Government: HUB_CROSS_CLOUD', async () => {
     lab.dns.setRecord('gov-hub.azure-devices.us', { a: [lab.hub.address], ttl: 10 });
-    const v = await verifyAssignedHub('gov-hub.azure-devices.us', lab.dps.host, { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer] });
+    const v = await verifyAssignedHub('gov-hub.azure-devices.us', lab.dps.host, {
+      expectedCidrs: lab.vnetCidrs,
+      dnsServers: [lab.dnsServer],
+    });
     const finding = v.findings.find((f) => f.code === 'HUB_CROSS_CLOUD');
     assert.ok(finding);
     assert.match(finding.message, /public cloud.*government cloud/);

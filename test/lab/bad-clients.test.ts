@@ -40,7 +40,10 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
       createDebug.disable();
       if (saved.enabled) createDebug.enable(saved.enabled);
     }
-    assert.ok(lines.some((l) => /dropped: not MQTT/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /dropped: not MQTT/.test(l)),
+      lines.join('\n'),
+    );
     assert.equal(lab.counters.dropped, dropped + 1);
     await stillServes(lab);
   });
@@ -54,7 +57,12 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
 
   it('an MQTT 5 CONNECT gets CONNACK "unacceptable protocol version" and is closed', async () => {
     const c = await raw();
-    c.socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'v5', clean: true, keepalive: 10 }, { protocolVersion: 5 }));
+    c.socket.write(
+      mqttPacket.generate(
+        { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'v5', clean: true, keepalive: 10 },
+        { protocolVersion: 5 },
+      ),
+    );
     const e = await c.next();
     assert.equal(e.cmd, 'connack');
     assert.equal(e.cmd === 'connack' && e.returnCode, 1);
@@ -65,7 +73,16 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
   it('a wrong username format gets CONNACK 4 (bad username or password)', async () => {
     const device = await lab.createDevice('wrong-username', 'symmetric-key');
     const c = await raw();
-    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: device.registrationId, clean: true, keepalive: 10, username: 'wrong-username', password: Buffer.from('x') });
+    c.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: device.registrationId,
+      clean: true,
+      keepalive: 10,
+      username: 'wrong-username',
+      password: Buffer.from('x'),
+    });
     const e = await c.next();
     assert.equal(e.cmd === 'connack' && e.returnCode, 4);
     assert.equal((await c.next()).cmd, 'closed');
@@ -74,7 +91,15 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
 
   it('the wrong ID scope in the username gets CONNACK 4', async () => {
     const c = await raw();
-    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'd', clean: true, keepalive: 10, username: '0ne99999999/registrations/d/api-version=2019-03-31' });
+    c.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'd',
+      clean: true,
+      keepalive: 10,
+      username: '0ne99999999/registrations/d/api-version=2019-03-31',
+    });
     const e = await c.next();
     assert.equal(e.cmd === 'connack' && e.returnCode, 4);
   });
@@ -82,7 +107,15 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
   it('no client certificate and no SAS gets CONNACK 5 (not authorized)', async () => {
     await lab.createDevice('no-cert', 'x509-individual');
     const c = await raw();
-    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'no-cert', clean: true, keepalive: 10, username: `${lab.dps.idScope}/registrations/no-cert/api-version=2019-03-31` });
+    c.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'no-cert',
+      clean: true,
+      keepalive: 10,
+      username: `${lab.dps.idScope}/registrations/no-cert/api-version=2019-03-31`,
+    });
     const e = await c.next();
     assert.equal(e.cmd === 'connack' && e.returnCode, 5);
     assert.equal((await c.next()).cmd, 'closed');
@@ -97,15 +130,24 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
 
   it('an expired or not-yet-valid device certificate gets CONNACK 5, though its thumbprint is enrolled', async () => {
     const day = 24 * 3600_000;
-    const expired = await lab.createDevice('expired-cert', 'x509-individual', { notBefore: new Date(Date.now() - 400 * day), notAfter: new Date(Date.now() - day) });
+    const expired = await lab.createDevice('expired-cert', 'x509-individual', {
+      notBefore: new Date(Date.now() - 400 * day),
+      notAfter: new Date(Date.now() - day),
+    });
     assert.equal((await RawClient.dps(lab, expired)).returnCode, 5);
-    const future = await lab.createDevice('future-cert', 'x509-group', { notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 400 * day) });
+    const future = await lab.createDevice('future-cert', 'x509-group', {
+      notBefore: new Date(Date.now() + day),
+      notAfter: new Date(Date.now() + 400 * day),
+    });
     assert.equal((await RawClient.dps(lab, future)).returnCode, 5);
   });
 
   it('a SAS signed with the wrong key gets CONNACK 5', async () => {
     await lab.createDevice('sas-victim', 'symmetric-key');
-    const { returnCode } = await RawClient.dps(lab, { registrationId: 'sas-victim', auth: { symmetricKey: Buffer.alloc(64, 1).toString('base64') } });
+    const { returnCode } = await RawClient.dps(lab, {
+      registrationId: 'sas-victim',
+      auth: { symmetricKey: Buffer.alloc(64, 1).toString('base64') },
+    });
     assert.equal(returnCode, 5);
   });
 
@@ -127,7 +169,14 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
   it('an unknown DPS topic closes the connection', async () => {
     const device = await lab.createDevice('odd-topic', 'symmetric-key');
     const { client } = await RawClient.dps(lab, device);
-    client.send({ cmd: 'publish', topic: 'devices/odd/messages/events/', payload: 'x', qos: 0, retain: false, dup: false });
+    client.send({
+      cmd: 'publish',
+      topic: 'devices/odd/messages/events/',
+      payload: 'x',
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
     assert.equal((await client.nextPublish()).cmd, 'closed');
     await stillServes(lab);
   });
@@ -135,7 +184,15 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
   it('a register body that is not JSON gets 400, the connection stays up', async () => {
     const device = await lab.createDevice('bad-body', 'symmetric-key');
     const { client } = await RawClient.dps(lab, device);
-    client.send({ cmd: 'publish', topic: '$dps/registrations/PUT/iotdps-register/?$rid=9', payload: '{nope', qos: 1, messageId: 3, retain: false, dup: false });
+    client.send({
+      cmd: 'publish',
+      topic: '$dps/registrations/PUT/iotdps-register/?$rid=9',
+      payload: '{nope',
+      qos: 1,
+      messageId: 3,
+      retain: false,
+      dup: false,
+    });
     assert.equal(dpsResponse(await client.nextPublish()).status, 400);
     assert.equal(dpsResponse(await client.register('bad-body')).status, 202);
     client.close();
@@ -153,7 +210,15 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
 
   it('the public twin drops a client that publishes to a non-DPS topic', async () => {
     const c = await RawClient.connect(lab.publicTwin.address, lab.publicTwin.port, lab.dps.host, lab.caPem);
-    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'x', clean: true, keepalive: 10, username: 'whatever' });
+    c.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'x',
+      clean: true,
+      keepalive: 10,
+      username: 'whatever',
+    });
     const e = await c.next();
     assert.equal(e.cmd === 'connack' && e.returnCode, 0, 'the public twin accepts CONNECT: only requests get 401');
     c.send({ cmd: 'publish', topic: 'not/dps', payload: 'x', qos: 0, retain: false, dup: false });
@@ -163,7 +228,18 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
   it('a TLS 1.1 client is refused during the handshake', async () => {
     await assert.rejects(
       new Promise((resolve, reject) => {
-        const s = tls.connect({ host: lab.dps.address, port: lab.dps.port, servername: lab.dps.host, ca: lab.caPem, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }, () => resolve(s));
+        const s = tls.connect(
+          {
+            host: lab.dps.address,
+            port: lab.dps.port,
+            servername: lab.dps.host,
+            ca: lab.caPem,
+            minVersion: 'TLSv1',
+            maxVersion: 'TLSv1.1',
+            ciphers: 'DEFAULT:@SECLEVEL=0',
+          },
+          () => resolve(s),
+        );
         s.once('error', reject);
       }),
       // the server's protocol_version alert, not a client-side refusal to offer TLS 1.1
@@ -176,15 +252,26 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     const https = await import('node:https');
     const get = (p: string, headers: Record<string, string> = {}): Promise<number> =>
       new Promise((resolve, reject) => {
-        const req = https.request({ host: lab.dps.address, port: lab.dps.wsPort, servername: lab.dps.host, ca: lab.caPem, path: p, headers }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = https.request(
+          { host: lab.dps.address, port: lab.dps.wsPort, servername: lab.dps.host, ca: lab.caPem, path: p, headers },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
     assert.equal(await get('/$iothub/websocket'), 426);
-    assert.equal(await get('/elsewhere', { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }), 400);
+    assert.equal(
+      await get('/elsewhere', {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      }),
+      400,
+    );
     await stillServes(lab);
   });
 
@@ -192,11 +279,27 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     const device = await lab.createDevice('never-provisioned', 'x509-individual');
     const auth = device.auth as { cert: string; key: string };
     const c = await RawClient.connect(lab.hub.address, lab.hub.port, lab.hub.host, lab.caPem, auth);
-    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'never-provisioned', clean: false, keepalive: 10, username: `${lab.hub.host}/never-provisioned/?api-version=2021-04-12` });
+    c.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'never-provisioned',
+      clean: false,
+      keepalive: 10,
+      username: `${lab.hub.host}/never-provisioned/?api-version=2021-04-12`,
+    });
     const e = await c.next();
     assert.equal(e.cmd === 'connack' && e.returnCode, 5);
     const d = await RawClient.connect(lab.hub.address, lab.hub.port, lab.hub.host, lab.caPem, auth);
-    d.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'never-provisioned', clean: false, keepalive: 10, username: 'other-hub.azure-devices.net/never-provisioned/?api-version=2021-04-12' });
+    d.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'never-provisioned',
+      clean: false,
+      keepalive: 10,
+      username: 'other-hub.azure-devices.net/never-provisioned/?api-version=2021-04-12',
+    });
     const f = await d.next();
     assert.equal(f.cmd === 'connack' && f.returnCode, 4);
   });

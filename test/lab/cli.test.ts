@@ -9,13 +9,23 @@ import { formatLabSummary, labSummary } from '../../src/lab/summary';
 const ROOT = path.join(__dirname, '..', '..');
 
 /** Run `dps-lab` from source (tsx) and collect output until `until` matches or it exits. */
-function runCli(args: string[], until?: RegExp): Promise<{ stdout: string; stderr: string; code: number | null; stop(): Promise<number | null> }> {
+function runCli(
+  args: string[],
+  until?: RegExp,
+): Promise<{ stdout: string; stderr: string; code: number | null; stop(): Promise<number | null> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/lab/cli.ts'), ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/lab/cli.ts'), ...args], {
+      cwd: ROOT,
+    });
     let stdout = '';
     let stderr = '';
     let exited: number | null | undefined;
-    const exit = new Promise<number | null>((r) => child.on('exit', (code, signal) => { if (signal) stderr += `killed by ${signal}`; r((exited = code)); }));
+    const exit = new Promise<number | null>((r) =>
+      child.on('exit', (code, signal) => {
+        if (signal) stderr += `killed by ${signal}`;
+        r((exited = code));
+      }),
+    );
     const stop = async (): Promise<number | null> => {
       if (exited === undefined) child.kill('SIGTERM');
       return exit;
@@ -28,13 +38,27 @@ function runCli(args: string[], until?: RegExp): Promise<{ stdout: string; stder
       stdout += d.toString();
       if (until?.test(stdout)) {
         clearTimeout(timer);
-        resolve({ stdout, get stderr() { return stderr; }, code: null, stop });
+        resolve({
+          stdout,
+          get stderr() {
+            return stderr;
+          },
+          code: null,
+          stop,
+        });
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     void exit.then((code) => {
       clearTimeout(timer);
-      resolve({ stdout, get stderr() { return stderr; }, code, stop });
+      resolve({
+        stdout,
+        get stderr() {
+          return stderr;
+        },
+        code,
+        stop,
+      });
     });
   });
 }
@@ -45,8 +69,27 @@ describe('dps-lab CLI', function () {
   it('starts the lab, prints where everything listens, writes credentials to files (never to stdout), stops on SIGTERM with 0', async () => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dps-lab-test-'));
     try {
-      const run = await runCli(['--mqtt-port', '0', '--ws-port', '0', '--device', 'cli-x509', '--device', 'cli-sym:symmetric-key', '--json', '--out-dir', outDir], /\}\n/);
-      const summary = JSON.parse(run.stdout) as { dnsServer: string; dps: { host: string; address: string }; devices: { registrationId: string; key?: string; symmetricKey?: string }[] };
+      const run = await runCli(
+        [
+          '--mqtt-port',
+          '0',
+          '--ws-port',
+          '0',
+          '--device',
+          'cli-x509',
+          '--device',
+          'cli-sym:symmetric-key',
+          '--json',
+          '--out-dir',
+          outDir,
+        ],
+        /\}\n/,
+      );
+      const summary = JSON.parse(run.stdout) as {
+        dnsServer: string;
+        dps: { host: string; address: string };
+        devices: { registrationId: string; key?: string; symmetricKey?: string }[];
+      };
       assert.match(summary.dnsServer, /^127\.0\.0\.53:\d+$/);
       assert.equal(summary.dps.host, 'lab-dps.azure-devices-provisioning.net');
       assert.equal(summary.dps.address, '127.10.0.10');
@@ -67,7 +110,10 @@ describe('dps-lab CLI', function () {
   it('prints the human summary with a ready dps-check command line', async () => {
     const run = await runCli(['--mqtt-port', '0', '--ws-port', '0'], /--register/);
     assert.match(run.stdout, /DPS \(private\)\s+lab-dps\.azure-devices-provisioning\.net -> 127\.10\.0\.10/);
-    assert.match(run.stdout, /dps-check --host lab-dps\.azure-devices-provisioning\.net --id-scope 0ne00000A1B --registration-id lab-device-01/);
+    assert.match(
+      run.stdout,
+      /dps-check --host lab-dps\.azure-devices-provisioning\.net --id-scope 0ne00000A1B --registration-id lab-device-01/,
+    );
     assert.equal(await run.stop(), 0);
   });
 
@@ -102,8 +148,18 @@ describe('dps-lab summary', () => {
       const text = formatLabSummary(lab, '/tmp/x/ca.pem', [{ device, files }]);
       assert.match(text, new RegExp(`--port ${lab.dps.port} --hub-port ${lab.hub.port} --ws-port ${lab.dps.wsPort}`));
       // with ephemeral ports every listener has its own: the public twins' ports are printed too
-      assert.match(text, new RegExp(`DPS \\(public twin\\) ${lab.publicTwin.address.replace(/\./g, '\\.')}  mqtt :${lab.publicTwin.port}  ws :${lab.publicTwin.wsPort}`));
-      assert.match(text, new RegExp(`Hub \\(public twin\\) ${lab.hub.publicAddress.replace(/\./g, '\\.')}  mqtt :${lab.hub.publicPort}  ws :${lab.hub.publicWsPort}`));
+      assert.match(
+        text,
+        new RegExp(
+          `DPS \\(public twin\\) ${lab.publicTwin.address.replace(/\./g, '\\.')}  mqtt :${lab.publicTwin.port}  ws :${lab.publicTwin.wsPort}`,
+        ),
+      );
+      assert.match(
+        text,
+        new RegExp(
+          `Hub \\(public twin\\) ${lab.hub.publicAddress.replace(/\./g, '\\.')}  mqtt :${lab.hub.publicPort}  ws :${lab.hub.publicWsPort}`,
+        ),
+      );
       const json = JSON.stringify(labSummary(lab, '/tmp/x/ca.pem', [{ device, files }]));
       for (const out of [text, json]) assert.ok(!out.includes((device.auth as { symmetricKey: string }).symmetricKey));
     } finally {

@@ -6,7 +6,12 @@ import { RawClient } from './helpers/raw-client';
 /** Active handles that are sockets or servers (timers and the process's own pipes aside). */
 function netHandles(): number {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  return handles.filter((h) => h instanceof net.Socket || h instanceof net.Server || (h as { constructor?: { name?: string } }).constructor?.name === 'Socket').length;
+  return handles.filter(
+    (h) =>
+      h instanceof net.Socket ||
+      h instanceof net.Server ||
+      (h as { constructor?: { name?: string } }).constructor?.name === 'Socket',
+  ).length;
 }
 
 describe('lab close()', () => {

@@ -50,11 +50,17 @@ describe('lab DNS on IPv6 loopback (::1)', function () {
     const ok = await verifyEndpoint(lab.dps.host, network);
     assert.equal(ok.verdict, 'private-in-vnet');
     assert.equal(ok.trace[0]?.resolver, lab.dnsServer);
-    assert.deepEqual(ok.addresses.map((a) => a.address), [lab.dps.address]);
+    assert.deepEqual(
+      ok.addresses.map((a) => a.address),
+      [lab.dps.address],
+    );
     lab.setDnsView('public');
     const pub = await verifyEndpoint(lab.dps.host, network);
     assert.equal(pub.verdict, 'private-outside-vnet');
-    assert.ok(pub.findings.some((f) => f.code === 'DNS_PRIVATELINK_NOT_PRIVATE'), JSON.stringify(pub.findings.map((f) => f.code)));
+    assert.ok(
+      pub.findings.some((f) => f.code === 'DNS_PRIVATELINK_NOT_PRIVATE'),
+      JSON.stringify(pub.findings.map((f) => f.code)),
+    );
   });
 
   it('provisionDevice resolves DPS and the hub through [::1] and is assigned', async () => {

@@ -39,7 +39,10 @@ describe('lab DNS views', () => {
   });
 
   const cases: [Parameters<LabHandle['setDnsView']>[0], (r: dns.promises.Resolver, host: string) => Promise<void>][] = [
-    ['no-privatelink', async (r, host) => assert.deepEqual(await r.resolveCname(host), ['lab-hub-prod.westeurope.cloudapp.azure.com'])],
+    [
+      'no-privatelink',
+      async (r, host) => assert.deepEqual(await r.resolveCname(host), ['lab-hub-prod.westeurope.cloudapp.azure.com']),
+    ],
     ['privatelink-missing', async (r, host) => await assert.rejects(r.resolve4(host), { code: 'ENOTFOUND' })],
     ['outside-vnet', async (r, host) => assert.deepEqual(await r.resolve4(host), ['10.99.0.4'])],
     ['outside-vnet-loopback', async (r, host) => assert.deepEqual(await r.resolve4(host), ['127.99.0.4'])],

@@ -71,7 +71,8 @@ describe('lab faults', function () {
       assert.equal(state.deviceId, 'hand-device');
       assert.equal(state.status, 'assigned');
       assert.equal(state.substatus, 'initialAssignment');
-      for (const k of ['createdDateTimeUtc', 'lastUpdatedDateTimeUtc', 'etag']) assert.equal(typeof state[k], 'string', k);
+      for (const k of ['createdDateTimeUtc', 'lastUpdatedDateTimeUtc', 'etag'])
+        assert.equal(typeof state[k], 'string', k);
       assert.deepEqual(lab.hubDevices().includes('hand-device'), true);
       client.close();
     });
@@ -142,7 +143,10 @@ describe('lab faults', function () {
       lab.setFault({ kind: 'expired-cert', target: 'hub' });
       await assert.rejects(
         new Promise((resolve, reject) => {
-          const s = tls.connect({ host: lab.hub.address, port: lab.hub.port, servername: lab.hub.host, ca: lab.caPem }, () => resolve(s));
+          const s = tls.connect(
+            { host: lab.hub.address, port: lab.hub.port, servername: lab.hub.host, ca: lab.caPem },
+            () => resolve(s),
+          );
           s.once('error', reject);
         }),
         { code: 'CERT_HAS_EXPIRED' },
@@ -151,7 +155,9 @@ describe('lab faults', function () {
     });
 
     it('the server certificate covers the privatelink name only with privatelinkSans', async () => {
-      await assert.rejects(handshake(lab, lab.dps.address, lab.dps.privatelinkHost), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+      await assert.rejects(handshake(lab, lab.dps.address, lab.dps.privatelinkHost), {
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      });
       const wide = await startLab({ mqttPort: 0, wsPort: 0, privatelinkSans: true, dnsAddress: '127.0.0.54' });
       try {
         (await handshake(wide, wide.dps.address, wide.dps.privatelinkHost)).destroy();

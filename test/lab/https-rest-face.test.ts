@@ -15,17 +15,36 @@ interface Answer {
 const MINUTE = 60_000;
 
 /** One HTTPS request to a lab listener, trusting only the lab CA, with the service name as SNI. */
-function request(lab: LabHandle, target: { address: string; wsPort: number; host: string }, method: string, path: string, body?: string): Promise<Answer> {
+function request(
+  lab: LabHandle,
+  target: { address: string; wsPort: number; host: string },
+  method: string,
+  path: string,
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: target.address, port: target.wsPort, servername: target.host, ca: lab.caPem, method, path, agent: false, headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}) } },
+      {
+        host: target.address,
+        port: target.wsPort,
+        servername: target.host,
+        ca: lab.caPem,
+        method,
+        path,
+        agent: false,
+        headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (text += d));
         res.on('end', () => {
           try {
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(text) as Record<string, unknown> });
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              json: JSON.parse(text) as Record<string, unknown>,
+            });
           } catch {
             reject(new Error(`${method} ${path}: ${res.statusCode} body is not JSON: ${text}`));
           }
@@ -85,8 +104,15 @@ describe('lab: HTTPS REST face and the lab clock', function () {
 
   it('DPS answers operation-status GET and status-lookup POST 401, any other path 404 with the same body shape', async () => {
     const scope = lab.dps.idScope;
-    assert.equal((await request(lab, dps, 'GET', `/${scope}/registrations/rest-dev/operations/4.abc?api-version=2021-06-01`)).status, 401);
-    assert.equal((await request(lab, dps, 'POST', `/${scope}/registrations/rest-dev?api-version=2021-06-01`, '{}')).status, 401);
+    assert.equal(
+      (await request(lab, dps, 'GET', `/${scope}/registrations/rest-dev/operations/4.abc?api-version=2021-06-01`))
+        .status,
+      401,
+    );
+    assert.equal(
+      (await request(lab, dps, 'POST', `/${scope}/registrations/rest-dev?api-version=2021-06-01`, '{}')).status,
+      401,
+    );
     for (const path of ['/', '/favicon.ico', `/${scope}/enrollments/x`]) {
       const a = await request(lab, dps, 'GET', path);
       assert.equal(a.status, 404, path);
@@ -108,7 +134,10 @@ describe('lab: HTTPS REST face and the lab clock', function () {
       const a = await request(lab, target, 'GET', '/devices/rest-dev/messages/deviceBound?api-version=2021-04-12');
       assert.equal(a.status, 401, target.address);
       assert.match(String(a.json['Message']), /^ErrorCode:IotHubUnauthorizedAccess;/);
-      assert.match(String(a.json['ExceptionMessage']), /^Tracking ID:[0-9a-f]{32}-G:0-TimeStamp:\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d$/);
+      assert.match(
+        String(a.json['ExceptionMessage']),
+        /^Tracking ID:[0-9a-f]{32}-G:0-TimeStamp:\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d$/,
+      );
       assertNear(dateOf(a), 0, 'hub Date');
       const b = await request(lab, target, 'GET', '/');
       assert.equal(b.status, 404, target.address);
@@ -120,10 +149,20 @@ describe('lab: HTTPS REST face and the lab clock', function () {
     lab.setClockOffset(5 * MINUTE);
     const status = await new Promise<{ status: number; date: number }>((resolve, reject) => {
       https
-        .get({ host: dps.address, port: dps.wsPort, servername: dps.host, ca: lab.caPem, path: '/$iothub/websocket', agent: false }, (res) => {
-          res.resume();
-          resolve({ status: res.statusCode ?? 0, date: dateOf(res) });
-        })
+        .get(
+          {
+            host: dps.address,
+            port: dps.wsPort,
+            servername: dps.host,
+            ca: lab.caPem,
+            path: '/$iothub/websocket',
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, date: dateOf(res) });
+          },
+        )
         .on('error', reject);
     });
     assert.equal(status.status, 426);
@@ -150,7 +189,9 @@ describe('lab: HTTPS REST face and the lab clock', function () {
     const { client, returnCode } = await RawClient.dps(lab, device);
     try {
       assert.equal(returnCode, 0);
-      const accepted = JSON.parse(dpsResponse(await client.register(device.registrationId)).body) as { operationId: string };
+      const accepted = JSON.parse(dpsResponse(await client.register(device.registrationId)).body) as {
+        operationId: string;
+      };
       const done = dpsResponse(await client.poll(accepted.operationId));
       assert.equal(done.status, 200);
       const state = (JSON.parse(done.body) as { registrationState: Record<string, string> }).registrationState;
@@ -184,7 +225,11 @@ describe('lab: HTTPS REST face and the lab clock', function () {
 
   it('setClockOffset refuses anything but whole milliseconds within ±10 years, naming the argument', () => {
     for (const bad of [1.5, Number.NaN, Infinity, 11 * 366 * 24 * 3600_000, '600000' as unknown as number]) {
-      assert.throws(() => lab.setClockOffset(bad), { code: 'ERR_INVALID_OPTION', option: 'offsetMs', message: /whole number of milliseconds/ });
+      assert.throws(() => lab.setClockOffset(bad), {
+        code: 'ERR_INVALID_OPTION',
+        option: 'offsetMs',
+        message: /whole number of milliseconds/,
+      });
     }
     assert.equal(lab.clockOffsetMs, 0);
   });
@@ -195,7 +240,12 @@ describe('lab: clockOffsetMs at start', () => {
     const lab = await startLab({ mqttPort: 0, wsPort: 0, clockOffsetMs: 10 * MINUTE });
     try {
       assert.equal(lab.clockOffsetMs, 10 * MINUTE);
-      const a = await request(lab, { address: lab.dps.address, wsPort: lab.dps.wsPort, host: lab.dps.host }, 'GET', '/');
+      const a = await request(
+        lab,
+        { address: lab.dps.address, wsPort: lab.dps.wsPort, host: lab.dps.host },
+        'GET',
+        '/',
+      );
       assertNear(dateOf(a), 10 * MINUTE, 'Date');
     } finally {
       await lab.close();

@@ -39,7 +39,11 @@ describe('startLab options', () => {
   it('reports a port clash naming the option, and releases what it had bound', async () => {
     const first = await startLab({ mqttPort: 0, wsPort: 0, dnsPort: 0 });
     try {
-      await assert.rejects(startLab({ mqttPort: first.dps.port, wsPort: 0 }), { code: 'ERR_LAB_LISTEN', option: 'mqttPort', message: /in use/ });
+      await assert.rejects(startLab({ mqttPort: first.dps.port, wsPort: 0 }), {
+        code: 'ERR_LAB_LISTEN',
+        option: 'mqttPort',
+        message: /in use/,
+      });
     } finally {
       await first.close();
     }
@@ -52,7 +56,12 @@ describe('startLab options', () => {
     const first = await startLab({ mqttPort: 0, wsPort: 0 });
     try {
       const port = Number(first.dnsServer.split(':').pop());
-      await assert.rejects(startLab({ mqttPort: 0, wsPort: 0, dnsPort: port }), { name: 'LabListenError', code: 'ERR_LAB_LISTEN', option: 'dnsPort', message: /127\.0\.0\.53:\d+: the port is in use/ });
+      await assert.rejects(startLab({ mqttPort: 0, wsPort: 0, dnsPort: port }), {
+        name: 'LabListenError',
+        code: 'ERR_LAB_LISTEN',
+        option: 'dnsPort',
+        message: /127\.0\.0\.53:\d+: the port is in use/,
+      });
     } finally {
       await first.close();
     }
@@ -61,12 +70,22 @@ describe('startLab options', () => {
   it('rejects bad createDevice input naming the field', async () => {
     const lab = await startLab({ mqttPort: 0, wsPort: 0 });
     try {
-      await assert.rejects(lab.createDevice('Bad Id', 'symmetric-key'), { code: 'ERR_INVALID_OPTION', option: 'registrationId' });
+      await assert.rejects(lab.createDevice('Bad Id', 'symmetric-key'), {
+        code: 'ERR_INVALID_OPTION',
+        option: 'registrationId',
+      });
       await assert.rejects(lab.createDevice('ok-id', 'x509-magic' as 'x509-group'), { option: 'kind' });
-      await assert.rejects(lab.createDevice('grp-id', 'x509-group', { deviceId: 'other' }), { option: 'deviceId', message: /group enrollments always assign/ });
-      await assert.rejects(lab.createDevice('ok-id', 'x509-individual', { keyType: 'dsa' as 'rsa' }), { option: 'keyType' });
+      await assert.rejects(lab.createDevice('grp-id', 'x509-group', { deviceId: 'other' }), {
+        option: 'deviceId',
+        message: /group enrollments always assign/,
+      });
+      await assert.rejects(lab.createDevice('ok-id', 'x509-individual', { keyType: 'dsa' as 'rsa' }), {
+        option: 'keyType',
+      });
       assert.throws(() => lab.setFault({ kind: 'throttle', times: 0 }), { option: 'fault.times' });
-      assert.throws(() => lab.setFault({ kind: 'wrong-san' }, { registrationId: 'a' }), { option: 'scope.registrationId' });
+      assert.throws(() => lab.setFault({ kind: 'wrong-san' }, { registrationId: 'a' }), {
+        option: 'scope.registrationId',
+      });
     } finally {
       await lab.close();
     }

@@ -3,7 +3,8 @@ import { startLab } from '../../src/index';
 import type { LabHandle } from '../../src/index';
 import { RawClient, dpsResponse } from './helpers/raw-client';
 
-// Azure documents the DPS registration id as case-insensitive; X.509 devices take it from a CN that may have upper case.
+// Azure documents the DPS registration id as case-insensitive; X.509 devices take it from a CN that may have upper
+// case.
 describe('lab: registration ids are case-insensitive, as at DPS', () => {
   let lab: LabHandle;
   before(async () => {
@@ -50,7 +51,10 @@ describe('lab: registration ids are case-insensitive, as at DPS', () => {
 
   for (const bad of ['Bad Id', 'ends-with-dot.', 'ends:', 'x'.repeat(129), '']) {
     it(`createDevice refuses ${JSON.stringify(bad.length > 20 ? `${bad.slice(0, 8)}… (${bad.length})` : bad)}, naming registrationId`, async () => {
-      await assert.rejects(lab.createDevice(bad, 'symmetric-key'), { code: 'ERR_INVALID_OPTION', option: 'registrationId' });
+      await assert.rejects(lab.createDevice(bad, 'symmetric-key'), {
+        code: 'ERR_INVALID_OPTION',
+        option: 'registrationId',
+      });
     });
   }
 });

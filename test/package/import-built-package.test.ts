@@ -17,7 +17,8 @@ const CALL = `verifyEndpoint('10.1.2.4', { expectedCidrs: ['10.1.0.0/16'] }).the
 describe('the built package (dist/) imported by an app', function () {
   let app: string;
   before(async function () {
-    if (!existsSync(path.join(DIST, 'index.js'))) throw new Error(`dist/index.js is missing: run \`npm run build\` (npm test does) first`);
+    if (!existsSync(path.join(DIST, 'index.js')))
+      throw new Error(`dist/index.js is missing: run \`npm run build\` (npm test does) first`);
     app = await mkdtemp(path.join(os.tmpdir(), 'dpl-consumer-'));
     await mkdir(path.join(app, 'node_modules'));
     await symlink(ROOT, path.join(app, 'node_modules', 'dps-private-link'), 'dir');
@@ -48,7 +49,10 @@ describe('the built package (dist/) imported by an app', function () {
   });
 
   it('ships type declarations for the public API', async () => {
-    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { types: string; exports: { '.': { types: string } } };
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+      types: string;
+      exports: { '.': { types: string } };
+    };
     const dts = path.join(ROOT, pkg.exports['.'].types);
     assert.equal(path.resolve(ROOT, pkg.types), dts);
     const text = await readFile(dts, 'utf8');
@@ -64,10 +68,38 @@ describe('the built package (dist/) imported by an app', function () {
       `${imp}\nconst network: NetworkOptions = { expectedCidrs: ['10.1.0.0/16'] };\n` +
       `export const p: Promise<EndpointReport> = verifyEndpoint('x.azure-devices-provisioning.net', network);\n` +
       `export const v: Verdict | undefined = undefined;\n`;
-    await writeFile(path.join(app, 'typed.mts'), consumer(`import { verifyEndpoint, type EndpointReport, type NetworkOptions, type Verdict } from 'dps-private-link';`));
-    await writeFile(path.join(app, 'typed.cts'), consumer(`import { verifyEndpoint, type EndpointReport, type NetworkOptions, type Verdict } from 'dps-private-link';`));
+    await writeFile(
+      path.join(app, 'typed.mts'),
+      consumer(
+        `import { verifyEndpoint, type EndpointReport, type NetworkOptions, type Verdict } from 'dps-private-link';`,
+      ),
+    );
+    await writeFile(
+      path.join(app, 'typed.cts'),
+      consumer(
+        `import { verifyEndpoint, type EndpointReport, type NetworkOptions, type Verdict } from 'dps-private-link';`,
+      ),
+    );
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    await run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), 'typed.mts', 'typed.cts'], { cwd: app }).catch((err: { stdout?: string }) => {
+    await run(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'node16',
+        '--moduleResolution',
+        'node16',
+        '--types',
+        'node',
+        '--typeRoots',
+        path.join(ROOT, 'node_modules', '@types'),
+        'typed.mts',
+        'typed.cts',
+      ],
+      { cwd: app },
+    ).catch((err: { stdout?: string }) => {
       throw new Error(`tsc failed on the consumer:\n${err.stdout ?? String(err)}`);
     });
   });

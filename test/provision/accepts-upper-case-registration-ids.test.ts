@@ -3,7 +3,8 @@ import { provisionDevice } from '../../src/index';
 import type { LabHandle } from '../../src/index';
 import { optionsFor, startTestLab } from '../support/provision-lab';
 
-// Azure documents the registration id as case-insensitive; an X.509 device's id is its certificate CN, upper case and all.
+// Azure documents the registration id as case-insensitive; an X.509 device's id is its certificate CN, upper case and
+// all.
 describe('provision: upper-case registration ids are accepted, as DPS accepts them', function () {
   let lab: LabHandle;
   before(async () => {

@@ -69,9 +69,25 @@ describe('provision: the cache is checked for meaning, and a cache problem never
 
   it('writeCache stores the hub name DPS sent normalised, so the next read is a hit', async () => {
     const file = path.join(dir, 'normalised-on-write', 'dps.json');
-    const expect = { provisioningHost: 'lab-dps.azure-devices-provisioning.net', idScope: '0ne00000A1B', registrationId: 'dev-1', credential: 'sas:00' };
-    await writeCache(file, { version: 1, ...expect, assignedHub: 'LAB-HUB.Azure-Devices.net.', deviceId: 'dev-1', provisionedAt: new Date(0).toISOString(), tls: { protocol: 'TLSv1.3', cipher: 'x' }, transport: 'mqtt' });
-    assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { assignedHub: string }).assignedHub, 'lab-hub.azure-devices.net');
+    const expect = {
+      provisioningHost: 'lab-dps.azure-devices-provisioning.net',
+      idScope: '0ne00000A1B',
+      registrationId: 'dev-1',
+      credential: 'sas:00',
+    };
+    await writeCache(file, {
+      version: 1,
+      ...expect,
+      assignedHub: 'LAB-HUB.Azure-Devices.net.',
+      deviceId: 'dev-1',
+      provisionedAt: new Date(0).toISOString(),
+      tls: { protocol: 'TLSv1.3', cipher: 'x' },
+      transport: 'mqtt',
+    });
+    assert.equal(
+      (JSON.parse(readFileSync(file, 'utf8')) as { assignedHub: string }).assignedHub,
+      'lab-hub.azure-devices.net',
+    );
     const read = await readCache(file, expect);
     assert.equal(read.kind, 'hit');
   });
@@ -88,7 +104,10 @@ describe('provision: the cache is checked for meaning, and a cache problem never
     assert.ok(finding, JSON.stringify(result.findings.map((f) => f.code)));
     assert.equal(finding.severity, 'warning');
     assert.ok(finding.message.includes(file));
-    assert.ok(!result.findings.some((f) => f.code === 'DPS_CACHE_CORRUPT'), 'nothing was read, so nothing is called corrupt');
+    assert.ok(
+      !result.findings.some((f) => f.code === 'DPS_CACHE_CORRUPT'),
+      'nothing was read, so nothing is called corrupt',
+    );
   });
 
   it('a cache hit reports the transport asked for now, not the cached one', async () => {

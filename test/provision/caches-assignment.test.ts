@@ -56,7 +56,10 @@ describe('provision: persisted assignment (cache.path)', function () {
     const again = await provisionDevice(optionsFor(lab, device, { cache: { path: file } }));
     assert.equal(again.fromCache, false);
     assert.equal(lab.counters.registrations, before + 1);
-    assert.notEqual((JSON.parse(readFileSync(file, 'utf8')) as { credential: string }).credential, `x509:${'0'.repeat(64)}`);
+    assert.notEqual(
+      (JSON.parse(readFileSync(file, 'utf8')) as { credential: string }).credential,
+      `x509:${'0'.repeat(64)}`,
+    );
   });
 
   it('forceReprovision ignores a good cache', async () => {

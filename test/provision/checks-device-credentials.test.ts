@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHubClient, HubConnectionError, InvalidOptionError, provisionDevice, ProvisioningError } from '../../src/index';
+import {
+  createHubClient,
+  HubConnectionError,
+  InvalidOptionError,
+  provisionDevice,
+  ProvisioningError,
+} from '../../src/index';
 import type { LabDevice, LabHandle, ProvisioningResult, ProvisionOptions } from '../../src/index';
 import { optionsFor, startTestLab } from '../support/provision-lab';
 
@@ -20,7 +26,10 @@ describe('provision: device credentials are read before any packet, and a bad on
 
   const PASSPHRASE = 'right-Passphrase-123';
   const WRONG = 'wrong-Passphrase-XYZ';
-  const encrypted = (): string => crypto.createPrivateKey(key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASSPHRASE }) as string;
+  const encrypted = (): string =>
+    crypto
+      .createPrivateKey(key)
+      .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASSPHRASE }) as string;
   const keyBody = (): string => key.split('\n')[1];
 
   /** provisionDevice with `auth`, asserting it is refused with no DNS query (so no socket either). */
@@ -44,12 +53,15 @@ describe('provision: device credentials are read before any packet, and a bad on
 
   it('a certificate that is not PEM ("hello") → auth.cert', () => invalid({ cert: 'hello', key }, 'auth.cert'));
   it('a truncated PEM certificate → auth.cert', () => invalid({ cert: cert.slice(0, 200), key }, 'auth.cert'));
-  it('a PEM block with a corrupted body → auth.cert', () => invalid({ cert: cert.replace(/\n[A-Za-z0-9+/]{20}/, '\n!!!!!!!!!!!!!!!!!!!!'), key }, 'auth.cert'));
+  it('a PEM block with a corrupted body → auth.cert', () =>
+    invalid({ cert: cert.replace(/\n[A-Za-z0-9+/]{20}/, '\n!!!!!!!!!!!!!!!!!!!!'), key }, 'auth.cert'));
   it('garbage bytes as a Buffer → auth.cert', () => invalid({ cert: Buffer.from([1, 2, 3, 4, 5]), key }, 'auth.cert'));
   it('a key that is not a key → auth.key, not echoed', () => invalid({ cert, key: 'not a key' }, 'auth.key'));
   it('garbage bytes as the key → auth.key', () => invalid({ cert, key: Buffer.from([9, 9, 9]) }, 'auth.key'));
-  it('an encrypted key without passphrase → auth.passphrase', () => invalid({ cert, key: encrypted() }, 'auth.passphrase'));
-  it('an encrypted key with the wrong passphrase → auth.passphrase, neither echoed', () => invalid({ cert, key: encrypted(), passphrase: WRONG }, 'auth.passphrase'));
+  it('an encrypted key without passphrase → auth.passphrase', () =>
+    invalid({ cert, key: encrypted() }, 'auth.passphrase'));
+  it('an encrypted key with the wrong passphrase → auth.passphrase, neither echoed', () =>
+    invalid({ cert, key: encrypted(), passphrase: WRONG }, 'auth.passphrase'));
 
   it("another device's key → ProvisioningError DEVICE_KEY_MISMATCH (not DPS_CONNECTION_LOST), before any packet", async () => {
     const err = await refused({ cert, key: (other.auth as { key: string }).key });
@@ -64,15 +76,24 @@ describe('provision: device credentials are read before any packet, and a bad on
     assert.equal(result.deviceId, device.deviceId);
     return result;
   };
-  it('a DER certificate Buffer is accepted (converted to PEM) and provisions', () => provisions({ cert: new crypto.X509Certificate(cert).raw, key }));
-  it('a DER key Buffer is accepted and provisions', () => provisions({ cert, key: crypto.createPrivateKey(key).export({ format: 'der', type: 'pkcs8' }) }));
+  it('a DER certificate Buffer is accepted (converted to PEM) and provisions', () =>
+    provisions({ cert: new crypto.X509Certificate(cert).raw, key }));
+  it('a DER key Buffer is accepted and provisions', () =>
+    provisions({ cert, key: crypto.createPrivateKey(key).export({ format: 'der', type: 'pkcs8' }) }));
   it('PEM as Buffers provisions', () => provisions({ cert: Buffer.from(cert), key: Buffer.from(key) }));
-  it('an encrypted key with the right passphrase provisions', () => provisions({ cert, key: encrypted(), passphrase: PASSPHRASE }));
+  it('an encrypted key with the right passphrase provisions', () =>
+    provisions({ cert, key: encrypted(), passphrase: PASSPHRASE }));
 
   it('createHubClient: a foreign key is HubConnectionError DEVICE_KEY_MISMATCH, a garbage cert InvalidOptionError auth.cert', async () => {
     const result = await provisionDevice(optionsFor(lab, device));
     const opts = { tls: { ca: lab.caPem }, port: lab.hub.port, wsPort: lab.hub.wsPort };
-    assert.throws(() => createHubClient(result, { cert, key: (other.auth as { key: string }).key }, opts), (e: unknown) => e instanceof HubConnectionError && e.code === 'DEVICE_KEY_MISMATCH');
-    assert.throws(() => createHubClient(result, { cert: 'hello', key }, opts), (e: unknown) => e instanceof InvalidOptionError && e.option === 'auth.cert');
+    assert.throws(
+      () => createHubClient(result, { cert, key: (other.auth as { key: string }).key }, opts),
+      (e: unknown) => e instanceof HubConnectionError && e.code === 'DEVICE_KEY_MISMATCH',
+    );
+    assert.throws(
+      () => createHubClient(result, { cert: 'hello', key }, opts),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === 'auth.cert',
+    );
   });
 });

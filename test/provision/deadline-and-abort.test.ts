@@ -33,14 +33,17 @@ describe('provision: deadline and abort stop everything and leave no open handle
       const onProgress = (e: { step: string }): void => {
         if (e.step === 'registering') registeringAt = Date.now() - started;
       };
-      await assert.rejects(provisionDevice(optionsFor(lab, device, { transport, timeoutMs, onProgress })), (e: ProvisioningError) => {
-        assert.equal(e.code, 'DPS_TIMEOUT');
-        assert.ok(registeringAt !== undefined, 'the run reached "registering" before the deadline');
-        assert.equal(e.step, 'registering');
-        assert.match(e.message, /1500 ms/);
-        assert.match(e.findings[0].remediation, /DPS accepted the connection/);
-        return true;
-      });
+      await assert.rejects(
+        provisionDevice(optionsFor(lab, device, { transport, timeoutMs, onProgress })),
+        (e: ProvisioningError) => {
+          assert.equal(e.code, 'DPS_TIMEOUT');
+          assert.ok(registeringAt !== undefined, 'the run reached "registering" before the deadline');
+          assert.equal(e.step, 'registering');
+          assert.match(e.message, /1500 ms/);
+          assert.match(e.findings[0].remediation, /DPS accepted the connection/);
+          return true;
+        },
+      );
       const took = Date.now() - started;
       assert.ok(took >= timeoutMs - 5 && took < timeoutMs + 1000, `stopped at the deadline (${took} ms)`);
       await noLeaks(baseline);
@@ -53,7 +56,8 @@ describe('provision: deadline and abort stop everything and leave no open handle
     const baseline = activeHandles();
     await assert.rejects(
       provisionDevice(optionsFor(lab, device, { timeoutMs: 300 })),
-      (e: ProvisioningError) => e.code === 'DPS_TIMEOUT' && e.step === 'resolving' && /DNS server/.test(e.findings[0].remediation),
+      (e: ProvisioningError) =>
+        e.code === 'DPS_TIMEOUT' && e.step === 'resolving' && /DNS server/.test(e.findings[0].remediation),
     );
     await noLeaks(baseline);
   });
@@ -65,7 +69,12 @@ describe('provision: deadline and abort stop everything and leave no open handle
     const baseline = activeHandles();
     const started = Date.now();
     await assert.rejects(
-      provisionDevice(optionsFor(lab, device, { signal: controller.signal, onProgress: (e) => e.step === 'registering' && setTimeout(() => controller.abort(), 20) })),
+      provisionDevice(
+        optionsFor(lab, device, {
+          signal: controller.signal,
+          onProgress: (e) => e.step === 'registering' && setTimeout(() => controller.abort(), 20),
+        }),
+      ),
       (e: unknown) => e instanceof AbortedError && (e as AbortedError).code === 'ERR_ABORTED',
     );
     assert.ok(Date.now() - started < 2000);
@@ -91,7 +100,10 @@ describe('provision: deadline and abort stop everything and leave no open handle
     try {
       const baseline = activeHandles();
       const started = Date.now();
-      await assert.rejects(provisionDevice(optionsFor(lab, device, { signal: controller.signal, timeoutMs: 60_000 })), AbortedError);
+      await assert.rejects(
+        provisionDevice(optionsFor(lab, device, { signal: controller.signal, timeoutMs: 60_000 })),
+        AbortedError,
+      );
       assert.ok(waited !== undefined && waited >= 30_000, 'the abort came during the retry-after wait');
       assert.equal(lab.counters.registrations, registrations + 1, 'one attempt, then the wait, then nothing');
       assert.ok(Date.now() - started < 2000, 'the wait ended at the abort, not after 30 s');

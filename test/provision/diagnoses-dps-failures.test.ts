@@ -17,7 +17,11 @@ describe('provision: every DPS and TLS failure becomes a finding', function () {
     if (fault) lab.setFault(fault, { registrationId: device.registrationId });
     return provisionDevice(optionsFor(lab, device, { retry: { maxAttempts: 3, baseDelayMs: 10 }, ...over }));
   };
-  const failsWith = async (code: string, fault: LabFault | undefined, over: Parameters<typeof optionsFor>[2] = {}): Promise<ProvisioningError> => {
+  const failsWith = async (
+    code: string,
+    fault: LabFault | undefined,
+    over: Parameters<typeof optionsFor>[2] = {},
+  ): Promise<ProvisioningError> => {
     const err = await provisionWith(fault, over).then(
       () => assert.fail(`expected ${code}`),
       (e: unknown) => e,
@@ -58,7 +62,11 @@ describe('provision: every DPS and TLS failure becomes a finding', function () {
   });
 
   it('status failed: DPS_REGISTRATION_FAILED with the DPS errorCode and message', async () => {
-    const err = await failsWith('DPS_REGISTRATION_FAILED', { kind: 'failed', errorCode: 400209, errorMessage: 'Custom allocation failed' });
+    const err = await failsWith('DPS_REGISTRATION_FAILED', {
+      kind: 'failed',
+      errorCode: 400209,
+      errorMessage: 'Custom allocation failed',
+    });
     assert.match(err.message, /400209/);
     assert.match(err.message, /Custom allocation failed/);
   });

@@ -52,7 +52,9 @@ describe(`provision: enforce refuses before any connection (${NETNS_NOTE})`, fun
     lab.setDnsView('no-privatelink');
     const spy = spyOnConnector();
     try {
-      await assert.rejects(provisionDevice(optionsFor(lab, device)), (e: ProvisioningError) => e.code.startsWith('DNS_'));
+      await assert.rejects(provisionDevice(optionsFor(lab, device)), (e: ProvisioningError) =>
+        e.code.startsWith('DNS_'),
+      );
       assert.deepEqual(spy.calls, []);
     } finally {
       spy.restore();
@@ -72,7 +74,10 @@ describe(`provision: enforce refuses before any connection (${NETNS_NOTE})`, fun
       const result = await provisionDevice(optionsFor(lab, device));
       assert.equal(result.assignedHub, lab.hub.host);
       assert.ok(result.findings.some((f) => f.code === 'DNS_MIXED_ANSWERS'));
-      assert.deepEqual(spy.calls.map((c) => c.split(' ')[2].split(':')[0]), [lab.dps.address]);
+      assert.deepEqual(
+        spy.calls.map((c) => c.split(' ')[2].split(':')[0]),
+        [lab.dps.address],
+      );
       assert.equal(lab.counters.connections.publicTwin, before.publicTwin);
     } finally {
       spy.restore();

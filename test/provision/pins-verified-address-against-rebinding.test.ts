@@ -35,7 +35,10 @@ describe('provision: DNS rebinding cannot redirect the connection', function () 
         assert.equal(result.assignedHub, lab.hub.host);
         assert.equal(lab.counters.connections.dps, before.dps + 1);
         assert.equal(lab.counters.connections.publicTwin, before.publicTwin, 'the public twin was never contacted');
-        assert.deepEqual(spy.calls.map((c) => c.split(' ')[2].split(':')[0]), [lab.dps.address]);
+        assert.deepEqual(
+          spy.calls.map((c) => c.split(' ')[2].split(':')[0]),
+          [lab.dps.address],
+        );
         // After verification the DPS name is never asked again (the connection uses the pinned answer).
         assert.ok(dpsQueriesAtVerification > 0);
         assert.equal(dpsQueries(), dpsQueriesAtVerification);

@@ -12,13 +12,21 @@ type Cb = (err?: Error, result?: DeviceRegistrationResult, response?: unknown, p
  * A DPS transport that answers `assigning` forever with the given retry-after on the response topic (as our tap
  * records it in `last`) and the SDK's pollingInterval (retry-after * 1000, unchecked). Counts the polls.
  */
-function assigningForever(retryAfter: number | undefined, last: { status?: number; retryAfterSeconds?: number }): { transport: DpsTransport; polls: () => number } {
+function assigningForever(
+  retryAfter: number | undefined,
+  last: { status?: number; retryAfterSeconds?: number },
+): { transport: DpsTransport; polls: () => number } {
   let polls = 0;
   const answer = (cb: Cb): void => {
     setImmediate(() => {
       last.status = 202;
       if (retryAfter !== undefined) last.retryAfterSeconds = retryAfter;
-      cb(undefined, { status: 'assigning', operationId: 'op-1' } as unknown as DeviceRegistrationResult, undefined, retryAfter === undefined ? 2000 : retryAfter * 1000);
+      cb(
+        undefined,
+        { status: 'assigning', operationId: 'op-1' } as unknown as DeviceRegistrationResult,
+        undefined,
+        retryAfter === undefined ? 2000 : retryAfter * 1000,
+      );
     });
   };
   const transport: DpsTransport = {
@@ -45,7 +53,11 @@ async function pollsWithin(ms: number, retryAfter: number | undefined): Promise<
       dps: { host: 'lab-dps.azure-devices-provisioning.net', addresses: [] } as unknown as EndpointReport,
       retry: { maxAttempts: 3, baseDelayMs: 10, jitter: 0 },
       last,
-      request: { registrationId: 'poll-test', provisioningHost: 'lab-dps.azure-devices-provisioning.net', idScope: '0ne00000A1B' },
+      request: {
+        registrationId: 'poll-test',
+        provisioningHost: 'lab-dps.azure-devices-provisioning.net',
+        idScope: '0ne00000A1B',
+      },
     }).then(
       () => assert.fail('assigning forever cannot succeed'),
       (stop: unknown) => assert.deepEqual(stop, { kind: 'timeout' }),

@@ -25,19 +25,26 @@ describe('provision: a DPS name answering a TLS 1.1-only peer', function () {
 
   it('is refused with TLS_VERSION_TOO_LOW before any credential is sent', async () => {
     const device = await lab.createDevice('legacy-tls', 'x509-individual');
-    await assert.rejects(provisionDevice(optionsFor(lab, device, { port: legacy.port, tls: { ca: lab.caPem } })), (e: ProvisioningError) => {
-      assert.equal(e.code, 'TLS_VERSION_TOO_LOW');
-      assert.match(e.message, /127\.10\.9\.9/);
-      return true;
-    });
+    await assert.rejects(
+      provisionDevice(optionsFor(lab, device, { port: legacy.port, tls: { ca: lab.caPem } })),
+      (e: ProvisioningError) => {
+        assert.equal(e.code, 'TLS_VERSION_TOO_LOW');
+        assert.match(e.message, /127\.10\.9\.9/);
+        return true;
+      },
+    );
   });
 
   it('is refused the same way when the process runs with NODE_OPTIONS=--tls-min-v1.0', async function () {
     this.timeout(20_000);
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'legacy-tls-child.ts')], {
-      env: { ...process.env, NODE_OPTIONS: '--tls-min-v1.0' },
-      timeout: 18_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'fixtures', 'legacy-tls-child.ts')],
+      {
+        env: { ...process.env, NODE_OPTIONS: '--tls-min-v1.0' },
+        timeout: 18_000,
+      },
+    );
     const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { defaultMin: string; code: string };
     assert.equal(out.defaultMin, 'TLSv1', "the child's default minimum really was lowered");
     assert.equal(out.code, 'TLS_VERSION_TOO_LOW');

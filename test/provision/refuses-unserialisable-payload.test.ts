@@ -33,9 +33,17 @@ describe('provision: a payload JSON cannot serialise is refused at the door', ()
   }
 
   it('a JSON-able payload passes validation (fails later, at DNS, not at the door)', async () => {
-    await assert.rejects(provisionDevice({ ...good, payload: { model: 'pi-4', n: [1, 2] }, timeoutMs: 2000, network: { ...good.network, dnsTimeoutMs: 200 } }), (e: unknown) => {
-      assert.ok(!(e instanceof InvalidOptionError), String(e));
-      return true;
-    });
+    await assert.rejects(
+      provisionDevice({
+        ...good,
+        payload: { model: 'pi-4', n: [1, 2] },
+        timeoutMs: 2000,
+        network: { ...good.network, dnsTimeoutMs: 200 },
+      }),
+      (e: unknown) => {
+        assert.ok(!(e instanceof InvalidOptionError), String(e));
+        return true;
+      },
+    );
   });
 });

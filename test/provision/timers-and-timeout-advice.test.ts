@@ -6,7 +6,10 @@ describe('provision: timers never fire early, and DPS_TIMEOUT advice follows the
   it('a sleep longer than setTimeout allows (retry-after 3e6 s) waits instead of firing at once', async () => {
     const deadline = new Deadline(10_000);
     let woke = false;
-    const sleeping = deadline.sleep(3e9).then(() => (woke = true), () => undefined);
+    const sleeping = deadline.sleep(3e9).then(
+      () => (woke = true),
+      () => undefined,
+    );
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(woke, false, 'setTimeout clamps delays > 2^31-1 ms to 1 ms; the sleep must be capped instead');
     deadline.stop({ kind: 'timeout' });
@@ -30,7 +33,10 @@ describe('provision: timers never fire early, and DPS_TIMEOUT advice follows the
   }
   it('only the registering/polling steps blame DPS for not answering', () => {
     for (const step of ['resolving', 'connecting', 'verifying hub']) {
-      assert.doesNotMatch(createFinding('DPS_TIMEOUT', { host: 'h', step, timeoutMs: 1 }).remediation, /DPS accepted the connection/);
+      assert.doesNotMatch(
+        createFinding('DPS_TIMEOUT', { host: 'h', step, timeoutMs: 1 }).remediation,
+        /DPS accepted the connection/,
+      );
     }
   });
 });

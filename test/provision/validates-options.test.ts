@@ -16,7 +16,11 @@ const table: [string, Partial<ProvisionOptions> | Record<string, unknown>, strin
   ['a URL as host', { provisioningHost: 'mqtts://my-dps.azure-devices-provisioning.net' }, 'provisioningHost'],
   ['an empty id scope', { idScope: '' }, 'idScope'],
   ['a registration id with spaces', { registrationId: 'my device' }, 'registrationId'],
-  ['a registration id ending in "." (DPS ids end in a letter, digit or -)', { registrationId: 'device-1.' }, 'registrationId'],
+  [
+    'a registration id ending in "." (DPS ids end in a letter, digit or -)',
+    { registrationId: 'device-1.' },
+    'registrationId',
+  ],
   ['a registration id ending in ":"', { registrationId: 'device:' }, 'registrationId'],
   ['a registration id of 129 characters', { registrationId: 'a'.repeat(129) }, 'registrationId'],
   ['no auth', { auth: undefined }, 'auth'],

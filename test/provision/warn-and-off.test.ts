@@ -17,7 +17,9 @@ describe('provision: warn and off connect anyway and explain the outcome', funct
     it(`${policy}: reaching the public twin gives DPS_UNAUTHORIZED_PUBLIC with the DNS findings as context`, async () => {
       lab.setDnsView('public');
       const before = lab.counters.connections.publicTwin;
-      const err = await provisionDevice(optionsFor(lab, device, { network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy } })).then(
+      const err = await provisionDevice(
+        optionsFor(lab, device, { network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy } }),
+      ).then(
         () => assert.fail('the public twin must refuse'),
         (e: unknown) => e,
       );
@@ -26,15 +28,25 @@ describe('provision: warn and off connect anyway and explain the outcome', funct
       assert.match(err.message, /127\.200\.0\.1/);
       assert.match(err.message, /public endpoint/);
       assert.match(err.message, /privatelink\.azure-devices-provisioning\.net/);
-      assert.ok(err.findings.some((f) => f.code === 'DNS_PRIVATELINK_NOT_PRIVATE'), 'the DNS cause is listed too');
+      assert.ok(
+        err.findings.some((f) => f.code === 'DNS_PRIVATELINK_NOT_PRIVATE'),
+        'the DNS cause is listed too',
+      );
       assert.equal(lab.counters.connections.publicTwin, before + 1);
     });
   }
 
   it('warn: a healthy private path gives no error findings', async () => {
-    const result = await provisionDevice(optionsFor(lab, device, { network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' } }));
+    const result = await provisionDevice(
+      optionsFor(lab, device, {
+        network: { expectedCidrs: lab.vnetCidrs, dnsServers: [lab.dnsServer], policy: 'warn' },
+      }),
+    );
     assert.equal(result.dps.verdict, 'private-in-vnet');
-    assert.deepEqual(result.findings.filter((f) => f.severity === 'error'), []);
+    assert.deepEqual(
+      result.findings.filter((f) => f.severity === 'error'),
+      [],
+    );
   });
 
   it('401 from the verified private address (disabled enrollment) is DPS_UNAUTHORIZED, not a DNS problem', async () => {

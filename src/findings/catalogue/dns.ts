@@ -31,7 +31,8 @@ function list(items: readonly string[] | undefined): string {
 }
 
 function zoneFix(e: { privateLinkZone?: string; publicZone?: string }): string {
-  const zone = e.privateLinkZone ?? 'privatelink.azure-devices-provisioning.net (DPS) or privatelink.azure-devices.net (IoT hub)';
+  const zone =
+    e.privateLinkZone ?? 'privatelink.azure-devices-provisioning.net (DPS) or privatelink.azure-devices.net (IoT hub)';
   const pub = e.publicZone ?? 'azure-devices-provisioning.net / azure-devices.net';
   return (
     `Link the private DNS zone ${zone} to the VNET whose resolver the device uses, or, for on-premises resolvers, ` +
@@ -45,7 +46,8 @@ export const dnsFindings = {
   DNS_NXDOMAIN: {
     severity: 'error',
     title: 'The host name does not exist (NXDOMAIN)',
-    message: (e: DnsEvidence) => `${by(e.resolver)} answered NXDOMAIN for ${e.host}${chainText(e.chain)}: the name does not exist there.`,
+    message: (e: DnsEvidence) =>
+      `${by(e.resolver)} answered NXDOMAIN for ${e.host}${chainText(e.chain)}: the name does not exist there.`,
     remediation: (e: DnsEvidence) =>
       `Check the spelling of ${e.host} against the resource's "Service endpoint" (DPS) or "Hostname" (IoT hub) in the Azure portal. ` +
       `If the name is right, ${by(e.resolver)} is not forwarding Azure names: forward ${e.publicZone ?? 'the azure-devices-provisioning.net / azure-devices.net zones'} to a resolver that can resolve them.`,
@@ -54,7 +56,8 @@ export const dnsFindings = {
   DNS_TIMEOUT: {
     severity: 'error',
     title: 'The DNS server did not answer in time',
-    message: (e: DnsEvidence & { timeoutMs: number }) => `${by(e.resolver)} did not answer for ${e.host} within ${e.timeoutMs} ms.`,
+    message: (e: DnsEvidence & { timeoutMs: number }) =>
+      `${by(e.resolver)} did not answer for ${e.host} within ${e.timeoutMs} ms.`,
     remediation: (e: DnsEvidence & { timeoutMs: number }) =>
       `Check that ${by(e.resolver)} is reachable from the device (UDP port 53 through the VPN/ExpressRoute and any firewall or NSG) and running; ` +
       `if it is a forwarder, check that its upstream (e.g. the Azure DNS Private Resolver inbound endpoint) answers. Raise network.dnsTimeoutMs only if the link is known to be slow.`,
@@ -63,7 +66,8 @@ export const dnsFindings = {
   DNS_SERVFAIL: {
     severity: 'error',
     title: 'The DNS server failed to resolve (SERVFAIL)',
-    message: (e: DnsEvidence) => `${by(e.resolver)} answered SERVFAIL for ${e.host}${chainText(e.chain)}: it could not resolve the name itself.`,
+    message: (e: DnsEvidence) =>
+      `${by(e.resolver)} answered SERVFAIL for ${e.host}${chainText(e.chain)}: it could not resolve the name itself.`,
     remediation: (e: DnsEvidence) =>
       `The resolver's own upstream failed: check the conditional forwarder for ${e.publicZone ?? 'the Azure zone'} on ${by(e.resolver)} ` +
       `(target reachable? a resolver inside the VNET such as an Azure DNS Private Resolver inbound endpoint or a DNS VM forwarding to 168.63.129.16) and its logs.`,
@@ -201,4 +205,6 @@ export const dnsFindings = {
       `Use ${e.serviceName}: it resolves to the same private endpoint through the privatelink CNAME and matches the certificate. ` +
       `Keep ${e.host} only if a TLS check of that name (dps-check) shows the certificate's SANs cover it.`,
   } satisfies FindingSpec<{ host: string; serviceName: string }>,
+// Each spec has its own evidence type; `any` is what lets them share one record.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

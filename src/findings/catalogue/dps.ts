@@ -20,7 +20,7 @@ export const dpsFindings = {
       `DPS ${e.host} at the private address ${e.address} rejected registration ${e.registrationId} in ID scope ${e.idScope} (401 Unauthorized${e.detail ? `: ${e.detail}` : ''}).`,
     remediation: (e: { registrationId: string; idScope: string }) =>
       `The network path is right; check the enrollment: ID scope ${e.idScope}, an enabled individual enrollment for ${e.registrationId} ` +
-      "or an enrollment group whose CA / intermediate is verified, the certificate CN equal to the registration id, and for symmetric keys the derived device key.",
+      'or an enrollment group whose CA / intermediate is verified, the certificate CN equal to the registration id, and for symmetric keys the derived device key.',
   } satisfies FindingSpec<{ host: string; address: string; registrationId: string; idScope: string; detail?: string }>,
   DPS_THROTTLED: {
     severity: 'error',
@@ -46,7 +46,7 @@ export const dpsFindings = {
     message: (e: { registrationId: string; errorCode?: number | string; errorMessage?: string }) =>
       `DPS reported registration ${e.registrationId} as failed${e.errorCode !== undefined ? ` (errorCode ${e.errorCode})` : ''}${e.errorMessage ? `: ${e.errorMessage}` : ''}.`,
     remediation: () =>
-      'Look up the errorCode in the DPS documentation; usual causes: the enrollment\'s linked hub was removed, a custom allocation ' +
+      "Look up the errorCode in the DPS documentation; usual causes: the enrollment's linked hub was removed, a custom allocation " +
       'Azure Function is unreachable (a VNET-locked Function does not work for allocation), or the hub rejected the device registration.',
   } satisfies FindingSpec<{ registrationId: string; errorCode?: number | string; errorMessage?: string }>,
   DPS_TIMEOUT: {
@@ -88,8 +88,10 @@ export const dpsFindings = {
   DPS_CACHE_CORRUPT: {
     severity: 'warning',
     title: 'Provisioning cache unreadable; replaced',
-    message: (e: { path: string; detail: string }) => `The provisioning cache ${e.path} could not be used (${e.detail}); the device provisioned again and rewrote it.`,
-    remediation: (e: { path: string }) => `Nothing to do if it does not recur; otherwise check the storage holding ${e.path} (power loss, full disk, another writer).`,
+    message: (e: { path: string; detail: string }) =>
+      `The provisioning cache ${e.path} could not be used (${e.detail}); the device provisioned again and rewrote it.`,
+    remediation: (e: { path: string }) =>
+      `Nothing to do if it does not recur; otherwise check the storage holding ${e.path} (power loss, full disk, another writer).`,
   } satisfies FindingSpec<{ path: string; detail: string }>,
   DPS_CACHE_WRITE_FAILED: {
     severity: 'warning',
@@ -99,4 +101,6 @@ export const dpsFindings = {
     remediation: (e: { path: string }) =>
       `Make the directory of ${e.path} writable by this process (and not full), or choose another cache.path; the assignment itself is valid and was returned.`,
   } satisfies FindingSpec<{ path: string; detail: string }>,
+// Each spec has its own evidence type; `any` is what lets them share one record.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

@@ -31,7 +31,8 @@ export const hubFindings = {
   HUB_UNRESOLVED: {
     severity: 'error',
     title: 'Assigned hub does not resolve',
-    message: (e: { hub: string; detail: string }) => `DPS assigned the hub ${e.hub}, but it does not resolve: ${e.detail}.`,
+    message: (e: { hub: string; detail: string }) =>
+      `DPS assigned the hub ${e.hub}, but it does not resolve: ${e.detail}.`,
     remediation: (e: { hub: string }) =>
       `Add the A record of ${e.hub}'s private endpoint to privatelink.azure-devices.net (private endpoint DNS zone group), ` +
       "and link that zone to the resolver's VNET.",
@@ -66,4 +67,6 @@ export const hubFindings = {
         : `Check the route to ${e.hub}'s private endpoint (VPN / peering, NSG rules for 8883 or 443), that the endpoint is Approved, ` +
           'and that no middlebox or proxy holds the connection open without passing TLS through.',
   } satisfies FindingSpec<{ hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }>,
+// Each spec has its own evidence type; `any` is what lets them share one record.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

@@ -30,7 +30,7 @@ export const tlsFindings = {
   } satisfies FindingSpec<Target & { minVersion: string; offered?: string; detail?: string }>,
   TLS_LOCAL_PROTOCOLS_DISABLED: {
     severity: 'error',
-    title: 'This device\'s TLS configuration allows no usable version',
+    title: "This device's TLS configuration allows no usable version",
     message: (e: Target & { minVersion: string; detail: string }) =>
       `This device's own TLS configuration leaves no protocol version to offer ${at(e)} (${e.detail}): the handshake stopped ` +
       `before a ClientHello was sent, so nothing is known yet about ${e.host}. The server is not at fault.`,
@@ -119,16 +119,22 @@ export const tlsFindings = {
     remediation: (e: ProxyEvidence & { status?: number }) => {
       const names = `${e.host} and the assigned hub's <hub>.azure-devices.net on port ${e.port ?? 443}`;
       if (e.status === 407) {
-        return `The proxy ${e.proxy} demands authentication, and this client sends none (the proxy setting is http://<ip>:<port> without credentials): ` +
-          `let the device's address use CONNECT to ${names} without authentication, or bypass the proxy for the Azure endpoints.`;
+        return (
+          `The proxy ${e.proxy} demands authentication, and this client sends none (the proxy setting is http://<ip>:<port> without credentials): ` +
+          `let the device's address use CONNECT to ${names} without authentication, or bypass the proxy for the Azure endpoints.`
+        );
       }
       if (e.status !== undefined && e.status >= 500) {
-        return `The proxy ${e.proxy} could not reach ${e.host}:${e.port ?? 443} itself: make its resolver answer ${e.host} with the private endpoint ` +
+        return (
+          `The proxy ${e.proxy} could not reach ${e.host}:${e.port ?? 443} itself: make its resolver answer ${e.host} with the private endpoint ` +
           '(linked to the private DNS zone, or forwarding azure-devices-provisioning.net / azure-devices.net to 168.63.129.16 inside the VNET) ' +
-          'and check its route to the private endpoint, or bypass the proxy for the Azure endpoints.';
+          'and check its route to the private endpoint, or bypass the proxy for the Azure endpoints.'
+        );
       }
-      return `Add ${names} to the allow list of the proxy ${e.proxy} (CONNECT to port 443 must be permitted; some proxies also need the device's address or proxy authentication allowed), ` +
-        'or bypass the proxy for the Azure endpoints. If the proxy closed the connection without answering, check that this address and port is an HTTP CONNECT proxy and read its log for the refused request.';
+      return (
+        `Add ${names} to the allow list of the proxy ${e.proxy} (CONNECT to port 443 must be permitted; some proxies also need the device's address or proxy authentication allowed), ` +
+        'or bypass the proxy for the Azure endpoints. If the proxy closed the connection without answering, check that this address and port is an HTTP CONNECT proxy and read its log for the refused request.'
+      );
     },
   } satisfies FindingSpec<ProxyEvidence & { statusLine?: string; status?: number; proxyAuthenticate?: string }>,
   PROXY_UNREACHABLE: {
@@ -142,4 +148,6 @@ export const tlsFindings = {
       `A proxy that accepts the connection but never answers CONNECT is often still trying to reach ${e.host} itself: check its DNS and route to the private endpoint, ` +
       'or bypass the proxy for the Azure endpoints.',
   } satisfies FindingSpec<ProxyEvidence>,
+// Each spec has its own evidence type; `any` is what lets them share one record.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

@@ -42,12 +42,23 @@ export class RawClient {
   }
 
   /** Connect to the lab DPS as `device` and complete CONNECT (returns the CONNACK return code). */
-  static async dps(lab: LabHandle, device: Pick<LabDevice, 'registrationId' | 'auth'>, address = lab.dps.address): Promise<{ client: RawClient; returnCode: number }> {
+  static async dps(
+    lab: LabHandle,
+    device: Pick<LabDevice, 'registrationId' | 'auth'>,
+    address = lab.dps.address,
+  ): Promise<{ client: RawClient; returnCode: number }> {
     const x509 = 'cert' in device.auth ? device.auth : undefined;
     const client = await RawClient.connect(address, lab.dps.port, lab.dps.host, lab.caPem, x509);
     const password =
       'symmetricKey' in device.auth
-        ? Buffer.from(signSas(`${lab.dps.idScope}/registrations/${device.registrationId}`, device.auth.symmetricKey, Math.floor(Date.now() / 1000) + 600, 'registration'))
+        ? Buffer.from(
+            signSas(
+              `${lab.dps.idScope}/registrations/${device.registrationId}`,
+              device.auth.symmetricKey,
+              Math.floor(Date.now() / 1000) + 600,
+              'registration',
+            ),
+          )
         : undefined;
     client.send({
       cmd: 'connect',
@@ -94,12 +105,28 @@ export class RawClient {
 
   /** Publish a DPS register request; returns the response publish (or the close). */
   async register(registrationId: string, rid = '1', ms = 3000): Promise<Event> {
-    this.send({ cmd: 'publish', topic: `$dps/registrations/PUT/iotdps-register/?$rid=${rid}`, payload: JSON.stringify({ registrationId }), qos: 1, messageId: 1, retain: false, dup: false });
+    this.send({
+      cmd: 'publish',
+      topic: `$dps/registrations/PUT/iotdps-register/?$rid=${rid}`,
+      payload: JSON.stringify({ registrationId }),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    });
     return this.nextPublish(ms);
   }
 
   async poll(operationId: string, rid = '2'): Promise<Event> {
-    this.send({ cmd: 'publish', topic: `$dps/registrations/GET/iotdps-get-operationstatus/?$rid=${rid}&operationId=${operationId}`, payload: ' ', qos: 1, messageId: 2, retain: false, dup: false });
+    this.send({
+      cmd: 'publish',
+      topic: `$dps/registrations/GET/iotdps-get-operationstatus/?$rid=${rid}&operationId=${operationId}`,
+      payload: ' ',
+      qos: 1,
+      messageId: 2,
+      retain: false,
+      dup: false,
+    });
     return this.nextPublish();
   }
 

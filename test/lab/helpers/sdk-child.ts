@@ -18,11 +18,20 @@ export interface ChildOutcome {
   ms: number;
 }
 
-/** Run the unmodified SDK in a child process against the lab: lab DNS via preload, lab CA via NODE_EXTRA_CA_CERTS only. */
+/**
+ * Run the unmodified SDK in a child process against the lab: lab DNS via preload, lab CA via NODE_EXTRA_CA_CERTS only.
+ */
 export async function provisionInChild(
   lab: LabHandle,
   device: Pick<LabDevice, 'registrationId' | 'auth'>,
-  options: { transport?: 'mqtt' | 'mqtt-ws'; telemetry?: string; twin?: boolean; host?: string; hubHost?: string; timeoutMs?: number } = {},
+  options: {
+    transport?: 'mqtt' | 'mqtt-ws';
+    telemetry?: string;
+    twin?: boolean;
+    host?: string;
+    hubHost?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<ChildOutcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpl-lab-'));
   const caFile = path.join(dir, 'lab-ca.pem');
@@ -37,7 +46,10 @@ export async function provisionInChild(
       registrationId: device.registrationId,
       transport: options.transport ?? 'mqtt',
       auth: device.auth,
-      then: options.telemetry === undefined ? undefined : { telemetry: options.telemetry, hubHost: options.hubHost, twin: options.twin },
+      then:
+        options.telemetry === undefined
+          ? undefined
+          : { telemetry: options.telemetry, hubHost: options.hubHost, twin: options.twin },
     }),
   };
   if (process.env.NODE_V8_COVERAGE) env.NODE_V8_COVERAGE = process.env.NODE_V8_COVERAGE;
