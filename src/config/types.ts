@@ -1,10 +1,16 @@
-import type { Policy } from '../endpoint/types';
-import type { TransportName } from '../provision/types';
-
-/** How the device reaches DPS: the same union as provisionDevice's `transport` (one definition, in provision). */
+/**
+ * How the device reaches DPS and the hub: `mqtt` = MQTT over TLS on 8883 (default); `mqtt-ws` = MQTT over WebSockets
+ * over TLS on 443. The one definition: every layer above names it `TransportName`.
+ */
+export type TransportName = 'mqtt' | 'mqtt-ws';
+/** @deprecated the same union as {@link TransportName}, kept for existing imports. */
 export type Transport = TransportName;
-/** What to do when an address is not private-in-VNET: the one definition, from the endpoint module. */
-export type { Policy };
+
+/**
+ * What to do with an address outside `expectedCidrs`: `enforce` (default) never dials it, `warn` dials and reports,
+ * `off` dials without the range check. A policy never changes a finding's severity. The one definition.
+ */
+export type Policy = 'enforce' | 'warn' | 'off';
 
 /**
  * The device configuration shared by dps-check and the samples. Paths are absolute once loaded (a path in a config

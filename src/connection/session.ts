@@ -1,3 +1,4 @@
+import type { TransportName } from '../config/types';
 import type net from 'node:net';
 import { PassThrough, type Duplex } from 'node:stream';
 import type tls from 'node:tls';
@@ -9,8 +10,8 @@ import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
 const log = logger('connection');
 
-/** Which MQTT framing: raw TLS on 8883 or WebSockets over TLS on 443. */
-export type MqttTransportKind = 'mqtt' | 'mqtt-ws';
+/** @deprecated the transport name is {@link TransportName}; kept as an alias for existing imports. */
+export type MqttTransportKind = TransportName;
 
 /** Client credentials that the SDK hands to the provider at connect time. */
 export interface ClientCredentials {

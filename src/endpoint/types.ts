@@ -1,11 +1,9 @@
 import type { Finding } from '../findings/types';
 import type { AzureCloudName } from './clouds';
 
-/**
- * What to do when an address is not inside the expected ranges: `enforce` refuses it, `warn` reports and allows it,
- * `off` only reports. Default `enforce`.
- */
-export type Policy = 'enforce' | 'warn' | 'off';
+import type { Policy } from '../config/types';
+
+export type { Policy };
 
 /** Where the device should find DPS or the hub, and how strictly to hold it to that. */
 export interface NetworkOptions {

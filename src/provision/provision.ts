@@ -7,7 +7,7 @@ import type { EndpointReport } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError } from '../errors';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
-import { verifyAssignedHub } from '../handoff/verify-hub';
+import { verifyAssignedHub } from '../endpoint/verify-hub';
 import { logger } from '../log';
 import { credentialFingerprint, readCache, writeCache, type CacheRecord } from './cache';
 import { Deadline, type StopReason } from './deadline';

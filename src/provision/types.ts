@@ -1,3 +1,4 @@
+import type { TransportName } from '../config/types';
 import type { PemInput, TlsMinVersion } from '../connection/types';
 import type { EndpointReport, NetworkOptions } from '../endpoint/types';
 import type { Finding } from '../findings/types';
@@ -25,8 +26,7 @@ export interface SymmetricKeyAuth {
 /** How the device authenticates to DPS and to the hub. */
 export type DeviceAuth = X509Auth | SymmetricKeyAuth;
 
-/** `mqtt` = MQTT over TLS on 8883 (default); `mqtt-ws` = MQTT over WebSockets over TLS on 443. */
-export type TransportName = 'mqtt' | 'mqtt-ws';
+export type { TransportName };
 
 /** The steps {@link ProvisionOptions.onProgress} reports, in order. */
 export type ProgressStep =

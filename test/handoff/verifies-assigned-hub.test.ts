@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHubClient, HubConnectionError, openHubClient, provisionDevice } from '../../src/index';
 import type { LabDevice, LabHandle } from '../../src/index';
-import { verifyAssignedHub } from '../../src/handoff/verify-hub';
+import { verifyAssignedHub } from '../../src/endpoint/verify-hub';
 import { optionsFor, spyOnConnector, startTestLab } from '../support/provision-lab';
 
 describe('handoff: the assigned hub is verified like DPS, and the hub client is pinned', function () {

@@ -1,6 +1,6 @@
-import { verifyEndpoint } from '../endpoint/verify';
-import { cloudOf } from '../endpoint/clouds';
-import type { EndpointReport, NetworkOptions } from '../endpoint/types';
+import { verifyEndpoint } from './verify';
+import { cloudOf } from './clouds';
+import type { EndpointReport, NetworkOptions } from './types';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 
