@@ -84,14 +84,14 @@ async function clientRole(): Promise<void> {
     idScope: string;
     devices: { registrationId: string; auth: { symmetricKey?: string; cert?: string; key?: string } }[];
   }>((resolve) => process.once('message', resolve));
-   
+
   const { ProvisioningDeviceClient } =
     require('azure-iot-provisioning-device') as typeof import('azure-iot-provisioning-device');
   const { Mqtt } = require('azure-iot-provisioning-device-mqtt') as typeof import('azure-iot-provisioning-device-mqtt');
   const { X509Security } = require('azure-iot-security-x509') as typeof import('azure-iot-security-x509');
   const { SymmetricKeySecurityClient } =
     require('azure-iot-security-symmetric-key') as typeof import('azure-iot-security-symmetric-key');
-   
+
   let started = 0;
   let ok = 0;
   let failed = 0;

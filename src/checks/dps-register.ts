@@ -47,7 +47,7 @@ export const dpsRegister: Check = {
     try {
       // Loaded on demand: the Azure SDK behind provisionDevice doubles dps-check's start-up time, and only --register
       // needs it.
-       
+
       const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
       const result: ProvisioningResult = await provisionDevice({
         provisioningHost: config.provisioningHost as string,

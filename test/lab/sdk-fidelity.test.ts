@@ -20,7 +20,6 @@ describe('lab fidelity: the unmodified SDK provisions and sends telemetry', func
     for (const kind of kinds) {
       it(`${transport} × ${kind}: assigned to the lab hub, then telemetry reaches received()`, async function () {
         if (transport === 'mqtt-ws' && !canBind443) {
-           
           console.log('      skipped: MqttWs always dials port 443, which needs root to bind');
           this.skip();
         }
@@ -48,7 +47,6 @@ describe('lab fidelity: the unmodified SDK provisions and sends telemetry', func
     for (const kind of ['x509-individual', 'x509-group'] as const) {
       it(`${transport} × ${kind} with an ECC P-256 device key: provisions and sends telemetry`, async function () {
         if (transport === 'mqtt-ws' && !canBind443) {
-           
           console.log('      skipped: MqttWs always dials port 443, which needs root to bind');
           this.skip();
         }

@@ -120,6 +120,6 @@ export const deviceFindings = {
       `VNET or on-prem (public pools such as pool.ntp.org are usually blocked there); on devices without an RTC, wait for ` +
       `time sync before provisioning.`,
   } satisfies FindingSpec<ClockSkewEvidence>,
-// Each spec has its own evidence type; `any` is what lets them share one record.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // Each spec has its own evidence type; `any` is what lets them share one record.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

@@ -205,6 +205,6 @@ export const dnsFindings = {
       `Use ${e.serviceName}: it resolves to the same private endpoint through the privatelink CNAME and matches the certificate. ` +
       `Keep ${e.host} only if a TLS check of that name (dps-check) shows the certificate's SANs cover it.`,
   } satisfies FindingSpec<{ host: string; serviceName: string }>,
-// Each spec has its own evidence type; `any` is what lets them share one record.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // Each spec has its own evidence type; `any` is what lets them share one record.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

@@ -101,6 +101,6 @@ export const dpsFindings = {
     remediation: (e: { path: string }) =>
       `Make the directory of ${e.path} writable by this process (and not full), or choose another cache.path; the assignment itself is valid and was returned.`,
   } satisfies FindingSpec<{ path: string; detail: string }>,
-// Each spec has its own evidence type; `any` is what lets them share one record.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // Each spec has its own evidence type; `any` is what lets them share one record.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

@@ -67,6 +67,6 @@ export const hubFindings = {
         : `Check the route to ${e.hub}'s private endpoint (VPN / peering, NSG rules for 8883 or 443), that the endpoint is Approved, ` +
           'and that no middlebox or proxy holds the connection open without passing TLS through.',
   } satisfies FindingSpec<{ hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }>,
-// Each spec has its own evidence type; `any` is what lets them share one record.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // Each spec has its own evidence type; `any` is what lets them share one record.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

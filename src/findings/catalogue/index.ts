@@ -15,8 +15,8 @@ export const catalogue = {
   ...deviceFindings,
   ...dpsFindings,
   ...hubFindings,
-// Each spec has its own evidence type; `any` is what lets them share one record.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // Each spec has its own evidence type; `any` is what lets them share one record.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;
 
 /**

@@ -148,6 +148,6 @@ export const tlsFindings = {
       `A proxy that accepts the connection but never answers CONNECT is often still trying to reach ${e.host} itself: check its DNS and route to the private endpoint, ` +
       'or bypass the proxy for the Azure endpoints.',
   } satisfies FindingSpec<ProxyEvidence>,
-// Each spec has its own evidence type; `any` is what lets them share one record.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // Each spec has its own evidence type; `any` is what lets them share one record.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;
