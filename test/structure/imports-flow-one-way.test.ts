@@ -11,6 +11,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['log'],
   ['findings'],
   ['errors'],
+  // Shared mechanisms with no domain knowledge: abort/delay, atomic file writes, redaction.
+  ['support'],
   ['config'],
   ['endpoint'],
   ['connection'],
