@@ -1,12 +1,16 @@
 /**
- * dps-private-link: the public API, and nothing else. Every export is named here (no `export *`).
+ * `dps-private-link`: the device API — provision through the private endpoint, verify endpoints, open the pinned hub
+ * client, findings and errors. Every export is named here (no `export *`).
  *
- * The lab and dps-check are loaded on first call (see the wrappers at the end): a device that only provisions never
- * loads the lab's PKI and MQTT servers, and importing the package costs little more than importing the SDK.
+ * Two more entry points serve other audiences: `dps-private-link/diagnostics` (probes, dps-check, config loading) and
+ * `dps-private-link/lab` (the local private DNS/DPS/hub simulator). This root still re-exports their names so that no
+ * existing import breaks; those are marked "moved" below. The lab and dps-check are loaded on first call (see the
+ * wrappers at the end): a device that only provisions never loads the lab's PKI and MQTT servers.
  */
 import type { LabHandle, LabOptions } from './lab/types';
 import type { CliIo } from './checks/main';
 
+// The device API.
 export { DpsPrivateLinkError, InvalidOptionError, AbortedError } from './errors';
 export type { Finding, Severity, Evidence } from './findings/types';
 export { createFinding } from './findings/finding';
@@ -37,19 +41,6 @@ export type {
   AzureCloud,
   AzureCloudName,
 } from './endpoint';
-export { LabListenError } from './lab/errors';
-export type {
-  LabOptions,
-  LabHandle,
-  LabDevice,
-  LabDeviceKind,
-  LabDeviceOptions,
-  LabDnsView,
-  LabFault,
-  LabCounters,
-  LabMessage,
-} from './lab/types';
-export type { DnsServer, DnsRecord, DnsZone } from './lab/dns-server';
 export { provisionDevice } from './provision/provision';
 export { ProvisioningError } from './provision/errors';
 export type {
@@ -65,6 +56,23 @@ export type {
 export { createHubClient, openHubClient, HubConnectionError } from './handoff/hub-client';
 export type { HubClientOptions, OpenHubClientOptions } from './handoff/hub-client';
 export { connectDevice } from './handoff/connect-device';
+
+// Moved to `dps-private-link/lab` (re-exported here so existing imports keep working).
+export { LabListenError } from './lab/errors';
+export type {
+  LabOptions,
+  LabHandle,
+  LabDevice,
+  LabDeviceKind,
+  LabDeviceOptions,
+  LabDnsView,
+  LabFault,
+  LabCounters,
+  LabMessage,
+} from './lab/types';
+export type { DnsServer, DnsRecord, DnsZone } from './lab/dns-server';
+
+// Moved to `dps-private-link/diagnostics` (re-exported here so existing imports keep working).
 export { probeTls } from './connection/probe';
 export type { ProbeResult } from './connection/probe';
 export type { ConnectTarget, TlsInfo, TlsMinVersion, PemInput, ProxyAddress } from './connection/types';
@@ -78,9 +86,11 @@ export type {
   LoadConfigOptions,
   DeviceIdentity,
 } from './config';
-export type { CliIo } from './checks/main';
+export type { CliIo };
 
 /**
+ * Moved to `dps-private-link/lab`.
+ *
  * Start the local private lab on loopback: a DNS server with Azure-like zones, a DPS and an IoT hub over MQTT/TLS and
  * MQTT/WebSockets at their private endpoints inside the lab VNET, and the public twins of both (public network access
  * disabled). Everything binds loopback addresses only. Close it with `close()`.
@@ -92,6 +102,8 @@ export function startLab(options?: LabOptions): Promise<LabHandle> {
 }
 
 /**
+ * Moved to `dps-private-link/diagnostics`.
+ *
  * Runs dps-check with `argv` (without `node` and the script) and returns the exit status:
  * 0 no error, 1 any error (or warning with --warnings-as-errors), 2 bad usage / unreadable input.
  */

@@ -103,4 +103,29 @@ describe('the built package (dist/) imported by an app', function () {
       throw new Error(`tsc failed on the consumer:\n${err.stdout ?? String(err)}`);
     });
   });
+
+  it('has an entry point per audience: device API at the root, /diagnostics and /lab as subpaths', async () => {
+    const file = path.join(app, 'entries.cjs');
+    await writeFile(
+      file,
+      `const root = require('dps-private-link');\n` +
+        `const diagnostics = require('dps-private-link/diagnostics');\n` +
+        `const lab = require('dps-private-link/lab');\n` +
+        `const pick = (m) => Object.keys(m).filter((k) => typeof m[k] === 'function').sort();\n` +
+        `console.log(JSON.stringify({ root: pick(root), diagnostics: pick(diagnostics), lab: pick(lab),\n` +
+        `  same: root.probeTls === diagnostics.probeTls && root.LabListenError === lab.LabListenError }));\n`,
+    );
+    const { stdout } = await run(process.execPath, [file], { cwd: app });
+    const out = JSON.parse(stdout.trim()) as Record<'root' | 'diagnostics' | 'lab', string[]> & { same: boolean };
+    for (const name of ['provisionDevice', 'connectDevice', 'createHubClient', 'openHubClient', 'verifyEndpoint']) {
+      assert.ok(out.root.includes(name), `root exports ${name}`);
+    }
+    for (const name of ['probeTls', 'dpsCheck', 'loadConfig', 'loadDeviceIdentity']) {
+      assert.ok(out.diagnostics.includes(name), `diagnostics exports ${name}`);
+      assert.ok(out.root.includes(name), `the root still re-exports ${name}`);
+    }
+    assert.ok(out.lab.includes('startLab') && out.root.includes('startLab'));
+    assert.ok(!out.diagnostics.includes('provisionDevice') && !out.lab.includes('provisionDevice'));
+    assert.equal(out.same, true, 'a re-exported name is the same object as the subpath one');
+  });
 });

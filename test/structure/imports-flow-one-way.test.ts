@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['provision'],
   ['handoff'],
   ['checks', 'lab'],
-  ['demo', 'index'],
+  ['demo', 'index', 'diagnostics'],
 ];
 const RANK = new Map(LAYERS.flatMap((names, rank) => names.map((n) => [n, rank] as const)));
 
