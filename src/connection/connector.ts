@@ -1,7 +1,7 @@
-import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { logger } from '../log';
+import { createSockets, systemSockets, type Sockets } from '../support/sockets';
 import { peerChain } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
 import { maxVersionFor, TLS_VERSION_RANK as RANK } from './tls-versions';
@@ -78,209 +78,239 @@ function guard(socket: tls.TLSSocket, target: ConnectTarget, onSecure?: SecureLi
   return socket;
 }
 
-/** Refuses anything but an IP literal: the diagnostic sockets below never resolve a name. */
-function ipLiteral(address: string): string {
-  if (net.isIP(address) === 0)
-    throw Object.assign(
-      new Error(`not an IP address: ${JSON.stringify(address)} (diagnostic probes dial verified addresses only)`),
-      { code: 'ERR_INVALID_ADDRESS' },
-    );
-  return address;
-}
-
 /**
- * How long {@link connector.openTlsViaProxy} waits for the proxy's answer to CONNECT (including the TCP connect), ms.
+ * How long {@link Connector.openTlsViaProxy} waits for the proxy's answer to CONNECT (including the TCP connect), ms.
  */
 export const PROXY_CONNECT_TIMEOUT_MS = 10_000;
 
-/** Options of {@link connector.openTlsInspect}. */
+/** Options of {@link Connector.openTlsInspect}. */
 export interface InspectOptions {
   /** Trust store to report the chain against (default: Node's roots plus the target's `ca`). */
   secureContext?: tls.SecureContext;
 }
 
 /**
- * The one place in this package that opens network connections. Tests replace its methods to prove that a
- * refused endpoint never reaches a socket (a spy here sees every attempt).
+ * Opens every network connection of the package: pinned TLS, TLS for inspection, TLS through a CONNECT proxy, and the
+ * plain TCP/UDP {@link Sockets}. Built by {@link createConnector} and passed in (undici's `buildConnector` pattern):
+ * sessions, probes and dps-check take one as an option, so a test hands them a recording connector and sees every
+ * attempt — including that a refused endpoint never reaches a socket.
  */
-export const connector = {
+export interface Connector extends Sockets {
   /** TCP+TLS straight to a pinned address. The DNS name stays in SNI and the certificate check. */
-  openTls(target: ConnectTarget, onSecure?: SecureListener): tls.TLSSocket {
-    if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
-    log('connect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
-    const socket = tls.connect({
-      ...tlsOptions(target),
-      host: target.host,
-      port: target.port,
-      lookup: pinnedLookup(target.host, target.addresses),
-    });
-    return guard(socket, target, onSecure);
-  },
-
+  openTls(target: ConnectTarget, onSecure?: SecureListener): tls.TLSSocket;
   /**
-   * Like {@link openTls}, but the chain is reported instead of enforced (`rejectUnauthorized: false`): diagnostics
-   * must see an untrusted or expired certificate to explain it. The TLS version floor is still enforced, and nothing
-   * but the handshake (and what the caller writes) crosses the socket — no credential is offered.
+   * Like {@link Connector.openTls}, but the chain is reported instead of enforced (`rejectUnauthorized: false`):
+   * diagnostics must see an untrusted or expired certificate to explain it. The TLS version floor is still enforced,
+   * and nothing but the handshake (and what the caller writes) crosses the socket — no credential is offered.
    */
   openTlsInspect(
     target: Omit<ConnectTarget, 'cert' | 'key' | 'passphrase' | 'proxy'>,
-    options: InspectOptions = {},
+    options?: InspectOptions,
     onSecure?: SecureListener,
-  ): tls.TLSSocket {
-    if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
-    log('inspect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
-    const socket = tls.connect({
-      servername: target.host,
-      minVersion: target.minVersion,
-      maxVersion: maxVersionFor(target.minVersion),
-      rejectUnauthorized: false,
-      ...(options.secureContext
-        ? { secureContext: options.secureContext }
-        : target.ca !== undefined
-          ? { secureContext: sharedContext({ ca: target.ca, minVersion: target.minVersion }) }
-          : {}),
-      host: target.host,
-      port: target.port,
-      lookup: pinnedLookup(target.host, target.addresses),
-    });
-    return guard(socket, target, onSecure);
-  },
-
-  /** A plain TCP connection to an IP literal (reachability probes). */
-  openTcp(address: string, port: number): net.Socket {
-    log('tcp %s port %d', address, port);
-    return net.connect({ host: ipLiteral(address), port, noDelay: true });
-  },
-
-  /** A UDP socket for one exchange with an IP literal (SNTP); the caller sends and closes. */
-  openUdp(address: string): dgram.Socket {
-    return dgram.createSocket(net.isIPv6(ipLiteral(address)) ? 'udp6' : 'udp4');
-  },
-
+  ): tls.TLSSocket;
   /**
-   * TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. Until the proxy's 2xx answer, every
-   * failure is a {@link ProxyTunnelError} naming the proxy: no TCP connection, an error or a close before the status
-   * line, a non-2xx answer, or no answer within `options.connectTimeoutMs` (default {@link PROXY_CONNECT_TIMEOUT_MS}).
-   * `callback` is called exactly once. `options.onTunnel` is called with the proxy (`address:port`) as soon as the
-   * proxy
-   * answered 2xx: from then on the proxy did its job, and a silence or failure is about the service behind it.
+   * TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. Until the proxy's 2xx answer,
+   * every failure is a {@link ProxyTunnelError} naming the proxy: no TCP connection, an error or a close before the
+   * status line, a non-2xx answer, or no answer within `options.connectTimeoutMs` (default
+   * {@link PROXY_CONNECT_TIMEOUT_MS}). `callback` is called exactly once. `options.onTunnel` is called with the proxy
+   * (`address:port`) as soon as it answered 2xx: from then on the proxy did its job, and a silence or failure is about
+   * the service behind it.
    */
   openTlsViaProxy(
     target: ConnectTarget & { proxy: NonNullable<ConnectTarget['proxy']> },
     onSecure: SecureListener | undefined,
     callback: (err: Error | null, socket?: tls.TLSSocket) => void,
-    options: { connectTimeoutMs?: number; onTunnel?: (proxy: string) => void } = {},
-  ): net.Socket {
-    const proxy = net.isIPv6(target.proxy.address)
-      ? `[${target.proxy.address}]:${target.proxy.port}`
-      : `${target.proxy.address}:${target.proxy.port}`;
-    const request = `CONNECT ${target.host}:${target.port}`;
-    const timeoutMs = options.connectTimeoutMs ?? PROXY_CONNECT_TIMEOUT_MS;
-    log('connect %s via proxy %s', target.host, proxy);
-    const raw = net.connect({ host: target.proxy.address, port: target.proxy.port });
-    raw.setNoDelay(true);
-    let buffered = Buffer.alloc(0);
-    let connected = false;
-    let settled = false;
-    const settle = (): void => {
-      settled = true;
-      clearTimeout(timer);
-      raw.off('data', onData);
-      raw.off('error', onError);
-      raw.off('end', onClosed);
-      raw.off('close', onClosed);
-    };
-    const fail = (err: ProxyTunnelError): void => {
-      if (settled) return;
-      settle();
-      log('proxy %s: %s', proxy, err.message);
-      raw.destroy();
-      callback(err);
-    };
-    const unreachable = (detail: string, cause?: unknown): ProxyTunnelError =>
-      new ProxyTunnelError('EPROXY_UNREACHABLE', `proxy ${proxy}: ${detail}`, proxy, undefined, { cause });
-    const partial = (): string => buffered.toString('latin1').split('\r\n', 1)[0].slice(0, 200);
-    const onError = (err: NodeJS.ErrnoException): void => {
-      const what = `${err.code ? `${err.code}: ` : ''}${err.message}`;
-      if (!connected) fail(unreachable(`no TCP connection (${what})`, err));
-      else
-        fail(
-          new ProxyTunnelError(
-            'EPROXY',
-            `proxy ${proxy} dropped the connection before answering ${request} (${what})`,
-            proxy,
-            undefined,
-            { cause: err },
-          ),
-        );
-    };
-    // Without this a proxy that closes instead of answering would leave the caller waiting for its whole deadline.
-    const onClosed = (): void => {
-      const how = buffered.length ? `after a partial answer "${partial()}" to` : 'without answering';
-      fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} closed the connection ${how} ${request}`, proxy));
-    };
-    const timer = setTimeout(() => {
+    options?: TunnelOptions,
+  ): net.Socket;
+}
+
+/** Options of {@link Connector.openTlsViaProxy}. */
+export interface TunnelOptions {
+  /** How long to wait for the proxy's answer to CONNECT (including the TCP connect), ms. */
+  connectTimeoutMs?: number;
+  /** Called once the proxy answered 2xx, with the proxy as `address:port`. */
+  onTunnel?: (proxy: string) => void;
+}
+
+/**
+ * Builds a {@link Connector} on Node's tls over `sockets` (default: Node's net and dgram). Every TCP connection it
+ * makes, the proxy's included, goes through `sockets`, so wrapping them counts every one.
+ */
+export function createConnector(sockets: Sockets = createSockets()): Connector {
+  return {
+    openTcp(address, port) {
+      log('tcp %s port %d', address, port);
+      return sockets.openTcp(address, port);
+    },
+    openUdp: (address) => sockets.openUdp(address),
+    openTls: openPinnedTls,
+    openTlsInspect: openInspectTls,
+    openTlsViaProxy: (target, onSecure, callback, options) =>
+      openTunnelledTls(sockets, target, onSecure, callback, options),
+  };
+}
+
+/**
+ * The connector used when a caller passes none. Do not patch it in tests: build a recording connector with
+ * {@link createConnector} and pass it in.
+ */
+export const defaultConnector: Connector = createConnector(systemSockets);
+
+/** @deprecated the name of {@link defaultConnector} before connectors were passed in; the same object. */
+export const connector = defaultConnector;
+
+function openPinnedTls(target: ConnectTarget, onSecure?: SecureListener): tls.TLSSocket {
+  if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
+  log('connect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
+  const socket = tls.connect({
+    ...tlsOptions(target),
+    host: target.host,
+    port: target.port,
+    lookup: pinnedLookup(target.host, target.addresses),
+  });
+  return guard(socket, target, onSecure);
+}
+
+function openInspectTls(
+  target: Omit<ConnectTarget, 'cert' | 'key' | 'passphrase' | 'proxy'>,
+  options: InspectOptions = {},
+  onSecure?: SecureListener,
+): tls.TLSSocket {
+  if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
+  log('inspect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
+  const socket = tls.connect({
+    servername: target.host,
+    minVersion: target.minVersion,
+    maxVersion: maxVersionFor(target.minVersion),
+    rejectUnauthorized: false,
+    ...(options.secureContext
+      ? { secureContext: options.secureContext }
+      : target.ca !== undefined
+        ? { secureContext: sharedContext({ ca: target.ca, minVersion: target.minVersion }) }
+        : {}),
+    host: target.host,
+    port: target.port,
+    lookup: pinnedLookup(target.host, target.addresses),
+  });
+  return guard(socket, target, onSecure);
+}
+
+/** The CONNECT tunnel of {@link Connector.openTlsViaProxy}. */
+function openTunnelledTls(
+  sockets: Sockets,
+  target: ConnectTarget & { proxy: NonNullable<ConnectTarget['proxy']> },
+  onSecure: SecureListener | undefined,
+  callback: (err: Error | null, socket?: tls.TLSSocket) => void,
+  options: TunnelOptions = {},
+): net.Socket {
+  const proxy = net.isIPv6(target.proxy.address)
+    ? `[${target.proxy.address}]:${target.proxy.port}`
+    : `${target.proxy.address}:${target.proxy.port}`;
+  const request = `CONNECT ${target.host}:${target.port}`;
+  const timeoutMs = options.connectTimeoutMs ?? PROXY_CONNECT_TIMEOUT_MS;
+  log('connect %s via proxy %s', target.host, proxy);
+  const raw = sockets.openTcp(target.proxy.address, target.proxy.port);
+  let buffered = Buffer.alloc(0);
+  let connected = false;
+  let settled = false;
+  const settle = (): void => {
+    settled = true;
+    clearTimeout(timer);
+    raw.off('data', onData);
+    raw.off('error', onError);
+    raw.off('end', onClosed);
+    raw.off('close', onClosed);
+  };
+  const fail = (err: ProxyTunnelError): void => {
+    if (settled) return;
+    settle();
+    log('proxy %s: %s', proxy, err.message);
+    raw.destroy();
+    callback(err);
+  };
+  const unreachable = (detail: string, cause?: unknown): ProxyTunnelError =>
+    new ProxyTunnelError('EPROXY_UNREACHABLE', `proxy ${proxy}: ${detail}`, proxy, undefined, { cause });
+  const partial = (): string => buffered.toString('latin1').split('\r\n', 1)[0].slice(0, 200);
+  const onError = (err: NodeJS.ErrnoException): void => {
+    const what = `${err.code ? `${err.code}: ` : ''}${err.message}`;
+    if (!connected) fail(unreachable(`no TCP connection (${what})`, err));
+    else
       fail(
-        unreachable(
-          connected ? `no answer to ${request} within ${timeoutMs} ms` : `no TCP connection within ${timeoutMs} ms`,
+        new ProxyTunnelError(
+          'EPROXY',
+          `proxy ${proxy} dropped the connection before answering ${request} (${what})`,
+          proxy,
+          undefined,
+          { cause: err },
         ),
       );
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buffered.length > 16384)
-          fail(
-            new ProxyTunnelError(
-              'EPROXY',
-              `proxy ${proxy} answered ${request} with more than 16 KiB of headers`,
-              proxy,
-              partial(),
-            ),
-          );
-        return;
-      }
-      const head = buffered.subarray(0, end).toString('latin1');
-      const statusLine = head.split('\r\n', 1)[0].slice(0, 200);
-      // RFC 9110 9.3.6: any 2xx answer to CONNECT means the tunnel is open.
-      if (!/^HTTP\/1\.[01] 2\d\d(?: |$)/.test(statusLine)) {
-        const challenge = /^proxy-authenticate:[ \t]*(.*)$/im.exec(head)?.[1]?.trim().slice(0, 200);
+  };
+  // Without this a proxy that closes instead of answering would leave the caller waiting for its whole deadline.
+  const onClosed = (): void => {
+    const how = buffered.length ? `after a partial answer "${partial()}" to` : 'without answering';
+    fail(new ProxyTunnelError('EPROXY', `proxy ${proxy} closed the connection ${how} ${request}`, proxy));
+  };
+  const timer = setTimeout(() => {
+    fail(
+      unreachable(
+        connected ? `no answer to ${request} within ${timeoutMs} ms` : `no TCP connection within ${timeoutMs} ms`,
+      ),
+    );
+  }, timeoutMs);
+  const onData = (chunk: Buffer): void => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (buffered.length > 16384)
         fail(
           new ProxyTunnelError(
             'EPROXY',
-            `proxy ${proxy} refused ${request}: ${statusLine}`,
+            `proxy ${proxy} answered ${request} with more than 16 KiB of headers`,
             proxy,
-            statusLine,
-            challenge ? { proxyAuthenticate: challenge } : undefined,
+            partial(),
           ),
         );
-        return;
-      }
-      settle();
-      log('proxy %s opened the tunnel: %s', proxy, statusLine);
-      options.onTunnel?.(proxy);
-      const rest = buffered.subarray(end + 4);
-      if (rest.length) raw.unshift(rest);
-      let socket: tls.TLSSocket;
-      try {
-        socket = tls.connect({ ...tlsOptions(target), socket: raw });
-      } catch (err) {
-        // A bad client key or certificate throws here, inside a 'data' handler: hand it back instead of crashing.
-        raw.destroy();
-        callback(err as Error);
-        return;
-      }
-      callback(null, guard(socket, target, onSecure));
-    };
-    raw.on('error', onError);
-    raw.on('data', onData);
-    raw.on('end', onClosed);
-    raw.on('close', onClosed);
-    raw.once('connect', () => {
-      connected = true;
-      raw.write(`${request} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n\r\n`);
-    });
-    return raw;
-  },
-};
+      return;
+    }
+    const head = buffered.subarray(0, end).toString('latin1');
+    const statusLine = head.split('\r\n', 1)[0].slice(0, 200);
+    // RFC 9110 9.3.6: any 2xx answer to CONNECT means the tunnel is open.
+    if (!/^HTTP\/1\.[01] 2\d\d(?: |$)/.test(statusLine)) {
+      const challenge = /^proxy-authenticate:[ \t]*(.*)$/im.exec(head)?.[1]?.trim().slice(0, 200);
+      fail(
+        new ProxyTunnelError(
+          'EPROXY',
+          `proxy ${proxy} refused ${request}: ${statusLine}`,
+          proxy,
+          statusLine,
+          challenge ? { proxyAuthenticate: challenge } : undefined,
+        ),
+      );
+      return;
+    }
+    settle();
+    log('proxy %s opened the tunnel: %s', proxy, statusLine);
+    options.onTunnel?.(proxy);
+    const rest = buffered.subarray(end + 4);
+    if (rest.length) raw.unshift(rest);
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect({ ...tlsOptions(target), socket: raw });
+    } catch (err) {
+      // A bad client key or certificate throws here, inside a 'data' handler: hand it back instead of crashing.
+      raw.destroy();
+      callback(err as Error);
+      return;
+    }
+    callback(null, guard(socket, target, onSecure));
+  };
+  raw.on('error', onError);
+  raw.on('data', onData);
+  raw.on('end', onClosed);
+  raw.on('close', onClosed);
+  raw.once('connect', () => {
+    connected = true;
+    raw.write(`${request} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n\r\n`);
+  });
+  return raw;
+}

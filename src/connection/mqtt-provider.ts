@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { MqttBase } from 'azure-iot-mqtt-base';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { ClientCredentials, ConnectionSession, MqttTransportKind } from './session';
+import type { TransportName } from '../config/types';
+import type { ClientCredentials, ConnectionSession } from './session';
+import { TRANSPORTS } from './transports';
 
 /** Decides whether an incoming MQTT message reaches the SDK. Return false to swallow it (e.g. malformed JSON). */
 export type MessageTap = (topic: string, payload: Buffer) => boolean;
@@ -18,7 +20,7 @@ export interface MqttProvider {
  */
 export function createMqttProvider(
   session: ConnectionSession,
-  kind: MqttTransportKind,
+  kind: TransportName,
   hooks: { tap?: MessageTap; onConnack?: () => void } = {},
 ): MqttProvider {
   const { tap, onConnack } = hooks;
@@ -43,7 +45,7 @@ export function createMqttProvider(
           });
           return stream as never;
         },
-        { ...options, reconnectPeriod: 0, protocol: kind === 'mqtt' ? 'mqtts' : 'wss' },
+        { ...options, reconnectPeriod: 0, protocol: TRANSPORTS[kind].protocol },
       );
       // mqtt.js 4 waits for the stream's 'close' in end(); when the peer already dropped the connection that event
       // has passed and end() never calls back, so the SDK's disconnect (and everything waiting on it) would hang.

@@ -1,10 +1,9 @@
 import type { TransportName } from '../config/types';
 import type net from 'node:net';
 import { PassThrough, type Duplex } from 'node:stream';
-import type tls from 'node:tls';
-import type WebSocketType from 'ws';
 import { logger } from '../log';
-import { connector } from './connector';
+import { defaultConnector, type Connector } from './connector';
+import { TRANSPORTS, type StreamOpener } from './transports';
 import { diagnoseConnectionError } from './diagnose';
 import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
@@ -40,9 +39,15 @@ export class ConnectionSession {
   private readonly sockets = new Set<net.Socket | Duplex>();
   private closed = false;
 
+  /**
+   * @param target where to connect (pinned addresses, TLS policy, proxy).
+   * @param hooks called at each connection attempt and each completed, policy-checked handshake.
+   * @param connector opens the sockets (default {@link defaultConnector}); tests pass a recording one.
+   */
   constructor(
     readonly target: Readonly<ConnectTarget>,
     private readonly hooks: { onAttempt?: () => void; onSecure?: (info: TlsInfo) => void } = {},
+    private readonly connector: Connector = defaultConnector,
   ) {}
 
   /** True after `close()`; later attempts fail at once without a socket. */
@@ -50,8 +55,8 @@ export class ConnectionSession {
     return this.closed;
   }
 
-  /** Opens a byte stream for MQTT (raw TLS) or MQTT-over-WebSockets at `path`. */
-  openStream(kind: MqttTransportKind, credentials: ClientCredentials, path = '/$iothub/websocket'): Duplex {
+  /** Opens the byte stream of transport `kind` (raw TLS, or WebSockets at `path`). */
+  openStream(kind: TransportName, credentials: ClientCredentials, path = '/$iothub/websocket'): Duplex {
     if (this.closed) {
       const dead = new PassThrough();
       process.nextTick(() =>
@@ -62,7 +67,7 @@ export class ConnectionSession {
     const target: ConnectTarget = { ...this.target, ...credentials };
     this.failure = undefined;
     this.tunnel = undefined;
-    return kind === 'mqtt' ? this.track(this.openTls(target)) : this.openWebSocket(target, path);
+    return TRANSPORTS[kind].openStream(this.opener, target, path);
   }
 
   /** Destroys every socket this session opened. Idempotent. */
@@ -72,57 +77,46 @@ export class ConnectionSession {
     this.sockets.clear();
   }
 
-  private openTls(target: ConnectTarget): tls.TLSSocket {
+  /** What transports build their streams with: every socket is counted, watched and closed with the session. */
+  private readonly opener: StreamOpener = {
+    openTls: (target) => {
+      this.attempt();
+      const socket = this.connector.openTls(target, (info) => this.secured(info));
+      this.watch(socket, target, () => socket.remoteAddress ?? undefined);
+      return socket;
+    },
+    openTunnel: (target, callback) => {
+      const proxy = target.proxy;
+      if (!proxy) throw new Error('openTunnel needs a proxy');
+      this.attempt();
+      const onTunnel = (address: string): void => {
+        this.tunnel = address;
+      };
+      const raw = this.connector.openTlsViaProxy(
+        { ...target, proxy },
+        (info) => this.secured(info),
+        (err, socket) => {
+          // From here the TLS socket owns the raw one; destroying both separately can crash Node's TLS wrap.
+          this.sockets.delete(raw);
+          if (err || !socket) {
+            if (err) this.record(err, target, proxy.address, false);
+            callback(err ?? new Error('no socket from the proxy tunnel'));
+            return;
+          }
+          this.watch(socket, target, () => proxy.address);
+          callback(null, socket);
+        },
+        { onTunnel },
+      );
+      this.sockets.add(raw);
+      raw.once('close', () => this.sockets.delete(raw));
+    },
+    track: (stream) => this.track(stream),
+  };
+
+  private attempt(): void {
     this.attempts++;
     this.hooks.onAttempt?.();
-    const socket = connector.openTls(target, (info) => this.secured(info));
-    this.watch(socket, target, () => socket.remoteAddress ?? undefined);
-    return socket;
-  }
-
-  private openWebSocket(target: ConnectTarget, path: string): Duplex {
-    // Loaded only for mqtt-ws, like the SDK's own transports: an mqtt device never pays for it.
-    const WebSocket = require('ws') as typeof WebSocketType;
-    const url = `wss://${target.host}:${target.port}${path}`;
-    const ws = new WebSocket(url, ['mqtt'], {
-      perMessageDeflate: false,
-      // Our connector replaces ws's own tls.connect: the pinned address, policy and proxy tunnel apply here too.
-      createConnection: ((_opts: unknown, oncreate: (err: Error | null, socket?: net.Socket) => void) => {
-        if (!target.proxy) return this.openTls(target);
-        this.attempts++;
-        this.hooks.onAttempt?.();
-        const proxied = { ...target, proxy: target.proxy };
-        const onTunnel = (proxy: string): void => {
-          this.tunnel = proxy;
-        };
-        const raw = connector.openTlsViaProxy(
-          proxied,
-          (info) => this.secured(info),
-          (err, socket) => {
-            // From here the TLS socket owns the raw one; destroying both separately can crash Node's TLS wrap.
-            this.sockets.delete(raw);
-            if (err) {
-              this.record(err, target, target.proxy?.address, false);
-              oncreate(err);
-              return;
-            }
-            if (socket) {
-              this.watch(socket, target, () => target.proxy?.address);
-              oncreate(null, socket);
-            }
-          },
-          { onTunnel },
-        );
-        this.sockets.add(raw);
-        raw.once('close', () => this.sockets.delete(raw));
-        return undefined;
-      }) as unknown as typeof import('node:net').createConnection,
-    });
-    const stream = WebSocket.createWebSocketStream(ws);
-    ws.on('close', () => stream.destroy());
-    // The stream reports ws errors; keep ws itself from throwing on an unhandled 'error'.
-    ws.on('error', (err) => log('websocket %s: %s', target.host, err.message));
-    return this.track(stream);
   }
 
   private secured(info: TlsInfo): void {

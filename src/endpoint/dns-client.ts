@@ -1,10 +1,10 @@
-import dgram from 'node:dgram';
-import net from 'node:net';
+import type net from 'node:net';
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import ipaddr from 'ipaddr.js';
 import { logger } from '../log';
-import { abortable } from './abort';
+import { abortable } from '../support/abort';
+import { systemSockets, type Sockets } from '../support/sockets';
 import type { DnsServerAddress } from './address';
 
 const log = logger('endpoint:dns');
@@ -41,9 +41,10 @@ const EDNS_UDP_SIZE = 1232;
 export function queryDnsServer(
   server: DnsServerAddress,
   host: string,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; sockets?: Sockets },
 ): Promise<DnsServerAnswer> {
-  const socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+  const sockets = options.sockets ?? systemSockets;
+  const socket = sockets.openUdp(server.address);
   const timers: NodeJS.Timeout[] = [];
   const tcpSockets = new Set<net.Socket>();
   let closed = false;
@@ -112,7 +113,7 @@ export function queryDnsServer(
         const frame = Buffer.alloc(2 + query.length);
         frame.writeUInt16BE(query.length, 0);
         query.copy(frame, 2);
-        const tcp = net.connect({ host: server.address, port: server.port, noDelay: true });
+        const tcp = sockets.openTcp(server.address, server.port);
         tcpSockets.add(tcp);
         let buffered = Buffer.alloc(0);
         let done = false;

@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import net from 'node:net';
-import { abortable } from './abort';
+import { abortable } from '../support/abort';
 import type { VerifyOptions } from './types';
 
 /** What the system resolver (getaddrinfo) said, before classification. */

@@ -1,3 +1,4 @@
+import type { Sockets } from '../support/sockets';
 import type { Finding } from '../findings/types';
 import type { AzureCloudName } from './clouds';
 
@@ -36,6 +37,11 @@ export interface VerifyOptions {
    * (getaddrinfo: honours the hosts file). A seam for tests and for platforms with their own resolver.
    */
   systemLookup?: (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+  /**
+   * Advanced (tests, instrumentation): the sockets DNS queries go out on. Default: Node's net and dgram. A recording
+   * one sees every query packet the package sends.
+   */
+  sockets?: Sockets;
 }
 
 /** The kind of address, independent of the expected ranges. `shared` is RFC 6598 (100.64.0.0/10). */

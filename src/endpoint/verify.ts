@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Sockets } from '../support/sockets';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { AbortedError, InvalidOptionError } from '../errors';
@@ -80,7 +81,11 @@ export async function verifyEndpoint(
   }
 
   const hostsFile = opts.hostsFile ?? defaultHostsFile();
-  const timing = { timeoutMs: resolved.dnsTimeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const timing: Timing = {
+    timeoutMs: resolved.dnsTimeoutMs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.sockets ? { sockets: opts.sockets } : {}),
+  };
   const hostsPromise = hostsFileAddresses(name, hostsFile);
   const traces =
     resolved.dnsServers.length > 0
@@ -100,7 +105,7 @@ export async function verifyEndpoint(
   return finish({ ...head, addresses: primary.addresses, trace: traces, findings: [...nameFindings, ...analysis] });
 }
 
-type Timing = { timeoutMs: number; signal?: AbortSignal };
+type Timing = { timeoutMs: number; signal?: AbortSignal; sockets?: Sockets };
 
 /** Every DNS server asked at once; then a `hosts-file` trace when the hosts file names the host. */
 async function traceDnsServers(

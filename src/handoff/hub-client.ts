@@ -1,6 +1,7 @@
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import { ConnectionSession } from '../connection/session';
+import { TRANSPORTS } from '../connection/transports';
 import type { PemInput, TlsMinVersion } from '../connection/types';
 import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
@@ -158,7 +159,7 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
   // Loaded on first use: the device SDK costs ~70 ms of start-up that a device which only provisions need not pay.
   const { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } =
     require('azure-iot-device') as typeof import('azure-iot-device');
-  const { Mqtt, MqttWs } = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt');
+  const deviceMqtt = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt');
   const authProvider =
     'symmetricKey' in credentials
       ? SharedAccessKeyAuthenticationProvider.fromConnectionString(
@@ -171,7 +172,7 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, transport));
-  const deviceTransport = transport === 'mqtt' ? new Mqtt(authProvider, base) : new MqttWs(authProvider, base);
+  const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
   const client = new Client(deviceTransport);
   sessions.set(client, { session, result });
   return client;

@@ -1,9 +1,10 @@
-import { Mqtt, MqttWs } from 'azure-iot-provisioning-device-mqtt';
+import * as dpsMqtt from 'azure-iot-provisioning-device-mqtt';
 import type { RegistrationRequest, DeviceRegistrationResult } from 'azure-iot-provisioning-device';
 import { X509Security } from 'azure-iot-security-x509';
 import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
 import { createMqttProvider, loadMqttBase, type MessageTap } from '../connection/mqtt-provider';
 import type { ConnectionSession } from '../connection/session';
+import { TRANSPORTS } from '../connection/transports';
 import type { DeviceAuth, TransportName } from './types';
 
 /** The SDK's provisioning transport as we drive it (its public methods, promisified by the caller). */
@@ -38,7 +39,7 @@ export async function createDpsTransport(
   const base = new MqttBase(createMqttProvider(session, kind, hooks));
   // The cast: our type declarations come from another copy of azure-iot-mqtt-base (private fields differ in the types
   // only).
-  const transport = kind === 'mqtt' ? new Mqtt(base as never) : new MqttWs(base as never);
+  const transport = new dpsMqtt[TRANSPORTS[kind].sdkExport](base as never);
   if ('symmetricKey' in auth) {
     const security = new SymmetricKeySecurityClient(ids.registrationId, auth.symmetricKey);
     const sas = await (security.createSharedAccessSignature(ids.idScope) as Promise<{ toString(): string }>);
