@@ -11,10 +11,20 @@ const MAX_DNS_TIMEOUT_MS = 60_000;
 
 /** {@link NetworkOptions}, checked once at the door and normalised. */
 export interface ResolvedNetwork {
-  cidrs: Cidr[];
-  dnsServers: DnsServerAddress[];
-  policy: Policy;
-  dnsTimeoutMs: number;
+  readonly cidrs: readonly Cidr[];
+  readonly dnsServers: readonly DnsServerAddress[];
+  readonly policy: Policy;
+  readonly dnsTimeoutMs: number;
+}
+
+/** Every {@link ResolvedNetwork} this module made: the layers below the door trust these without checking again. */
+const RESOLVED = new WeakSet<ResolvedNetwork>();
+
+/** `network` as validated: a {@link ResolvedNetwork} made here passes as it is, anything else is validated now. */
+export function networkOf(network: NetworkOptions | ResolvedNetwork, optionName = 'network'): ResolvedNetwork {
+  return RESOLVED.has(network as ResolvedNetwork)
+    ? (network as ResolvedNetwork)
+    : resolveNetworkOptions(network as NetworkOptions, optionName);
 }
 
 /**
@@ -74,7 +84,9 @@ export function resolveNetworkOptions(network: NetworkOptions, optionName = 'net
       `Use a number of milliseconds between 1 and ${MAX_DNS_TIMEOUT_MS} (default 2000).`,
     );
   }
-  return { cidrs, dnsServers, policy, dnsTimeoutMs };
+  const resolved: ResolvedNetwork = Object.freeze({ cidrs, dnsServers, policy, dnsTimeoutMs });
+  RESOLVED.add(resolved);
+  return resolved;
 }
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;

@@ -1,4 +1,6 @@
-import { verifyEndpoint } from './verify';
+import type { Sockets } from '../support/sockets';
+import { networkOf, normaliseHost, type ResolvedNetwork } from './options';
+import { verifyHost } from './verify';
 import { cloudOf } from './clouds';
 import type { EndpointReport, NetworkOptions } from './types';
 import { createFinding } from '../findings/finding';
@@ -19,12 +21,14 @@ export interface HubVerification {
 export async function verifyAssignedHub(
   hub: string,
   dpsHost: string,
-  network: NetworkOptions,
-  options: { signal?: AbortSignal } = {},
+  network: NetworkOptions | ResolvedNetwork,
+  options: { signal?: AbortSignal; sockets?: Sockets } = {},
 ): Promise<HubVerification> {
-  const report = await verifyEndpoint(hub, network, {
+  // The same ranges, servers and policy as DPS: validated once at the caller's door when it passes them resolved.
+  const report = await verifyHost(normaliseHost(hub), networkOf(network), {
     role: 'hub',
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.sockets ? { sockets: options.sockets } : {}),
   });
   const findings: Finding[] = [];
   const evidence = {

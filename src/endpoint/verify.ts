@@ -11,7 +11,7 @@ import { analyseTraces, verdictOf } from './analyse';
 import { identifyHost, isGlobalDpsEndpoint } from './clouds';
 import { queryDnsServer } from './dns-client';
 import { defaultHostsFile, hostsFileAddresses } from './hosts-file';
-import { normaliseHost, resolveNetworkOptions } from './options';
+import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from './options';
 import { defaultSystemLookup, querySystem } from './system-resolver';
 import type { AddressInfo, EndpointReport, NetworkOptions, Policy, ResolverTrace, VerifyOptions } from './types';
 
@@ -32,14 +32,27 @@ const log = logger('endpoint');
  *   expectedCidrs: ['10.1.0.0/16'], dnsServers: ['10.1.0.4'] });
  * if (report.verdict !== 'private-in-vnet') console.log(report.findings);
  */
-export async function verifyEndpoint(
+export function verifyEndpoint(
   host: string,
   network: NetworkOptions,
   options: VerifyOptions = {},
 ): Promise<EndpointReport> {
-  const resolved = resolveNetworkOptions(network);
-  const opts = checkVerifyOptions(options);
-  const name = normaliseHost(host);
+  try {
+    return verifyHost(normaliseHost(host), resolveNetworkOptions(network), checkVerifyOptions(options));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * {@link verifyEndpoint} for callers that validated at their own door: `name` normalised, `resolved` from
+ * resolveNetworkOptions, `opts` checked. Nothing is validated again here.
+ */
+export async function verifyHost(
+  name: string,
+  resolved: ResolvedNetwork,
+  opts: VerifyOptions,
+): Promise<EndpointReport> {
   if (opts.signal?.aborted) throw new AbortedError(`verifying ${name}`, opts.signal.reason);
 
   const identity = identifyHost(name);

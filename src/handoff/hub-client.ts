@@ -1,5 +1,6 @@
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
+import type { Connector } from '../connection/connector';
 import { ConnectionSession } from '../connection/session';
 import { TRANSPORTS } from '../connection/transports';
 import type { PemInput, TlsMinVersion } from '../connection/types';
@@ -12,9 +13,11 @@ import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
 import {
   checkAuth,
+  checkConnector,
   checkPort,
   checkProxy,
   checkTls,
+  checkTransport,
   MAX_TIMER_MS,
   PROVISION_DEFAULTS,
   withAuthScrubbed,
@@ -48,6 +51,8 @@ export interface HubClientOptions {
   port?: number;
   /** Advanced (labs): MQTT/WebSockets port, default 443. */
   wsPort?: number;
+  /** Advanced (tests, instrumentation): opens the hub connection's sockets. Default: the package's own. */
+  connector?: Connector;
 }
 
 /** The hub connection was refused before or during connecting. `code` is the primary finding's code. */
@@ -95,13 +100,10 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
   const { auth: credentials, mismatch } = checkAuth(auth);
   if (mismatch) throw new HubConnectionError(mismatch, []);
   const tls = checkTls(options.tls);
-  const transport = options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport;
-  if (transport !== 'mqtt' && transport !== 'mqtt-ws')
-    throw new InvalidOptionError(
-      'options.transport',
-      `${describe(transport)} is not supported`,
-      "Use 'mqtt' or 'mqtt-ws'.",
-    );
+  const transport = checkTransport(
+    options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport,
+    'options.transport',
+  );
   // Not `result.hub.policy`: the result may come from storage or an edit, and must not be able to relax the check.
   const policy = options.policy ?? 'enforce';
   if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off')
@@ -110,7 +112,7 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
       `${describe(policy)} is not a policy`,
       "Use 'enforce' (default), 'warn' or 'off'.",
     );
-  if (options.proxy !== undefined && transport !== 'mqtt-ws') {
+  if (options.proxy !== undefined && !TRANSPORTS[transport].proxyable) {
     throw new InvalidOptionError(
       'options.proxy',
       `only works with transport mqtt-ws (the transport is ${transport})`,
@@ -148,14 +150,18 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
     );
     throw new HubConnectionError(finding, hubFindings);
   }
-  const session = new ConnectionSession({
-    host: result.assignedHub,
-    addresses,
-    port: transport === 'mqtt' ? port : wsPort,
-    minVersion: tls.minVersion,
-    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-    ...(proxy ? { proxy } : {}),
-  });
+  const session = new ConnectionSession(
+    {
+      host: result.assignedHub,
+      addresses,
+      port: transport === 'mqtt' ? port : wsPort,
+      minVersion: tls.minVersion,
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(proxy ? { proxy } : {}),
+    },
+    {},
+    checkConnector(options.connector, 'options.connector'),
+  );
   // Loaded on first use: the device SDK costs ~70 ms of start-up that a device which only provisions need not pay.
   const { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } =
     require('azure-iot-device') as typeof import('azure-iot-device');

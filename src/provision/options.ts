@@ -2,6 +2,8 @@ import net from 'node:net';
 import { InvalidOptionError } from '../errors';
 import { describe, describeSecret } from '../endpoint/address';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
+import { defaultConnector, type Connector } from '../connection/connector';
+import { isTransportName, TRANSPORTS } from '../connection/transports';
 import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
 import type { Finding } from '../findings/types';
 import { checkX509 } from './credentials';
@@ -31,8 +33,11 @@ export interface ResolvedProvisionOptions {
   /** DEVICE_KEY_MISMATCH: the key does not belong to the certificate (thrown before any packet). */
   keyMismatch?: Finding;
   network: ResolvedNetwork;
-  networkInput: ProvisionOptions['network'];
   transport: TransportName;
+  /** The port of the chosen transport (`port` for mqtt, `wsPort` for mqtt-ws). */
+  servicePort: number;
+  /** Opens every socket of the run (default {@link defaultConnector}). */
+  connector: Connector;
   ca?: PemInput | PemInput[];
   minVersion: TlsMinVersion;
   timeoutMs: number;
@@ -43,8 +48,6 @@ export interface ResolvedProvisionOptions {
   onProgress?: ProvisionOptions['onProgress'];
   retry: { maxAttempts: number; baseDelayMs: number; jitter: number };
   proxy?: ProxyAddress;
-  port: number;
-  wsPort: number;
 }
 
 const isPem = (v: unknown): v is PemInput => (typeof v === 'string' && v.length > 0) || Buffer.isBuffer(v);
@@ -264,13 +267,7 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
   );
   const { auth, mismatch: keyMismatch } = checkAuth(options.auth);
   const network = resolveNetworkOptions(options.network, 'network');
-  const transport = options.transport ?? PROVISION_DEFAULTS.transport;
-  if (transport !== 'mqtt' && transport !== 'mqtt-ws')
-    throw new InvalidOptionError(
-      'transport',
-      `${describe(transport)} is not supported`,
-      "Use 'mqtt' (8883, default) or 'mqtt-ws' (443).",
-    );
+  const transport = checkTransport(options.transport ?? PROVISION_DEFAULTS.transport, 'transport');
   const tls = checkTls(options.tls);
   const timeoutMs = options.timeoutMs ?? PROVISION_DEFAULTS.timeoutMs;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
@@ -328,7 +325,7 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
   if (options.payload !== undefined) checkPayload(options.payload);
   let proxy: ProxyAddress | undefined;
   if (options.proxy !== undefined) {
-    if (transport !== 'mqtt-ws')
+    if (!TRANSPORTS[transport].proxyable)
       throw new InvalidOptionError(
         'proxy',
         'only works with transport mqtt-ws',
@@ -336,6 +333,8 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
       );
     proxy = checkProxy(options.proxy);
   }
+  const port = checkPort(options.port, 'port', PROVISION_DEFAULTS.port);
+  const wsPort = checkPort(options.wsPort, 'wsPort', PROVISION_DEFAULTS.wsPort);
   return {
     host,
     idScope,
@@ -343,12 +342,9 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     auth,
     ...(keyMismatch ? { keyMismatch } : {}),
     network,
-    networkInput: {
-      ...options.network,
-      expectedCidrs: [...(options.network.expectedCidrs ?? [])],
-      ...(options.network.dnsServers ? { dnsServers: [...options.network.dnsServers] } : {}),
-    },
     transport,
+    servicePort: transport === 'mqtt' ? port : wsPort,
+    connector: checkConnector(options.connector, 'connector'),
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     minVersion: tls.minVersion,
     timeoutMs,
@@ -359,7 +355,29 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     retry: { maxAttempts, baseDelayMs, jitter },
     ...(proxy ? { proxy } : {}),
-    port: checkPort(options.port, 'port', PROVISION_DEFAULTS.port),
-    wsPort: checkPort(options.wsPort, 'wsPort', PROVISION_DEFAULTS.wsPort),
   };
+}
+
+/** Checks a transport name against {@link TRANSPORTS}, naming the option. */
+export function checkTransport(v: unknown, name: string): TransportName {
+  if (isTransportName(v)) return v;
+  throw new InvalidOptionError(
+    name,
+    `${describe(v)} is not supported`,
+    "Use 'mqtt' (8883, default) or 'mqtt-ws' (443).",
+  );
+}
+
+/** Checks an injected connector (an object with the connector's methods); `undefined` means the default one. */
+export function checkConnector(v: unknown, name: string): Connector {
+  if (v === undefined) return defaultConnector;
+  const methods = ['openTls', 'openTlsInspect', 'openTlsViaProxy', 'openTcp', 'openUdp'] as const;
+  if (v && typeof v === 'object' && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function')) {
+    return v as Connector;
+  }
+  throw new InvalidOptionError(
+    name,
+    `expected a connector (${methods.join(', ')}), got ${describe(v)}`,
+    'Build one with createConnector(), or leave it out.',
+  );
 }

@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
+import type { TlsInfo } from '../connection/types';
 import { isInCidrs } from '../endpoint/address';
-import { connectableAddresses, verifyEndpoint } from '../endpoint/verify';
+import { connectableAddresses, verifyHost } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError } from '../errors';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
-import { verifyAssignedHub } from '../endpoint/verify-hub';
+import { verifyAssignedHub, type HubVerification } from '../endpoint/verify-hub';
 import { logger } from '../log';
 import { credentialFingerprint, readCache, writeCache, type CacheRecord } from './cache';
 import { Deadline, type StopReason } from './deadline';
@@ -42,187 +43,273 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
   const o = resolveProvisionOptions(options);
   // Before any packet: DPS would only refuse this at the TLS handshake, where it looks like a network fault.
   if (o.keyMismatch) throw new ProvisioningError(o.keyMismatch, { step: 'credentials' });
-  const started = performance.now();
-  const progress = (step: ProgressStep, detail: Record<string, unknown>): void => {
+  const run = new Run(o);
+  try {
+    const cached = await cachedAssignment(run);
+    if (cached) return cached;
+    const dps = await resolveDps(run);
+    checkProxyPolicy(run, dps);
+    const assignment = await register(run, dps);
+    const hub = await verifyHub(run, assignment.assignedHub);
+    const result = assembleResult(run, dps, assignment, hub);
+    await persist(run, result);
+    run.ok = true;
+    return result;
+  } catch (err) {
+    throw toError(err, run.deadline, o, run.dps);
+  } finally {
+    await run.dispose();
+  }
+}
+
+/** What one provisionDevice call owns while it runs: the deadline, progress, findings so far and open connections. */
+class Run {
+  readonly deadline: Deadline;
+  /** Every finding of the call so far (DNS, cache, proxy, TLS); the hub's are added at the end. */
+  readonly findings: Finding[] = [];
+  /** The DPS endpoint report, once resolved: context for every later error. */
+  dps: EndpointReport | undefined;
+  /** What the live TLS socket to DPS negotiated. */
+  tls: { protocol: string; cipher: string } | undefined;
+  session: ConnectionSession | undefined;
+  transport: DpsTransport | undefined;
+  /** True once the call succeeded: the connection is then closed gracefully. */
+  ok = false;
+  private readonly started = performance.now();
+
+  constructor(readonly o: ResolvedProvisionOptions) {
+    this.deadline = new Deadline(o.timeoutMs, o.signal);
+  }
+
+  progress(step: ProgressStep, detail: Record<string, unknown>): void {
     log('%s %o', step, detail);
     try {
-      o.onProgress?.({ step, elapsedMs: Math.round(performance.now() - started), detail });
+      this.o.onProgress?.({ step, elapsedMs: Math.round(performance.now() - this.started), detail });
     } catch {
       // A failing progress callback must not break provisioning.
     }
+  }
+
+  async closeConnection(graceful: boolean): Promise<void> {
+    const { transport, session } = this;
+    this.transport = undefined;
+    this.session = undefined;
+    if (transport || session) await closeTransport(transport, session, graceful);
+  }
+
+  async dispose(): Promise<void> {
+    this.deadline.dispose();
+    await this.closeConnection(this.ok);
+  }
+}
+
+/** Step 0: a cached assignment for these credentials (DNS is still verified); a corrupt cache is a finding. */
+async function cachedAssignment(run: Run): Promise<ProvisioningResult | undefined> {
+  const { o, deadline } = run;
+  if (!o.cachePath || o.forceReprovision) return undefined;
+  const key = {
+    provisioningHost: o.host,
+    idScope: o.idScope,
+    registrationId: o.registrationId,
+    credential: credentialFingerprint(o.auth),
   };
-  const deadline = new Deadline(o.timeoutMs, o.signal);
-  let session: ConnectionSession | undefined;
-  let transport: DpsTransport | undefined;
-  let dps: EndpointReport | undefined;
-  let ok = false;
-  try {
-    const credential = credentialFingerprint(o.auth);
-    const extra: Finding[] = [];
-    if (o.cachePath && !o.forceReprovision) {
-      const read = await deadline.race(
-        readCache(o.cachePath, {
-          provisioningHost: o.host,
-          idScope: o.idScope,
-          registrationId: o.registrationId,
-          credential,
-        }),
-      );
-      if (read.kind === 'hit') {
-        const result = await fromCache(o, read.record, deadline, progress);
-        ok = true;
-        return result;
-      }
-      if (read.kind === 'corrupt')
-        extra.push(createFinding('DPS_CACHE_CORRUPT', { path: o.cachePath, detail: read.detail }));
-      log('cache miss: %s', read.kind === 'miss' ? read.reason : read.detail);
-    }
-
-    progress('resolving', { host: o.host, dnsServers: o.networkInput.dnsServers ?? ['system'] });
-    deadline.step = 'resolving';
-    dps = await deadline.race(verifyEndpoint(o.host, o.networkInput, { role: 'dps', signal: deadline.signal }));
-    const report = dps;
-    const addresses = connectableAddresses(report, o.network.policy).map((a) => a.address);
-    const findings: Finding[] = [...report.findings, ...extra];
-    if (addresses.length === 0) {
-      // Nothing we may dial: under enforce this is the refusal before any packet; otherwise the name did not resolve.
-      const primary =
-        report.findings.find((f) => f.severity === 'error') ??
-        report.findings[0] ??
-        createFinding('TCP_UNREACHABLE', { host: o.host, detail: 'no address to connect to' });
-      throw new ProvisioningError(primary, { findings, step: 'resolving', dps: report });
-    }
-    progress('verified', { host: o.host, verdict: report.verdict, addresses, policy: o.network.policy });
-
-    if (o.proxy) {
-      const proxyInRange = isInCidrs(o.proxy.address, o.network.cidrs);
-      const severity = o.network.policy === 'enforce' && !proxyInRange ? 'error' : 'warning';
-      const finding = createFinding(
-        'PROXY_IN_PATH',
-        { host: o.host, proxy: `${o.proxy.address}:${o.proxy.port}`, proxyInRange },
-        { severity },
-      );
-      findings.push(finding);
-      if (severity === 'error') throw new ProvisioningError(finding, { findings, step: 'connecting', dps: report });
-    }
-
-    let tls: { protocol: string; cipher: string } | undefined;
-    session = new ConnectionSession(
-      {
-        host: o.host,
-        addresses,
-        port: o.transport === 'mqtt' ? o.port : o.wsPort,
-        minVersion: o.minVersion,
-        ...(o.ca !== undefined ? { ca: o.ca } : {}),
-        ...(o.proxy ? { proxy: o.proxy } : {}),
-      },
-      {
-        onAttempt: () => {
-          deadline.step = 'connecting';
-          progress('connecting', {
-            host: o.host,
-            addresses,
-            port: o.transport === 'mqtt' ? o.port : o.wsPort,
-            transport: o.transport,
-            ...(o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
-          });
-        },
-        onSecure: (info) => {
-          deadline.step = 'tls';
-          tls = { protocol: info.protocol, cipher: info.cipher };
-          const legacy = legacyRootFinding(o.host, info);
-          if (legacy && !findings.some((f) => f.code === legacy.code)) findings.push(legacy);
-          progress('tls', { protocol: info.protocol, cipher: info.cipher, remoteAddress: info.remoteAddress });
-        },
-      },
-    );
-    const last: { status?: number; retryAfterSeconds?: number } = {};
-    transport = await createDpsTransport(
-      session,
-      o.transport,
-      o.auth,
-      { registrationId: o.registrationId, idScope: o.idScope },
-      {
-        tap: (topic, payload) => {
-          const response = parseResponseTopic(topic);
-          if (response) Object.assign(last, response);
-          try {
-            // The SDK JSON.parses every response unguarded (an exception there would be uncaught): check first.
-            JSON.parse(payload.toString('ascii'));
-            return true;
-          } catch {
-            const finding = createFinding('DPS_MALFORMED_RESPONSE', {
-              host: o.host,
-              topic,
-              excerpt: payload.subarray(0, 40).toString('latin1'),
-            });
-            deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
-            return false;
-          }
-        },
-        onConnack: () => {
-          deadline.step = 'registering';
-          progress('registering', { registrationId: o.registrationId, idScope: o.idScope });
-        },
-      },
-    );
-    const assignment = await runRegistration({
-      transport,
-      session,
-      deadline,
-      dps: report,
-      retry: o.retry,
-      last,
-      request: {
-        registrationId: o.registrationId,
-        provisioningHost: o.host,
-        idScope: o.idScope,
-        ...(o.payload !== undefined ? { payload: o.payload as Record<string, unknown> } : {}),
-      },
-    });
-    progress('assigned', { assignedHub: assignment.assignedHub, deviceId: assignment.deviceId });
-    await closeTransport(transport, session, true);
-    transport = undefined;
-
-    deadline.step = 'verifying hub';
-    const hub = await deadline.race(
-      verifyAssignedHub(assignment.assignedHub, o.host, o.networkInput, { signal: deadline.signal }),
-    );
-    progress('hub-verified', {
-      hub: hub.report.host,
-      verdict: hub.report.verdict,
-      addresses: hub.report.addresses.map((a) => a.address),
-    });
-    const result: ProvisioningResult = {
-      assignedHub: assignment.assignedHub,
-      deviceId: assignment.deviceId,
-      registrationId: o.registrationId,
-      fromCache: false,
-      dps: report,
-      hub: hub.report,
-      tls: tls ?? { protocol: 'unknown', cipher: 'unknown' },
-      findings: [...findings, ...hub.findings],
-      ...(assignment.payload !== undefined ? { payload: assignment.payload } : {}),
-      provisionedAt: new Date().toISOString(),
-      transport: o.transport,
-    };
-    if (o.cachePath) {
-      try {
-        await deadline.race(writeCache(o.cachePath, toRecord(o, result, credential)));
-      } catch (err) {
-        // DPS has assigned the device: losing that over a cache file would be worse than registering again next time.
-        if (deadline.stopped?.kind === 'aborted') throw err;
-        const detail = isStopReason(err) ? `stopped: ${err.kind}` : ((err as Error)?.message ?? String(err));
-        result.findings.push(createFinding('DPS_CACHE_WRITE_FAILED', { path: o.cachePath, detail }));
-      }
-    }
-    ok = true;
+  const read = await deadline.race(readCache(o.cachePath, key));
+  if (read.kind === 'hit') {
+    const result = await fromCache(o, read.record, deadline, (step, detail) => run.progress(step, detail));
+    run.ok = true;
     return result;
+  }
+  if (read.kind === 'corrupt') {
+    run.findings.push(createFinding('DPS_CACHE_CORRUPT', { path: o.cachePath, detail: read.detail }));
+  }
+  log('cache miss: %s', read.kind === 'miss' ? read.reason : read.detail);
+  return undefined;
+}
+
+/**
+ * Step 1: resolve and classify the DPS name; the addresses the policy lets us dial. Under enforce, none outside the
+ * ranges: this is the refusal before any packet.
+ */
+async function resolveDps(run: Run): Promise<{ report: EndpointReport; addresses: string[] }> {
+  const { o, deadline } = run;
+  const dnsServers = o.network.dnsServers.length ? o.network.dnsServers.map((d) => d.label) : ['system'];
+  run.progress('resolving', { host: o.host, dnsServers });
+  deadline.step = 'resolving';
+  const report = await deadline.race(
+    verifyHost(o.host, o.network, { role: 'dps', signal: deadline.signal, sockets: o.connector }),
+  );
+  run.dps = report;
+  run.findings.unshift(...report.findings);
+  const addresses = connectableAddresses(report, o.network.policy).map((a) => a.address);
+  if (addresses.length === 0) {
+    const primary =
+      report.findings.find((f) => f.severity === 'error') ??
+      report.findings[0] ??
+      createFinding('TCP_UNREACHABLE', { host: o.host, detail: 'no address to connect to' });
+    throw new ProvisioningError(primary, { findings: run.findings, step: 'resolving', dps: report });
+  }
+  run.progress('verified', { host: o.host, verdict: report.verdict, addresses, policy: o.network.policy });
+  return { report, addresses };
+}
+
+/** Step 2: a CONNECT proxy resolves the name itself: under enforce it must sit inside the ranges. */
+function checkProxyPolicy(run: Run, dps: { report: EndpointReport }): void {
+  const { o } = run;
+  if (!o.proxy) return;
+  const proxyInRange = isInCidrs(o.proxy.address, o.network.cidrs);
+  const severity = o.network.policy === 'enforce' && !proxyInRange ? 'error' : 'warning';
+  const proxy = `${o.proxy.address}:${o.proxy.port}`;
+  const finding = createFinding('PROXY_IN_PATH', { host: o.host, proxy, proxyInRange }, { severity });
+  run.findings.push(finding);
+  if (severity === 'error') {
+    throw new ProvisioningError(finding, { findings: run.findings, step: 'connecting', dps: dps.report });
+  }
+}
+
+/** Step 3: connect pinned to the verified addresses and register through the SDK's own transport. */
+async function register(
+  run: Run,
+  dps: { report: EndpointReport; addresses: string[] },
+): Promise<Awaited<ReturnType<typeof runRegistration>>> {
+  const { o, deadline } = run;
+  const session = openSession(run, dps.addresses);
+  run.session = session;
+  const last: { status?: number; retryAfterSeconds?: number } = {};
+  run.transport = await createDpsTransport(
+    session,
+    o.transport,
+    o.auth,
+    { registrationId: o.registrationId, idScope: o.idScope },
+    {
+      tap: (topic, payload) => checkResponse(run, last, topic, payload),
+      onConnack: () => {
+        deadline.step = 'registering';
+        run.progress('registering', { registrationId: o.registrationId, idScope: o.idScope });
+      },
+    },
+  );
+  const assignment = await runRegistration({
+    transport: run.transport,
+    session,
+    deadline,
+    dps: dps.report,
+    retry: o.retry,
+    last,
+    request: {
+      registrationId: o.registrationId,
+      provisioningHost: o.host,
+      idScope: o.idScope,
+      ...(o.payload !== undefined ? { payload: o.payload as Record<string, unknown> } : {}),
+    },
+  });
+  run.progress('assigned', { assignedHub: assignment.assignedHub, deviceId: assignment.deviceId });
+  await run.closeConnection(true);
+  return assignment;
+}
+
+/** The pinned connection to DPS, reporting each attempt and each completed handshake as progress. */
+function openSession(run: Run, addresses: string[]): ConnectionSession {
+  const { o, deadline } = run;
+  const target = {
+    host: o.host,
+    addresses,
+    port: o.servicePort,
+    minVersion: o.minVersion,
+    ...(o.ca !== undefined ? { ca: o.ca } : {}),
+    ...(o.proxy ? { proxy: o.proxy } : {}),
+  };
+  const onAttempt = (): void => {
+    deadline.step = 'connecting';
+    run.progress('connecting', {
+      host: o.host,
+      addresses,
+      port: o.servicePort,
+      transport: o.transport,
+      ...(o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
+    });
+  };
+  const onSecure = (info: TlsInfo): void => {
+    deadline.step = 'tls';
+    run.tls = { protocol: info.protocol, cipher: info.cipher };
+    const legacy = legacyRootFinding(o.host, info);
+    if (legacy && !run.findings.some((f) => f.code === legacy.code)) run.findings.push(legacy);
+    run.progress('tls', { protocol: info.protocol, cipher: info.cipher, remoteAddress: info.remoteAddress });
+  };
+  return new ConnectionSession(target, { onAttempt, onSecure }, o.connector);
+}
+
+/**
+ * Reads each DPS response before the SDK does: the status and retry-after off the topic, and the body checked as
+ * JSON — the SDK JSON.parses it unguarded, where an exception would be uncaught. Returns false to swallow it.
+ */
+function checkResponse(
+  run: Run,
+  last: { status?: number; retryAfterSeconds?: number },
+  topic: string,
+  payload: Buffer,
+): boolean {
+  const response = parseResponseTopic(topic);
+  if (response) Object.assign(last, response);
+  try {
+    JSON.parse(payload.toString('ascii'));
+    return true;
+  } catch {
+    const excerpt = payload.subarray(0, 40).toString('latin1');
+    const finding = createFinding('DPS_MALFORMED_RESPONSE', { host: run.o.host, topic, excerpt });
+    run.deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
+    return false;
+  }
+}
+
+/** Step 4: the assigned hub's name, verified like the DPS name (HUB_* findings; no connection). */
+async function verifyHub(run: Run, assignedHub: string): Promise<HubVerification> {
+  const { o, deadline } = run;
+  deadline.step = 'verifying hub';
+  const hub = await deadline.race(
+    verifyAssignedHub(assignedHub, o.host, o.network, { signal: deadline.signal, sockets: o.connector }),
+  );
+  run.progress('hub-verified', {
+    hub: hub.report.host,
+    verdict: hub.report.verdict,
+    addresses: hub.report.addresses.map((a) => a.address),
+  });
+  return hub;
+}
+
+function assembleResult(
+  run: Run,
+  dps: { report: EndpointReport },
+  assignment: Awaited<ReturnType<typeof runRegistration>>,
+  hub: HubVerification,
+): ProvisioningResult {
+  return {
+    assignedHub: assignment.assignedHub,
+    deviceId: assignment.deviceId,
+    registrationId: run.o.registrationId,
+    fromCache: false,
+    dps: dps.report,
+    hub: hub.report,
+    tls: run.tls ?? { protocol: 'unknown', cipher: 'unknown' },
+    findings: [...run.findings, ...hub.findings],
+    ...(assignment.payload !== undefined ? { payload: assignment.payload } : {}),
+    provisionedAt: new Date().toISOString(),
+    transport: run.o.transport,
+  };
+}
+
+/**
+ * Step 5: with `cache.path`, persist the assignment. A failed write is a warning: DPS has assigned the device, and
+ * losing that over a cache file would be worse than registering again next time.
+ */
+async function persist(run: Run, result: ProvisioningResult): Promise<void> {
+  const { o, deadline } = run;
+  if (!o.cachePath) return;
+  try {
+    await deadline.race(writeCache(o.cachePath, toRecord(o, result, credentialFingerprint(o.auth))));
   } catch (err) {
-    throw toError(err, deadline, o, dps);
-  } finally {
-    deadline.dispose();
-    if (transport || session) await closeTransport(transport, session, ok);
+    if (deadline.stopped?.kind === 'aborted') throw err;
+    const detail = isStopReason(err) ? `stopped: ${err.kind}` : ((err as Error)?.message ?? String(err));
+    result.findings.push(createFinding('DPS_CACHE_WRITE_FAILED', { path: o.cachePath, detail }));
   }
 }
 
@@ -234,11 +321,13 @@ async function fromCache(
 ): Promise<ProvisioningResult> {
   // DNS only: the cached assignment is used without contacting DPS, but both names are still checked.
   progress('resolving', { host: o.host, fromCache: true });
-  const dps = await deadline.race(verifyEndpoint(o.host, o.networkInput, { role: 'dps', signal: deadline.signal }));
+  const dps = await deadline.race(
+    verifyHost(o.host, o.network, { role: 'dps', signal: deadline.signal, sockets: o.connector }),
+  );
   progress('verified', { host: o.host, verdict: dps.verdict, fromCache: true });
   progress('assigned', { assignedHub: record.assignedHub, deviceId: record.deviceId, fromCache: true });
   const hub = await deadline.race(
-    verifyAssignedHub(record.assignedHub, o.host, o.networkInput, { signal: deadline.signal }),
+    verifyAssignedHub(record.assignedHub, o.host, o.network, { signal: deadline.signal, sockets: o.connector }),
   );
   progress('hub-verified', {
     hub: hub.report.host,

@@ -1,3 +1,4 @@
+import type { Connector } from '../connection/connector';
 import type { TransportName } from '../config/types';
 import type { PemInput, TlsMinVersion } from '../connection/types';
 import type { EndpointReport, NetworkOptions } from '../endpoint/types';
@@ -101,6 +102,11 @@ export interface ProvisionOptions {
   port?: number;
   /** Advanced (labs): the MQTT/WebSockets port. Default 443. */
   wsPort?: number;
+  /**
+   * Advanced (tests, instrumentation): opens every socket of the call — DNS queries, the TLS connection, a proxy
+   * tunnel. Default: the package's own ({@link createConnector}). A recording one sees every packet's destination.
+   */
+  connector?: Connector;
 }
 
 /** What {@link provisionDevice} returns. */

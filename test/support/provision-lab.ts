@@ -1,5 +1,6 @@
 // Shared helpers for provisioning tests against the local lab (loopback only, ephemeral ports).
-import { connector } from '../../src/connection/connector';
+import type { Connector } from '../../src/connection/connector';
+import { recordingConnector } from './recording-connector';
 import { startLab } from '../../src/lab/lab';
 import { LabListenError } from '../../src/lab/errors';
 import type { LabDevice, LabHandle } from '../../src/lab/types';
@@ -37,26 +38,13 @@ export function optionsFor(lab: LabHandle, device: LabDevice, over: Partial<Prov
   };
 }
 
-/** Counts every call to the one module that opens sockets, until `restore()`. */
-export function spyOnConnector(): { calls: string[]; restore(): void } {
-  const calls: string[] = [];
-  const openTls = connector.openTls;
-  const openTlsViaProxy = connector.openTlsViaProxy;
-  connector.openTls = (target, onSecure) => {
-    calls.push(`tls ${target.host} ${target.addresses.join(',')}:${target.port}`);
-    return openTls.call(connector, target, onSecure);
-  };
-  connector.openTlsViaProxy = (target, onSecure, cb) => {
-    calls.push(`proxy ${target.proxy.address}:${target.proxy.port} -> ${target.host}:${target.port}`);
-    return openTlsViaProxy.call(connector, target, onSecure, cb);
-  };
-  return {
-    calls,
-    restore: () => {
-      connector.openTls = openTls;
-      connector.openTlsViaProxy = openTlsViaProxy;
-    },
-  };
+/**
+ * A recording connector for `optionsFor(…, { connector })` and `createHubClient(…, { connector })`: `calls` lists every
+ * TLS connection and proxy tunnel (the DNS queries are left out: these tests count connections to services).
+ */
+export function spyOnConnector(): { calls: string[]; connector: Connector; restore(): void } {
+  const { calls, connector } = recordingConnector(['tls', 'proxy']);
+  return { calls, connector, restore: () => undefined };
 }
 
 /** Which way network-sensitive tests ran (test/run.sh sets DPL_TEST_NETNS). */
