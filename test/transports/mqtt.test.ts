@@ -1,0 +1,4 @@
+// The shared provisioning and hub hand-off suite over MQTT/TLS (8883 in the field, the lab's port here).
+import { provisioningSuite } from './provisioning-suite';
+
+provisioningSuite('mqtt');
