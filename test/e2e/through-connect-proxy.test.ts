@@ -58,16 +58,23 @@ describe('e2e: MQTT-WS through an HTTP CONNECT proxy on loopback', function () {
       const spy = spyOnConnector();
       try {
         await assert.rejects(
-          provisionDevice(optionsFor(lab, device, { transport: 'mqtt-ws', proxy: `http://127.30.0.5:${proxy.port}` })),
+          provisionDevice(
+            optionsFor(lab, device, {
+              connector: spy.connector,
+              transport: 'mqtt-ws',
+              proxy: `http://127.30.0.5:${proxy.port}`,
+            }),
+          ),
           (e: ProvisioningError) => e.code === 'PROXY_IN_PATH' && /127\.30\.0\.5/.test(e.message),
         );
         assert.deepEqual(spy.calls, []);
         assert.deepEqual(proxy.connects, []);
         // The hub client applies the same rule.
-        const result = await provisionDevice(optionsFor(lab, device));
+        const result = await provisionDevice(optionsFor(lab, device, { connector: spy.connector }));
         assert.throws(
           () =>
             createHubClient(result, device.auth, {
+              connector: spy.connector,
               tls: { ca: lab.caPem },
               transport: 'mqtt-ws',
               proxy: `http://127.30.0.5:${proxy.port}`,

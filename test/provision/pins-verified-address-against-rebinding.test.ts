@@ -21,6 +21,7 @@ describe('provision: DNS rebinding cannot redirect the connection', function () 
       try {
         const result = await provisionDevice(
           optionsFor(lab, device, {
+            connector: spy.connector,
             transport,
             onProgress: (e) => {
               if (e.step === 'verified') {

@@ -89,7 +89,7 @@ export function provisioningSuite(transport: TransportName): void {
           try {
             // Deep-frozen: any write to the caller's options would throw here.
             const result = await provisionDevice(
-              deepFreeze(optionsOver(device, { onProgress: (e) => steps.push(e.step) })),
+              deepFreeze(optionsOver(device, { connector: spy.connector, onProgress: (e) => steps.push(e.step) })),
             );
             assert.equal(result.assignedHub, lab.hub.host);
             assert.equal(result.deviceId, device.deviceId);
@@ -114,7 +114,7 @@ export function provisioningSuite(transport: TransportName): void {
             assert.equal(lab.counters.connections.publicTwin, before.publicTwin);
 
             // The hub client takes the transport from the result: no transport option here.
-            const client = createHubClient(result, device.auth, hubOptions());
+            const client = createHubClient(result, device.auth, { ...hubOptions(), connector: spy.connector });
             await openHubClient(client);
             await client.sendEvent(new Message(`hello ${transport} ${kind}`));
             await client.close();
@@ -156,7 +156,9 @@ export function provisioningSuite(transport: TransportName): void {
       if (fault) lab.setFault(fault, { registrationId: device.registrationId });
       const spy = spyOnConnector();
       try {
-        return await provisionDevice(optionsOver(device, { retry: { maxAttempts: 3, baseDelayMs: 10 }, ...over }));
+        return await provisionDevice(
+          optionsOver(device, { connector: spy.connector, retry: { maxAttempts: 3, baseDelayMs: 10 }, ...over }),
+        );
       } finally {
         spy.restore();
         assert.ok(spy.calls.length > 0, 'a connection was attempted');
@@ -323,7 +325,10 @@ export function provisioningSuite(transport: TransportName): void {
           const spy = spyOnConnector();
           const before = JSON.stringify(lab.counters.connections);
           try {
-            const err = await rejection(provisionDevice(optionsOver(device)), 'provisioning must be refused');
+            const err = await rejection(
+              provisionDevice(optionsOver(device, { connector: spy.connector })),
+              'provisioning must be refused',
+            );
             assert.ok(err instanceof ProvisioningError, String(err));
             assert.equal(err.code, expectedCode);
             assert.equal(err.step, 'resolving');
@@ -357,8 +362,9 @@ export function provisioningSuite(transport: TransportName): void {
           lab.setDnsView('no-privatelink');
           const spy = spyOnConnector();
           try {
-            await assert.rejects(provisionDevice(optionsOver(device)), (e: ProvisioningError) =>
-              e.code.startsWith('DNS_'),
+            await assert.rejects(
+              provisionDevice(optionsOver(device, { connector: spy.connector })),
+              (e: ProvisioningError) => e.code.startsWith('DNS_'),
             );
             assert.deepEqual(spy.calls, []);
           } finally {
@@ -381,7 +387,7 @@ export function provisioningSuite(transport: TransportName): void {
           const spy = spyOnConnector();
           const before = { ...lab.counters.connections };
           try {
-            const result = await provisionDevice(optionsOver(device));
+            const result = await provisionDevice(optionsOver(device, { connector: spy.connector }));
             assert.equal(result.assignedHub, lab.hub.host);
             assert.ok(result.findings.some((f) => f.code === 'DNS_MIXED_ANSWERS'));
             assert.deepEqual(dialled(spy.calls), [lab.dps.address]);
@@ -567,7 +573,7 @@ export function provisioningSuite(transport: TransportName): void {
         const before = { ...lab.counters.connections };
         try {
           assert.throws(
-            () => createHubClient(result, device.auth, hubOptions()),
+            () => createHubClient(result, device.auth, { ...hubOptions(), connector: spy.connector }),
             (e: HubConnectionError) => e.code === 'HUB_PUBLIC_ADDRESS',
           );
           assert.deepEqual(spy.calls, []);
@@ -585,7 +591,7 @@ export function provisioningSuite(transport: TransportName): void {
         const spy = spyOnConnector();
         try {
           assert.throws(
-            () => createHubClient(result, device.auth, hubOptions()),
+            () => createHubClient(result, device.auth, { ...hubOptions(), connector: spy.connector }),
             (e: HubConnectionError) => e.code === 'HUB_OUTSIDE_VNET',
           );
           assert.deepEqual(spy.calls, []);
