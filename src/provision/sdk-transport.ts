@@ -5,7 +5,10 @@ import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
 import { createMqttProvider, loadMqttBase, type MessageTap } from '../connection/mqtt-provider';
 import type { ConnectionSession } from '../connection/session';
 import { TRANSPORTS } from '../connection/transports';
+import { logger } from '../log';
 import type { DeviceAuth, TransportName } from './types';
+
+const log = logger('provision');
 
 /** The SDK's provisioning transport as we drive it (its public methods, promisified by the caller). */
 export interface DpsTransport {
@@ -40,6 +43,10 @@ export async function createDpsTransport(
   // The cast: our type declarations come from another copy of azure-iot-mqtt-base (private fields differ in the types
   // only).
   const transport = new dpsMqtt[TRANSPORTS[kind].sdkExport](base as never);
+  // The SDK re-emits a dropped connection as 'error' when no call is waiting for it (between polls): with no
+  // listener Node would throw and take the host process down. The next call reconnects and its own callback reports;
+  // the retry policy bounds how often.
+  (transport as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log('DPS transport: %s', err.message));
   if ('symmetricKey' in auth) {
     const security = new SymmetricKeySecurityClient(ids.registrationId, auth.symmetricKey);
     const sas = await (security.createSharedAccessSignature(ids.idScope) as Promise<{ toString(): string }>);

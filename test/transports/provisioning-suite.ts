@@ -524,16 +524,9 @@ export function provisioningSuite(transport: TransportName): void {
         });
       }
 
-      // FINDING (both transports, not mqtt-ws only), skipped so the suite stays green until src/ is fixed: the lab
-      // drops the connection when the device polls, and provisionDevice's process gets an uncaught
-      // "NotConnectedError: Connection to the server has been closed." — mqtt-base's closeEvent moves its FSM to
-      // 'disconnected' with no pending callback, so it emits 'error'; the provisioning transport
-      // (azure-iot-provisioning-device-mqtt dist/mqtt.js:104, MqttWs inherits it) re-emits 'error' on itself, and
-      // nothing in src/provision listens for 'error' on that transport, so it is thrown. The run then went on and
-      // opened more DPS connections than the one retry expected (seen: +5 connections and +3 registrations, expected
-      // +2 connections). Fix in src/ (an 'error' listener on the DPS transport that stops the attempt as
-      // DPS_CONNECTION_LOST and lets the retry policy run), then turn this back into it().
-      it.skip('connection dropped when polling, once: retried on a new connection and succeeds, no uncaught exception', async () => {
+      // The SDK re-emits a connection dropped between polls as 'error' on its transport (mqtt-base's closeEvent with no
+      // pending callback); without a listener that was an uncaught exception in the host process.
+      it('connection dropped when polling, once: retried on a new connection and succeeds, no uncaught exception', async () => {
         let uncaught: unknown;
         const onUncaught = (e: unknown): void => {
           uncaught = e;
