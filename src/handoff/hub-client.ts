@@ -2,6 +2,7 @@ import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
 import { ConnectionSession } from '../connection/session';
+import { within } from '../support/abort';
 import { TRANSPORTS } from '../connection/transports';
 import type { PemInput, TlsMinVersion } from '../connection/types';
 import { connectableAddresses } from '../endpoint/verify';
@@ -195,7 +196,6 @@ export interface OpenHubClientOptions {
 const OPEN_DEFAULTS = { timeoutMs: 30_000 };
 
 /** Why the open was cut short (our timer or the caller's signal), as opposed to the SDK failing it. */
-type OpenStop = { kind: 'timeout' } | { kind: 'aborted'; reason: unknown };
 
 /**
  * Opens a client from {@link createHubClient}; a failure becomes {@link HubConnectionError}: TLS_* / TCP_UNREACHABLE
@@ -231,22 +231,12 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
   const { session, result } = entry;
   const signal = options.signal;
   if (signal?.aborted) throw new AbortedError('opening the hub client', signal.reason);
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<OpenStop>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
-    onAbort = () => resolve({ kind: 'aborted', reason: signal?.reason });
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
   const opening = client.open().then(() => undefined);
   try {
-    const stop = await Promise.race([opening, stopped]);
-    if (!stop) return;
+    const outcome = await within(opening, timeoutMs, signal, 'opening the hub client');
+    if (outcome !== 'timeout') return;
     // The SDK's own open would run on (up to a minute) and then call a silent peer "unauthorized": stop it here.
-    opening.catch(() => undefined);
-    session.close();
-    await closeQuietly(client);
-    if (stop.kind === 'aborted') throw new AbortedError('opening the hub client', stop.reason);
+    await stopOpening(client, session, opening);
     const finding =
       session.failure?.finding ??
       createFinding('HUB_TIMEOUT', {
@@ -257,6 +247,7 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
       });
     throw new HubConnectionError(finding, result.findings);
   } catch (err) {
+    if (err instanceof AbortedError) await stopOpening(client, session, opening);
     if (err instanceof HubConnectionError || err instanceof AbortedError) throw err;
     // Only a completed TLS handshake followed by a refusal is the hub rejecting the device.
     const finding =
@@ -277,18 +268,20 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
     await closeQuietly(client);
     session.close();
     throw new HubConnectionError(finding, result.findings, err);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** Closes the SDK client, waiting at most 1 s: a client stuck mid-connect may never call back. */
 async function closeQuietly(client: Client): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
+  await within(
     client.close().catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
-  ]);
-  clearTimeout(timer);
+    1000,
+  );
+}
+
+/** Stops an open that timed out or was aborted: the SDK's own would run on (up to a minute), then blame a silent peer. */
+async function stopOpening(client: Client, session: ConnectionSession, opening: Promise<void>): Promise<void> {
+  opening.catch(() => undefined);
+  session.close();
+  await closeQuietly(client);
 }

@@ -1,4 +1,4 @@
-const MAX_SLEEP_MS = 2_147_483_647;
+import { delay } from '../support/abort';
 
 /** Why a {@link Deadline} fired. */
 export type StopReason = { kind: 'timeout' } | { kind: 'aborted'; reason: unknown } | { kind: 'failed'; error: Error };
@@ -62,11 +62,8 @@ export class Deadline {
    * delay (backoff doubling, a huge retry-after) would otherwise fire at once; the deadline is shorter anyway.
    */
   sleep(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const delay = Math.min(Math.max(0, ms), MAX_SLEEP_MS);
-    return this.race(new Promise<void>((resolve) => (timer = setTimeout(resolve, delay)))).finally(() =>
-      clearTimeout(timer),
-    );
+    if (this.stopped) return Promise.reject(this.stopped);
+    return delay(ms, this.signal).catch((err: unknown) => Promise.reject(this.stopped ?? err));
   }
 
   /** Clears the deadline timer and the listener on the caller's signal. Idempotent. */

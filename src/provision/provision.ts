@@ -10,6 +10,7 @@ import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { verifyAssignedHub, type HubVerification } from '../endpoint/verify-hub';
 import { logger } from '../log';
+import { within } from '../support/abort';
 import { credentialFingerprint, readCache, writeCache, type CacheRecord } from './cache';
 import { Deadline, type StopReason } from './deadline';
 import { ProvisioningError } from './errors';
@@ -382,14 +383,7 @@ async function closeTransport(
     transport?.disconnect(() => undefined);
     return;
   }
-  if (transport) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => transport.disconnect(() => resolve())),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
-    ]);
-    clearTimeout(timer);
-  }
+  if (transport) await within(new Promise<void>((resolve) => transport.disconnect(() => resolve())), 1000);
   session?.close();
 }
 
