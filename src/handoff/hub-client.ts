@@ -279,7 +279,9 @@ async function closeQuietly(client: Client): Promise<void> {
   );
 }
 
-/** Stops an open that timed out or was aborted: the SDK's own would run on (up to a minute), then blame a silent peer. */
+/**
+ * Stops an open that timed out or was aborted: the SDK's own would run on (up to a minute), then blame a quiet peer.
+ */
 async function stopOpening(client: Client, session: ConnectionSession, opening: Promise<void>): Promise<void> {
   opening.catch(() => undefined);
   session.close();
