@@ -90,22 +90,8 @@ export class MqttSession {
 
   private onPacket(packet: mqttPacket.Packet, timer: NodeJS.Timeout): void {
     switch (packet.cmd) {
-      case 'connect': {
-        if (this.connected) return this.protocolError('second CONNECT');
-        clearTimeout(timer);
-        if (packet.protocolVersion !== 4) {
-          this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false });
-          return this.protocolError(`unsupported protocol version ${String(packet.protocolVersion)}`, true);
-        }
-        this.clientId = packet.clientId;
-        this.username = packet.username ?? '';
-        const returnCode = this.handler.connect(this, packet);
-        if (this.ended) return;
-        this.send({ cmd: 'connack', returnCode, sessionPresent: false });
-        if (returnCode !== 0) return this.drop(`CONNACK return code ${returnCode}`, true);
-        this.connected = true;
-        return;
-      }
+      case 'connect':
+        return this.onConnect(packet, timer);
       case 'subscribe':
         // Grant what was asked, capped at QoS 1 like IoT Hub and DPS: the SDK must never hang waiting for a SUBACK.
         this.send({
@@ -130,6 +116,23 @@ export class MqttSession {
       default:
         return; // PUBACKs for our QoS 1 publishes and anything else harmless
     }
+  }
+
+  /** MQTT 3.1.1 only; the handler decides the CONNACK code, and a refused client is dropped after it. */
+  private onConnect(packet: mqttPacket.IConnectPacket, timer: NodeJS.Timeout): void {
+    if (this.connected) return this.protocolError('second CONNECT');
+    clearTimeout(timer);
+    if (packet.protocolVersion !== 4) {
+      this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false });
+      return this.protocolError(`unsupported protocol version ${String(packet.protocolVersion)}`, true);
+    }
+    this.clientId = packet.clientId;
+    this.username = packet.username ?? '';
+    const returnCode = this.handler.connect(this, packet);
+    if (this.ended) return;
+    this.send({ cmd: 'connack', returnCode, sessionPresent: false });
+    if (returnCode !== 0) return this.drop(`CONNACK return code ${returnCode}`, true);
+    this.connected = true;
   }
 
   /** Write one packet. */
