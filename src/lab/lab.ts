@@ -75,7 +75,7 @@ interface LabState {
   registry: HubRegistry;
 }
 
-/** The service names and the certificates issued for them (before any socket: issuing is the slow part). */
+/** The service names and their certificates, issued before any socket: a failure here has nothing to release. */
 function issuePki(o: ResolvedLabOptions): Pick<LabState, 'dpsNames' | 'hubNames' | 'pki'> {
   const dpsNames = serviceNames(o.dpsName, 'azure-devices-provisioning.net', o.dpsAddress, o.publicTwinAddress);
   const hubNames = serviceNames(o.hubName, 'azure-devices.net', o.hubAddress, o.hubPublicTwinAddress);
