@@ -180,16 +180,7 @@ export function issueEcCertificate(spec: CertificateSpec): LabCertificate {
   const tbsItems = tbs.value as forge.asn1.Asn1[];
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   tbsItems[6] = forge.asn1.fromDer(forge.util.createBuffer(spkiDer.toString('binary')));
-  const sigAlg = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
-    forge.asn1.create(
-      forge.asn1.Class.UNIVERSAL,
-      forge.asn1.Type.OID,
-      false,
-      forge.asn1.oidToDer(cert.siginfo.algorithmOid).getBytes(),
-    ),
-    // RSA signatures carry NULL parameters; ECDSA ones carry none (RFC 5758).
-    ...(selfSigned ? [] : [forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.NULL, false, '')]),
-  ]);
+  const sigAlg = signatureAlgorithm(cert.siginfo.algorithmOid, !selfSigned);
   tbsItems[2] = sigAlg;
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
   const signature = crypto.sign(
@@ -207,11 +198,25 @@ export function issueEcCertificate(spec: CertificateSpec): LabCertificate {
       String.fromCharCode(0) + signature.toString('binary'),
     ),
   ]);
-  const der = Buffer.from(forge.asn1.toDer(certAsn1).getBytes(), 'binary');
-  const certPem = `-----BEGIN CERTIFICATE-----\n${der
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  const certPem = certificatePem(Buffer.from(forge.asn1.toDer(certAsn1).getBytes(), 'binary'));
   const chainPem = spec.issuer && !isRoot(spec.issuer) ? certPem + spec.issuer.chainPem : certPem;
   return { certPem, keyPem, chainPem, thumbprint: thumbprintOf(certPem) };
+}
+
+/** An AlgorithmIdentifier: RSA signatures carry NULL parameters; ECDSA ones carry none (RFC 5758). */
+function signatureAlgorithm(oid: string, nullParameters: boolean): forge.asn1.Asn1 {
+  const { Class, Type } = forge.asn1;
+  return forge.asn1.create(Class.UNIVERSAL, Type.SEQUENCE, true, [
+    forge.asn1.create(Class.UNIVERSAL, Type.OID, false, forge.asn1.oidToDer(oid).getBytes()),
+    ...(nullParameters ? [forge.asn1.create(Class.UNIVERSAL, Type.NULL, false, '')] : []),
+  ]);
+}
+
+/** A DER certificate as PEM, 64 base64 characters a line. */
+function certificatePem(der: Buffer): string {
+  const body = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 }

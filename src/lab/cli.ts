@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { DpsPrivateLinkError } from '../errors';
 import { startLab } from './lab';
 import { formatLabSummary, labSummary, type DeviceFiles } from './summary';
-import type { LabDeviceKind, LabOptions } from './types';
+import type { LabDeviceKind, LabHandle, LabOptions } from './types';
 
 const USAGE = `Usage: dps-lab [options]
 
@@ -33,66 +33,73 @@ Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the lab cannot start, 
 
 const KINDS: readonly LabDeviceKind[] = ['x509-individual', 'x509-group', 'symmetric-key', 'symmetric-key-group'];
 
-/** Parse argv into lab options and devices; throws a UsageError with the reason. */
-function parse(argv: string[]): {
+/** The flags dps-lab takes (node:util parseArgs). */
+const OPTIONS = {
+  'dns-address': { type: 'string' },
+  'dns-port': { type: 'string' },
+  'mqtt-port': { type: 'string' },
+  'ws-port': { type: 'string' },
+  'dps-name': { type: 'string' },
+  'hub-name': { type: 'string' },
+  'retry-after': { type: 'string' },
+  'clock-offset-ms': { type: 'string' },
+  device: { type: 'string', multiple: true },
+  'out-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** What the command line asks for. */
+interface Args {
   lab: LabOptions;
   devices: { id: string; kind: LabDeviceKind }[];
   outDir?: string;
   json: boolean;
   help: boolean;
-} {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      'dns-address': { type: 'string' },
-      'dns-port': { type: 'string' },
-      'mqtt-port': { type: 'string' },
-      'ws-port': { type: 'string' },
-      'dps-name': { type: 'string' },
-      'hub-name': { type: 'string' },
-      'retry-after': { type: 'string' },
-      'clock-offset-ms': { type: 'string' },
-      device: { type: 'string', multiple: true },
-      'out-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const int = (flag: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(v)}`);
-    return Number(v);
-  };
-  const signedInt = (flag: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    if (!/^[-+]?\d+$/.test(v))
-      throw new UsageError(`--${flag} must be a whole number (may be negative), got ${JSON.stringify(v)}`);
-    return Number(v);
-  };
-  const devices = (values.device ?? ['lab-device-01']).map((spec) => {
-    const [id, kind = 'x509-individual'] = spec.split(':');
-    if (!KINDS.includes(kind as LabDeviceKind))
-      throw new UsageError(`--device ${spec}: kind must be one of ${KINDS.join(', ')}`);
-    return { id, kind: kind as LabDeviceKind };
-  });
+}
+
+/** Parse argv into lab options and devices; throws a UsageError with the reason. */
+function parse(argv: string[]): Args {
+  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: OPTIONS });
+  // devices first: with several bad flags, the --device one is reported, as it always was
+  const devices = (values.device ?? ['lab-device-01']).map(parseDevice);
   return {
     lab: {
       dnsAddress: values['dns-address'],
-      dnsPort: int('dns-port', values['dns-port']),
-      mqttPort: int('mqtt-port', values['mqtt-port']),
-      wsPort: int('ws-port', values['ws-port']),
+      dnsPort: wholeNumber('dns-port', values['dns-port']),
+      mqttPort: wholeNumber('mqtt-port', values['mqtt-port']),
+      wsPort: wholeNumber('ws-port', values['ws-port']),
       dpsName: values['dps-name'],
       hubName: values['hub-name'],
-      retryAfterSeconds: int('retry-after', values['retry-after']),
-      clockOffsetMs: signedInt('clock-offset-ms', values['clock-offset-ms']),
+      retryAfterSeconds: wholeNumber('retry-after', values['retry-after']),
+      clockOffsetMs: signedWholeNumber('clock-offset-ms', values['clock-offset-ms']),
     },
     devices,
     outDir: values['out-dir'],
     json: values.json ?? false,
     help: values.help ?? false,
   };
+}
+
+function wholeNumber(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function signedWholeNumber(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[-+]?\d+$/.test(v))
+    throw new UsageError(`--${flag} must be a whole number (may be negative), got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** `--device <id>[:<kind>]`. */
+function parseDevice(spec: string): { id: string; kind: LabDeviceKind } {
+  const [id, kind = 'x509-individual'] = spec.split(':');
+  if (!KINDS.includes(kind as LabDeviceKind))
+    throw new UsageError(`--device ${spec}: kind must be one of ${KINDS.join(', ')}`);
+  return { id, kind: kind as LabDeviceKind };
 }
 
 class UsageError extends Error {}
@@ -102,8 +109,13 @@ function writeSecret(file: string, content: string): string {
   return file;
 }
 
+/** 2 for a bad option (the user's to fix), 1 for anything else. */
+function exitCodeOf(err: unknown): number {
+  return err instanceof DpsPrivateLinkError && err.code === 'ERR_INVALID_OPTION' ? 2 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parse>;
+  let args: Args;
   try {
     args = parse(argv);
   } catch (err) {
@@ -114,16 +126,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let lab;
+  let lab: LabHandle;
   try {
     lab = await startLab(args.lab);
   } catch (err) {
-    if (err instanceof DpsPrivateLinkError && err.code === 'ERR_INVALID_OPTION') {
-      process.stderr.write(`dps-lab: ${err.message}\n`);
-      return 2;
-    }
     process.stderr.write(`dps-lab: ${(err as Error).message}\n`);
-    return 1;
+    return exitCodeOf(err);
   }
   // Listen for the stop signals before printing: whoever reads the summary may signal at once.
   const stopped = new Promise<void>((resolve) => {
@@ -132,21 +140,7 @@ async function main(argv: string[]): Promise<number> {
   });
   try {
     const outDir = args.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dps-lab-'));
-    fs.mkdirSync(outDir, { recursive: true });
-    const caFile = path.join(outDir, 'lab-root-ca.pem');
-    fs.writeFileSync(caFile, lab.caPem);
-    const devices: DeviceFiles[] = [];
-    for (const { id, kind } of args.devices) {
-      const device = await lab.createDevice(id, kind);
-      const files: DeviceFiles['files'] =
-        'cert' in device.auth
-          ? {
-              cert: writeSecret(path.join(outDir, `${id}.cert.pem`), device.auth.cert),
-              key: writeSecret(path.join(outDir, `${id}.key.pem`), device.auth.key),
-            }
-          : { symmetricKey: writeSecret(path.join(outDir, `${id}.key.txt`), device.auth.symmetricKey) };
-      devices.push({ device, files });
-    }
+    const { caFile, devices } = await writeCredentials(lab, outDir, args.devices);
     process.stdout.write(
       args.json
         ? `${JSON.stringify(labSummary(lab, caFile, devices))}\n`
@@ -155,11 +149,35 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     await lab.close();
     process.stderr.write(`dps-lab: ${(err as Error).message}\n`);
-    return err instanceof DpsPrivateLinkError && err.code === 'ERR_INVALID_OPTION' ? 2 : 1;
+    return exitCodeOf(err);
   }
   await stopped;
   await lab.close();
   return 0;
+}
+
+/** Write the lab CA, enroll each device and write its credentials (mode 600) into `outDir`. */
+async function writeCredentials(
+  lab: LabHandle,
+  outDir: string,
+  wanted: Args['devices'],
+): Promise<{ caFile: string; devices: DeviceFiles[] }> {
+  fs.mkdirSync(outDir, { recursive: true });
+  const caFile = path.join(outDir, 'lab-root-ca.pem');
+  fs.writeFileSync(caFile, lab.caPem);
+  const devices: DeviceFiles[] = [];
+  for (const { id, kind } of wanted) {
+    const device = await lab.createDevice(id, kind);
+    const files: DeviceFiles['files'] =
+      'cert' in device.auth
+        ? {
+            cert: writeSecret(path.join(outDir, `${id}.cert.pem`), device.auth.cert),
+            key: writeSecret(path.join(outDir, `${id}.key.pem`), device.auth.key),
+          }
+        : { symmetricKey: writeSecret(path.join(outDir, `${id}.key.txt`), device.auth.symmetricKey) };
+    devices.push({ device, files });
+  }
+  return { caFile, devices };
 }
 
 main(process.argv.slice(2)).then(

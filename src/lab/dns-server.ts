@@ -76,35 +76,16 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
 
   socket.on('message', (msg, rinfo) => {
-    let query: dnsPacket.Packet;
-    try {
-      query = dnsPacket.decode(msg);
-    } catch (err) {
-      log('dropping undecodable packet from %s: %s', rinfo.address, (err as Error).message);
-      return;
-    }
-    const question = query.questions?.[0];
-    if (!question) return;
-    const name = question.name.toLowerCase().replace(/\.$/, '');
+    const query = decodeQuery(msg, rinfo.address);
+    const question = query?.questions?.[0];
+    if (!query || !question) return;
+    const name = normaliseName(question.name);
     queries.set(name, (queries.get(name) ?? 0) + 1);
     const response = answer(zone, globalBehaviour, query, question);
     if (!response) return; // 'drop': the resolver never answers
     socket.send(dnsPacket.encode(response), rinfo.port, rinfo.address);
   });
-
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      socket.close();
-      // An address this host lacks (e.g. ::1 with IPv6 off) is the address's fault; anything else, the port's.
-      const option = err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' ? 'dnsAddress' : 'dnsPort';
-      reject(new LabListenError(option, address, options.port ?? 0, err));
-    };
-    socket.once('error', onError);
-    socket.bind(options.port ?? 0, address, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
+  await bind(socket, address, options.port ?? 0);
   socket.on('error', (err) => log('socket error: %s', err.message));
   const port = socket.address().port;
 
@@ -118,7 +99,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
       zone = normaliseZone(z);
     },
     setRecord: (name, record) => {
-      const key = name.toLowerCase().replace(/\.$/, '');
+      const key = normaliseName(name);
       const next = { ...zone };
       if (record) next[key] = record;
       else delete next[key];
@@ -131,9 +112,40 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   };
 }
 
+/** Bind the socket, turning a bind error into a LabListenError naming the option to change. */
+function bind(socket: dgram.Socket, address: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      socket.close();
+      // An address this host lacks (e.g. ::1 with IPv6 off) is the address's fault; anything else, the port's.
+      const option = err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' ? 'dnsAddress' : 'dnsPort';
+      reject(new LabListenError(option, address, port, err));
+    };
+    socket.once('error', onError);
+    socket.bind(port, address, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function decodeQuery(msg: Buffer, from: string): dnsPacket.Packet | undefined {
+  try {
+    return dnsPacket.decode(msg);
+  } catch (err) {
+    log('dropping undecodable packet from %s: %s', from, (err as Error).message);
+    return undefined;
+  }
+}
+
+/** Lower case, no trailing dot: how zone names are keyed. */
+function normaliseName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
 function normaliseZone(zone: DnsZone): DnsZone {
   const out: DnsZone = {};
-  for (const [name, record] of Object.entries(zone)) out[name.toLowerCase().replace(/\.$/, '')] = record;
+  for (const [name, record] of Object.entries(zone)) out[normaliseName(name)] = record;
   return out;
 }
 
@@ -155,7 +167,7 @@ function answer(
   if (globalBehaviour === 'servfail') return reply(RCODE.SERVFAIL);
 
   const answers: dnsPacket.Answer[] = [];
-  let name = question.name.toLowerCase().replace(/\.$/, '');
+  let name = normaliseName(question.name);
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
     const record = zone[name];
     if (!record || record.behaviour === 'nxdomain' || globalBehaviour === 'nxdomain') {
@@ -167,7 +179,7 @@ function answer(
     if (record.cname) {
       answers.push({ type: 'CNAME', name, ttl, class: 'IN', data: record.cname });
       if (question.type === 'CNAME') break;
-      name = record.cname.toLowerCase().replace(/\.$/, '');
+      name = normaliseName(record.cname);
       continue;
     }
     if (question.type === 'A')

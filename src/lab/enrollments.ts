@@ -52,28 +52,37 @@ export class Enrollments {
 
   /** Authenticate a DPS CONNECT for `registrationId`, with a SAS `password` or the TLS client certificate. */
   authenticate(registrationId: string, password: string | undefined, peer: PeerInfo): AuthResult {
-    const id = registrationId.toLowerCase();
-    const individual = this.individual.get(id);
-    if (password !== undefined) {
-      const resource = `${this.idScope}/registrations/${registrationId}`;
-      if (individual?.symmetricKey) {
-        const problem = verifySas(password, {
-          resource,
-          key: individual.symmetricKey,
-          keyName: 'registration',
-          nowSeconds: this.nowSeconds(),
-        });
-        if (problem) return { ok: false, reason: `SAS for individual enrollment ${registrationId}: ${problem}` };
-        return this.enabled(individual, { type: 'sas', key: individual.symmetricKey }, registrationId);
-      }
-      const key = deriveDeviceKey(this.groupKey, registrationId);
-      const problem = verifySas(password, { resource, key, keyName: 'registration', nowSeconds: this.nowSeconds() });
-      if (problem)
-        return { ok: false, reason: `SAS for ${registrationId} (no individual enrollment; group key): ${problem}` };
-      return this.enabled(this.member(registrationId, 'symmetric-key-group'), { type: 'sas', key }, registrationId);
-    }
+    if (password !== undefined) return this.authenticateSas(registrationId, password);
     const cert = peer.certificate;
     if (!cert) return { ok: false, reason: `${registrationId}: neither a client certificate nor a SAS token` };
+    return this.authenticateCertificate(registrationId, cert);
+  }
+
+  /** The individual enrollment's key when it has one, else the key derived from the group key. */
+  private authenticateSas(registrationId: string, password: string): AuthResult {
+    const individual = this.individual.get(registrationId.toLowerCase());
+    const resource = `${this.idScope}/registrations/${registrationId}`;
+    if (individual?.symmetricKey) {
+      const problem = verifySas(password, {
+        resource,
+        key: individual.symmetricKey,
+        keyName: 'registration',
+        nowSeconds: this.nowSeconds(),
+      });
+      if (problem) return { ok: false, reason: `SAS for individual enrollment ${registrationId}: ${problem}` };
+      return this.enabled(individual, { type: 'sas', key: individual.symmetricKey }, registrationId);
+    }
+    const key = deriveDeviceKey(this.groupKey, registrationId);
+    const problem = verifySas(password, { resource, key, keyName: 'registration', nowSeconds: this.nowSeconds() });
+    if (problem)
+      return { ok: false, reason: `SAS for ${registrationId} (no individual enrollment; group key): ${problem}` };
+    return this.enabled(this.member(registrationId, 'symmetric-key-group'), { type: 'sas', key }, registrationId);
+  }
+
+  /** A valid certificate with CN = registration id: the enrolled thumbprint, else a chain to the group CA. */
+  private authenticateCertificate(registrationId: string, cert: NonNullable<PeerInfo['certificate']>): AuthResult {
+    const id = registrationId.toLowerCase();
+    const individual = this.individual.get(id);
     const validity = certificateValidityProblem(cert, this.now());
     if (validity) return { ok: false, reason: `${registrationId}: ${validity}` };
     // Registration ids are case-insensitive at DPS: a CN `Sensor-01` belongs to the registration `sensor-01`.

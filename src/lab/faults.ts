@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors';
 import type { LabFault } from './types';
 
 type ProtocolFault = Exclude<LabFault, { kind: 'wrong-san' } | { kind: 'expired-cert' }>;
@@ -43,6 +44,66 @@ export function isCertificateFault(
   fault: LabFault,
 ): fault is Extract<LabFault, { kind: 'wrong-san' | 'expired-cert' }> {
   return fault.kind === 'wrong-san' || fault.kind === 'expired-cert';
+}
+
+/** The DPS protocol faults, for the error message and the check below. */
+const PROTOCOL_FAULT_KINDS: readonly ProtocolFault['kind'][] = [
+  'throttle',
+  'server-error',
+  'error-status',
+  'drop-after-connack',
+  'drop-mid-poll',
+  'never-answer',
+  'malformed-json',
+  'oversized-payload',
+  'failed',
+];
+
+/**
+ * Check a fault handed to {@link LabHandle.setFault} at the door.
+ * @throws InvalidOptionError naming the field: not a fault, a bad `times`, a certificate fault scoped to one
+ * registration or with a bad `target`, an unknown kind.
+ */
+export function checkFault(fault: LabFault, scope: { registrationId?: string }): void {
+  if (typeof fault !== 'object' || fault === null || typeof fault.kind !== 'string') {
+    throw new InvalidOptionError(
+      'fault',
+      `${JSON.stringify(fault)} is not a LabFault`,
+      "Pass e.g. { kind: 'throttle', times: 2 }.",
+    );
+  }
+  if ('times' in fault && fault.times !== undefined && (!Number.isInteger(fault.times) || fault.times < 1)) {
+    throw new InvalidOptionError(
+      'fault.times',
+      `${String(fault.times)} is not a positive integer`,
+      'Omit it for "every time".',
+    );
+  }
+  if (isCertificateFault(fault)) {
+    if (scope.registrationId !== undefined) {
+      throw new InvalidOptionError(
+        'scope.registrationId',
+        `a ${fault.kind} fault cannot be scoped to one registration`,
+        'Server certificates are per listener: set it globally.',
+      );
+    }
+    const target = fault.target ?? 'dps';
+    if (target !== 'dps' && target !== 'hub') {
+      throw new InvalidOptionError(
+        'fault.target',
+        `${JSON.stringify(target)} is not 'dps' or 'hub'`,
+        "Use 'dps' or 'hub'.",
+      );
+    }
+    return;
+  }
+  if (!PROTOCOL_FAULT_KINDS.includes(fault.kind)) {
+    throw new InvalidOptionError(
+      'fault.kind',
+      `${JSON.stringify(fault.kind)} is not a lab fault`,
+      `Use one of ${PROTOCOL_FAULT_KINDS.join(', ')}, wrong-san, expired-cert.`,
+    );
+  }
 }
 
 export type { ProtocolFault };

@@ -62,7 +62,8 @@ function dpsAnswer(path: string, clock: LabClock): { status: number; body: Recor
 
 function hubAnswer(path: string, clock: LabClock): { status: number; body: Record<string, unknown> } {
   // IoT Hub's REST errors: {"Message":"ErrorCode:<name>;<text>","ExceptionMessage":"Tracking ID:…-TimeStamp:…"}.
-  const exceptionMessage = `Tracking ID:${crypto.randomUUID().replace(/-/g, '')}-G:0-TimeStamp:${hubTimestamp(clock.now())}`;
+  const trackingId = crypto.randomUUID().replace(/-/g, '');
+  const exceptionMessage = `Tracking ID:${trackingId}-G:0-TimeStamp:${hubTimestamp(clock.now())}`;
   if (HUB_AUTHENTICATED.test(path)) {
     return {
       status: 401,
@@ -79,7 +80,8 @@ function hubAnswer(path: string, clock: LabClock): { status: number; body: Recor
 function hubTimestamp(ms: number): string {
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  const date = `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()}`;
+  return `${date} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
 }
 
 function hasClientCertificate(req: IncomingMessage): boolean {

@@ -1,4 +1,4 @@
-import type { IConnectPacket } from 'mqtt-packet';
+import type { IConnectPacket, IPublishPacket } from 'mqtt-packet';
 import { logger } from '../log';
 import { certificateValidityProblem, type HubIdentity } from './enrollments';
 import type { MqttSession, SessionHandler } from './mqtt-listener';
@@ -67,36 +67,50 @@ export function createHubHandler(
     publish(session, packet) {
       const deviceId = deviceOf.get(session)!;
       const telemetry = TELEMETRY.exec(packet.topic);
-      if (telemetry) {
-        if (decodeURIComponent(telemetry[1]) !== deviceId) {
-          return session.protocolError(`${deviceId} published to another device's topic ${packet.topic}`);
-        }
-        counters.telemetry++;
-        registry.record(deviceId, {
-          topic: packet.topic,
-          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-          properties: Object.fromEntries(new URLSearchParams(telemetry[2])),
-          transport: session.peer.transport,
-          receivedAt: new Date(now()),
-        });
-        return;
-      }
-      const get = TWIN_GET.exec(packet.topic);
-      if (get) {
-        session.publish(
-          `$iothub/twin/res/200/?$rid=${get[1]}`,
-          JSON.stringify({ desired: { $version: 1 }, reported: { $version: 1 } }),
-        );
-        return;
-      }
-      const patch = TWIN_PATCH.exec(packet.topic);
-      if (patch) {
-        session.publish(`$iothub/twin/res/204/?$rid=${patch[1]}&$version=2`, '');
-        return;
-      }
+      if (telemetry) return recordTelemetry(session, packet, deviceId, telemetry, { registry, counters, now });
+      if (answerTwin(session, packet.topic)) return;
       log('%s published to %s: ignored', deviceId, packet.topic);
     },
   };
+}
+
+/** Telemetry on `devices/<id>/messages/events/<property bag>`, only to the device's own topic. */
+function recordTelemetry(
+  session: MqttSession,
+  packet: IPublishPacket,
+  deviceId: string,
+  topic: RegExpExecArray,
+  hub: { registry: HubRegistry; counters: LabCounters; now: () => number },
+): void {
+  if (decodeURIComponent(topic[1]) !== deviceId) {
+    return session.protocolError(`${deviceId} published to another device's topic ${packet.topic}`);
+  }
+  hub.counters.telemetry++;
+  hub.registry.record(deviceId, {
+    topic: packet.topic,
+    payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+    properties: Object.fromEntries(new URLSearchParams(topic[2])),
+    transport: session.peer.transport,
+    receivedAt: new Date(hub.now()),
+  });
+}
+
+/** A minimal twin, so the SDK's getTwin() and reported-property updates do not hang: true when it answered. */
+function answerTwin(session: MqttSession, topic: string): boolean {
+  const get = TWIN_GET.exec(topic);
+  if (get) {
+    session.publish(
+      `$iothub/twin/res/200/?$rid=${get[1]}`,
+      JSON.stringify({ desired: { $version: 1 }, reported: { $version: 1 } }),
+    );
+    return true;
+  }
+  const patch = TWIN_PATCH.exec(topic);
+  if (patch) {
+    session.publish(`$iothub/twin/res/204/?$rid=${patch[1]}&$version=2`, '');
+    return true;
+  }
+  return false;
 }
 
 /** The hub reached through its public address with public network access disabled: CONNACK "not authorized". */

@@ -1,33 +1,20 @@
-import crypto from 'node:crypto';
 import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
 import { LabClock } from './clock';
-import { createPki, issueCertificate, issueEcCertificate, rsaKey } from './certs';
+import { createPki, type LabPki } from './certs';
+import { createLabDevice } from './devices';
 import { startDnsServer, type DnsServer } from './dns-server';
 import { createDpsHandler, createPublicTwinHandler } from './dps';
 import { Enrollments } from './enrollments';
-import { FaultTable, isCertificateFault } from './faults';
+import { FaultTable, checkFault, isCertificateFault } from './faults';
 import { HubRegistry, createHubHandler, createHubPublicHandler } from './hub';
 import { createHttpsResponder, type HttpsFace } from './https-api';
-import { startListener, type Listener } from './mqtt-listener';
-import { resolveLabOptions } from './options';
-import { deriveDeviceKey } from './sas';
-import type { LabCounters, LabDevice, LabDeviceKind, LabDnsView, LabFault, LabHandle, LabOptions } from './types';
-import { DNS_VIEWS, serviceNames, viewRecords } from './zones';
+import { startListener, type Listener, type SessionHandler } from './mqtt-listener';
+import { resolveLabOptions, type ResolvedLabOptions } from './options';
+import type { LabCounters, LabDnsView, LabFault, LabHandle, LabOptions } from './types';
+import { DNS_VIEWS, serviceNames, viewRecords, type ServiceNames } from './zones';
 
 const log = logger('lab');
-
-const DEVICE_KINDS: readonly LabDeviceKind[] = [
-  'x509-individual',
-  'x509-group',
-  'symmetric-key',
-  'symmetric-key-group',
-];
-/**
- * DPS registration ids as Azure documents them: 1-128 alphanumerics and `-._:`, the last one alphanumeric or `-`.
- * Case-insensitive: the enrollments look ids up, and match certificate CNs, without regard to case.
- */
-const REGISTRATION_ID = /^[A-Za-z0-9-._:]{0,127}[A-Za-z0-9-]$/;
 
 /**
  * Start the local private lab on loopback: a DNS server with Azure-like zones, a DPS and an IoT hub over MQTT/TLS and
@@ -38,320 +25,286 @@ const REGISTRATION_ID = /^[A-Za-z0-9-._:]{0,127}[A-Za-z0-9-]$/;
  */
 export async function startLab(options?: LabOptions): Promise<LabHandle> {
   const o = resolveLabOptions(options);
+  const lab = createLabState(o, issuePki(o));
+  const started = new Started();
+  try {
+    const dns = await startDns(lab, started);
+    const dps = await startDpsListeners(lab, started);
+    const hub = await startHubListeners(lab, started);
+    log(
+      'lab up: dns %s, dps %s:%d, hub %s:%d',
+      dns.server.endpoint,
+      o.dpsAddress,
+      dps.private.port,
+      o.hubAddress,
+      hub.private.port,
+    );
+    return buildHandle(lab, dns, { dps, hub }, started);
+  } catch (err) {
+    // A later step failed (a port in use, most often): release what the earlier steps bound before reporting it.
+    await started.close();
+    throw err;
+  }
+}
+
+/** Everything startLab has started, released in one place: by the handle's close(), or when a step fails. */
+class Started {
+  private readonly open: { close(): Promise<void> }[] = [];
+
+  add<T extends { close(): Promise<void> }>(resource: T): T {
+    this.open.push(resource);
+    return resource;
+  }
+
+  /** Close everything started so far; a second call finds nothing left and returns at once. */
+  async close(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((r) => r.close()));
+  }
+}
+
+/** The names and PKI of both services, and the lab's in-memory state: what every later step reads. */
+interface LabState {
+  o: ResolvedLabOptions;
+  dpsNames: ServiceNames;
+  hubNames: ServiceNames;
+  pki: LabPki;
+  counters: LabCounters;
+  clock: LabClock;
+  enrollments: Enrollments;
+  faults: FaultTable;
+  registry: HubRegistry;
+}
+
+/** The service names and their certificates, issued before any socket: a failure here has nothing to release. */
+function issuePki(o: ResolvedLabOptions): Pick<LabState, 'dpsNames' | 'hubNames' | 'pki'> {
   const dpsNames = serviceNames(o.dpsName, 'azure-devices-provisioning.net', o.dpsAddress, o.publicTwinAddress);
   const hubNames = serviceNames(o.hubName, 'azure-devices.net', o.hubAddress, o.hubPublicTwinAddress);
   const pki = createPki({ dps: dpsNames.host, hub: hubNames.host }, { privatelinkSans: o.privatelinkSans });
-  const counters: LabCounters = {
-    connections: { dps: 0, publicTwin: 0, hub: 0, hubPublic: 0 },
-    registrations: 0,
-    polls: 0,
-    assigned: 0,
-    publicTwinRequests: 0,
-    refused: 0,
-    dropped: 0,
-    telemetry: 0,
-  };
+  return { dpsNames, hubNames, pki };
+}
+
+function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames' | 'hubNames' | 'pki'>): LabState {
   const clock = new LabClock(o.clockOffsetMs);
-  const now = (): number => clock.now();
-  const enrollments = new Enrollments(o.idScope, pki.groupCa.thumbprint, now);
-  const faults = new FaultTable();
-  const registry = new HubRegistry();
-  const clientCas = [pki.root.certPem];
-
-  const started: { close(): Promise<void> }[] = [];
-  const closeAll = async (): Promise<void> => {
-    await Promise.all(started.splice(0).map((s) => s.close()));
+  return {
+    o,
+    ...issued,
+    counters: {
+      connections: { dps: 0, publicTwin: 0, hub: 0, hubPublic: 0 },
+      registrations: 0,
+      polls: 0,
+      assigned: 0,
+      publicTwinRequests: 0,
+      refused: 0,
+      dropped: 0,
+      telemetry: 0,
+    },
+    clock,
+    enrollments: new Enrollments(o.idScope, issued.pki.groupCa.thumbprint, () => clock.now()),
+    faults: new FaultTable(),
+    registry: new HubRegistry(),
   };
-  try {
-    const dns: DnsServer = await startDnsServer({ address: o.dnsAddress, port: o.dnsPort });
-    started.push(dns);
-    const views = { dps: 'private' as LabDnsView, hub: 'private' as LabDnsView };
-    const applyView = (target: 'dps' | 'hub'): void => {
-      for (const [name, record] of Object.entries(viewRecords(views[target], target === 'dps' ? dpsNames : hubNames))) {
-        dns.setRecord(name, record);
-      }
-    };
-    applyView('dps');
-    applyView('hub');
-    // devices configured with the global endpoint reach DPS publicly: it never goes through a private endpoint.
-    dns.setRecord('global.azure-devices-provisioning.net', { cname: 'global-prod.westeurope.cloudapp.azure.com' });
-    dns.setRecord('global-prod.westeurope.cloudapp.azure.com', { a: [o.publicTwinAddress], ttl: 10 });
+}
 
-    const listen = async (
-      name: string,
-      face: HttpsFace,
-      address: string,
-      cert: { certPem: string; keyPem: string },
-      handler: Parameters<typeof startListener>[0]['handler'],
-      count: () => void,
-    ): Promise<Listener> => {
-      const counted = { ...handler, protocolError: () => void counters.dropped++ };
-      const l = await startListener({
-        name,
-        address,
-        port: o.mqttPort,
-        wsPort: o.wsPort,
-        cert,
-        clientCas,
-        handler: counted,
-        onConnection: count,
-        onHttpRequest: createHttpsResponder(face, name, clock),
-        now,
-      });
-      started.push(l);
-      return l;
-    };
-    const dps = await listen(
-      'dps',
-      'dps',
-      o.dpsAddress,
-      pki.server('dps'),
-      createDpsHandler({
-        idScope: o.idScope,
-        hubHost: hubNames.host,
-        retryAfterSeconds: o.retryAfterSeconds,
-        enrollments,
-        faults,
-        counters,
-        clock,
-        assign: (deviceId, identity) => registry.set(deviceId, identity),
-      }),
-      () => counters.connections.dps++,
+/** The lab DNS server and the view each service's names answer with. */
+interface LabDns {
+  server: DnsServer;
+  setView(target: 'dps' | 'hub', view: LabDnsView): void;
+}
+
+/** Start the DNS server with both services in the private view, and the global endpoint answering publicly. */
+async function startDns(lab: LabState, started: Started): Promise<LabDns> {
+  const server = started.add(await startDnsServer({ address: lab.o.dnsAddress, port: lab.o.dnsPort }));
+  const setView = (target: 'dps' | 'hub', view: LabDnsView): void => {
+    const names = target === 'dps' ? lab.dpsNames : lab.hubNames;
+    for (const [name, record] of Object.entries(viewRecords(view, names))) server.setRecord(name, record);
+  };
+  setView('dps', 'private');
+  setView('hub', 'private');
+  // devices configured with the global endpoint reach DPS publicly: it never goes through a private endpoint.
+  server.setRecord('global.azure-devices-provisioning.net', { cname: 'global-prod.westeurope.cloudapp.azure.com' });
+  server.setRecord('global-prod.westeurope.cloudapp.azure.com', { a: [lab.o.publicTwinAddress], ttl: 10 });
+  return { server, setView };
+}
+
+/** One service's two endpoints: the private one inside the VNET and its public twin (public access disabled). */
+interface ServiceListeners {
+  private: Listener;
+  public: Listener;
+}
+
+/** Start the private DPS endpoint, then its public twin. Both serve the DPS certificate and its HTTPS face. */
+async function startDpsListeners(lab: LabState, started: Started): Promise<ServiceListeners> {
+  const { o, counters } = lab;
+  const dpsHandler = createDpsHandler({
+    idScope: o.idScope,
+    hubHost: lab.hubNames.host,
+    retryAfterSeconds: o.retryAfterSeconds,
+    enrollments: lab.enrollments,
+    faults: lab.faults,
+    counters,
+    clock: lab.clock,
+    assign: (deviceId, identity) => lab.registry.set(deviceId, identity),
+  });
+  const privateEndpoint = await startMqttListener(lab, started, {
+    name: 'dps',
+    face: 'dps',
+    address: o.dpsAddress,
+    handler: dpsHandler,
+    onConnection: () => counters.connections.dps++,
+  });
+  const publicTwin = await startMqttListener(lab, started, {
+    name: 'public-twin',
+    face: 'dps',
+    address: o.publicTwinAddress,
+    handler: createPublicTwinHandler(counters, lab.clock),
+    onConnection: () => counters.connections.publicTwin++,
+  });
+  return { private: privateEndpoint, public: publicTwin };
+}
+
+/** Start the private hub endpoint, then its public twin. Both serve the hub certificate and its HTTPS face. */
+async function startHubListeners(lab: LabState, started: Started): Promise<ServiceListeners> {
+  const { o, counters } = lab;
+  const privateEndpoint = await startMqttListener(lab, started, {
+    name: 'hub',
+    face: 'hub',
+    address: o.hubAddress,
+    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now()),
+    onConnection: () => counters.connections.hub++,
+  });
+  const publicTwin = await startMqttListener(lab, started, {
+    name: 'hub-public',
+    face: 'hub',
+    address: o.hubPublicTwinAddress,
+    handler: createHubPublicHandler(counters),
+    onConnection: () => counters.connections.hubPublic++,
+  });
+  return { private: privateEndpoint, public: publicTwin };
+}
+
+/** What differs between the lab's four listeners; ports, client CAs and the clock are the lab's. */
+interface ListenerSpec {
+  /** For logs and the HTTPS face: 'dps', 'public-twin', 'hub', 'hub-public'. */
+  name: string;
+  /** Which service it is: picks the server certificate and the REST answers. */
+  face: HttpsFace;
+  address: string;
+  handler: SessionHandler;
+  onConnection(): void;
+}
+
+async function startMqttListener(lab: LabState, started: Started, spec: ListenerSpec): Promise<Listener> {
+  const { o, counters, clock } = lab;
+  const listener = await startListener({
+    name: spec.name,
+    address: spec.address,
+    port: o.mqttPort,
+    wsPort: o.wsPort,
+    cert: lab.pki.server(spec.face),
+    clientCas: [lab.pki.root.certPem],
+    // every listener counts the clients it drops for protocol errors in one counter
+    handler: { ...spec.handler, protocolError: () => void counters.dropped++ },
+    onConnection: spec.onConnection,
+    onHttpRequest: createHttpsResponder(spec.face, spec.name, clock),
+    now: () => clock.now(),
+  });
+  return started.add(listener);
+}
+
+/** The LabHandle over what the steps started; its close() is the one close path. */
+function buildHandle(
+  lab: LabState,
+  dns: LabDns,
+  listeners: { dps: ServiceListeners; hub: ServiceListeners },
+  started: Started,
+): LabHandle {
+  const { o, dpsNames, hubNames, pki, clock, counters, registry } = lab;
+  const { dps, hub } = listeners;
+  return {
+    dnsServer: dns.server.endpoint,
+    dns: dns.server,
+    vnetCidrs: [o.vnetCidr],
+    dps: {
+      host: dpsNames.host,
+      privatelinkHost: dpsNames.privatelinkHost,
+      idScope: o.idScope,
+      address: o.dpsAddress,
+      port: dps.private.port,
+      wsPort: dps.private.wsPort,
+    },
+    publicTwin: { address: o.publicTwinAddress, port: dps.public.port, wsPort: dps.public.wsPort },
+    hub: {
+      host: hubNames.host,
+      privatelinkHost: hubNames.privatelinkHost,
+      address: o.hubAddress,
+      port: hub.private.port,
+      wsPort: hub.private.wsPort,
+      publicAddress: o.hubPublicTwinAddress,
+      publicPort: hub.public.port,
+      publicWsPort: hub.public.wsPort,
+    },
+    caPem: pki.root.certPem,
+    // async, so a bad argument rejects the promise rather than throwing
+    createDevice: async (registrationId, kind, deviceOptions) =>
+      createLabDevice(lab, registrationId, kind, deviceOptions),
+    setDnsView(view, target = 'dps') {
+      checkDnsView(view, target);
+      dns.setView(target, view);
+    },
+    get clockOffsetMs() {
+      return clock.offsetMs;
+    },
+    setClockOffset(offsetMs) {
+      clock.setOffset(offsetMs, 'offsetMs');
+      log('lab clock offset now %d ms', clock.offsetMs);
+    },
+    setFault: (fault, scope) => setFault(lab, listeners, fault, scope),
+    counters,
+    received: (deviceId) => registry.received(deviceId),
+    hubDevices: () => registry.ids(),
+    close: () => started.close(),
+  };
+}
+
+function checkDnsView(view: LabDnsView, target: 'dps' | 'hub'): void {
+  if (!DNS_VIEWS.includes(view)) {
+    throw new InvalidOptionError(
+      'view',
+      `${JSON.stringify(view)} is not a lab DNS view`,
+      `Use one of ${DNS_VIEWS.join(', ')}.`,
     );
-    const publicTwin = await listen(
-      'public-twin',
-      'dps',
-      o.publicTwinAddress,
-      pki.server('dps'),
-      createPublicTwinHandler(counters, clock),
-      () => counters.connections.publicTwin++,
-    );
-    const hub = await listen(
-      'hub',
-      'hub',
-      o.hubAddress,
-      pki.server('hub'),
-      createHubHandler(hubNames.host, registry, counters, now),
-      () => counters.connections.hub++,
-    );
-    const hubPublic = await listen(
-      'hub-public',
-      'hub',
-      o.hubPublicTwinAddress,
-      pki.server('hub'),
-      createHubPublicHandler(counters),
-      () => counters.connections.hubPublic++,
-    );
-    const servers = { dps: [dps, publicTwin], hub: [hub, hubPublic] };
-
-    log('lab up: dns %s, dps %s:%d, hub %s:%d', dns.endpoint, o.dpsAddress, dps.port, o.hubAddress, hub.port);
-
-    const createDevice = async (
-      registrationId: string,
-      kind: LabDeviceKind,
-      deviceOptions: Parameters<LabHandle['createDevice']>[2] = {},
-    ): Promise<LabDevice> => {
-      if (typeof registrationId !== 'string' || !REGISTRATION_ID.test(registrationId)) {
-        throw new InvalidOptionError(
-          'registrationId',
-          `${JSON.stringify(registrationId)} is not a valid DPS registration id`,
-          'Use 1-128 letters, digits and - . _ :, ending in a letter, digit or -.',
-        );
-      }
-      if (!DEVICE_KINDS.includes(kind)) {
-        throw new InvalidOptionError(
-          'kind',
-          `${JSON.stringify(kind)} is not a lab device kind`,
-          `Use one of ${DEVICE_KINDS.join(', ')}.`,
-        );
-      }
-      if (deviceOptions.deviceId !== undefined && (kind === 'x509-group' || kind === 'symmetric-key-group')) {
-        throw new InvalidOptionError(
-          'deviceId',
-          `a ${kind} device cannot have its own device id`,
-          'DPS group enrollments always assign deviceId = registrationId: omit deviceId or use an individual kind.',
-        );
-      }
-      const deviceId = deviceOptions.deviceId ?? registrationId;
-      if (typeof deviceId !== 'string' || !/^[A-Za-z0-9-.+%_#*?!(),:=@$']{1,128}$/.test(deviceId)) {
-        throw new InvalidOptionError(
-          'deviceId',
-          `${JSON.stringify(deviceId)} is not a valid IoT Hub device id`,
-          "Use up to 128 letters, digits and - . + % _ # * ? ! ( ) , : = @ $ '",
-        );
-      }
-      const keyType = deviceOptions.keyType ?? 'rsa';
-      if (keyType !== 'rsa' && keyType !== 'ec') {
-        throw new InvalidOptionError(
-          'keyType',
-          `${JSON.stringify(keyType)} is not supported`,
-          "Use 'rsa' (RSA 2048) or 'ec' (ECC P-256).",
-        );
-      }
-      const status = deviceOptions.status ?? 'enabled';
-      const base = { registrationId, deviceId, kind, status } as const;
-      if (kind === 'symmetric-key') {
-        const symmetricKey = crypto.randomBytes(64).toString('base64');
-        enrollments.add({ ...base, symmetricKey });
-        return { registrationId, deviceId, kind, auth: { symmetricKey } };
-      }
-      if (kind === 'symmetric-key-group') {
-        enrollments.add(base);
-        return {
-          registrationId,
-          deviceId,
-          kind,
-          auth: { symmetricKey: deriveDeviceKey(enrollments.groupKey, registrationId) },
-        };
-      }
-      const validity = { notBefore: deviceOptions.notBefore, notAfter: deviceOptions.notAfter };
-      // Individual enrollments are self-signed, as most are in the field: DPS matches them by thumbprint only.
-      const spec = {
-        commonName: registrationId,
-        usage: 'client',
-        issuer: kind === 'x509-group' ? pki.groupCa : undefined,
-        ...validity,
-      } as const;
-      const cert = keyType === 'ec' ? issueEcCertificate(spec) : issueCertificate(spec, rsaKey());
-      enrollments.add({ ...base, thumbprint: kind === 'x509-individual' ? cert.thumbprint : undefined });
-      return {
-        registrationId,
-        deviceId,
-        kind,
-        auth: { cert: cert.chainPem, key: cert.keyPem },
-        certPem: cert.certPem,
-        thumbprint: cert.thumbprint,
-      };
-    };
-
-    const setFault = (fault: LabFault | undefined, scope: { registrationId?: string } = {}): void => {
-      if (fault === undefined) {
-        faults.set(undefined, scope.registrationId);
-        if (scope.registrationId === undefined) {
-          for (const l of servers.dps) l.setCertificate(pki.server('dps'));
-          for (const l of servers.hub) l.setCertificate(pki.server('hub'));
-        }
-        return;
-      }
-      if (typeof fault !== 'object' || fault === null || typeof fault.kind !== 'string') {
-        throw new InvalidOptionError(
-          'fault',
-          `${JSON.stringify(fault)} is not a LabFault`,
-          "Pass e.g. { kind: 'throttle', times: 2 }.",
-        );
-      }
-      if ('times' in fault && fault.times !== undefined && (!Number.isInteger(fault.times) || fault.times < 1)) {
-        throw new InvalidOptionError(
-          'fault.times',
-          `${String(fault.times)} is not a positive integer`,
-          'Omit it for "every time".',
-        );
-      }
-      if (isCertificateFault(fault)) {
-        if (scope.registrationId !== undefined) {
-          throw new InvalidOptionError(
-            'scope.registrationId',
-            `a ${fault.kind} fault cannot be scoped to one registration`,
-            'Server certificates are per listener: set it globally.',
-          );
-        }
-        const target = fault.target ?? 'dps';
-        if (target !== 'dps' && target !== 'hub') {
-          throw new InvalidOptionError(
-            'fault.target',
-            `${JSON.stringify(target)} is not 'dps' or 'hub'`,
-            "Use 'dps' or 'hub'.",
-          );
-        }
-        const cert = pki.server(target, fault.kind === 'wrong-san' ? 'wrong-san' : 'expired');
-        for (const l of servers[target]) l.setCertificate(cert);
-        return;
-      }
-      const known = [
-        'throttle',
-        'server-error',
-        'error-status',
-        'drop-after-connack',
-        'drop-mid-poll',
-        'never-answer',
-        'malformed-json',
-        'oversized-payload',
-        'failed',
-      ];
-      if (!known.includes(fault.kind)) {
-        throw new InvalidOptionError(
-          'fault.kind',
-          `${JSON.stringify(fault.kind)} is not a lab fault`,
-          `Use one of ${known.join(', ')}, wrong-san, expired-cert.`,
-        );
-      }
-      faults.set(fault, scope.registrationId);
-    };
-
-    let closed = false;
-    const handle: LabHandle = {
-      dnsServer: dns.endpoint,
-      dns,
-      vnetCidrs: [o.vnetCidr],
-      dps: {
-        host: dpsNames.host,
-        privatelinkHost: dpsNames.privatelinkHost,
-        idScope: o.idScope,
-        address: o.dpsAddress,
-        port: dps.port,
-        wsPort: dps.wsPort,
-      },
-      publicTwin: { address: o.publicTwinAddress, port: publicTwin.port, wsPort: publicTwin.wsPort },
-      hub: {
-        host: hubNames.host,
-        privatelinkHost: hubNames.privatelinkHost,
-        address: o.hubAddress,
-        port: hub.port,
-        wsPort: hub.wsPort,
-        publicAddress: o.hubPublicTwinAddress,
-        publicPort: hubPublic.port,
-        publicWsPort: hubPublic.wsPort,
-      },
-      caPem: pki.root.certPem,
-      createDevice,
-      setDnsView(view, target = 'dps') {
-        if (!DNS_VIEWS.includes(view)) {
-          throw new InvalidOptionError(
-            'view',
-            `${JSON.stringify(view)} is not a lab DNS view`,
-            `Use one of ${DNS_VIEWS.join(', ')}.`,
-          );
-        }
-        if (target !== 'dps' && target !== 'hub') {
-          throw new InvalidOptionError(
-            'target',
-            `${JSON.stringify(target)} is not 'dps' or 'hub'`,
-            "Use 'dps' or 'hub'.",
-          );
-        }
-        views[target] = view;
-        applyView(target);
-      },
-      get clockOffsetMs() {
-        return clock.offsetMs;
-      },
-      setClockOffset(offsetMs) {
-        clock.setOffset(offsetMs, 'offsetMs');
-        log('lab clock offset now %d ms', clock.offsetMs);
-      },
-      setFault,
-      counters,
-      received: (deviceId) => registry.received(deviceId),
-      hubDevices: () => registry.ids(),
-      async close() {
-        if (closed) return;
-        closed = true;
-        await closeAll();
-      },
-    };
-    return handle;
-  } catch (err) {
-    await closeAll();
-    throw err;
   }
+  if (target !== 'dps' && target !== 'hub') {
+    throw new InvalidOptionError('target', `${JSON.stringify(target)} is not 'dps' or 'hub'`, "Use 'dps' or 'hub'.");
+  }
+}
+
+/**
+ * {@link LabHandle.setFault}: protocol faults go to the fault table the DPS handler reads; certificate faults swap
+ * the certificate both listeners of the target serve. Clearing globally also puts the good certificates back.
+ */
+function setFault(
+  lab: LabState,
+  listeners: { dps: ServiceListeners; hub: ServiceListeners },
+  fault: LabFault | undefined,
+  scope: { registrationId?: string } = {},
+): void {
+  const serve = (target: 'dps' | 'hub', variant: 'good' | 'wrong-san' | 'expired'): void => {
+    const cert = lab.pki.server(target, variant);
+    for (const l of [listeners[target].private, listeners[target].public]) l.setCertificate(cert);
+  };
+  if (fault === undefined) {
+    lab.faults.set(undefined, scope.registrationId);
+    if (scope.registrationId === undefined) {
+      serve('dps', 'good');
+      serve('hub', 'good');
+    }
+    return;
+  }
+  checkFault(fault, scope);
+  if (isCertificateFault(fault)) {
+    serve(fault.target ?? 'dps', fault.kind === 'wrong-san' ? 'wrong-san' : 'expired');
+    return;
+  }
+  lab.faults.set(fault, scope.registrationId);
 }

@@ -90,22 +90,8 @@ export class MqttSession {
 
   private onPacket(packet: mqttPacket.Packet, timer: NodeJS.Timeout): void {
     switch (packet.cmd) {
-      case 'connect': {
-        if (this.connected) return this.protocolError('second CONNECT');
-        clearTimeout(timer);
-        if (packet.protocolVersion !== 4) {
-          this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false });
-          return this.protocolError(`unsupported protocol version ${String(packet.protocolVersion)}`, true);
-        }
-        this.clientId = packet.clientId;
-        this.username = packet.username ?? '';
-        const returnCode = this.handler.connect(this, packet);
-        if (this.ended) return;
-        this.send({ cmd: 'connack', returnCode, sessionPresent: false });
-        if (returnCode !== 0) return this.drop(`CONNACK return code ${returnCode}`, true);
-        this.connected = true;
-        return;
-      }
+      case 'connect':
+        return this.onConnect(packet, timer);
       case 'subscribe':
         // Grant what was asked, capped at QoS 1 like IoT Hub and DPS: the SDK must never hang waiting for a SUBACK.
         this.send({
@@ -130,6 +116,23 @@ export class MqttSession {
       default:
         return; // PUBACKs for our QoS 1 publishes and anything else harmless
     }
+  }
+
+  /** MQTT 3.1.1 only; the handler decides the CONNACK code, and a refused client is dropped after it. */
+  private onConnect(packet: mqttPacket.IConnectPacket, timer: NodeJS.Timeout): void {
+    if (this.connected) return this.protocolError('second CONNECT');
+    clearTimeout(timer);
+    if (packet.protocolVersion !== 4) {
+      this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false });
+      return this.protocolError(`unsupported protocol version ${String(packet.protocolVersion)}`, true);
+    }
+    this.clientId = packet.clientId;
+    this.username = packet.username ?? '';
+    const returnCode = this.handler.connect(this, packet);
+    if (this.ended) return;
+    this.send({ cmd: 'connack', returnCode, sessionPresent: false });
+    if (returnCode !== 0) return this.drop(`CONNACK return code ${returnCode}`, true);
+    this.connected = true;
   }
 
   /** Write one packet. */
@@ -208,10 +211,45 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+type ServerCert = ListenerOptions['cert'];
+
 /** Start an MQTT-over-TLS listener (and MQTT over WebSockets over TLS when `wsPort` is set). */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const sockets = new Set<net.Socket>();
-  const secure = (cert: { certPem: string; keyPem: string }): tls.SecureContextOptions & tls.TlsOptions => ({
+  const track = (socket: net.Socket): void => {
+    // Without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms to every request/response on loopback.
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    options.onConnection?.();
+  };
+  const tlsServer = await startTlsServer(options, track);
+  let ws: WebSocketFace | undefined;
+  try {
+    ws = options.wsPort === undefined ? undefined : await startWebSocketServer(options, options.wsPort, track);
+  } catch (err) {
+    // The WebSocket port could not be bound: release the TLS port this listener already holds.
+    await close(tlsServer);
+    throw err;
+  }
+  return {
+    port: (tlsServer.address() as net.AddressInfo).port,
+    wsPort: ws ? (ws.https.address() as net.AddressInfo).port : 0,
+    setCertificate(cert) {
+      tlsServer.setSecureContext(secureContext(options, cert));
+      ws?.https.setSecureContext(secureContext(options, cert));
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      ws?.wss.close();
+      await Promise.all([close(tlsServer), ws ? close(ws.https) : undefined]);
+    },
+  };
+}
+
+/** TLS options of every lab listener, for `cert`. */
+function secureContext(options: ListenerOptions, cert: ServerCert): tls.SecureContextOptions & tls.TlsOptions {
+  return {
     key: cert.keyPem,
     cert: cert.certPem,
     ca: options.clientCas,
@@ -220,65 +258,63 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     // enrollment certificate is fine, so OpenSSL must not reject the handshake.
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
-  });
-  const track = (socket: net.Socket): void => {
-    // Without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms to every request/response on loopback.
-    socket.setNoDelay(true);
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    options.onConnection?.();
   };
-  const onTlsError = (err: Error, socket: tls.TLSSocket): void => {
-    log('%s: TLS handshake with %s failed: %s', options.name, socket.remoteAddress ?? '?', err.message);
-  };
+}
 
-  const tlsServer = tls.createServer(secure(options.cert), (socket) => {
+function logTlsError(name: string): (err: Error, socket: tls.TLSSocket) => void {
+  return (err, socket) => log('%s: TLS handshake with %s failed: %s', name, socket.remoteAddress ?? '?', err.message);
+}
+
+/** MQTT over TLS on `port`. */
+async function startTlsServer(options: ListenerOptions, track: (socket: net.Socket) => void): Promise<tls.Server> {
+  const server = tls.createServer(secureContext(options, options.cert), (socket) => {
     new MqttSession(options.name, peerInfo(socket, 'mqtt'), socket, options.handler);
   });
-  tlsServer.on('connection', track);
-  tlsServer.on('tlsClientError', onTlsError);
-  await listen(tlsServer, options.port, options.address, options.name, 'mqttPort');
+  server.on('connection', track);
+  server.on('tlsClientError', logTlsError(options.name));
+  await listen(server, options.port, options.address, options.name, 'mqttPort');
+  return server;
+}
 
-  let httpsServer: https.Server | undefined;
-  let wss: WebSocketServer | undefined;
-  if (options.wsPort !== undefined) {
-    // Plain HTTPS requests (no WebSocket upgrade) get an answer instead of a socket left hanging.
-    httpsServer = https.createServer(secure(options.cert), (req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (options.onHttpRequest && path !== WEBSOCKET_PATH) return options.onHttpRequest(req, res);
-      log('%s: plain HTTPS %s %s from %s: 426', options.name, req.method, req.url, req.socket.remoteAddress);
-      const date = new Date((options.now ?? Date.now)()).toUTCString();
-      res.writeHead(426, { date, 'content-type': 'text/plain', upgrade: 'websocket' });
-      res.end(`MQTT over WebSockets only, at ${WEBSOCKET_PATH} (subprotocol mqtt)\n`);
-    });
-    httpsServer.on('connection', track);
-    httpsServer.on('tlsClientError', onTlsError);
-    wss = new WebSocketServer({
-      server: httpsServer,
-      path: WEBSOCKET_PATH,
-      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
-    });
-    wss.on('connection', (ws, req) => {
-      const stream = createWebSocketStream(ws);
-      new MqttSession(options.name, peerInfo(req.socket as tls.TLSSocket, 'mqtt-ws'), stream, options.handler);
-    });
-    wss.on('error', (err) => log('%s: websocket server error: %s', options.name, err.message));
-    await listen(httpsServer, options.wsPort, options.address, options.name, 'wsPort');
-  }
+/** The WebSocket port: an HTTPS server and the WebSocket server riding on it. */
+interface WebSocketFace {
+  https: https.Server;
+  wss: WebSocketServer;
+}
 
-  return {
-    port: (tlsServer.address() as net.AddressInfo).port,
-    wsPort: httpsServer ? (httpsServer.address() as net.AddressInfo).port : 0,
-    setCertificate(cert) {
-      tlsServer.setSecureContext(secure(cert));
-      httpsServer?.setSecureContext(secure(cert));
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      wss?.close();
-      await Promise.all([close(tlsServer), httpsServer ? close(httpsServer) : undefined]);
-    },
-  };
+/** MQTT over WebSockets over TLS on `wsPort`, at {@link WEBSOCKET_PATH}; plain HTTPS requests get an answer. */
+async function startWebSocketServer(
+  options: ListenerOptions,
+  wsPort: number,
+  track: (socket: net.Socket) => void,
+): Promise<WebSocketFace> {
+  const server = https.createServer(secureContext(options, options.cert), (req, res) =>
+    answerPlainHttps(options, req, res),
+  );
+  server.on('connection', track);
+  server.on('tlsClientError', logTlsError(options.name));
+  const wss = new WebSocketServer({
+    server,
+    path: WEBSOCKET_PATH,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
+  wss.on('connection', (ws, req) => {
+    const stream = createWebSocketStream(ws);
+    new MqttSession(options.name, peerInfo(req.socket as tls.TLSSocket, 'mqtt-ws'), stream, options.handler);
+  });
+  wss.on('error', (err) => log('%s: websocket server error: %s', options.name, err.message));
+  await listen(server, wsPort, options.address, options.name, 'wsPort');
+  return { https: server, wss };
+}
+
+/** Plain HTTPS requests (no WebSocket upgrade) get an answer instead of a socket left hanging. */
+function answerPlainHttps(options: ListenerOptions, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (options.onHttpRequest && path !== WEBSOCKET_PATH) return options.onHttpRequest(req, res);
+  log('%s: plain HTTPS %s %s from %s: 426', options.name, req.method, req.url, req.socket.remoteAddress);
+  const date = new Date((options.now ?? Date.now)()).toUTCString();
+  res.writeHead(426, { date, 'content-type': 'text/plain', upgrade: 'websocket' });
+  res.end(`MQTT over WebSockets only, at ${WEBSOCKET_PATH} (subprotocol mqtt)\n`);
 }
 
 function close(server: net.Server): Promise<void> {

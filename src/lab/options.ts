@@ -36,6 +36,16 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     );
   }
   const o: ResolvedLabOptions = { ...LAB_DEFAULTS, wsPort: isRoot() ? 443 : 8443, ...stripUndefined(options) };
+  // in this order, so that with several bad fields the first one named is the same as it always was
+  checkAddresses(o);
+  checkPorts(o);
+  checkNames(o);
+  checkBehaviour(o);
+  return o;
+}
+
+/** Every address loopback; the private endpoints inside the VNET, the public twins outside; no address twice. */
+function checkAddresses(o: ResolvedLabOptions): void {
   for (const field of [
     'dnsAddress',
     'dpsAddress',
@@ -86,6 +96,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
       );
     distinct.set(o[field], field);
   }
+}
+
+function checkPorts(o: ResolvedLabOptions): void {
   for (const field of ['dnsPort', 'mqttPort', 'wsPort'] as const) port(field, o[field]);
   if (o.mqttPort !== 0 && o.mqttPort === o.wsPort) {
     throw new InvalidOptionError(
@@ -94,6 +107,10 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
       'Use different ports for MQTT and WebSockets.',
     );
   }
+}
+
+/** The DPS and hub resource names and the ID scope. */
+function checkNames(o: ResolvedLabOptions): void {
   for (const field of ['dpsName', 'hubName'] as const) {
     if (typeof o[field] !== 'string' || !/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(o[field])) {
       throw new InvalidOptionError(
@@ -110,6 +127,10 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
       "Use '0ne' followed by 8 hex digits, e.g. '0ne00000A1B'.",
     );
   }
+}
+
+/** retry-after, the privatelink SANs switch and the clock offset. */
+function checkBehaviour(o: ResolvedLabOptions): void {
   if (
     typeof o.retryAfterSeconds !== 'number' ||
     !Number.isInteger(o.retryAfterSeconds) ||
@@ -130,7 +151,6 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     );
   }
   checkClockOffset('clockOffsetMs', o.clockOffsetMs);
-  return o;
 }
 
 function stripUndefined(o: LabOptions): Partial<LabOptions> {

@@ -36,7 +36,8 @@ export function signSas(resource: string, key: string, expirySeconds: number, ke
     .createHmac('sha256', Buffer.from(key, 'base64'))
     .update(`${resource}\n${expirySeconds}`)
     .digest('base64');
-  return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(sig)}&se=${expirySeconds}${keyName ? `&skn=${keyName}` : ''}`;
+  const skn = keyName ? `&skn=${keyName}` : '';
+  return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(sig)}&se=${expirySeconds}${skn}`;
 }
 
 /**
