@@ -21,8 +21,8 @@ import {
   checkTransport,
   MAX_TIMER_MS,
   PROVISION_DEFAULTS,
-  withAuthScrubbed,
 } from '../provision/options';
+import { withAuthScrubbed } from '../redact';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 
 /**
