@@ -3,8 +3,7 @@ import { createFinding } from '../findings/finding';
 import { inspectTls } from '../connection/probe';
 import { sntpQuery } from '../connection/sntp';
 import { caOf } from './tls-handshake';
-import type { TcpState } from './tcp-reach';
-import { stateOf, type Check } from './types';
+import type { Check } from './types';
 
 /** How long to wait for DPS's HTTP answer on 443 (ms): a real service answers at once. */
 export const HTTP_DATE_WAIT_MS = 1500;
@@ -38,7 +37,7 @@ export const clockSkew: Check = {
       serverTime = r.serverTime;
       skewSeconds = Math.round(r.skewMs / 100) / 10;
     } else {
-      const tcp = stateOf<TcpState>(ctx, 'dps-tcp-websocket');
+      const tcp = ctx.state.tcp?.['dps-tcp-websocket'];
       const address = tcp?.reachable[0];
       const noSource = 'no clock source: pass --ntp-server <ip[:port]> of an NTP server the device can reach';
       if (!tcp || !address) return { result: 'skipped', detail: `${noSource} (DPS on 443 was not reached)` };

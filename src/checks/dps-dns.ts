@@ -61,7 +61,7 @@ export const dpsDns: Check = {
   async run(ctx) {
     const host = ctx.config.provisioningHost as string;
     const report = await resolveFor(ctx, host, 'dps');
-    ctx.state.set('dps-dns', report);
+    ctx.state.dpsEndpoint = report;
     const findings: Finding[] = report.findings.filter((f) => !HOST_FORM_CODES.has(f.code));
     const evidence = traceEvidence(report);
     if (ctx.settings.compareSystem && ctx.config.dnsServers.length > 0) {

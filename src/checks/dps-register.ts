@@ -1,9 +1,8 @@
-import type { EndpointReport } from '../endpoint/types';
 import { connectableAddresses } from '../endpoint/verify';
 import type { Finding } from '../findings/types';
 import type { DeviceAuth, ProvisioningResult } from '../provision/types';
 import { caOf } from './tls-handshake';
-import { stateOf, type Check, type CheckContext } from './types';
+import type { Check, CheckContext } from './types';
 
 function authOf(ctx: CheckContext): DeviceAuth {
   const id = ctx.identity;
@@ -33,7 +32,7 @@ export const dpsRegister: Check = {
   section: 'provisioning',
   async run(ctx) {
     if (!ctx.settings.register) return { result: 'skipped', detail: 'pass --register to run a real registration' };
-    const dns = stateOf<EndpointReport>(ctx, 'dps-dns');
+    const dns = ctx.state.dpsEndpoint;
     if (dns && connectableAddresses(dns, ctx.config.policy).length === 0) {
       // provisionDevice would refuse before connecting; dps-dns already says why.
       return {
@@ -67,7 +66,7 @@ export const dpsRegister: Check = {
         wsPort: config.wsPort,
         ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
       });
-      ctx.state.set('dps-register', result);
+      ctx.state.registration = result;
       const evidence = {
         registrationId: result.registrationId,
         assignedHub: result.assignedHub,

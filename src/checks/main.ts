@@ -78,7 +78,7 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       ...(args.ntpServer ? { ntpServer: args.ntpServer } : {}),
       ...(args.hubWsPort !== undefined ? { hubWsPort: args.hubWsPort } : {}),
     },
-    state: new Map(),
+    state: {},
   };
   if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
   let section: Section | undefined;

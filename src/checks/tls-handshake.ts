@@ -4,9 +4,7 @@ import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { inspectTls, type TlsInspection } from '../connection/probe';
 import { CURRENT_AZURE_ROOTS, LEGACY_ROOT } from '../connection/peer-chain';
-import type { TcpState } from './tcp-reach';
-import type { ProvisioningResult } from '../provision/types';
-import { stateOf, type Check, type CheckContext } from './types';
+import type { Check, CheckContext, TcpCheckId, TlsCheckId } from './types';
 
 export { CURRENT_AZURE_ROOTS, LEGACY_ROOT };
 
@@ -14,11 +12,8 @@ export { CURRENT_AZURE_ROOTS, LEGACY_ROOT };
 export function caOf(ctx: CheckContext): string | undefined {
   const file = ctx.config.caFile;
   if (!file) return undefined;
-  const cached = ctx.state.get('ca-pem');
-  if (typeof cached === 'string') return cached;
-  const pem = readFileSync(file, 'utf8');
-  ctx.state.set('ca-pem', pem);
-  return pem;
+  ctx.state.caPem ??= readFileSync(file, 'utf8');
+  return ctx.state.caPem;
 }
 
 /** Turns a probe result into findings: version, hostname, trust, expiry, legacy root. */
@@ -82,9 +77,9 @@ export function tlsFindings(r: TlsInspection, now: Date): Finding[] {
 
 /** A TLS check of one port, on the first address the TCP check of that port reached. */
 export function tlsCheck(spec: {
-  id: string;
+  id: TlsCheckId;
   title: string;
-  tcpCheck: string;
+  tcpCheck: TcpCheckId;
   section: 'tls' | 'hub';
   host: (ctx: CheckContext) => string;
   httpPath?: string;
@@ -98,7 +93,7 @@ export function tlsCheck(spec: {
     // Needs only its port's TCP result: the handshakes on 8883 and 443 overlap.
     after: [],
     async run(ctx) {
-      const tcp = stateOf<TcpState>(ctx, spec.tcpCheck);
+      const tcp = ctx.state.tcp?.[spec.tcpCheck];
       const address = tcp?.reachable[0];
       if (!tcp || !address) return { result: 'skipped', detail: `no address answered on TCP (${spec.tcpCheck})` };
       const ca = caOf(ctx);
@@ -107,7 +102,7 @@ export function tlsCheck(spec: {
         ...(ca ? { ca } : {}),
         ...(spec.httpPath ? { httpPath: spec.httpPath } : {}),
       });
-      ctx.state.set(spec.id, r);
+      (ctx.state.tls ??= {})[spec.id] = r;
       let findings = tlsFindings(r, ctx.settings.now());
       if (!spec.inUse(ctx))
         findings = findings.map((f) => (f.severity === 'error' ? { ...f, severity: 'warning' } : f));
@@ -162,7 +157,7 @@ export const hubTlsMqtt = tlsCheck({
   title: 'Assigned hub TLS on 8883: TLS 1.2+, name, chain, root, expiry',
   tcpCheck: 'hub-tcp-mqtt',
   section: 'hub',
-  host: (ctx) => stateOf<ProvisioningResult>(ctx, 'dps-register')?.assignedHub ?? '',
+  host: (ctx) => ctx.state.registration?.assignedHub ?? '',
   inUse: (ctx) => ctx.config.transport === 'mqtt',
 });
 
@@ -172,6 +167,6 @@ export const hubTlsWebsocket = tlsCheck({
   title: 'Assigned hub TLS on 443: TLS 1.2+, name, chain, root, expiry',
   tcpCheck: 'hub-tcp-websocket',
   section: 'hub',
-  host: (ctx) => stateOf<ProvisioningResult>(ctx, 'dps-register')?.assignedHub ?? '',
+  host: (ctx) => ctx.state.registration?.assignedHub ?? '',
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });

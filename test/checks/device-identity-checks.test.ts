@@ -33,7 +33,7 @@ describe('device identity checks', () => {
       config: loaded.config,
       identity: loadDeviceIdentity({ certFile, keyFile: kf }),
       settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => now },
-      state: new Map(),
+      state: {},
     };
     const reports = await runChecks(CHECKS, ctx);
     return Object.fromEntries(reports.map((r) => [r.id, r]));

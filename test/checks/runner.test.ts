@@ -13,7 +13,7 @@ function ctx(): CheckContext {
     loaded,
     config: loaded.config,
     settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => new Date() },
-    state: new Map(),
+    state: {},
   };
 }
 
