@@ -132,6 +132,36 @@ describe('device identity checks', () => {
     assert.match(bad['device-cert-chain']?.detail ?? '', /certificate 1 \("CN=dev-1"\) is not signed by certificate 2/);
   });
 
+  it('a misordered chain fails with DEVICE_CERT_CHAIN_BROKEN naming the broken link and the fix', async () => {
+    const rootKey = rsaKey();
+    const interKey = rsaKey();
+    const root = makeCert({ cn: 'Lab Root', key: rootKey, ca: true });
+    const inter = makeCert({ cn: 'Lab Group CA', key: interKey, ca: true, issuer: { cert: root, key: rootKey } });
+    const leaf = makeCert({ cn: 'dev-1', key, issuer: { cert: inter, key: interKey } });
+    const bad = (await run(pem(leaf) + pem(root) + pem(inter)))['device-cert-chain'];
+    assert.equal(bad?.result, 'error');
+    assert.deepEqual(codes(bad), ['DEVICE_CERT_CHAIN_BROKEN']);
+    const f = bad?.findings[0];
+    assert.equal(f?.severity, 'error');
+    assert.deepEqual(
+      [f?.evidence['position'], f?.evidence['reason'], f?.evidence['nextSubject']],
+      [1, 'not-signed-by-next', 'CN=Lab Root'],
+    );
+    assert.match(f?.message ?? '', /certificate 1 \("CN=dev-1"\) is not signed by certificate 2 \("CN=Lab Root"\)/);
+    assert.match(f?.remediation ?? '', /device certificate first, then its issuing intermediate/);
+  });
+
+  it('a chain whose next certificate is not a CA fails with DEVICE_CERT_CHAIN_BROKEN (next-not-ca)', async () => {
+    const issuerKey = rsaKey();
+    const notCa = makeCert({ cn: 'Not A CA', key: issuerKey });
+    const leaf = makeCert({ cn: 'dev-1', key, issuer: { cert: notCa, key: issuerKey } });
+    const bad = (await run(pem(leaf) + pem(notCa)))['device-cert-chain'];
+    assert.equal(bad?.result, 'error');
+    assert.deepEqual(codes(bad), ['DEVICE_CERT_CHAIN_BROKEN']);
+    assert.equal(bad?.findings[0]?.evidence['reason'], 'next-not-ca');
+    assert.match(bad?.detail ?? '', /certificate 2 \("CN=Not A CA"\) is not a CA certificate/);
+  });
+
   it('flags an expired intermediate in the chain file too', async () => {
     const interKey = rsaKey();
     const inter = makeCert({
