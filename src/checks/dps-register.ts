@@ -1,8 +1,8 @@
 import { connectableAddresses } from '../endpoint/verify';
 import type { Finding } from '../findings/types';
-import type { DeviceAuth, ProvisioningResult } from '../provision/types';
+import type { DeviceAuth, ProvisionOptions, ProvisioningResult } from '../provision/types';
 import { caOf } from './tls-handshake';
-import type { Check, CheckContext } from './types';
+import type { Check, CheckContext, CheckOutcome } from './types';
 
 function authOf(ctx: CheckContext): DeviceAuth {
   const id = ctx.identity;
@@ -20,6 +20,57 @@ function authOf(ctx: CheckContext): DeviceAuth {
 function ownFindings(findings: readonly Finding[]): Finding[] {
   const own = findings.filter((f) => f.code.startsWith('DPS_'));
   return own.length ? own : findings.slice(0, 1);
+}
+
+/** provisionDevice's options for this run: the configured device, network and policy, a bounded retry. */
+function registrationOptions(ctx: CheckContext): ProvisionOptions {
+  const { config } = ctx;
+  const ca = caOf(ctx);
+  return {
+    provisioningHost: config.provisioningHost as string,
+    idScope: config.idScope as string,
+    registrationId: config.registrationId as string,
+    auth: authOf(ctx),
+    network: {
+      expectedCidrs: config.expectedCidrs,
+      policy: config.policy,
+      ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
+    },
+    transport: config.transport,
+    ...(ca ? { tls: { ca } } : {}),
+    timeoutMs: Math.max(ctx.settings.timeoutMs * 4, 10_000),
+    retry: { maxAttempts: 2 },
+    port: config.port,
+    wsPort: config.wsPort,
+    ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
+  };
+}
+
+function registered(result: ProvisioningResult, started: number): CheckOutcome {
+  const evidence = {
+    registrationId: result.registrationId,
+    assignedHub: result.assignedHub,
+    deviceId: result.deviceId,
+    transport: result.transport,
+    tls: result.tls,
+    dpsAddresses: result.dps.addresses.map((a) => a.address),
+    durationMs: Math.round(performance.now() - started),
+  };
+  return {
+    findings: result.findings.filter((f) => f.code.startsWith('DPS_')),
+    evidence,
+    detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})`,
+  };
+}
+
+function refused(err: unknown, started: number): CheckOutcome {
+  const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
+  return {
+    result: 'error',
+    findings: ownFindings(e.findings ?? []),
+    evidence: { code: e.code ?? null, step: e.step ?? null, durationMs: Math.round(performance.now() - started) },
+    detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}`,
+  };
 }
 
 /**
@@ -40,57 +91,16 @@ export const dpsRegister: Check = {
         detail: `no address provisionDevice may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})`,
       };
     }
-    const { config } = ctx;
-    const ca = caOf(ctx);
     const started = performance.now();
     try {
       // Loaded on demand: the Azure SDK behind provisionDevice doubles dps-check's start-up time, and only --register
       // needs it.
-
       const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
-      const result: ProvisioningResult = await provisionDevice({
-        provisioningHost: config.provisioningHost as string,
-        idScope: config.idScope as string,
-        registrationId: config.registrationId as string,
-        auth: authOf(ctx),
-        network: {
-          expectedCidrs: config.expectedCidrs,
-          policy: config.policy,
-          ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
-        },
-        transport: config.transport,
-        ...(ca ? { tls: { ca } } : {}),
-        timeoutMs: Math.max(ctx.settings.timeoutMs * 4, 10_000),
-        retry: { maxAttempts: 2 },
-        port: config.port,
-        wsPort: config.wsPort,
-        ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
-      });
+      const result = await provisionDevice(registrationOptions(ctx));
       ctx.state.registration = result;
-      const evidence = {
-        registrationId: result.registrationId,
-        assignedHub: result.assignedHub,
-        deviceId: result.deviceId,
-        transport: result.transport,
-        tls: result.tls,
-        dpsAddresses: result.dps.addresses.map((a) => a.address),
-        durationMs: Math.round(performance.now() - started),
-      };
-      const findings = result.findings.filter((f) => f.code.startsWith('DPS_'));
-      return {
-        findings,
-        evidence,
-        detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})`,
-      };
+      return registered(result, started);
     } catch (err) {
-      const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
-      const findings = ownFindings(e.findings ?? []);
-      return {
-        result: 'error',
-        findings,
-        evidence: { code: e.code ?? null, step: e.step ?? null, durationMs: Math.round(performance.now() - started) },
-        detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}`,
-      };
+      return refused(err, started);
     }
   },
 };

@@ -11,7 +11,8 @@ export interface RunChecksOptions {
   onResult?: (report: CheckReport) => void;
 }
 
-function worst(findings: readonly Finding[]): CheckResult {
+/** The result the worst finding calls for: error, warning, or (none, or only info) ok. */
+export function worstOf(findings: readonly Finding[]): CheckResult {
   if (findings.some((f) => f.severity === 'error')) return 'error';
   if (findings.some((f) => f.severity === 'warning')) return 'warning';
   return 'ok';
@@ -53,7 +54,7 @@ function fromOutcome(base: ReportBase, out: CheckOutcome): CheckReport {
   const findings = out.findings ?? [];
   const report: CheckReport = {
     ...base,
-    result: out.result ?? worst(findings),
+    result: out.result ?? worstOf(findings),
     findings,
     evidence: out.evidence ?? {},
     durationMs: 0,

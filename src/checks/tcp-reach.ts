@@ -2,7 +2,8 @@ import { connectableAddresses } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
 import { createFinding } from '../findings/finding';
 import { probeTcp, type TcpProbeResult } from '../connection/probe';
-import type { Check, CheckContext, CheckState, TcpCheckId } from './types';
+import type { Evidence } from '../findings/types';
+import type { Check, CheckContext, CheckOutcome, CheckState, TcpCheckId } from './types';
 
 export type { TcpState } from './types';
 
@@ -36,16 +37,7 @@ export function tcpCheck(spec: {
       const port = spec.port(ctx);
       const allowed = connectableAddresses(report, ctx.config.policy).map((a) => a.address);
       const refused = report.addresses.map((a) => a.address).filter((a) => !allowed.includes(a));
-      if (allowed.length === 0) {
-        const why = refused.length
-          ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}`
-          : 'no address';
-        return {
-          result: 'skipped',
-          evidence: { host: report.host, port, refused },
-          detail: `not connecting (policy ${ctx.config.policy}): ${why}`,
-        };
-      }
+      if (allowed.length === 0) return notDialled(ctx, report, port, refused);
       const results: TcpProbeResult[] = await Promise.all(
         allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs)),
       );
@@ -57,24 +49,49 @@ export function tcpCheck(spec: {
           evidence,
           detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${Math.max(...results.map((r) => r.durationMs))} ms)`,
         };
-      const failed = results.filter((r) => !r.ok);
-      const finding = createFinding(
-        'TCP_UNREACHABLE',
-        {
-          host: report.host,
-          port,
-          address: failed[0]?.address,
-          addresses: failed.map((r) => r.address),
-          detail: failed.map((r) => `${r.address}: ${r.error}`).join(', '),
-        },
-        { severity: reachable.length > 0 || !spec.inUse(ctx) ? 'warning' : 'error' },
-      );
-      return {
-        findings: [finding],
-        evidence,
-        detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}`,
-      };
+      // Some address did not answer: an error only when none did on the port the device uses.
+      const severity = reachable.length > 0 || !spec.inUse(ctx) ? 'warning' : 'error';
+      return unreachable(report.host, port, results, severity, evidence);
     },
+  };
+}
+
+/** Skipped: the policy leaves no address to dial (enforce: none inside --expect-cidr). */
+function notDialled(ctx: CheckContext, report: EndpointReport, port: number, refused: string[]): CheckOutcome {
+  const why = refused.length
+    ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}`
+    : 'no address';
+  return {
+    result: 'skipped',
+    evidence: { host: report.host, port, refused },
+    detail: `not connecting (policy ${ctx.config.policy}): ${why}`,
+  };
+}
+
+/** TCP_UNREACHABLE for the addresses that did not answer. */
+function unreachable(
+  host: string,
+  port: number,
+  results: readonly TcpProbeResult[],
+  severity: 'warning' | 'error',
+  evidence: Evidence,
+): CheckOutcome {
+  const failed = results.filter((r) => !r.ok);
+  const finding = createFinding(
+    'TCP_UNREACHABLE',
+    {
+      host,
+      port,
+      address: failed[0]?.address,
+      addresses: failed.map((r) => r.address),
+      detail: failed.map((r) => `${r.address}: ${r.error}`).join(', '),
+    },
+    { severity },
+  );
+  return {
+    findings: [finding],
+    evidence,
+    detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}`,
   };
 }
 
