@@ -37,7 +37,10 @@ function okDetail(links: readonly Link[]): string {
   const leaf = links[0];
   if (links.length === 1 && leaf?.selfSigned) return 'self-signed (individual enrollment: DPS matches the thumbprint)';
   if (links.length === 1)
-    return `issued by "${leaf?.issuer}"; no intermediates in the file (a group enrollment on an intermediate needs them)`;
+    return (
+      `issued by "${leaf?.issuer}"; no intermediates in the file ` +
+      '(a group enrollment on an intermediate needs them)'
+    );
   return `${links.length} certificates, each signed by the next`;
 }
 

@@ -44,11 +44,10 @@ export function tcpCheck(spec: {
       const reachable = results.filter((r) => r.ok).map((r) => r.address);
       (ctx.state.tcp ??= {})[spec.id] = { port, reachable };
       const evidence = { host: report.host, port, results, refused };
-      if (reachable.length === results.length)
-        return {
-          evidence,
-          detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${Math.max(...results.map((r) => r.durationMs))} ms)`,
-        };
+      if (reachable.length === results.length) {
+        const slowest = Math.max(...results.map((r) => r.durationMs));
+        return { evidence, detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${slowest} ms)` };
+      }
       // Some address did not answer: an error only when none did on the port the device uses.
       const severity = reachable.length > 0 || !spec.inUse(ctx) ? 'warning' : 'error';
       return unreachable(report.host, port, results, severity, evidence);

@@ -55,8 +55,9 @@ export function tlsFindings(r: TlsInspection, now: Date): Finding[] {
 
 /** The one line next to the title: protocol, cipher, name, root (or the handshake error). */
 function tlsDetail(r: TlsInspection): string {
+  const trust = r.authorized ? '' : ` (${r.authorizationError})`;
   const detail = r.ok
-    ? `${r.protocol} ${r.cipher}, ${r.hostnameMatch ? 'name matches' : 'NAME MISMATCH'}, root "${r.root}"${r.authorized ? '' : ` (${r.authorizationError})`}`
+    ? `${r.protocol} ${r.cipher}, ${r.hostnameMatch ? 'name matches' : 'NAME MISMATCH'}, root "${r.root}"${trust}`
     : `${r.errorCode}: ${r.error}`;
   return r.root === LEGACY_ROOT ? `${detail}; chain ends at the retired ${LEGACY_ROOT}` : detail;
 }

@@ -106,7 +106,7 @@ describe('every failing check carries a catalogue finding', () => {
     notAfter: new Date(Date.now() - 2 * DAY),
   });
 
-  it('NXDOMAIN, an expired certificate whose CN is not the registration id, a wrong key, a misordered chain', async () => {
+  it('NXDOMAIN, an expired certificate with another CN, a wrong key, a misordered chain', async () => {
     const reports = await runAll({ zone: {}, certPem: pem(expired) + pem(root) + pem(inter), keyFile: otherKeyFile });
     assertEveryErrorHasAFinding(reports, [
       'dps-dns',

@@ -46,7 +46,7 @@ describe('one TLS probe: probeTls verifies as the device does, or inspects for d
     await Promise.all([server, silent].map((s) => new Promise<void>((r) => s.close(() => r()))));
   });
 
-  it('the same untrusted peer: verify mode fails it with TLS_UNTRUSTED_CHAIN, inspect mode reports the chain', async () => {
+  it('the same untrusted peer: verify fails it (TLS_UNTRUSTED_CHAIN), inspect reports the chain', async () => {
     const verified = await probeTls(target(portOf(server)), { timeoutMs: 3000 });
     assert.equal(verified.ok, false);
     assert.equal(verified.ok ? undefined : verified.failure.finding.code, 'TLS_UNTRUSTED_CHAIN');

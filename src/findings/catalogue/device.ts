@@ -126,7 +126,8 @@ export const deviceFindings = {
     severity: 'error',
     title: 'Certificate file is not an ordered chain',
     message: (e) =>
-      `In the device certificate file${e.certFile ? ` ${e.certFile}` : ''}, certificate ${e.position} ("${e.subject}") ` +
+      `In the device certificate file${e.certFile ? ` ${e.certFile}` : ''}, ` +
+      `certificate ${e.position} ("${e.subject}") ` +
       (e.reason === 'next-not-ca'
         ? `is followed by "${e.nextSubject}", which is not a CA certificate (basicConstraints CA:FALSE). `
         : `is not signed by certificate ${e.position + 1} ("${e.nextSubject}"); its issuer is "${e.issuer}". `) +
