@@ -51,6 +51,7 @@ export interface InspectProbeOptions extends ProbeTlsOptions {
   httpPath?: string;
 }
 
+// The verify signature last: it is the one `ReturnType<typeof probeTls>` names, as before there was a mode.
 /**
  * The TLS probe: opens one pinned, policy-checked connection to `target` (never resolving a name), completes the TLS
  * handshake, reports what it saw and closes the connection. Never sends an MQTT packet or a credential beyond the TLS
@@ -59,7 +60,6 @@ export interface InspectProbeOptions extends ProbeTlsOptions {
  *
  * @throws InvalidOptionError (as a rejection) naming the `target` field that is malformed.
  */
-// The verify signature last: it is the one `ReturnType<typeof probeTls>` names, as before there was a mode.
 export function probeTls(target: ConnectTarget, options: InspectProbeOptions): Promise<TlsInspection>;
 export function probeTls(target: ConnectTarget, options?: VerifyProbeOptions): Promise<ProbeResult>;
 export function probeTls(
@@ -77,7 +77,7 @@ export function probeTls(
   const timeoutMs = options.timeoutMs ?? 10_000;
   return options.mode === 'inspect'
     ? handshake(inspectAttempt(target, options, timeoutMs), timeoutMs, options.signal)
-    : handshake(verifyAttempt(target, options), timeoutMs, options.signal);
+    : handshake(verifyAttempt(target, options, timeoutMs), timeoutMs, options.signal);
 }
 
 /** One handshake attempt: how to open it, and what it yields when the time is up. */
@@ -115,7 +115,7 @@ function handshake<R>(attempt: Attempt<R>, timeoutMs: number, signal: AbortSigna
 }
 
 /** `verify` mode: the device's own session and socket (connector.openTls, or openTlsViaProxy through a proxy). */
-function verifyAttempt(target: ConnectTarget, options: VerifyProbeOptions): Attempt<ProbeResult> {
+function verifyAttempt(target: ConnectTarget, options: VerifyProbeOptions, timeoutMs: number): Attempt<ProbeResult> {
   let session: ConnectionSession | undefined;
   return {
     open(settle) {
@@ -132,7 +132,7 @@ function verifyAttempt(target: ConnectTarget, options: VerifyProbeOptions): Atte
       return () => s.close();
     },
     timedOut() {
-      const error = Object.assign(new Error(`no TLS handshake within ${options.timeoutMs ?? 10_000} ms`), {
+      const error = Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), {
         code: 'ETIMEDOUT',
       });
       return { ok: false, failure: session?.failure ?? timedOut(target, error, session?.tunnel) };
