@@ -117,7 +117,10 @@ export interface CheckReport {
   evidence: Evidence;
   detail?: string;
   durationMs: number;
-  /** Set when the check threw: the error chain (message and code of each cause), for --verbose. */
+  /**
+   * Set when the check threw: the error chain (message and code of each cause), for --verbose; or, for an error
+   * without a finding, the line that names it a check bug (see runChecks). An `error` has findings or this.
+   */
   errorChain?: string[];
 }
 
