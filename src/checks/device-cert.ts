@@ -1,12 +1,17 @@
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { commonNameOf } from '../config/identity';
 import type { Check } from './types';
 
 /** A short description of a certificate's public key, e.g. `rsa 2048` or `ec prime256v1`. */
 export function keyTypeOf(cert: X509Certificate): string {
-  const k = cert.publicKey;
+  return describeKey(cert.publicKey);
+}
+
+/** `rsa 2048`, `ec prime256v1`: a key's algorithm and size or curve. */
+export function describeKey(k: KeyObject): string {
   const d = k.asymmetricKeyDetails;
-  return `${k.asymmetricKeyType ?? 'unknown'}${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
+  const size = `${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
+  return `${k.asymmetricKeyType ?? 'unknown'}${size}`;
 }
 
 /** `device-cert`: the device certificate (and key) parse; shows what they are. */
@@ -48,7 +53,9 @@ export const deviceCert: Check = {
       };
     return {
       evidence,
-      detail: `${commonNameOf(leaf) ?? leaf.subject} (${keyTypeOf(leaf)}, ${id.certFormat.toUpperCase()}${id.keyEncrypted ? ', encrypted key' : ''})`,
+      detail:
+        `${commonNameOf(leaf) ?? leaf.subject} (${keyTypeOf(leaf)}, ${id.certFormat.toUpperCase()}` +
+        `${id.keyEncrypted ? ', encrypted key' : ''})`,
     };
   },
 };
