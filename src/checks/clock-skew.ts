@@ -24,7 +24,13 @@ interface Reading {
 async function sntpReading(ctx: CheckContext, server: string): Promise<Reading> {
   const s = parseDnsServer(server, '--ntp-server');
   const port = /:\d+$/.test(server) ? s.port : 123;
-  const r = await sntpQuery(s.address, port, ctx.settings.timeoutMs, () => ctx.settings.now().getTime());
+  const r = await sntpQuery(
+    s.address,
+    port,
+    ctx.settings.timeoutMs,
+    () => ctx.settings.now().getTime(),
+    ctx.settings.connector,
+  );
   return {
     source: `SNTP ${r.server} (round trip ${r.roundTripMs} ms)`,
     serverTime: r.serverTime,
@@ -44,6 +50,7 @@ async function httpDateReading(ctx: CheckContext, device: Date): Promise<Reading
     timeoutMs: Math.min(ctx.settings.timeoutMs, HTTP_DATE_WAIT_MS),
     httpPath: '/',
     ...(ca ? { ca } : {}),
+    ...(ctx.settings.connector ? { connector: ctx.settings.connector } : {}),
   });
   if (!tls.httpDate)
     return { result: 'skipped', detail: `${noSource} (no HTTP Date header from ${host} at ${address}:${tcp.port})` };

@@ -16,7 +16,11 @@ export function resolveFor(ctx: CheckContext, host: string, role: 'dps' | 'hub')
       dnsTimeoutMs: Math.min(settings.timeoutMs, 60_000),
       ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
     },
-    { role, ...(settings.signal ? { signal: settings.signal } : {}) },
+    {
+      role,
+      ...(settings.signal ? { signal: settings.signal } : {}),
+      ...(settings.connector ? { sockets: settings.connector } : {}),
+    },
   );
 }
 

@@ -43,6 +43,7 @@ function registrationOptions(ctx: CheckContext): ProvisionOptions {
     port: config.port,
     wsPort: config.wsPort,
     ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
+    ...(ctx.settings.connector ? { connector: ctx.settings.connector } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { renderCheck, renderSection, renderSummary, toJsonDocument } from './ren
 import { writeSupportBundle } from './report';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
 import type { CheckContext, Section } from './types';
+import type { Connector } from '../connection/connector';
 
 /** Where dps-check writes, and what it knows about the terminal (seams for tests). */
 export interface CliIo {
@@ -19,6 +20,11 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** The device clock, for timestamps, clock-skew and certificate-validity checks. Default `() => new Date()`. */
   now?: () => Date;
+  /**
+   * Advanced (tests, instrumentation): opens every socket of the run — DNS, TCP, TLS, SNTP, `--register`. Default: the
+   * package's own connector. A recording one sees each destination.
+   */
+  connector?: Connector;
 }
 
 /** The package version, for the --json document. */
@@ -72,6 +78,7 @@ function contextOf(args: CliArgs, prepared: Prepared, io: CliIo, now: () => Date
       now,
       ...(args.ntpServer ? { ntpServer: args.ntpServer } : {}),
       ...(args.hubWsPort !== undefined ? { hubWsPort: args.hubWsPort } : {}),
+      ...(io.connector ? { connector: io.connector } : {}),
     },
     state: {},
   };

@@ -1,4 +1,4 @@
-import { redact } from '../log';
+import { redact } from '../redact';
 import { findingToJson, renderFindingsText } from '../findings/render';
 import type { Finding } from '../findings/types';
 import type { CheckReport, CheckResult, CheckSummary, Section } from './types';

@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/types';
-import { redact } from '../log';
+import { redact } from '../redact';
 import { writeFileAtomic } from '../support/atomic-write';
 import type { JsonDocument } from './render';
 

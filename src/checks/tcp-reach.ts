@@ -39,7 +39,7 @@ export function tcpCheck(spec: {
       const refused = report.addresses.map((a) => a.address).filter((a) => !allowed.includes(a));
       if (allowed.length === 0) return notDialled(ctx, report, port, refused);
       const results: TcpProbeResult[] = await Promise.all(
-        allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs)),
+        allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs, ctx.settings.connector)),
       );
       const reachable = results.filter((r) => r.ok).map((r) => r.address);
       (ctx.state.tcp ??= {})[spec.id] = { port, reachable };

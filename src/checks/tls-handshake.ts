@@ -88,6 +88,7 @@ export function tlsCheck(spec: {
         timeoutMs: ctx.settings.timeoutMs,
         ...(ca ? { ca } : {}),
         ...(spec.httpPath ? { httpPath: spec.httpPath } : {}),
+        ...(ctx.settings.connector ? { connector: ctx.settings.connector } : {}),
       });
       (ctx.state.tls ??= {})[spec.id] = r;
       let findings = tlsFindings(r, ctx.settings.now());

@@ -1,3 +1,4 @@
+import type { Connector } from '../connection/connector';
 import type { DeviceIdentity } from '../config/identity';
 import type { DeviceConfig, LoadedConfig } from '../config/types';
 import type { TlsInspection } from '../connection/probe';
@@ -46,6 +47,8 @@ export interface RunSettings {
   /** The clock (a seam for tests). */
   now: () => Date;
   signal?: AbortSignal;
+  /** Opens every socket of the run: DNS, TCP, TLS, SNTP, registration (default: the package's own). A test seam. */
+  connector?: Connector;
 }
 
 /** Ids of the TCP reach checks, one per host and port. */

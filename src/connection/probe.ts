@@ -2,7 +2,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { AbortedError, InvalidOptionError } from '../errors';
 import { createFinding } from '../findings/finding';
-import { connector } from './connector';
+import type { Sockets } from '../support/sockets';
+import { defaultConnector, type Connector } from './connector';
 import { peerChain, type PeerCert } from './peer-chain';
 import { ConnectionSession, type MqttTransportKind } from './session';
 import { trustStoreWith } from './trust';
@@ -24,6 +25,8 @@ export interface ProbeTlsOptions {
   timeoutMs?: number;
   /** Cancels the attempt: the socket is closed and the promise rejects with AbortedError. */
   signal?: AbortSignal;
+  /** Opens the socket (default: the package's own connector); tests pass a recording one. */
+  connector?: Connector;
 }
 
 /** {@link probeTls} as the device connects: the chain must be trusted, the result is a {@link ProbeResult}. */
@@ -119,7 +122,8 @@ function verifyAttempt(target: ConnectTarget, options: VerifyProbeOptions, timeo
   let session: ConnectionSession | undefined;
   return {
     open(settle) {
-      const s = new ConnectionSession(target, { onSecure: (info) => settle({ ok: true, tls: info }) });
+      const onSecure = (info: TlsInfo): void => settle({ ok: true, tls: info });
+      const s = new ConnectionSession(target, { onSecure }, options.connector ?? defaultConnector);
       session = s;
       const stream = s.openStream(options.kind ?? 'mqtt', {});
       stream.on('error', (err) => {
@@ -247,7 +251,12 @@ export interface TcpProbeResult {
 }
 
 /** Opens a TCP connection to the IP literal `address`:port through the connector and closes it. Never rejects. */
-export function probeTcp(address: string, port: number, timeoutMs: number): Promise<TcpProbeResult> {
+export function probeTcp(
+  address: string,
+  port: number,
+  timeoutMs: number,
+  sockets: Sockets = defaultConnector,
+): Promise<TcpProbeResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let socket: net.Socket | undefined;
@@ -263,7 +272,7 @@ export function probeTcp(address: string, port: number, timeoutMs: number): Prom
     };
     const timer = setTimeout(() => done('ETIMEDOUT'), timeoutMs);
     try {
-      socket = connector.openTcp(address, port);
+      socket = sockets.openTcp(address, port);
     } catch (err) {
       done((err as NodeJS.ErrnoException).code ?? (err as Error).message);
       return;
@@ -379,7 +388,7 @@ function inspectAttempt(
         ...(target.ca !== undefined ? { ca: target.ca } : {}),
       };
       try {
-        socket = connector.openTlsInspect(
+        socket = (options.connector ?? defaultConnector).openTlsInspect(
           pinned,
           options.ca ? { secureContext: trustStoreWith(options.ca) } : {},
           onSecure,

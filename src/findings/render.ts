@@ -1,4 +1,4 @@
-import { redact } from '../log';
+import { redact } from '../redact';
 import type { Finding, Severity } from './types';
 
 /** Options of {@link renderFindingsText}. */
