@@ -1,18 +1,14 @@
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { commonNameOf } from '../config/identity';
 import type { Check } from './types';
+import { describeKey } from '../config/credentials';
 
 /** A short description of a certificate's public key, e.g. `rsa 2048` or `ec prime256v1`. */
 export function keyTypeOf(cert: X509Certificate): string {
   return describeKey(cert.publicKey);
 }
 
-/** `rsa 2048`, `ec prime256v1`: a key's algorithm and size or curve. */
-export function describeKey(k: KeyObject): string {
-  const d = k.asymmetricKeyDetails;
-  const size = `${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
-  return `${k.asymmetricKeyType ?? 'unknown'}${size}`;
-}
+export { describeKey };
 
 /** `device-cert`: the device certificate (and key) parse; shows what they are. */
 export const deviceCert: Check = {

@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { createFinding } from '../findings/finding';
+import { keyMismatchFinding } from '../config/credentials';
 import { describeKey, keyTypeOf } from './device-cert';
 import type { Check } from './types';
 
@@ -22,13 +22,9 @@ export const deviceKeyMatch: Check = {
       certKeyType: keyTypeOf(leaf),
       keyType,
     };
-    let match = false;
-    try {
-      match = leaf.checkPrivateKey(id.key);
-    } catch {
-      match = false; // different algorithms (RSA key vs EC certificate) throw instead of returning false
-    }
-    if (!match) return { findings: [createFinding('DEVICE_KEY_MISMATCH', evidence)], evidence: { ...evidence, match } };
-    return { evidence: { ...evidence, match }, detail: keyType };
+    // The same finding provisioning makes, from the same function.
+    const mismatch = keyMismatchFinding(leaf, id.key, { certFile: id.certFile, keyFile: id.keyFile });
+    if (mismatch) return { findings: [mismatch], evidence: { ...evidence, match: false } };
+    return { evidence: { ...evidence, match: true }, detail: keyType };
   },
 };

@@ -3,7 +3,7 @@ import { diagnoseConnectionError } from '../connection/diagnose';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { inspectTls, type TlsInspection } from '../connection/probe';
-import { CURRENT_AZURE_ROOTS, LEGACY_ROOT } from '../connection/peer-chain';
+import { CURRENT_AZURE_ROOTS, LEGACY_ROOT, legacyRootFinding } from '../connection/peer-chain';
 import { worstOf } from './runner';
 import type { Check, CheckContext, TcpCheckId, TlsCheckId } from './types';
 
@@ -49,7 +49,9 @@ export function tlsFindings(r: TlsInspection, now: Date): Finding[] {
   // Node reports a name mismatch as authorizationError too; it is already a TLS_HOSTNAME_MISMATCH above.
   if (r.authorizationError && r.authorizationError !== 'ERR_TLS_CERT_ALTNAME_INVALID')
     findings.push(authorizationFinding(r, r.authorizationError, now));
-  if (r.root === LEGACY_ROOT) findings.push(createFinding('TLS_LEGACY_ROOT', { ...where, root: r.root }));
+  // The same finding the device's own connection makes, from the same function.
+  const legacy = legacyRootFinding(where.host, { root: r.root, remoteAddress: where.address, remotePort: where.port });
+  if (legacy) findings.push(legacy);
   return findings;
 }
 

@@ -1,4 +1,6 @@
 import crypto, { type KeyObject, type X509Certificate } from 'node:crypto';
+import { createFinding } from '../findings/finding';
+import type { Finding } from '../findings/types';
 
 /**
  * The one X.509 credential reader of the package: certificate chains (PEM, leaf first, or one DER certificate) and
@@ -172,14 +174,41 @@ export function readX509Credential(
   if (known) return known;
   const c = readCertificateChain(cert);
   const k = readPrivateKey(key, passphrase);
-  let matches = false;
-  try {
-    matches = c.chain[0].checkPrivateKey(k.key);
-  } catch {
-    matches = false; // different algorithms (RSA key, EC certificate) throw instead of returning false
-  }
-  const credential = Object.freeze({ cert: c, key: k, matches });
+  const credential = Object.freeze({ cert: c, key: k, matches: keyMatches(c.chain[0], k.key) });
   if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
   parsed.set(id, credential);
   return credential;
+}
+
+/** `rsa 2048`, `ec prime256v1`: a key's algorithm and size or curve. */
+export function describeKey(k: KeyObject): string {
+  const d = k.asymmetricKeyDetails;
+  return `${k.asymmetricKeyType ?? 'unknown'}${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
+}
+
+/** True when `key` is the private key of `leaf` (different algorithms throw in Node: that is a mismatch too). */
+export function keyMatches(leaf: X509Certificate, key: KeyObject): boolean {
+  try {
+    return leaf.checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * DEVICE_KEY_MISMATCH for a key that is not the leaf's, else undefined: the one place the finding is made, for
+ * provisioning and dps-check alike. `where` adds evidence (dps-check names the files).
+ */
+export function keyMismatchFinding(
+  leaf: X509Certificate,
+  key: KeyObject,
+  where: Record<string, string | undefined> = {},
+): Finding | undefined {
+  if (keyMatches(leaf, key)) return undefined;
+  return createFinding('DEVICE_KEY_MISMATCH', {
+    ...where,
+    subject: leaf.subject.replace(/\n/g, ', '),
+    certKeyType: describeKey(leaf.publicKey),
+    keyType: describeKey(key),
+  });
 }

@@ -1,6 +1,7 @@
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
+import { proxyInPathFinding } from '../connection/diagnose';
 import { ConnectionSession } from '../connection/session';
 import { within } from '../support/abort';
 import { TRANSPORTS } from '../connection/transports';
@@ -142,15 +143,9 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
       });
     throw new HubConnectionError(primary, hubFindings);
   }
-  if (proxy && policy === 'enforce' && !isInCidrs(proxy.address, cidrs)) {
-    // Same rule as for DPS: a proxy resolves the hub name itself, so under enforce it must sit inside the ranges.
-    const finding = createFinding(
-      'PROXY_IN_PATH',
-      { host: result.assignedHub, proxy: `${proxy.address}:${proxy.port}`, proxyInRange: false },
-      { severity: 'error' },
-    );
-    throw new HubConnectionError(finding, hubFindings);
-  }
+  // Same rule as for DPS: a proxy resolves the hub name itself, so under enforce it must sit inside the ranges.
+  const proxyFinding = proxy ? proxyInPathFinding(result.assignedHub, proxy, cidrs, policy) : undefined;
+  if (proxyFinding?.severity === 'error') throw new HubConnectionError(proxyFinding, hubFindings);
   const session = new ConnectionSession(
     {
       host: result.assignedHub,

@@ -1,7 +1,5 @@
-import type crypto from 'node:crypto';
-import { CredentialError, readX509Credential, type X509Credential } from '../config/credentials';
+import { CredentialError, keyMismatchFinding, readX509Credential, type X509Credential } from '../config/credentials';
 import { InvalidOptionError } from '../errors';
-import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import type { PemInput } from '../connection/types';
 import type { X509Auth } from './types';
@@ -70,11 +68,6 @@ function toOptionError(err: unknown, name: string): unknown {
   }
 }
 
-function keyType(k: crypto.KeyObject): string {
-  const d = k.asymmetricKeyDetails;
-  return `${k.asymmetricKeyType ?? 'unknown'}${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
-}
-
 /**
  * Parses an X.509 credential: certificate (PEM chain or DER), key (PEM or DER, with `passphrase`), and checks the
  * key belongs to the leaf — through the one reader, so a credential already read in this process is not parsed again.
@@ -94,11 +87,6 @@ export function checkX509(cert: PemInput, key: PemInput, passphrase: string | un
     key: credential.key.pem,
     ...(passphrase !== undefined ? { passphrase } : {}),
   };
-  if (credential.matches) return { auth };
-  const mismatch = createFinding('DEVICE_KEY_MISMATCH', {
-    subject: leaf.subject.replace(/\n/g, ', '),
-    certKeyType: keyType(leaf.publicKey),
-    keyType: keyType(credential.key.key),
-  });
-  return { auth, mismatch };
+  const mismatch = credential.matches ? undefined : keyMismatchFinding(leaf, credential.key.key);
+  return mismatch ? { auth, mismatch } : { auth };
 }

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { proxyInPathFinding } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
 import type { TlsInfo } from '../connection/types';
-import { isInCidrs } from '../endpoint/address';
 import { connectableAddresses, verifyHost } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError } from '../errors';
@@ -157,12 +157,9 @@ async function resolveDps(run: Run): Promise<{ report: EndpointReport; addresses
 function checkProxyPolicy(run: Run, dps: { report: EndpointReport }): void {
   const { o } = run;
   if (!o.proxy) return;
-  const proxyInRange = isInCidrs(o.proxy.address, o.network.cidrs);
-  const severity = o.network.policy === 'enforce' && !proxyInRange ? 'error' : 'warning';
-  const proxy = `${o.proxy.address}:${o.proxy.port}`;
-  const finding = createFinding('PROXY_IN_PATH', { host: o.host, proxy, proxyInRange }, { severity });
+  const finding = proxyInPathFinding(o.host, o.proxy, o.network.cidrs, o.network.policy);
   run.findings.push(finding);
-  if (severity === 'error') {
+  if (finding.severity === 'error') {
     throw new ProvisioningError(finding, { findings: run.findings, step: 'connecting', dps: dps.report });
   }
 }
