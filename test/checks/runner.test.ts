@@ -32,7 +32,7 @@ describe('check runner', () => {
       title: 'throws',
       section: 'dns',
       run: () => {
-        throw new DpsPrivateLinkError('ERR_X', 'outer', {
+        throw new DpsPrivateLinkError('ERR_X' as never, 'outer', {
           cause: Object.assign(new Error('inner'), { code: 'ECONNRESET' }),
         });
       },

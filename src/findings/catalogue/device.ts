@@ -1,4 +1,4 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
 
 /** Evidence about the device certificate as read from the device's files. */
 export type DeviceCertEvidence = {

@@ -1,4 +1,4 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
 
 /** Findings about the DPS registration itself (owned by the provision module). Codes never change once shipped. */
 export const dpsFindings = {

@@ -1,4 +1,4 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
 
 type HubAddress = {
   hub: string;
