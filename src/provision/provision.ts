@@ -51,7 +51,9 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     const dps = await resolveDps(run);
     checkProxyPolicy(run, dps);
     const assignment = await register(run, dps);
-    const hub = await verifyHub(run, assignment.assignedHub);
+    // The graceful MQTT disconnect and the hub's DNS verification overlap: neither needs the other, and the hub's
+    // round trip would otherwise be paid after DPS has already answered.
+    const hub = await overlapping(run.closeConnection(true), () => verifyHub(run, assignment.assignedHub));
     const result = assembleResult(run, dps, assignment, hub);
     await persist(run, result);
     run.ok = true;
@@ -60,6 +62,15 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     throw toError(err, run.deadline, o, run.dps);
   } finally {
     await run.dispose();
+  }
+}
+
+/** Runs `next` while `pending` finishes; settles with `next` only once `pending` has finished too (never rejects). */
+async function overlapping<T>(pending: Promise<void>, next: () => Promise<T>): Promise<T> {
+  try {
+    return await next();
+  } finally {
+    await pending;
   }
 }
 
@@ -164,7 +175,7 @@ function checkProxyPolicy(run: Run, dps: { report: EndpointReport }): void {
   }
 }
 
-/** Step 3: connect pinned to the verified addresses and register through the SDK's own transport. */
+/** Step 3: connect pinned to the verified addresses and register through the SDK's own transport (left open). */
 async function register(
   run: Run,
   dps: { report: EndpointReport; addresses: string[] },
@@ -201,7 +212,6 @@ async function register(
     },
   });
   run.progress('assigned', { assignedHub: assignment.assignedHub, deviceId: assignment.deviceId });
-  await run.closeConnection(true);
   return assignment;
 }
 
