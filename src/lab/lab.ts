@@ -2,15 +2,16 @@ import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
 import { LabClock } from './clock';
 import { createPki, type LabPki } from './certs';
-import { createLabDevice } from './devices';
+import { checkAllocationFailure, createLabDevice } from './devices';
 import { startDnsServer, type DnsServer } from './dns-server';
 import { createDpsHandler, createPublicTwinHandler } from './dps';
+import { DpsService, type DpsBehaviour } from './dps-service';
 import { Enrollments } from './enrollments';
-import { FaultTable, checkFault, isCertificateFault } from './faults';
+import { FaultTable, checkFault, isCertificateFault, isHubFault } from './faults';
 import { HubRegistry, createHubHandler, createHubPublicHandler } from './hub';
-import { createHttpsResponder, type HttpsFace } from './https-api';
+import { createDpsRestResponder, createHttpsResponder, type HttpsFace, type HttpsResponder } from './https-api';
 import { startListener, type Listener, type SessionHandler } from './mqtt-listener';
-import { resolveLabOptions, type ResolvedLabOptions } from './options';
+import { checkDpsBehaviour, resolveLabOptions, type ResolvedLabOptions } from './options';
 import type { LabCounters, LabDnsView, LabFault, LabHandle, LabOptions } from './types';
 import { DNS_VIEWS, serviceNames, viewRecords, type ServiceNames } from './zones';
 
@@ -67,23 +68,39 @@ interface LabState {
   o: ResolvedLabOptions;
   dpsNames: ServiceNames;
   hubNames: ServiceNames;
+  /** The hub's built-in Event Hub-compatible endpoint (DNS only). */
+  eventHubNames: ServiceNames;
   pki: LabPki;
   counters: LabCounters;
   clock: LabClock;
   enrollments: Enrollments;
   faults: FaultTable;
+  /** Hub faults, keyed by device id. */
+  hubFaults: FaultTable;
   registry: HubRegistry;
+  /** What DPS does that may change at run time. */
+  behaviour: DpsBehaviour;
 }
 
 /** The service names and their certificates, issued before any socket: a failure here has nothing to release. */
-function issuePki(o: ResolvedLabOptions): Pick<LabState, 'dpsNames' | 'hubNames' | 'pki'> {
+function issuePki(o: ResolvedLabOptions): Issued {
   const dpsNames = serviceNames(o.dpsName, 'azure-devices-provisioning.net', o.dpsAddress, o.publicTwinAddress);
-  const hubNames = serviceNames(o.hubName, 'azure-devices.net', o.hubAddress, o.hubPublicTwinAddress);
+  const hubSuffix = o.hubHostnameStyle === 'device' ? 'device.azure-devices.net' : 'azure-devices.net';
+  const hubNames = serviceNames(o.hubName, hubSuffix, o.hubAddress, o.hubPublicTwinAddress);
+  // IoT Hub names its built-in Event Hub namespace iothub-ns-<hub>-<number>; its zone is privatelink.servicebus.…
+  const eventHubNames = serviceNames(
+    `iothub-ns-${o.hubName}-1000001`,
+    'servicebus.windows.net',
+    o.hubAddress,
+    o.hubPublicTwinAddress,
+  );
   const pki = createPki({ dps: dpsNames.host, hub: hubNames.host }, { privatelinkSans: o.privatelinkSans });
-  return { dpsNames, hubNames, pki };
+  return { dpsNames, hubNames, eventHubNames, pki };
 }
 
-function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames' | 'hubNames' | 'pki'>): LabState {
+type Issued = Pick<LabState, 'dpsNames' | 'hubNames' | 'eventHubNames' | 'pki'>;
+
+function createLabState(o: ResolvedLabOptions, issued: Issued): LabState {
   const clock = new LabClock(o.clockOffsetMs);
   return {
     o,
@@ -94,6 +111,8 @@ function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames'
       polls: 0,
       assigned: 0,
       publicTwinRequests: 0,
+      unauthorized: 0,
+      restRequests: 0,
       refused: 0,
       dropped: 0,
       telemetry: 0,
@@ -101,7 +120,13 @@ function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames'
     clock,
     enrollments: new Enrollments(o.idScope, issued.pki.groupCa.thumbprint, () => clock.now()),
     faults: new FaultTable(),
+    hubFaults: new FaultTable(),
     registry: new HubRegistry(),
+    behaviour: {
+      badCredentials: o.badCredentials,
+      responseQueryOrder: o.responseQueryOrder,
+      apiVersions: [...o.apiVersions],
+    },
   };
 }
 
@@ -120,6 +145,8 @@ async function startDns(lab: LabState, started: Started): Promise<LabDns> {
   };
   setView('dps', 'private');
   setView('hub', 'private');
+  for (const [name, record] of Object.entries(viewRecords('private', lab.eventHubNames)))
+    server.setRecord(name, record);
   // devices configured with the global endpoint reach DPS publicly: it never goes through a private endpoint.
   server.setRecord('global.azure-devices-provisioning.net', { cname: 'global-prod.westeurope.cloudapp.azure.com' });
   server.setRecord('global-prod.westeurope.cloudapp.azure.com', { a: [lab.o.publicTwinAddress], ttl: 10 });
@@ -135,7 +162,7 @@ interface ServiceListeners {
 /** Start the private DPS endpoint, then its public twin. Both serve the DPS certificate and its HTTPS face. */
 async function startDpsListeners(lab: LabState, started: Started): Promise<ServiceListeners> {
   const { o, counters } = lab;
-  const dpsHandler = createDpsHandler({
+  const ctx = {
     idScope: o.idScope,
     hubHost: lab.hubNames.host,
     retryAfterSeconds: o.retryAfterSeconds,
@@ -143,14 +170,18 @@ async function startDpsListeners(lab: LabState, started: Started): Promise<Servi
     faults: lab.faults,
     counters,
     clock: lab.clock,
-    assign: (deviceId, identity) => lab.registry.set(deviceId, identity),
-  });
+    behaviour: lab.behaviour,
+    assign: (deviceId: string, identity: Parameters<HubRegistry['set']>[1]) => lab.registry.set(deviceId, identity),
+  };
+  // One service behind both faces of the private endpoint: MQTT (8883, 443/WebSockets) and REST (443).
+  const service = new DpsService(ctx);
   const privateEndpoint = await startMqttListener(lab, started, {
     name: 'dps',
     face: 'dps',
     address: o.dpsAddress,
-    handler: dpsHandler,
+    handler: createDpsHandler(ctx, service),
     onConnection: () => counters.connections.dps++,
+    onHttpRequest: createDpsRestResponder(ctx, service, 'dps'),
   });
   const publicTwin = await startMqttListener(lab, started, {
     name: 'public-twin',
@@ -169,7 +200,7 @@ async function startHubListeners(lab: LabState, started: Started): Promise<Servi
     name: 'hub',
     face: 'hub',
     address: o.hubAddress,
-    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now()),
+    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now(), lab.hubFaults),
     onConnection: () => counters.connections.hub++,
   });
   const publicTwin = await startMqttListener(lab, started, {
@@ -191,6 +222,8 @@ interface ListenerSpec {
   address: string;
   handler: SessionHandler;
   onConnection(): void;
+  /** The REST face on the HTTPS port; default: the unauthenticated answers of {@link createHttpsResponder}. */
+  onHttpRequest?: HttpsResponder;
 }
 
 async function startMqttListener(lab: LabState, started: Started, spec: ListenerSpec): Promise<Listener> {
@@ -205,7 +238,7 @@ async function startMqttListener(lab: LabState, started: Started, spec: Listener
     // every listener counts the clients it drops for protocol errors in one counter
     handler: { ...spec.handler, protocolError: () => void counters.dropped++ },
     onConnection: spec.onConnection,
-    onHttpRequest: createHttpsResponder(spec.face, spec.name, clock),
+    onHttpRequest: spec.onHttpRequest ?? createHttpsResponder(spec.face, spec.name, clock),
     now: () => clock.now(),
   });
   return started.add(listener);
@@ -242,6 +275,7 @@ function buildHandle(
       publicAddress: o.hubPublicTwinAddress,
       publicPort: hub.public.port,
       publicWsPort: hub.public.wsPort,
+      eventHubHost: lab.eventHubNames.host,
     },
     caPem: pki.root.certPem,
     // async, so a bad argument rejects the promise rather than throwing
@@ -259,6 +293,35 @@ function buildHandle(
       log('lab clock offset now %d ms', clock.offsetMs);
     },
     setFault: (fault, scope) => setFault(lab, listeners, fault, scope),
+    setBehaviour(behaviour) {
+      checkDpsBehaviour(behaviour ?? {});
+      const { badCredentials, responseQueryOrder, apiVersions } = behaviour;
+      if (badCredentials !== undefined) lab.behaviour.badCredentials = badCredentials;
+      if (responseQueryOrder !== undefined) lab.behaviour.responseQueryOrder = responseQueryOrder;
+      if (apiVersions !== undefined) lab.behaviour.apiVersions = [...apiVersions];
+      log('DPS behaviour now %o', lab.behaviour);
+    },
+    setEnrollmentGroup(group, settings) {
+      if (group !== 'x509-group' && group !== 'symmetric-key-group') {
+        throw new InvalidOptionError(
+          'group',
+          `${JSON.stringify(group)} is not a lab group`,
+          "Use 'x509-group' or 'symmetric-key-group'.",
+        );
+      }
+      if (settings.status !== undefined && settings.status !== 'enabled' && settings.status !== 'disabled') {
+        throw new InvalidOptionError(
+          'status',
+          `${JSON.stringify(settings.status)} is not 'enabled' or 'disabled'`,
+          "Use 'enabled' or 'disabled'.",
+        );
+      }
+      checkAllocationFailure(settings.allocationFailure);
+      const current = lab.enrollments.groups[group];
+      if (settings.status !== undefined) current.status = settings.status;
+      if (settings.allocationFailure === null) delete current.allocationFailure;
+      else if (settings.allocationFailure !== undefined) current.allocationFailure = { ...settings.allocationFailure };
+    },
     counters,
     received: (deviceId) => registry.received(deviceId),
     hubDevices: () => registry.ids(),
@@ -287,15 +350,17 @@ function setFault(
   lab: LabState,
   listeners: { dps: ServiceListeners; hub: ServiceListeners },
   fault: LabFault | undefined,
-  scope: { registrationId?: string } = {},
+  scope: { registrationId?: string; deviceId?: string } = {},
 ): void {
   const serve = (target: 'dps' | 'hub', variant: 'good' | 'wrong-san' | 'expired'): void => {
     const cert = lab.pki.server(target, variant);
     for (const l of [listeners[target].private, listeners[target].public]) l.setCertificate(cert);
   };
   if (fault === undefined) {
+    if (scope.deviceId !== undefined) return lab.hubFaults.set(undefined, scope.deviceId);
     lab.faults.set(undefined, scope.registrationId);
     if (scope.registrationId === undefined) {
+      lab.hubFaults.set(undefined);
       serve('dps', 'good');
       serve('hub', 'good');
     }
@@ -306,5 +371,6 @@ function setFault(
     serve(fault.target ?? 'dps', fault.kind === 'wrong-san' ? 'wrong-san' : 'expired');
     return;
   }
+  if (isHubFault(fault)) return lab.hubFaults.set(fault, scope.deviceId);
   lab.faults.set(fault, scope.registrationId);
 }
