@@ -24,6 +24,7 @@ import {
   withAuthScrubbed,
 } from '../provision/options';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
+import { watchHubEndpoint } from './reverify';
 
 /**
  * Options of {@link createHubClient}. The transport and the expected ranges default to what the provisioning result
@@ -182,6 +183,12 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
   const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
   const client = new Client(deviceTransport);
   sessions.set(client, { session, result });
+  watchHubEndpoint(
+    client,
+    session,
+    { result, expectedCidrs: cidrsInput, policy, sockets: options.connector },
+    deviceTransport,
+  );
   return client;
 }
 

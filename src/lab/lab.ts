@@ -134,12 +134,16 @@ function createLabState(o: ResolvedLabOptions, issued: Issued): LabState {
 interface LabDns {
   server: DnsServer;
   setView(target: 'dps' | 'hub', view: LabDnsView): void;
+  /** The view each target answers with now. */
+  views: Record<'dps' | 'hub', LabDnsView>;
 }
 
 /** Start the DNS server with both services in the private view, and the global endpoint answering publicly. */
 async function startDns(lab: LabState, started: Started): Promise<LabDns> {
   const server = started.add(await startDnsServer({ address: lab.o.dnsAddress, port: lab.o.dnsPort }));
+  const views: LabDns['views'] = { dps: 'private', hub: 'private' };
   const setView = (target: 'dps' | 'hub', view: LabDnsView): void => {
+    views[target] = view;
     const names = target === 'dps' ? lab.dpsNames : lab.hubNames;
     for (const [name, record] of Object.entries(viewRecords(view, names))) server.setRecord(name, record);
   };
@@ -150,7 +154,7 @@ async function startDns(lab: LabState, started: Started): Promise<LabDns> {
   // devices configured with the global endpoint reach DPS publicly: it never goes through a private endpoint.
   server.setRecord('global.azure-devices-provisioning.net', { cname: 'global-prod.westeurope.cloudapp.azure.com' });
   server.setRecord('global-prod.westeurope.cloudapp.azure.com', { a: [lab.o.publicTwinAddress], ttl: 10 });
-  return { server, setView };
+  return { server, setView, views };
 }
 
 /** One service's two endpoints: the private one inside the VNET and its public twin (public access disabled). */
@@ -196,13 +200,7 @@ async function startDpsListeners(lab: LabState, started: Started): Promise<Servi
 /** Start the private hub endpoint, then its public twin. Both serve the hub certificate and its HTTPS face. */
 async function startHubListeners(lab: LabState, started: Started): Promise<ServiceListeners> {
   const { o, counters } = lab;
-  const privateEndpoint = await startMqttListener(lab, started, {
-    name: 'hub',
-    face: 'hub',
-    address: o.hubAddress,
-    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now(), lab.hubFaults),
-    onConnection: () => counters.connections.hub++,
-  });
+  const privateEndpoint = await startMqttListener(lab, started, hubPrivateSpec(lab, o.hubAddress));
   const publicTwin = await startMqttListener(lab, started, {
     name: 'hub-public',
     face: 'hub',
@@ -211,6 +209,19 @@ async function startHubListeners(lab: LabState, started: Started): Promise<Servi
     onConnection: () => counters.connections.hubPublic++,
   });
   return { private: privateEndpoint, public: publicTwin };
+}
+
+/** The private hub endpoint's listener at `address` (at start, and when {@link LabHandle.moveHubEndpoint} moves it). */
+function hubPrivateSpec(lab: LabState, address: string, ports?: { port: number; wsPort: number }): ListenerSpec {
+  const { counters } = lab;
+  return {
+    name: 'hub',
+    face: 'hub',
+    address,
+    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now(), lab.hubFaults),
+    onConnection: () => counters.connections.hub++,
+    ...(ports ? { ports } : {}),
+  };
 }
 
 /** What differs between the lab's four listeners; ports, client CAs and the clock are the lab's. */
@@ -224,6 +235,8 @@ interface ListenerSpec {
   onConnection(): void;
   /** The REST face on the HTTPS port; default: the unauthenticated answers of {@link createHttpsResponder}. */
   onHttpRequest?: HttpsResponder;
+  /** Ports other than the lab's (a moved endpoint keeps the ports it had). */
+  ports?: { port: number; wsPort: number };
 }
 
 async function startMqttListener(lab: LabState, started: Started, spec: ListenerSpec): Promise<Listener> {
@@ -231,8 +244,8 @@ async function startMqttListener(lab: LabState, started: Started, spec: Listener
   const listener = await startListener({
     name: spec.name,
     address: spec.address,
-    port: o.mqttPort,
-    wsPort: o.wsPort,
+    port: spec.ports?.port ?? o.mqttPort,
+    wsPort: spec.ports?.wsPort ?? o.wsPort,
     cert: lab.pki.server(spec.face),
     clientCas: [lab.pki.root.certPem],
     // every listener counts the clients it drops for protocol errors in one counter
@@ -253,7 +266,7 @@ function buildHandle(
 ): LabHandle {
   const { o, dpsNames, hubNames, pki, clock, counters, registry } = lab;
   const { dps, hub } = listeners;
-  return {
+  const handle: LabHandle = {
     dnsServer: dns.server.endpoint,
     dns: dns.server,
     vnetCidrs: [o.vnetCidr],
@@ -301,6 +314,7 @@ function buildHandle(
       if (apiVersions !== undefined) lab.behaviour.apiVersions = [...apiVersions];
       log('DPS behaviour now %o', lab.behaviour);
     },
+    moveHubEndpoint: (address) => moveHubEndpoint(lab, dns, listeners.hub, started, handle, address),
     setEnrollmentGroup(group, settings) {
       if (group !== 'x509-group' && group !== 'symmetric-key-group') {
         throw new InvalidOptionError(
@@ -327,6 +341,35 @@ function buildHandle(
     hubDevices: () => registry.ids(),
     close: () => started.close(),
   };
+  return handle;
+}
+
+/**
+ * {@link LabHandle.moveHubEndpoint}: the hub's private endpoint is recreated at `address` (same ports), the lab DNS
+ * answers the new address from now on, and the old endpoint goes away with every connection it had.
+ */
+async function moveHubEndpoint(
+  lab: LabState,
+  dns: LabDns,
+  hub: ServiceListeners,
+  started: Started,
+  handle: LabHandle,
+  address: string,
+): Promise<void> {
+  const probe = resolveLabOptions({ ...lab.o, hubAddress: address });
+  const old = hub.private;
+  if (probe.hubAddress === lab.hubNames.privateAddress) return;
+  const next = await startMqttListener(
+    lab,
+    started,
+    hubPrivateSpec(lab, address, { port: old.port, wsPort: old.wsPort }),
+  );
+  hub.private = next;
+  lab.hubNames.privateAddress = address;
+  dns.setView('hub', dns.views.hub);
+  handle.hub.address = address;
+  log('hub private endpoint moved to %s', address);
+  await old.close();
 }
 
 function checkDnsView(view: LabDnsView, target: 'dps' | 'hub'): void {

@@ -309,6 +309,13 @@ export interface LabHandle {
    * Clearing globally clears all.
    */
   setFault(fault: LabFault | undefined, scope?: { registrationId?: string; deviceId?: string }): void;
+  /**
+   * Recreate the hub's private endpoint at another address inside the VNET (same ports), as when a private endpoint
+   * is recreated or migrated: the lab DNS answers the new address from now on, and the old endpoint closes with every
+   * connection it had. `hub.address` follows.
+   * @throws InvalidOptionError (rejects) for an address that is not loopback, outside the VNET or already in use.
+   */
+  moveHubEndpoint(address: string): Promise<void>;
   /** Change how DPS behaves from the next request on (see {@link LabOptions}); omitted fields stay as they are. */
   setBehaviour(behaviour: LabBehaviour): void;
   /**
