@@ -81,7 +81,7 @@ export const dpsFindings = {
     severity: 'error',
     title: 'DPS registration status failed',
     message: (e: RegistrationFailedEvidence) =>
-      `DPS reported registration ${e.registrationId} as failed${e.errorCode !== undefined ? ` (errorCode ${e.errorCode})` : ''}${e.errorMessage ? `: ${e.errorMessage}` : ''}` +
+      `DPS reported registration ${e.registrationId} as failed${e.errorCode !== undefined ? ` (errorCode ${e.errorCode})` : ''}${e.errorMessage ? `: ${e.errorMessage.replace(/\.$/, '')}` : ''}` +
       `${FAILURE_CAUSES[Number(e.errorCode)] ? ` — ${FAILURE_CAUSES[Number(e.errorCode)].cause}` : ''}.`,
     remediation: (e: RegistrationFailedEvidence) =>
       FAILURE_CAUSES[Number(e.errorCode)]?.fix ??
