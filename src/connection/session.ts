@@ -70,7 +70,8 @@ export class ConnectionSession {
 
   /** Opens the byte stream of transport `kind` (raw TLS, or WebSockets at `path`). */
   openStream(kind: TransportName, credentials: ClientCredentials, path = '/$iothub/websocket'): Duplex {
-    if (this.closed || this.pinned.addresses.length === 0) {
+    // Through a proxy there is nothing to pin (the proxy resolves the name); without one, no address = no attempt.
+    if (this.closed || (this.pinned.addresses.length === 0 && !this.pinned.proxy)) {
       const dead = new PassThrough();
       const why = this.closed ? 'connection session closed' : `no verified address for ${this.pinned.host}`;
       process.nextTick(() => dead.destroy(Object.assign(new Error(why), { code: 'ERR_ABORTED' })));
