@@ -336,6 +336,20 @@ export function outcomesSuite(transport: TransportName): void {
       assert.deepEqual(result.payload, { modelId: 'dtmi:lab:sensor;1', site: 'north' });
     });
 
+    it('DPS resolved privately but the assigned hub does not: HUB_PUBLIC_ADDRESS says lowest-latency allocation is unreliable in a VNET', async () => {
+      const device = await fresh('hub-public');
+      lab.setDnsView('public', 'hub');
+      try {
+        const result = await provision(device);
+        assert.equal(result.dps.verdict, 'private-in-vnet');
+        const finding = result.findings.find((f) => f.code === 'HUB_PUBLIC_ADDRESS');
+        assert.ok(finding, JSON.stringify(result.findings.map((f) => f.code)));
+        assert.match(finding.remediation, /lowest-latency allocation.*unreliable inside a VNET/);
+      } finally {
+        lab.setDnsView('private', 'hub');
+      }
+    });
+
     describe('per-device hub faults', () => {
       const hubOptions = () => ({ tls: { ca: lab.caPem }, port: lab.hub.port, wsPort: lab.hub.wsPort });
       it('the hub refuses this device (CONNACK 5) → HUB_UNAUTHORIZED, other devices still connect', async () => {
