@@ -26,6 +26,7 @@ import {
 } from '../provision/options';
 import { withAuthScrubbed } from '../redact';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
+import { watchHubEndpoint } from './reverify';
 
 /**
  * Options of {@link createHubClient}. The transport and the expected ranges default to what the provisioning result
@@ -199,6 +200,12 @@ function buildClient(r: ResolvedHubClient): Client {
   const base = new MqttBase(createMqttProvider(session, transport));
   const client = new Client(new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base));
   sessions.set(client, { session, result });
+  watchHubEndpoint(
+    client,
+    session,
+    { result, expectedCidrs: cidrsInput, policy, sockets: options.connector },
+    deviceTransport,
+  );
   return client;
 }
 

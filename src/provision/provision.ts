@@ -421,7 +421,7 @@ function toError(
   const failure = stop?.kind === 'failed' ? stop.error : err;
   if (failure instanceof RegistrationFailure) {
     return new ProvisioningError(failure.finding, {
-      findings: [failure.finding, ...context],
+      findings: [failure.finding, ...failure.related, ...context],
       cause: failure.cause,
       step: deadline.step,
       ...(dps ? { dps } : {}),
