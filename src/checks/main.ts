@@ -9,6 +9,7 @@ import { writeSupportBundle } from './report';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
 import type { CheckContext, Section } from './types';
 import type { Connector } from '../connection/connector';
+import { NotARegularFileError } from '../support/atomic-write';
 
 /** Where dps-check writes, and what it knows about the terminal (seams for tests). */
 export interface CliIo {
@@ -132,9 +133,13 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt, io.env);
       if (!args.json) io.stdout.write(`support bundle written to ${args.reportFile} (secrets redacted)\n`);
     } catch (err) {
+      // A device node, FIFO, socket or directory at the path is refused (never replaced): say what is there.
+      const why =
+        err instanceof NotARegularFileError
+          ? `it is ${err.kind}, not a regular file, and is left as it is`
+          : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
       io.stderr.write(
-        `dps-check: cannot write --report ${args.reportFile}: ` +
-          `${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`,
+        `dps-check: cannot write --report ${args.reportFile}: ${why}. Pass the path of a regular file to create or replace.\n`,
       );
       return 2;
     }
