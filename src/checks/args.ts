@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ConfigFlags } from '../config/load';
 import { InvalidOptionError } from '../errors';
+import { describe } from '../redact';
 
 /** What the command line asked for, besides the device configuration. */
 export interface CliArgs {
@@ -129,7 +130,7 @@ function integerFlag(
 ): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= min && n <= max)) throw new InvalidOptionError(flag, `${JSON.stringify(value)} is not a ${noun}`, fix);
+  if (!(n >= min && n <= max)) throw new InvalidOptionError(flag, `${describe(value)} is not a ${noun}`, fix);
   return n;
 }
 
