@@ -134,6 +134,8 @@ function redactValue(
   if (value === undefined || value === null || typeof value === 'boolean' || typeof value === 'number') return value;
   if (name !== undefined && isSecretName(name)) return REDACTED;
   if (typeof value === 'string') return text(value);
+  // JSON has no BigInt (JSON.stringify would throw on it): its digits, as text.
+  if (typeof value === 'bigint') return `${value}n`;
   if (typeof value !== 'object') return value;
   if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();

@@ -26,7 +26,8 @@ export interface DnsServerAddress {
 
 /** Parses an IP literal strictly (four-part decimal IPv4 only), unwrapping IPv4-mapped IPv6. */
 function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  if (!net.isIP(text)) return undefined;
+  // Not a string (a JavaScript caller's number, object, Symbol): no address, rather than a TypeError from net.isIP.
+  if (typeof text !== 'string' || !net.isIP(text)) return undefined;
   return ipaddr.process(text);
 }
 
@@ -58,7 +59,7 @@ export function classifyAddress(ip: string): AddressClass {
 
 /** The address family of an IP literal, or undefined when it is not one. */
 export function ipFamily(ip: string): 4 | 6 | undefined {
-  const v = net.isIP(ip);
+  const v = typeof ip === 'string' ? net.isIP(ip) : 0;
   return v === 4 || v === 6 ? v : undefined;
 }
 

@@ -11,7 +11,7 @@ import type { Policy } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
 import { describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
 import { checkPolicy } from '../endpoint/options';
-import { createFinding } from '../findings/finding';
+import { createFinding, isFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
 import {
@@ -153,6 +153,14 @@ function checkResult(result: ProvisioningResult): void {
       'result',
       `expected the result of provisionDevice, got ${describe(result)}`,
       'Pass the object provisionDevice resolved with.',
+    );
+  }
+  if (!Array.isArray(result.findings) || !result.findings.every(isFinding)) {
+    // Read below to pick the primary finding of a refusal: a malformed one would surface as a TypeError.
+    throw new InvalidOptionError(
+      'result.findings',
+      `expected the findings of provisionDevice's result, got ${Array.isArray(result.findings) ? 'an array with a value that is not a finding' : describe(result.findings)}`,
+      'Pass the result provisionDevice resolved with, unedited.',
     );
   }
   if (typeof result.deviceId !== 'string' || !DEVICE_ID.test(result.deviceId)) {
