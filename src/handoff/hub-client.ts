@@ -10,7 +10,7 @@ import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
 import { describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
-import { checkPolicy } from '../endpoint/options';
+import { checkPolicy, ownOptions } from '../endpoint/options';
 import { createFinding, isFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
@@ -94,7 +94,8 @@ interface ResolvedHubClient {
 }
 
 function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): Client {
-  return buildClient(resolveHubClient(result, auth, options));
+  // Own properties only: an `Object.prototype.policy = 'off'` set by another library is not the caller's choice.
+  return buildClient(resolveHubClient(result, auth, ownOptions(options) ?? {}));
 }
 
 /** Validates everything once; throws InvalidOptionError naming the input, or HubConnectionError (no socket opened). */
