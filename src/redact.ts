@@ -158,8 +158,9 @@ const SECRET_LOOKING = /SharedAccessKey|SharedAccessSignature|\bsig=|PRIVATE KEY
 // A base64 symmetric key on its own (32 or 64 bytes: what DPS and IoT Hub generate), put into the wrong option. An
 // id scope, host or registration id never has this shape, so treating it as secret costs no useful echo.
 const KEY_SHAPED = /^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$/;
-// The same key glued to something else (`10.0.0.1:<key>`, `<key>/16`): a run that long, padded, is no host or port.
-const KEY_INSIDE = /(?:^|[^A-Za-z0-9+/])(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])/;
+// The same key glued to something else (`10.0.0.1:<key>`, `10.0.0.0/<key>`; `/` is base64 too, so no boundary is
+// required): a run of 43+ base64 characters and padding is no host, port or prefix length.
+const KEY_INSIDE = /[A-Za-z0-9+/]{43}=/;
 
 /**
  * A short description of an unexpected value for error messages (never the whole object). A string that looks like
