@@ -86,6 +86,9 @@ describe('hardening (input): dps-check never prints a known secret, wherever it 
     ['DPS_DNS_SERVERS=<key>', [], { ...env, DPS_DNS_SERVERS: KEY }],
     ['DPS_PORT=<passphrase>', [], { ...env, DPS_PORT: PASSPHRASE }],
     ['a stray argument <key>', [KEY], env],
+    // Found by the fuzzer (input-fuzz): recognisable without the environment too.
+    ['a stray argument <key>, no DPS_SYMMETRIC_KEY', [KEY], {}],
+    ['--expect-cidr 10.0.0.0/<key>, no DPS_SYMMETRIC_KEY', ['--expect-cidr', `10.0.0.0/${KEY}`], {}],
   ];
   for (const [what, flags, e] of usage) {
     it(`usage error for ${what}: exit 2, the value not echoed`, async () => {
