@@ -70,14 +70,72 @@ function scrub(text: string): string {
  * reduced to its length, dates become ISO strings and cycles are cut. It cannot recognise a bare base64 key stored
  * under an innocuous name: never put credentials into evidence in the first place.
  */
-export function redact<T>(value: T): T {
-  return redactValue(value, undefined, new WeakSet()) as T;
+export function redact<T>(value: T, options: RedactOptions = {}): T {
+  const secrets = knownSecrets(options.secrets ?? []);
+  const text = secrets.length ? (s: string): string => scrubKnown(scrub(s), secrets) : scrub;
+  return redactValue(value, undefined, new WeakSet(), text) as T;
 }
 
-function redactValue(value: unknown, name: string | undefined, seen: WeakSet<object>): unknown {
+/** Options of {@link redact}. */
+export interface RedactOptions {
+  /**
+   * Secrets known to the caller (a symmetric key, a passphrase from the environment): cut out of every string,
+   * whatever field they were pasted into. Values shorter than 4 characters are ignored (see {@link knownSecrets}).
+   */
+  secrets?: readonly unknown[];
+}
+
+/**
+ * The usable known secrets of `values`: strings of at least 4 characters (shorter ones would garble every message
+ * without protecting anything), with their JSON-escaped forms, longest first so a secret containing another is cut
+ * whole.
+ */
+export function knownSecrets(values: readonly unknown[]): string[] {
+  const out = new Set<string>();
+  for (const v of values) {
+    if (typeof v !== 'string' || v.length < 4) continue;
+    out.add(v);
+    out.add(JSON.stringify(v).slice(1, -1)); // as it stands inside JSON text
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of each of `secrets` (from {@link knownSecrets}) replaced by `[redacted]`. */
+export function scrubKnown(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, secret) => (t.includes(secret) ? t.split(secret).join(REDACTED) : t), text);
+}
+
+/**
+ * True for a value that must be shown by shape only: a string equal to one of `secrets`, or one that looks like a
+ * credential (see {@link describe}).
+ */
+export function looksSecret(value: unknown, secrets: readonly unknown[] = []): boolean {
+  if (typeof value !== 'string') return false;
+  return (
+    secrets.includes(value) || SECRET_LOOKING.test(value) || KEY_SHAPED.test(value.trim()) || KEY_INSIDE.test(value)
+  );
+}
+
+/**
+ * How a configuration value may be shown: as it is, or (when it equals a known secret or looks like a credential —
+ * a key pasted into `--id-scope`) by type and length only. Lists item by item.
+ */
+export function shownValue(value: unknown, secrets: readonly unknown[] = []): unknown {
+  if (Array.isArray(value)) return value.map((v) => shownValue(v, secrets));
+  return looksSecret(value, secrets) ? describeSecret(value) : value;
+}
+
+function redactValue(
+  value: unknown,
+  name: string | undefined,
+  seen: WeakSet<object>,
+  text: (s: string) => string,
+): unknown {
   if (value === undefined || value === null || typeof value === 'boolean' || typeof value === 'number') return value;
   if (name !== undefined && isSecretName(name)) return REDACTED;
-  if (typeof value === 'string') return scrub(value);
+  if (typeof value === 'string') return text(value);
+  // JSON has no BigInt (JSON.stringify would throw on it): its digits, as text.
+  if (typeof value === 'bigint') return `${value}n`;
   if (typeof value !== 'object') return value;
   if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
@@ -85,10 +143,10 @@ function redactValue(value: unknown, name: string | undefined, seen: WeakSet<obj
   seen.add(value);
   // `seen` holds the path from the root only, so an object referenced twice (not a cycle) is kept both times.
   let out: unknown;
-  if (Array.isArray(value)) out = value.map((v) => redactValue(v, undefined, seen));
+  if (Array.isArray(value)) out = value.map((v) => redactValue(v, undefined, seen, text));
   else {
     const copy: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) copy[k] = redactValue(v, k, seen);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) copy[k] = redactValue(v, k, seen, text);
     out = copy;
   }
   seen.delete(value);
@@ -100,6 +158,9 @@ const SECRET_LOOKING = /SharedAccessKey|SharedAccessSignature|\bsig=|PRIVATE KEY
 // A base64 symmetric key on its own (32 or 64 bytes: what DPS and IoT Hub generate), put into the wrong option. An
 // id scope, host or registration id never has this shape, so treating it as secret costs no useful echo.
 const KEY_SHAPED = /^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$/;
+// The same key glued to something else (`10.0.0.1:<key>`, `10.0.0.0/<key>`; `/` is base64 too, so no boundary is
+// required): a run of 43+ base64 characters and padding is no host, port or prefix length.
+const KEY_INSIDE = /[A-Za-z0-9+/]{43}=/;
 
 /**
  * A short description of an unexpected value for error messages (never the whole object). A string that looks like
@@ -111,7 +172,8 @@ export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') {
-    if (SECRET_LOOKING.test(value) || KEY_SHAPED.test(value.trim())) return describeSecret(value);
+    if (SECRET_LOOKING.test(value) || KEY_SHAPED.test(value.trim()) || KEY_INSIDE.test(value))
+      return describeSecret(value);
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
   }
   if (typeof value === 'object') return 'an object';

@@ -33,7 +33,8 @@ describe('writeFileAtomic replaces a file through a temporary one, and never lea
     writeFileSync(path.join(target, 'inside'), 'x');
     assert.throws(
       () => writeFileAtomic(target, 'data'),
-      (err: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''),
+      (err: NodeJS.ErrnoException) =>
+        ['ERR_NOT_REGULAR_FILE', 'EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''),
     );
     assert.deepEqual(readdirSync(sub), ['target']);
   });
@@ -88,7 +89,8 @@ describe('writeFileAtomic replaces a file through a temporary one, and never lea
         tls: { protocol: 'TLSv1.2', cipher: 'x' },
         transport: 'mqtt',
       }),
-      (err: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''),
+      (err: NodeJS.ErrnoException) =>
+        ['ERR_NOT_REGULAR_FILE', 'EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''),
     );
     assert.deepEqual(readdirSync(sub), ['dps-cache.json']);
   });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ConfigFlags } from '../config/load';
 import { InvalidOptionError } from '../errors';
+import { describe, describeSecret, looksSecret } from '../redact';
 
 /** What the command line asked for, besides the device configuration. */
 export interface CliArgs {
@@ -129,7 +130,7 @@ function integerFlag(
 ): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= min && n <= max)) throw new InvalidOptionError(flag, `${JSON.stringify(value)} is not a ${noun}`, fix);
+  if (!(n >= min && n <= max)) throw new InvalidOptionError(flag, `${describe(value)} is not a ${noun}`, fix);
   return n;
 }
 
@@ -146,7 +147,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false });
   } catch (err) {
-    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    // Node quotes the offending argument: a key pasted as one is shown by size only.
+    const message = (err as Error).message
+      .replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/'([^']*)'/g, (quoted, value: string) => (looksSecret(value) ? describeSecret(value) : quoted));
     throw new InvalidOptionError('command line', message, 'Run dps-check --help for the flags.', err);
   }
   const v = parsed.values;

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // dps-check: field diagnostics for a device that will not provision through DPS over a private endpoint.
+// First: narrows DEBUG to dps-private-link:* before `debug` is loaded by anything below.
+import './debug-scope';
 import { dpsCheck } from './main';
 
 // `dps-check ... | head` closes the pipe early: stop quietly instead of dying on an unhandled EPIPE with a stack trace.

@@ -1,4 +1,5 @@
 import { CONFIG_KEYS } from '../config/types';
+import { shownValue } from '../redact';
 import type { Check } from './types';
 
 const WEAK_TLS_FLAGS = /--tls-(min-v1\.[01]|max-v1\.[01])\b/g;
@@ -13,10 +14,12 @@ export const configWellFormed: Check = {
   section: 'configuration',
   run(ctx) {
     const { config, sources } = ctx.loaded;
+    // A key or passphrase pasted into another setting (--id-scope, DPS_REGISTRATION_ID…) is shown by size only.
+    const secrets = [ctx.loaded.symmetricKey, ctx.loaded.passphrase];
     const values = Object.fromEntries(
       CONFIG_KEYS.filter((k) => config[k] !== undefined).map((k) => [
         k,
-        { value: config[k], source: sources[k]?.name ?? 'default' },
+        { value: shownValue(config[k], secrets), source: sources[k]?.name ?? 'default' },
       ]),
     );
     const warnings: string[] = [];

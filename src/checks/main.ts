@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../config/sources';
+import { knownSecrets, scrubKnown } from '../redact';
 import path from 'node:path';
 import { DpsPrivateLinkError } from '../errors';
 import { parseCliArgs, USAGE, type CliArgs } from './args';
@@ -9,6 +11,7 @@ import { writeSupportBundle } from './report';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
 import type { CheckContext, Section } from './types';
 import type { Connector } from '../connection/connector';
+import { NotARegularFileError } from '../support/atomic-write';
 
 /** Where dps-check writes, and what it knows about the terminal (seams for tests). */
 export interface CliIo {
@@ -40,10 +43,38 @@ export function toolVersion(): string {
 /** The default per-step network timeout, ms. */
 export const DEFAULT_TIMEOUT_MS = 5000;
 
+/** The environment variables whose values are secrets wherever they turn up (a key pasted into another setting). */
+function secretsOf(env: NodeJS.ProcessEnv, passphraseEnv?: string): string[] {
+  return [env[ENV_SYMMETRIC_KEY], env[ENV_PASSPHRASE], passphraseEnv ? env[passphraseEnv] : undefined].filter(
+    (v): v is string => typeof v === 'string',
+  );
+}
+
+/**
+ * `io` with every write scrubbed of the known secrets: whatever path a mis-pasted key or passphrase takes (a check's
+ * detail, an error message, evidence, the JSON document), it never reaches the terminal or a log.
+ */
+function scrubbedIo(io: CliIo, secrets: () => readonly string[]): CliIo {
+  const scrubbed = (text: string): string => scrubKnown(text, knownSecrets(secrets()));
+  return {
+    ...io,
+    stdout: {
+      write: (s: string) => io.stdout.write(scrubbed(s)),
+      ...(io.stdout.isTTY !== undefined ? { isTTY: io.stdout.isTTY } : {}),
+    },
+    stderr: { write: (s: string) => io.stderr.write(scrubbed(s)) },
+  };
+}
+
 /** Parses and prepares the run, or writes the usage error (one line naming the input and the fix) and says 2. */
-function parseAndPrepare(argv: readonly string[], io: CliIo): { args: CliArgs; prepared: Prepared } | number {
+function parseAndPrepare(
+  argv: readonly string[],
+  io: CliIo,
+  onArgs: (args: CliArgs) => void,
+): { args: CliArgs; prepared: Prepared } | number {
   try {
     const args = parseCliArgs(argv);
+    onArgs(args);
     if (args.help) {
       io.stdout.write(USAGE);
       return 0;
@@ -114,8 +145,10 @@ function runOptions(args: CliArgs, io: CliIo): RunChecksOptions {
  * Runs dps-check with `argv` (without `node` and the script) and returns the exit status:
  * 0 no error, 1 any error (or warning with --warnings-as-errors), 2 bad usage / unreadable input.
  */
-export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseAndPrepare(argv, io);
+export async function dpsCheck(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  let secrets = secretsOf(rawIo.env);
+  const io = scrubbedIo(rawIo, () => secrets);
+  const parsed = parseAndPrepare(argv, io, (a) => (secrets = secretsOf(rawIo.env, a.passphraseEnv)));
   if (typeof parsed === 'number') return parsed;
   const { args, prepared } = parsed;
   const now = io.now ?? (() => new Date());
@@ -124,7 +157,7 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
   if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
   const reports = await runChecks(CHECKS, ctx, runOptions(args, io));
   const summary = summarize(reports);
-  const doc = toJsonDocument(toolVersion(), reports, summary);
+  const doc = toJsonDocument(toolVersion(), reports, summary, secrets);
   if (args.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else io.stdout.write(`\n${renderSummary(summary)}\n`);
   if (args.reportFile) {
@@ -132,9 +165,13 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt, io.env);
       if (!args.json) io.stdout.write(`support bundle written to ${args.reportFile} (secrets redacted)\n`);
     } catch (err) {
+      // A device node, FIFO, socket or directory at the path is refused (never replaced): say what is there.
+      const why =
+        err instanceof NotARegularFileError
+          ? `it is ${err.kind}, not a regular file, and is left as it is`
+          : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
       io.stderr.write(
-        `dps-check: cannot write --report ${args.reportFile}: ` +
-          `${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`,
+        `dps-check: cannot write --report ${args.reportFile}: ${why}. Pass the path of a regular file to create or replace.\n`,
       );
       return 2;
     }

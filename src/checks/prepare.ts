@@ -7,6 +7,7 @@ import type { DeviceConfig, LoadedConfig } from '../config/types';
 import { parseCidrs, parseDnsServer } from '../endpoint/address';
 import { normaliseHost } from '../endpoint/options';
 import { InvalidOptionError } from '../errors';
+import { describe } from '../redact';
 import type { CliArgs } from './args';
 import { checkIds } from './registry';
 
@@ -25,7 +26,7 @@ function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv): LoadedConfig
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passEnv)) {
     throw new InvalidOptionError(
       '--passphrase-env',
-      `${JSON.stringify(passEnv)} is not an environment variable name`,
+      `${describe(passEnv)} is not an environment variable name`,
       'Give the NAME of the variable that holds the passphrase, e.g. DPS_KEY_PASSPHRASE.',
     );
   }
@@ -69,7 +70,7 @@ function checkRunFlags(args: CliArgs): void {
     if (!known.has(id))
       throw new InvalidOptionError(
         '--dont-run',
-        `unknown check id ${JSON.stringify(id)}`,
+        `unknown check id ${describe(id)}`,
         `Use ids from dps-check --list: ${[...known].join(', ')}.`,
       );
   }

@@ -87,21 +87,32 @@ export interface JsonDocument {
   summary: CheckSummary;
 }
 
-/** Builds the --json document. */
-export function toJsonDocument(version: string, reports: readonly CheckReport[], summary: CheckSummary): JsonDocument {
+/**
+ * Builds the --json document, redacted: secret fields and shapes, and every occurrence of `secrets` (the known key and
+ * passphrase, wherever they were pasted).
+ */
+export function toJsonDocument(
+  version: string,
+  reports: readonly CheckReport[],
+  summary: CheckSummary,
+  secrets: readonly string[] = [],
+): JsonDocument {
   // Redacted here, so --json on a terminal or in a ticket is as safe as the --report bundle.
-  return redact({
-    version,
-    checks: reports.map((r) => ({
-      id: r.id,
-      title: r.title,
-      section: r.section,
-      result: r.result,
-      findings: r.findings.map(findingToJson),
-      evidence: r.errorChain ? { ...r.evidence, errorChain: r.errorChain } : r.evidence,
-      ...(r.detail !== undefined ? { detail: r.detail } : {}),
-      durationMs: r.durationMs,
-    })),
-    summary,
-  });
+  return redact(
+    {
+      version,
+      checks: reports.map((r) => ({
+        id: r.id,
+        title: r.title,
+        section: r.section,
+        result: r.result,
+        findings: r.findings.map(findingToJson),
+        evidence: r.errorChain ? { ...r.evidence, errorChain: r.errorChain } : r.evidence,
+        ...(r.detail !== undefined ? { detail: r.detail } : {}),
+        durationMs: r.durationMs,
+      })),
+      summary,
+    },
+    { secrets },
+  );
 }

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/types';
-import { redact } from '../redact';
+import { ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../config/sources';
+import { redact, shownValue } from '../redact';
 import { writeFileAtomic } from '../support/atomic-write';
 import type { JsonDocument } from './render';
 
@@ -30,12 +31,14 @@ export function writeSupportBundle(
   startedAt: Date,
   env: NodeJS.ProcessEnv = process.env,
 ): void {
+  const secrets = [loaded.passphrase, loaded.symmetricKey, env[ENV_PASSPHRASE], env[ENV_SYMMETRIC_KEY]];
+  const values = Object.fromEntries(Object.entries(loaded.config).map(([k, v]) => [k, shownValue(v, secrets)]));
   const bundle = {
     ...doc,
     generatedAt: startedAt.toISOString(),
     configuration: {
       configFile: loaded.configFile ?? null,
-      values: loaded.config,
+      values,
       sources: loaded.sources,
       passphrase: loaded.passphrase ? '[redacted]' : null,
       symmetricKey: loaded.symmetricKey ? '[redacted]' : null,
@@ -44,5 +47,5 @@ export function writeSupportBundle(
   };
   // A fresh 0600 file renamed into place: an existing bundle is never readable with its old mode, and a symlink
   // planted at the path is replaced rather than written through.
-  writeFileAtomic(file, `${JSON.stringify(redact(bundle), null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomic(file, `${JSON.stringify(redact(bundle, { secrets }), null, 2)}\n`, { mode: 0o600 });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidOptionError } from '../errors';
+import { describe } from '../redact';
 import { ENV_CONFIG_FILE, ENV_OF, ENV_PASSPHRASE, ENV_SYMMETRIC_KEY, FLAG_OF } from './sources';
 import {
   CONFIG_DEFAULTS,
@@ -88,12 +89,19 @@ export function readConfigFile(file: string, source = '--config'): Partial<Devic
   return out as Partial<DeviceConfig>;
 }
 
+/** A list value for a message, item by item through the secret-safe describer (never the whole structure). */
+function describeList(v: unknown): string {
+  if (!Array.isArray(v)) return describe(v);
+  const shown = v.slice(0, 5).map((x) => (Array.isArray(x) ? 'an array' : describe(x)));
+  return `[${shown.join(', ')}${v.length > 5 ? `, … (${v.length} items)` : ''}]`;
+}
+
 function fromJson(key: ConfigKey, v: unknown, where: string, dir: string): unknown {
   if (LIST_KEYS.has(key)) {
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
       throw new InvalidOptionError(
         where,
-        `expected an array of strings, got ${JSON.stringify(v)}`,
+        `expected an array of strings, got ${describeList(v)}`,
         `Write it as ["value", ...].`,
       );
     }
@@ -103,7 +111,7 @@ function fromJson(key: ConfigKey, v: unknown, where: string, dir: string): unkno
   if (typeof v !== 'string' || v.trim() === '') {
     throw new InvalidOptionError(
       where,
-      `expected a non-empty string, got ${JSON.stringify(v)}`,
+      `expected a non-empty string, got ${describe(v)}`,
       'Write the value as a JSON string.',
     );
   }
@@ -115,11 +123,7 @@ function fromJson(key: ConfigKey, v: unknown, where: string, dir: string): unkno
 function parsePort(v: unknown, where: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new InvalidOptionError(
-      where,
-      `${JSON.stringify(v)} is not a TCP port`,
-      'Use a whole number from 1 to 65535.',
-    );
+    throw new InvalidOptionError(where, `${describe(v)} is not a TCP port`, 'Use a whole number from 1 to 65535.');
   }
   return n;
 }
@@ -129,7 +133,7 @@ function checkChoice(key: ConfigKey, s: string, where: string): string {
   if (choices && !choices.includes(s)) {
     throw new InvalidOptionError(
       where,
-      `"${s}" is not one of ${choices.join(', ')}`,
+      `${describe(s)} is not one of ${choices.join(', ')}`,
       `Use one of: ${choices.join(', ')}.`,
     );
   }
@@ -142,7 +146,7 @@ function fromText(key: ConfigKey, raw: string | string[], where: string): unknow
     if (items.some((s) => s === '')) {
       throw new InvalidOptionError(
         where,
-        `empty item in ${JSON.stringify(raw)}`,
+        `empty item in ${describeList(raw)}`,
         'Give one non-empty value per item (comma-separated in environment variables).',
       );
     }

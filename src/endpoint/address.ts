@@ -2,7 +2,7 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { InvalidOptionError } from '../errors';
 import type { AddressClass } from './types';
-import { describe, describeSecret, redactUserinfo } from '../redact';
+import { describe, describeSecret, looksSecret, redactUserinfo } from '../redact';
 
 /** One CIDR range, parsed. */
 export interface Cidr {
@@ -26,7 +26,8 @@ export interface DnsServerAddress {
 
 /** Parses an IP literal strictly (four-part decimal IPv4 only), unwrapping IPv4-mapped IPv6. */
 function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  if (!net.isIP(text)) return undefined;
+  // Not a string (a JavaScript caller's number, object, Symbol): no address, rather than a TypeError from net.isIP.
+  if (typeof text !== 'string' || !net.isIP(text)) return undefined;
   return ipaddr.process(text);
 }
 
@@ -58,7 +59,7 @@ export function classifyAddress(ip: string): AddressClass {
 
 /** The address family of an IP literal, or undefined when it is not one. */
 export function ipFamily(ip: string): 4 | 6 | undefined {
-  const v = net.isIP(ip);
+  const v = typeof ip === 'string' ? net.isIP(ip) : 0;
   return v === 4 || v === 6 ? v : undefined;
 }
 
@@ -85,7 +86,7 @@ function parseCidr(entry: unknown, option: string): Cidr {
   const slash = text.indexOf('/');
   const ipText = slash === -1 ? text : text.slice(0, slash);
   const addr = parseIp(ipText);
-  if (!addr) throw new InvalidOptionError(option, `${JSON.stringify(entry)} does not start with an IP address`, fix);
+  if (!addr) throw new InvalidOptionError(option, `${describe(entry)} does not start with an IP address`, fix);
   const max = addr.kind() === 'ipv4' ? 32 : 128;
   let bits = max;
   if (slash !== -1) {
@@ -96,7 +97,7 @@ function parseCidr(entry: unknown, option: string): Cidr {
     if (!Number.isInteger(bits) || bits < 0 || bits > max) {
       throw new InvalidOptionError(
         option,
-        `${JSON.stringify(entry)} has prefix length ${JSON.stringify(bitsText)}, expected 0-${max}`,
+        `${describe(entry)} has prefix length ${looksSecret(entry) ? '(not shown)' : describe(bitsText)}, expected 0-${max}`,
         fix,
       );
     }
@@ -138,7 +139,7 @@ export function parseDnsServer(s: string, optionName: string): DnsServerAddress 
   }
   const family = ipFamily(host);
   if (!family || (bracketed && family !== 6)) {
-    throw new InvalidOptionError(optionName, `${JSON.stringify(s)} is not an IP address`, fix);
+    throw new InvalidOptionError(optionName, `${describe(s)} is not an IP address`, fix);
   }
   let port = 53;
   if (portText !== undefined) {
@@ -146,7 +147,7 @@ export function parseDnsServer(s: string, optionName: string): DnsServerAddress 
     if (!(port >= 1 && port <= 65535)) {
       throw new InvalidOptionError(
         optionName,
-        `${JSON.stringify(s)} has port ${JSON.stringify(portText)}, expected 1-65535`,
+        `${describe(s)} has port ${looksSecret(s) ? '(not shown)' : describe(portText)}, expected 1-65535`,
         fix,
       );
     }

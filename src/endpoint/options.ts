@@ -17,6 +17,19 @@ export interface ResolvedNetwork {
   readonly dnsTimeoutMs: number;
 }
 
+/**
+ * The caller's options object as its own enumerable properties only, on a null prototype: what another library put on
+ * `Object.prototype` (`Object.prototype.policy = 'off'`, `.dnsServers`, `.cache`) can never stand in for an option
+ * the caller left out. Anything that is not a plain options object (undefined, a primitive, an array) is returned as
+ * it is, for the caller's own type check. Shallow: nested option objects are read through this again.
+ */
+export function ownOptions<T>(value: T): T {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const own = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) own[key] = (value as Record<string, unknown>)[key];
+  return own as T;
+}
+
 /** Checks a policy name, naming the option. */
 export function checkPolicy(v: unknown, name: string): Policy {
   if (POLICIES.includes(v as Policy)) return v as Policy;
@@ -36,7 +49,8 @@ export function networkOf(network: NetworkOptions | ResolvedNetwork, optionName 
 /**
  * Validates `network` (never mutating it). Throws InvalidOptionError naming the option, e.g. `network.dnsServers[1]`.
  */
-export function resolveNetworkOptions(network: NetworkOptions, optionName = 'network'): ResolvedNetwork {
+export function resolveNetworkOptions(input: NetworkOptions, optionName = 'network'): ResolvedNetwork {
+  const network = ownOptions(input);
   if (!network || typeof network !== 'object' || Array.isArray(network)) {
     throw new InvalidOptionError(
       optionName,

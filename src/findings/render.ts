@@ -1,4 +1,5 @@
 import { redact } from '../redact';
+import { checkFindings, InvalidFindingInputError } from './finding';
 import type { Finding, Severity } from './types';
 
 /** Options of {@link renderFindingsText}. */
@@ -42,15 +43,39 @@ function findingLines(f: Finding, options: RenderTextOptions): string[] {
  * report nests its output under each check.
  */
 export function renderFindingsText(findings: readonly Finding[], options: RenderTextOptions = {}): string {
+  return guarded(() => renderText(checkFindings(findings), options && typeof options === 'object' ? options : {}));
+}
+
+/**
+ * Runs a renderer on checked findings; a value inside the evidence that cannot be shown (a getter that throws…) is
+ * reported as our error, never as a TypeError from deep inside.
+ */
+function guarded<T>(render: () => T): T {
+  try {
+    return render();
+  } catch (err) {
+    if (err instanceof InvalidFindingInputError) throw err;
+    throw new InvalidFindingInputError(
+      'findings',
+      `cannot be rendered (${(err as Error)?.name ?? 'error'})`,
+      'Pass findings whose evidence is plain data (strings, numbers, arrays, objects).',
+    );
+  }
+}
+
+function renderText(findings: readonly Finding[], options: RenderTextOptions): string {
   if (findings.length === 0) return options.color ? `\u001b[32m√${RESET} no findings` : '√ no findings';
   const sorted =
     options.order === 'given' ? findings : [...findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
   return sorted.map((f) => findingLines(f, options).join('\n')).join('\n');
 }
 
-/** One finding in its JSON form: as built, with its evidence redacted. */
+/** One finding in its JSON form: as built, with its evidence redacted. @throws InvalidOptionError-coded on garbage. */
 export function findingToJson(f: Finding): Finding {
-  return { ...f, evidence: redact(f.evidence) };
+  return guarded(() => {
+    checkFindings([f], 'finding');
+    return { ...f, evidence: redact(f.evidence) };
+  });
 }
 
 /**
@@ -61,14 +86,15 @@ export function findingsToJson(findings: readonly Finding[]): {
   errors: number;
   warnings: number;
 } {
+  const checked = checkFindings(findings);
   return {
-    findings: findings.map(findingToJson),
-    errors: findings.filter((f) => f.severity === 'error').length,
-    warnings: findings.filter((f) => f.severity === 'warning').length,
+    findings: checked.map(findingToJson),
+    errors: checked.filter((f) => f.severity === 'error').length,
+    warnings: checked.filter((f) => f.severity === 'warning').length,
   };
 }
 
 /** Findings as pretty-printed JSON text (see {@link findingsToJson}). */
 export function renderFindingsJson(findings: readonly Finding[]): string {
-  return JSON.stringify(findingsToJson(findings), null, 2);
+  return guarded(() => JSON.stringify(findingsToJson(findings), null, 2));
 }

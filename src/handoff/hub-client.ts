@@ -10,8 +10,8 @@ import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
 import { describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
-import { checkPolicy } from '../endpoint/options';
-import { createFinding } from '../findings/finding';
+import { checkPolicy, ownOptions } from '../endpoint/options';
+import { createFinding, isFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
 import {
@@ -98,7 +98,8 @@ interface ResolvedHubClient {
 }
 
 function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): Client {
-  return buildClient(resolveHubClient(result, auth, options));
+  // Own properties only: an `Object.prototype.policy = 'off'` set by another library is not the caller's choice.
+  return buildClient(resolveHubClient(result, auth, ownOptions(options) ?? {}));
 }
 
 /** Validates everything once; throws InvalidOptionError naming the input, or HubConnectionError (no socket opened). */
@@ -157,6 +158,14 @@ function checkResult(result: ProvisioningResult): void {
       'result',
       `expected the result of provisionDevice, got ${describe(result)}`,
       'Pass the object provisionDevice resolved with.',
+    );
+  }
+  if (!Array.isArray(result.findings) || !result.findings.every(isFinding)) {
+    // Read below to pick the primary finding of a refusal: a malformed one would surface as a TypeError.
+    throw new InvalidOptionError(
+      'result.findings',
+      `expected the findings of provisionDevice's result, got ${Array.isArray(result.findings) ? 'an array with a value that is not a finding' : describe(result.findings)}`,
+      'Pass the result provisionDevice resolved with, unedited.',
     );
   }
   if (typeof result.deviceId !== 'string' || !DEVICE_ID.test(result.deviceId)) {

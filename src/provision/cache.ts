@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { normaliseHost } from '../endpoint/options';
-import { writeFileAtomic } from '../support/atomic-write';
+import { specialKind, writeFileAtomic } from '../support/atomic-write';
 import type { DeviceAuth, TransportName } from './types';
 
 /**
@@ -40,26 +40,83 @@ export function credentialFingerprint(auth: DeviceAuth): string {
   return `x509:${new crypto.X509Certificate(leaf).fingerprint256.replace(/:/g, '')}`;
 }
 
-/** Reads and checks the cache for this device; a record for another host, scope, id or credential is a miss. */
-export async function readCache(
-  file: string,
-  expect: Pick<CacheRecord, 'provisioningHost' | 'idScope' | 'registrationId' | 'credential'>,
-): Promise<CacheRead> {
-  let text: string;
+/** The largest cache file read: a record is well under 4 KiB; anything bigger is not one of ours. */
+const MAX_CACHE_BYTES = 1024 * 1024;
+
+/**
+ * Why a cache file must not be trusted, or undefined when it may be: a record is only as trustworthy as whoever can
+ * write it, because its hub name decides where the device connects. Refused: a file owned by another user, a file
+ * writable by others (world, or a group that is not this process's), a directory anyone may rename files in (writable
+ * by others without the sticky bit).
+ */
+function untrusted(st: Stats, dirSt: Stats | undefined): string | undefined {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid !== undefined && st.uid !== uid) return `owned by uid ${st.uid}, not this process's user (uid ${uid})`;
+  if (st.mode & 0o002) return 'writable by every user';
+  if (st.mode & 0o020 && gid !== undefined && st.gid !== gid) return `writable by group ${st.gid}`;
+  if (dirSt && dirSt.mode & 0o002 && !(dirSt.mode & 0o1000)) return 'in a directory every user may write to';
+  return undefined;
+}
+
+/**
+ * The cache file's text, or why it cannot be used. Never blocks and never follows a symlink: the type is checked with
+ * lstat, then the file is opened O_NOFOLLOW | O_NONBLOCK (a FIFO planted after the check cannot hang a libuv worker)
+ * and checked again on the open descriptor. No detail quotes the file's contents.
+ */
+async function readCacheText(file: string): Promise<string | Exclude<CacheRead, { kind: 'hit' }>> {
+  let st: Stats;
   try {
-    text = await fs.readFile(file, 'utf8');
+    st = await fs.lstat(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'miss', reason: 'no cache file' };
     // A path through a file cannot hold a cache at all: nothing to call corrupt; the write reports it.
     if (code === 'ENOTDIR') return { kind: 'miss', reason: 'a parent of the cache path is not a directory' };
-    return { kind: 'corrupt', detail: `cannot read: ${(err as Error).message}` };
+    return { kind: 'corrupt', detail: `cannot read (${code ?? 'error'})` };
   }
+  if (st.isSymbolicLink()) return { kind: 'corrupt', detail: 'is a symbolic link: not followed' };
+  const kind = specialKind(st);
+  if (kind) return { kind: 'corrupt', detail: `is ${kind}, not a regular file: not read` };
+  const dirSt = await fs.stat(path.dirname(file)).catch(() => undefined);
+  const distrust = untrusted(st, dirSt);
+  if (distrust) return { kind: 'corrupt', detail: `${distrust}: not trusted` };
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0));
+    const now = await handle.stat();
+    // Swapped between lstat and open: check what was opened, not what was looked at.
+    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) {
+      return { kind: 'corrupt', detail: 'changed while being opened: not read' };
+    }
+    if (now.size > MAX_CACHE_BYTES) return { kind: 'corrupt', detail: `${now.size} bytes, too large for a record` };
+    return await handle.readFile('utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { kind: 'corrupt', detail: 'is a symbolic link: not followed' };
+    return { kind: 'corrupt', detail: `cannot read (${code ?? 'error'})` };
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads and checks the cache for this device; a record for another host, scope, id or credential is a miss. A file
+ * that is not a regular file, is a symlink, or can be written by another user is `corrupt` (reported, then replaced
+ * where it can be), and is never read.
+ */
+export async function readCache(
+  file: string,
+  expect: Pick<CacheRecord, 'provisioningHost' | 'idScope' | 'registrationId' | 'credential'>,
+): Promise<CacheRead> {
+  const text = await readCacheText(file);
+  if (typeof text !== 'string') return text;
   let record: Partial<CacheRecord>;
   try {
     record = JSON.parse(text) as Partial<CacheRecord>;
-  } catch (err) {
-    return { kind: 'corrupt', detail: `not JSON (${(err as Error).message})` };
+  } catch {
+    // Not the parser's message: it quotes the file's first bytes, and the file may not be ours.
+    return { kind: 'corrupt', detail: `not JSON (${Buffer.byteLength(text)} bytes)` };
   }
   const fields = [
     'provisioningHost',

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { InvalidOptionError } from '../errors';
 import { describe, describeSecret, withAuthScrubbed } from '../redact';
-import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
+import { normaliseHost, ownOptions, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
 import { defaultConnector, type Connector } from '../connection/connector';
 import { isTransportName, TRANSPORTS } from '../connection/transports';
 import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
@@ -57,7 +57,9 @@ const isPem = (v: unknown): v is PemInput => (typeof v === 'string' && v.length 
  * credentials are parsed (DER converted to PEM) and the key matched against the certificate: `mismatch` is
  * DEVICE_KEY_MISMATCH, for the caller to throw as its own error type.
  */
-export function checkAuth(auth: unknown, name = 'auth'): { auth: DeviceAuth; mismatch?: Finding } {
+export function checkAuth(input: unknown, name = 'auth'): { auth: DeviceAuth; mismatch?: Finding } {
+  // Own properties only: an `Object.prototype.symmetricKey` must not turn X.509 credentials into a key.
+  const auth = ownOptions(input);
   if (!auth || typeof auth !== 'object') {
     throw new InvalidOptionError(
       name,
@@ -102,7 +104,8 @@ export function checkAuth(auth: unknown, name = 'auth'): { auth: DeviceAuth; mis
 }
 
 /** Checks `tls.ca` / `tls.minVersion`. */
-export function checkTls(tls: unknown, name = 'tls'): { ca?: PemInput | PemInput[]; minVersion: TlsMinVersion } {
+export function checkTls(input: unknown, name = 'tls'): { ca?: PemInput | PemInput[]; minVersion: TlsMinVersion } {
+  const tls = ownOptions(input);
   if (tls === undefined) return { minVersion: PROVISION_DEFAULTS.minVersion };
   if (!tls || typeof tls !== 'object')
     throw new InvalidOptionError(
@@ -207,7 +210,9 @@ function checkString(v: unknown, name: string, fix: string, pattern?: RegExp): s
 const REGISTRATION_ID = /^[A-Za-z0-9\-._:]{0,127}[A-Za-z0-9-]$/;
 
 /** Validates {@link ProvisionOptions} once, at the door. Throws InvalidOptionError naming the option. */
-export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProvisionOptions {
+export function resolveProvisionOptions(input: ProvisionOptions): ResolvedProvisionOptions {
+  // Own properties only, here and in every nested option object: a polluted Object.prototype is not an option.
+  const options = ownOptions(input);
   if (!options || typeof options !== 'object')
     throw new InvalidOptionError(
       'options',
@@ -249,13 +254,11 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
       `expected an AbortSignal, got ${describe(options.signal)}`,
       'Pass AbortController.signal or leave it out.',
     );
-  if (
-    options.cache !== undefined &&
-    (!options.cache || typeof options.cache.path !== 'string' || options.cache.path.length === 0)
-  ) {
+  const cache = ownOptions(options.cache);
+  if (cache !== undefined && (!cache || typeof cache.path !== 'string' || cache.path.length === 0)) {
     throw new InvalidOptionError(
       'cache.path',
-      `got ${describe(options.cache?.path)}`,
+      `got ${describe(cache?.path)}`,
       "Pass a file path, e.g. { path: '/var/lib/my-device/dps-cache.json' }.",
     );
   }
@@ -265,7 +268,7 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
       `expected a function, got ${describe(options.onProgress)}`,
       'Pass (event) => void or leave it out.',
     );
-  const r = options.retry ?? {};
+  const r = ownOptions(options.retry ?? {});
   const maxAttempts = r.maxAttempts ?? PROVISION_DEFAULTS.maxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100)
     throw new InvalidOptionError(
@@ -315,7 +318,7 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     minVersion: tls.minVersion,
     timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.cache ? { cachePath: options.cache.path } : {}),
+    ...(cache ? { cachePath: cache.path } : {}),
     forceReprovision: options.forceReprovision === true,
     ...(options.payload !== undefined ? { payload: options.payload } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

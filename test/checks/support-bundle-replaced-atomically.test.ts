@@ -41,7 +41,8 @@ describe('dps-check --report replaces the bundle file, never writes through it',
     mkdirSync(file);
     assert.throws(
       () => writeSupportBundle(file, doc, loaded, new Date(), {}),
-      (err: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''),
+      (err: NodeJS.ErrnoException) =>
+        ['ERR_NOT_REGULAR_FILE', 'EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(err.code ?? ''),
     );
     assert.deepEqual(readdirSync(dir), ['report.json']);
   });
