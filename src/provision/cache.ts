@@ -30,7 +30,11 @@ export interface CacheRecord {
 
 /** Outcome of reading the cache: usable, absent/stale (with why), or unreadable (reported, then replaced). */
 export type CacheRead =
-  { kind: 'hit'; record: CacheRecord } | { kind: 'miss'; reason: string } | { kind: 'corrupt'; detail: string };
+  | { kind: 'hit'; record: CacheRecord }
+  | { kind: 'miss'; reason: string }
+  | { kind: 'corrupt'; detail: string }
+  /** Readable, but someone other than this process's user could have written it (or it is a link): not used. */
+  | { kind: 'untrusted'; detail: string };
 
 /** The fingerprint that ties a cached assignment to the credential it was made with. */
 export function credentialFingerprint(auth: DeviceAuth): string {
@@ -75,12 +79,12 @@ async function readCacheText(file: string): Promise<string | Exclude<CacheRead, 
     if (code === 'ENOTDIR') return { kind: 'miss', reason: 'a parent of the cache path is not a directory' };
     return { kind: 'corrupt', detail: `cannot read (${code ?? 'error'})` };
   }
-  if (st.isSymbolicLink()) return { kind: 'corrupt', detail: 'is a symbolic link: not followed' };
+  if (st.isSymbolicLink()) return { kind: 'untrusted', detail: 'is a symbolic link: not followed' };
   const kind = specialKind(st);
   if (kind) return { kind: 'corrupt', detail: `is ${kind}, not a regular file: not read` };
   const dirSt = await fs.stat(path.dirname(file)).catch(() => undefined);
   const distrust = untrusted(st, dirSt);
-  if (distrust) return { kind: 'corrupt', detail: `${distrust}: not trusted` };
+  if (distrust) return { kind: 'untrusted', detail: `${distrust}: not trusted` };
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0));
@@ -93,7 +97,7 @@ async function readCacheText(file: string): Promise<string | Exclude<CacheRead, 
     return await handle.readFile('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return { kind: 'corrupt', detail: 'is a symbolic link: not followed' };
+    if (code === 'ELOOP') return { kind: 'untrusted', detail: 'is a symbolic link: not followed' };
     return { kind: 'corrupt', detail: `cannot read (${code ?? 'error'})` };
   } finally {
     await handle?.close().catch(() => undefined);

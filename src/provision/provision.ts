@@ -131,8 +131,9 @@ async function cachedAssignment(run: Run): Promise<ProvisioningResult | undefine
     run.ok = true;
     return result;
   }
-  if (read.kind === 'corrupt') {
-    run.findings.push(createFinding('DPS_CACHE_CORRUPT', { path: o.cachePath, detail: read.detail }));
+  if (read.kind === 'corrupt' || read.kind === 'untrusted') {
+    const code = read.kind === 'corrupt' ? 'DPS_CACHE_CORRUPT' : 'DPS_CACHE_UNTRUSTED';
+    run.findings.push(createFinding(code, { path: o.cachePath, detail: read.detail }));
   }
   log('cache miss: %s', read.kind === 'miss' ? read.reason : read.detail);
   return undefined;

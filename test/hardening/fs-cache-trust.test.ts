@@ -53,13 +53,16 @@ describe('hardening (fs): the cache trusts only a file this user owns and nobody
 
   it('a world-writable record is refused (not trusted), whatever it says', async () => {
     chmodSync(file, 0o666);
-    assert.deepEqual(await readCache(file, expect), { kind: 'corrupt', detail: 'writable by every user: not trusted' });
+    assert.deepEqual(await readCache(file, expect), {
+      kind: 'untrusted',
+      detail: 'writable by every user: not trusted',
+    });
   });
 
   it('a record in a world-writable directory without the sticky bit is refused', async () => {
     chmodSync(dir, 0o777);
     const read = await readCache(file, expect);
-    assert.deepEqual(read, { kind: 'corrupt', detail: 'in a directory every user may write to: not trusted' });
+    assert.deepEqual(read, { kind: 'untrusted', detail: 'in a directory every user may write to: not trusted' });
     chmodSync(dir, 0o1777); // sticky (like /tmp): others cannot rename or remove our file
     assert.equal((await readCache(file, expect)).kind, 'hit');
   });
@@ -68,7 +71,7 @@ describe('hardening (fs): the cache trusts only a file this user owns and nobody
     if (!isRoot) this.skip();
     chownSync(file, 4242, 4242);
     assert.deepEqual(await readCache(file, expect), {
-      kind: 'corrupt',
+      kind: 'untrusted',
       detail: `owned by uid 4242, not this process's user (uid 0): not trusted`,
     });
   });
@@ -79,7 +82,7 @@ describe('hardening (fs): the cache trusts only a file this user owns and nobody
     const link = path.join(dir, 'link.json');
     symlinkSync(target, link);
     const read = await readCache(link, expect);
-    assert.deepEqual(read, { kind: 'corrupt', detail: 'is a symbolic link: not followed' });
+    assert.deepEqual(read, { kind: 'untrusted', detail: 'is a symbolic link: not followed' });
   });
 
   it('a file that is not JSON: DPS_CACHE_CORRUPT says so by size, never by its first bytes', async () => {
@@ -114,7 +117,7 @@ describe('hardening (fs): provisionDevice replaces an untrusted cache record ins
   });
   after(() => lab.close());
 
-  it('a world-writable record naming another hub: not used, DPS_CACHE_CORRUPT, registered again, rewritten 0600', async () => {
+  it('a world-writable record naming another hub: not used, DPS_CACHE_UNTRUSTED, registered again, rewritten 0600', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dpl-fs-trust-prov-'));
     const file = path.join(dir, 'dps.json');
     const device = await lab.createDevice('untrusted-cache', 'symmetric-key');
@@ -130,7 +133,7 @@ describe('hardening (fs): provisionDevice replaces an untrusted cache record ins
     assert.equal(result.fromCache, false);
     assert.equal(result.assignedHub, lab.hub.host);
     assert.equal(lab.counters.registrations, before + 1);
-    assert.match(String(result.findings.find((f) => f.code === 'DPS_CACHE_CORRUPT')?.evidence.detail), /not trusted/);
+    assert.match(String(result.findings.find((f) => f.code === 'DPS_CACHE_UNTRUSTED')?.evidence.detail), /not trusted/);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal((JSON.parse(readFileSync(file, 'utf8')) as CacheRecord).assignedHub, lab.hub.host);
   });

@@ -262,6 +262,16 @@ export const dpsFindings = {
     remediation: (e: { path: string }) =>
       `Nothing to do if it does not recur; otherwise check the storage holding ${e.path} (power loss, full disk, another writer).`,
   } satisfies FindingSpec<{ path: string; detail: string }>,
+  DPS_CACHE_UNTRUSTED: {
+    severity: 'warning',
+    title: 'Provisioning cache not trusted; not used',
+    message: (e: { path: string; detail: string }) =>
+      `The provisioning cache ${e.path} was not used: ${e.detail}. Its hub name decides where the device connects, so ` +
+      `only a record this process's user alone could have written is trusted; the device provisioned again.`,
+    remediation: (e: { path: string }) =>
+      `Keep ${e.path} in a directory only the device's service user can write (e.g. systemd StateDirectory=, mode ` +
+      `0700), owned by that user, mode 0600, not a symbolic link; then remove the untrusted file.`,
+  } satisfies FindingSpec<{ path: string; detail: string }>,
   DPS_CACHE_WRITE_FAILED: {
     severity: 'warning',
     title: 'Provisioned, but the cache could not be written',
