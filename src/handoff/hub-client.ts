@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
@@ -9,7 +10,7 @@ import type { ConnectTarget, PemInput, TlsMinVersion } from '../connection/types
 import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
-import { describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
+import { classifyAddress, describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
 import { checkPolicy } from '../endpoint/options';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
@@ -122,6 +123,7 @@ function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options:
   const connector = checkConnector(options.connector, 'options.connector');
   const cidrsInput = options.expectedCidrs ?? result.hub.expectedCidrs;
   const cidrs = parseCidrs(cidrsInput, options.expectedCidrs ? 'options.expectedCidrs' : 'result.hub.expectedCidrs');
+  refuseIpLiteral(result.assignedHub, cidrs);
   const hubFindings = result.findings.filter((f) => f.code.startsWith('HUB_') || f.evidence.host === result.hub.host);
   const addresses = pinnedAddresses(result, cidrs, policy);
   if (addresses.length === 0) {
@@ -145,6 +147,22 @@ function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options:
     ...(proxy ? { proxy } : {}),
   };
   return { result, credentials, transport, target, connector };
+}
+
+/**
+ * DPS assigns a hub by DNS name; an IP literal in `assignedHub` comes from an edited or forged result. It is refused
+ * under every policy, before any socket: the service certificate names the DNS name (so TLS would fail anyway), and
+ * an IPv6 literal cannot even be put into the SDK's connection URI.
+ */
+function refuseIpLiteral(hub: string, cidrs: readonly Cidr[]): void {
+  const bare = hub.startsWith('[') && hub.endsWith(']') ? hub.slice(1, -1) : hub;
+  if (!net.isIP(bare)) return;
+  const finding = createFinding('ENDPOINT_IS_IP_ADDRESS', {
+    host: bare,
+    addressClass: classifyAddress(bare),
+    inExpectedRange: isInCidrs(bare, cidrs),
+  });
+  throw new HubConnectionError(finding, []);
 }
 
 function checkResult(result: ProvisioningResult): void {
