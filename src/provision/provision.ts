@@ -180,6 +180,7 @@ async function register(
     { registrationId: o.registrationId, idScope: o.idScope },
     {
       tap: (topic, payload) => checkResponse(run, last, topic, payload),
+      onUnsafeTopic: (topic, reason) => malformed(run, topic, reason),
       onConnack: () => {
         deadline.step = 'registering';
         run.progress('registering', { registrationId: o.registrationId, idScope: o.idScope });
@@ -252,11 +253,15 @@ function checkResponse(
     JSON.parse(payload.toString('ascii'));
     return true;
   } catch {
-    const excerpt = payload.subarray(0, 40).toString('latin1');
-    const finding = createFinding('DPS_MALFORMED_RESPONSE', { host: run.o.host, topic, excerpt });
-    run.deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
+    malformed(run, topic, payload.subarray(0, 40).toString('latin1'));
     return false;
   }
+}
+
+/** Stops the run with DPS_MALFORMED_RESPONSE: a reply the SDK must not see (bad JSON, a topic that would crash it). */
+function malformed(run: Run, topic: string, excerpt: string): void {
+  const finding = createFinding('DPS_MALFORMED_RESPONSE', { host: run.o.host, topic, excerpt });
+  run.deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
 }
 
 /** Step 4: the assigned hub's name, verified like the DPS name (HUB_* findings; no connection). */

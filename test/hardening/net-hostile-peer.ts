@@ -43,6 +43,8 @@ export interface HostilePeer {
   connections: number;
   /** PUBLISH topics received, in order. */
   published: string[];
+  /** The connections open now (to push a message to the device). */
+  live(): PeerConnection[];
   /** Destroys the peer's side of every connection (before counting the device's handles: these are the peer's). */
   dropAll(): void;
   close(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startHostilePeer(
   const ca = issueCertificate({ commonName: 'hostile peer CA', usage: 'ca' });
   const cert = issueCertificate({ commonName: host, dnsNames: [host], usage: 'server', issuer: ca });
   const sockets = new Set<net.Socket>();
+  const conns = new Set<PeerConnection>();
   const peer = { connections: 0, published: [] as string[] };
   const options = { key: cert.keyPem, cert: cert.certPem, minVersion: 'TLSv1.2' as const, allowHalfOpen: true };
   const server = tls.createServer(options, (socket) => {
@@ -84,6 +87,8 @@ export async function startHostilePeer(
         conn.send({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false } as mqttPacket.IPublishPacket),
       drop: () => socket.destroy(),
     };
+    conns.add(conn);
+    socket.on('close', () => conns.delete(conn));
     const parser = mqttPacket.parser({ protocolVersion: 4 });
     parser.on('error', () => socket.destroy());
     parser.on('packet', (p: mqttPacket.Packet) => {
@@ -132,6 +137,7 @@ export async function startHostilePeer(
     port,
     caPem: ca.certPem,
     dns,
+    live: () => [...conns],
     dropAll() {
       for (const s of sockets) s.destroy();
     },
