@@ -18,6 +18,8 @@ export interface ProviderHooks {
   tap?: MessageTap;
   /** Called once the broker accepted CONNECT. */
   onConnack?: () => void;
+  /** Called for every CONNACK received, accepting or refusing (`returnCode` 0 = accepted). */
+  onConnackPacket?: (returnCode: number) => void;
   /** Called for each message the topic guard swallowed (see {@link unsafeTopic}), with the reason. */
   onUnsafeTopic?: (topic: string, reason: string) => void;
 }
@@ -37,7 +39,7 @@ export function createMqttProvider(
   kind: TransportName,
   hooks: ProviderHooks = {},
 ): MqttProvider {
-  const { tap, onConnack, onUnsafeTopic } = hooks;
+  const { tap, onConnack, onUnsafeTopic, onConnackPacket } = hooks;
   return {
     connect(uri, options) {
       const url = new URL(uri);
@@ -73,6 +75,11 @@ export function createMqttProvider(
       // mqtt.connect() installs this too: an 'error' with no listener would throw.
       client.on('error', () => undefined);
       if (onConnack) client.on('connect', () => onConnack());
+      if (onConnackPacket) {
+        client.on('packetreceive', (p: { cmd: string; returnCode?: number }) => {
+          if (p.cmd === 'connack') onConnackPacket(p.returnCode ?? 0);
+        });
+      }
       // Every message passes the topic guard before the SDK's handler, where a crafted topic would throw uncaught.
       const emit = client.emit.bind(client) as (event: string | symbol, ...args: unknown[]) => boolean;
       (client as unknown as { emit: typeof emit }).emit = (event, ...args) => {

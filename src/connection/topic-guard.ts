@@ -41,3 +41,26 @@ function decodes(text: string): boolean {
     return false;
   }
 }
+
+/** How deep a DPS reply may nest: real ones nest 3 levels; the SDK's handling recurses, and overflows the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when the JSON text nests arrays/objects deeper than `max` (strings skipped): checked before anything parses it
+ * recursively — "Maximum call stack size exceeded" would otherwise come out of the SDK as a lost connection.
+ */
+export function nestsDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}

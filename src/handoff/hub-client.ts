@@ -71,7 +71,13 @@ export class HubConnectionError extends DpsPrivateLinkError {
   }
 }
 
-const sessions = new WeakMap<Client, { session: ConnectionSession; result: ProvisioningResult }>();
+/** What openHubClient needs of a client createHubClient built; `connacks` counts CONNACKs received (any code). */
+interface ClientEntry {
+  session: ConnectionSession;
+  result: ProvisioningResult;
+  connacks: number;
+}
+const sessions = new WeakMap<Client, ClientEntry>();
 
 /**
  * An azure-iot-device `Client` for the hub DPS assigned, whose MQTT / MQTT-WS connection is pinned to the hub
@@ -214,9 +220,10 @@ function buildClient(r: ResolvedHubClient): Client {
           ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
-  const base = new MqttBase(createMqttProvider(session, transport));
+  const entry: Omit<ClientEntry, 'session' | 'result'> = { connacks: 0 };
+  const base = new MqttBase(createMqttProvider(session, transport, { onConnackPacket: () => entry.connacks++ }));
   const client = new Client(new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base));
-  sessions.set(client, { session, result });
+  sessions.set(client, Object.assign(entry, { session, result }));
   return client;
 }
 
@@ -262,6 +269,7 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
     );
   }
   const { session, result } = entry;
+  const connacksBefore = entry.connacks;
   const signal = options.signal;
   if (signal?.aborted) throw new AbortedError('opening the hub client', signal.reason);
   const opening = client.open().then(() => undefined);
@@ -289,6 +297,14 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
         ? createFinding('TLS_HANDSHAKE_FAILED', {
             host: result.assignedHub,
             detail: `the connection failed before a TLS handshake completed (${(err as Error)?.message ?? String(err)})`,
+          })
+        : undefined) ??
+      // TLS completed, then the connection ended with no CONNACK at all: nothing refused the device.
+      (session.tls !== undefined && entry.connacks === connacksBefore
+        ? createFinding('HUB_CONNECTION_LOST', {
+            hub: result.assignedHub,
+            address: session.tls.remoteAddress,
+            detail: `no CONNACK: ${(err as Error)?.message ?? String(err)}`,
           })
         : undefined) ??
       createFinding('HUB_UNAUTHORIZED', {

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { proxyInPathFinding } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../connection/topic-guard';
 import type { TlsInfo } from '../connection/types';
 import { connectableAddresses, verifyHost } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
@@ -250,7 +251,12 @@ function checkResponse(
   const response = parseResponseTopic(topic);
   if (response) Object.assign(last, response);
   try {
-    JSON.parse(payload.toString('ascii'));
+    const text = payload.toString('ascii');
+    if (nestsDeeperThan(text)) {
+      malformed(run, topic, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+      return false;
+    }
+    JSON.parse(text);
     return true;
   } catch {
     malformed(run, topic, payload.subarray(0, 40).toString('latin1'));
