@@ -6,8 +6,7 @@ import { Deadline } from '../../src/provision/deadline';
 import { within } from '../../src/support/abort';
 import { flushRejections, guardProcess, type ProcessGuard } from './net-process-guard';
 import { assignedBody, ridOf, startHostilePeer, type HostilePeer } from './net-hostile-peer';
-import { settleHandles } from '../support/provision-lab';
-import { baselineHandles } from './net-process-guard';
+import { baselineHandles, settleLeftOpen } from './net-process-guard';
 
 const DPS = 'hostile-deadline.azure-devices-provisioning.net';
 const HUB = 'hostile-deadline-hub.azure-devices.net';
@@ -90,8 +89,7 @@ describe('a deadline or signal that already fired never becomes an unhandled rej
         assert.equal(peer.connections, before);
         await flushRejections(100);
         assert.deepEqual(guard.escaped, []);
-        const left = await settleHandles(baseline);
-        assert.deepEqual(left, baseline);
+        assert.deepEqual(await settleLeftOpen(baseline), []);
       });
     }
 
@@ -108,7 +106,7 @@ describe('a deadline or signal that already fired never becomes an unhandled rej
         await flushRejections(300);
         assert.deepEqual(guard.escaped, []);
         peer.dropAll();
-        assert.deepEqual(await settleHandles(baseline, 2500), baseline);
+        assert.deepEqual(await settleLeftOpen(baseline, 2500), []);
       } finally {
         holdDisconnect = false;
       }

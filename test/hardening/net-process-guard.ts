@@ -58,3 +58,29 @@ export async function flushRejections(ms = 50): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
   await new Promise((r) => setImmediate(r));
 }
+
+/**
+ * The handles open now beyond `baseline`, by kind (`['TCPSocketWrap']` for one socket left open). A handle of the
+ * baseline that closed meanwhile (a timer of another suite firing) is no leak, so this is a multiset difference.
+ */
+export function leftOpen(baseline: string[], now: string[]): string[] {
+  const pool = [...baseline];
+  return now.filter((h) => {
+    const i = pool.indexOf(h);
+    if (i === -1) return true;
+    pool.splice(i, 1);
+    return false;
+  });
+}
+
+/** Waits (up to `ms`) until nothing beyond `baseline` is open; returns what still is (handles close asynchronously). */
+export async function settleLeftOpen(baseline: string[], ms = 3000): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  let extra = leftOpen(baseline, activeHandles());
+  while (extra.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    extra = leftOpen(baseline, activeHandles());
+  }
+  return extra;
+}
