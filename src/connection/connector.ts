@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
 import { createSockets, systemSockets, type Sockets } from '../support/sockets';
 import { peerChain } from './peer-chain';
@@ -22,10 +23,65 @@ export function meetsMinVersion(negotiated: string | null, minVersion: TlsMinVer
  */
 export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket, peer: tls.DetailedPeerCertificate) => void;
 
+/** `host` as an IP address (brackets and case removed, `::ffff:` kept as written), or undefined for a DNS name. */
+function literalOf(host: string): string | undefined {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return net.isIP(bare) ? bare.toLowerCase() : undefined;
+}
+
+/** Two IP literals naming the same address (`::ffff:10.0.0.1` = `10.0.0.1`, any IPv6 spelling). */
+function sameAddress(a: string, b: string): boolean {
+  const norm = (x: string): string => {
+    const sa = new net.SocketAddress({ address: x, family: net.isIPv6(x) ? 'ipv6' : 'ipv4' }).address;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(sa);
+    return (mapped?.[1] ?? sa).toLowerCase();
+  };
+  try {
+    return norm(a) === norm(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where the TCP connection goes: always a verified address, dialled by us, never `target.host` when that is itself
+ * an IP literal (Node skips `lookup` for IP literals, so a pinned lookup alone would let the literal be dialled).
+ * The DNS name stays in SNI and the certificate check (undici's connector does the same). With several verified
+ * addresses the name is dialled through the pinned lookup, so Node's Happy Eyeballs can try each: Node calls
+ * `lookup` for every host that is not an IP literal, and a literal never takes this path.
+ * @throws InvalidOptionError when `target.host` is an IP literal that is not one of the verified addresses.
+ */
+function dialOptions(target: ConnectTarget): tls.ConnectionOptions {
+  if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
+  const literal = literalOf(target.host);
+  if (literal !== undefined) {
+    const verified = target.addresses.find((a) => sameAddress(a, literal));
+    if (verified === undefined) {
+      throw new InvalidOptionError(
+        'target.host',
+        `${literal} is an IP address, and not one of the verified addresses (${target.addresses.join(', ')})`,
+        'Pass the service DNS name as host; only the verified addresses are ever dialled.',
+      );
+    }
+    return { host: verified, port: target.port };
+  }
+  if (target.addresses.length === 1) return { host: target.addresses[0], port: target.port };
+  return { host: target.host, port: target.port, lookup: pinnedLookup(target.host, target.addresses) };
+}
+
+/** SNI and the hostname check: always on `target.host` (no SNI for an IP literal: RFC 6066 forbids it). */
+function identityOptions(target: ConnectTarget): tls.ConnectionOptions {
+  const literal = literalOf(target.host);
+  return {
+    ...(literal === undefined ? { servername: target.host } : {}),
+    checkServerIdentity: (_dialled, cert) => tls.checkServerIdentity(literal ?? target.host, cert),
+  };
+}
+
 function tlsOptions(target: ConnectTarget): tls.ConnectionOptions {
   const maxVersion = maxVersionFor(target.minVersion);
   const options: tls.ConnectionOptions = {
-    servername: target.host,
+    ...identityOptions(target),
     // Both set explicitly: tls.DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION follow node flags (--tls-min-v1.0,
     // --tls-max-v1.2) and any code in the process. The floor is the policy; the ceiling is the process's own, unless
     // that is below the floor (it would leave no version to offer at all).
@@ -160,14 +216,9 @@ export const defaultConnector: Connector = Object.freeze(createConnector(systemS
 export const connector = defaultConnector;
 
 function openPinnedTls(target: ConnectTarget, onSecure?: SecureListener): tls.TLSSocket {
-  if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
+  const dial = dialOptions(target);
   log('connect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
-  const socket = tls.connect({
-    ...tlsOptions(target),
-    host: target.host,
-    port: target.port,
-    lookup: pinnedLookup(target.host, target.addresses),
-  });
+  const socket = tls.connect({ ...tlsOptions(target), ...dial });
   return guard(socket, target, onSecure);
 }
 
@@ -176,10 +227,9 @@ function openInspectTls(
   options: InspectOptions = {},
   onSecure?: SecureListener,
 ): tls.TLSSocket {
-  if (target.addresses.length === 0) throw new Error(`no verified address to connect to for ${target.host}`);
+  const dial = dialOptions(target);
   log('inspect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
   const socket = tls.connect({
-    servername: target.host,
     minVersion: target.minVersion,
     maxVersion: maxVersionFor(target.minVersion),
     rejectUnauthorized: false,
@@ -188,9 +238,8 @@ function openInspectTls(
       : target.ca !== undefined
         ? { secureContext: sharedContext({ ca: target.ca, minVersion: target.minVersion }) }
         : {}),
-    host: target.host,
-    port: target.port,
-    lookup: pinnedLookup(target.host, target.addresses),
+    ...identityOptions(target),
+    ...dial,
   });
   return guard(socket, target, onSecure);
 }

@@ -4,9 +4,25 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import type { TransportName } from '../config/types';
 import type { ClientCredentials, ConnectionSession } from './session';
 import { TRANSPORTS } from './transports';
+import { unsafeTopic } from './topic-guard';
+import { logger } from '../log';
+
+const log = logger('connection');
 
 /** Decides whether an incoming MQTT message reaches the SDK. Return false to swallow it (e.g. malformed JSON). */
 export type MessageTap = (topic: string, payload: Buffer) => boolean;
+
+/** Hooks of {@link createMqttProvider}. */
+export interface ProviderHooks {
+  /** Sees each message the topic guard let through; false swallows it. */
+  tap?: MessageTap;
+  /** Called once the broker accepted CONNECT. */
+  onConnack?: () => void;
+  /** Called for every CONNACK received, accepting or refusing (`returnCode` 0 = accepted). */
+  onConnackPacket?: (returnCode: number) => void;
+  /** Called for each message the topic guard swallowed (see {@link unsafeTopic}), with the reason. */
+  onUnsafeTopic?: (topic: string, reason: string) => void;
+}
 
 /** The shape the Azure SDK's MqttBase expects of an "mqtt provider" (the mqtt.js module by default). */
 export interface MqttProvider {
@@ -21,9 +37,9 @@ export interface MqttProvider {
 export function createMqttProvider(
   session: ConnectionSession,
   kind: TransportName,
-  hooks: { tap?: MessageTap; onConnack?: () => void } = {},
+  hooks: ProviderHooks = {},
 ): MqttProvider {
-  const { tap, onConnack } = hooks;
+  const { tap, onConnack, onUnsafeTopic, onConnackPacket } = hooks;
   return {
     connect(uri, options) {
       const url = new URL(uri);
@@ -59,13 +75,26 @@ export function createMqttProvider(
       // mqtt.connect() installs this too: an 'error' with no listener would throw.
       client.on('error', () => undefined);
       if (onConnack) client.on('connect', () => onConnack());
-      if (tap) {
-        const emit = client.emit.bind(client) as (event: string | symbol, ...args: unknown[]) => boolean;
-        (client as unknown as { emit: typeof emit }).emit = (event, ...args) => {
-          if (event === 'message' && !tap(String(args[0]), args[1] as Buffer)) return false;
-          return emit(event, ...args);
-        };
+      if (onConnackPacket) {
+        client.on('packetreceive', (p: { cmd: string; returnCode?: number }) => {
+          if (p.cmd === 'connack') onConnackPacket(p.returnCode ?? 0);
+        });
       }
+      // Every message passes the topic guard before the SDK's handler, where a crafted topic would throw uncaught.
+      const emit = client.emit.bind(client) as (event: string | symbol, ...args: unknown[]) => boolean;
+      (client as unknown as { emit: typeof emit }).emit = (event, ...args) => {
+        if (event === 'message') {
+          const topic = String(args[0]);
+          const unsafe = unsafeTopic(topic);
+          if (unsafe) {
+            log('dropped a message from %s: %s', session.target.host, unsafe);
+            onUnsafeTopic?.(topic, unsafe);
+            return false;
+          }
+          if (tap && !tap(topic, args[1] as Buffer)) return false;
+        }
+        return emit(event, ...args);
+      };
       return client;
     },
   };

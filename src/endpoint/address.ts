@@ -109,10 +109,14 @@ function parseCidr(entry: unknown, option: string): Cidr {
   return { text: `${network.toString()}/${bits}`, range: [network, bits] };
 }
 
-/** True when the IP is inside any of the ranges (IPv4-mapped IPv6 addresses match IPv4 ranges). */
+/**
+ * True when the IP is inside any of the ranges (IPv4-mapped IPv6 addresses match IPv4 ranges). A public-class address
+ * never is, whatever the ranges: a private endpoint has a private address, and ranges such as `0.0.0.0/0`, `::/0` or
+ * a public /8 would otherwise turn the public endpoint into "private-in-vnet" and let enforce dial it.
+ */
 export function isInCidrs(ip: string, cidrs: readonly Cidr[]): boolean {
   const addr = parseIp(ip);
-  if (!addr) return false;
+  if (!addr || classifyAddress(ip) === 'public') return false;
   return cidrs.some((c) => c.range[0].kind() === addr.kind() && addr.match(c.range));
 }
 

@@ -1,7 +1,8 @@
-import type net from 'node:net';
+import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import ipaddr from 'ipaddr.js';
+import { AbortedError } from '../errors';
 import { logger } from '../log';
 import { abortable } from '../support/abort';
 import { systemSockets, type Sockets } from '../support/sockets';
@@ -43,6 +44,10 @@ export function queryDnsServer(
   host: string,
   options: { timeoutMs: number; signal?: AbortSignal; sockets?: Sockets },
 ): Promise<DnsServerAnswer> {
+  // Before the socket: abortable() below rejects at once without calling cleanup, which would leave it open.
+  if (options.signal?.aborted) {
+    return Promise.reject(new AbortedError(`resolving ${host} with DNS server ${server.label}`, options.signal.reason));
+  }
   const sockets = options.sockets ?? systemSockets;
   const socket = sockets.openUdp(server.address);
   const timers: NodeJS.Timeout[] = [];
@@ -86,10 +91,11 @@ export function queryDnsServer(
           }),
         ]),
       );
+      let malformed: string | undefined;
       const finish = (error?: string): void => {
         if (closed) return;
         cleanup();
-        resolve(combine(host, responses, error));
+        resolve(malformed ? { chain: [host], records: [], error: malformed } : combine(host, responses, error));
       };
       const send = (type: QType): void => {
         socket.send(queries.get(type) as Buffer, server.port, server.address, (err) => {
@@ -100,7 +106,15 @@ export function queryDnsServer(
         });
       };
 
-      const accept = (type: QType, packet: dnsPacket.DecodedPacket): void => {
+      const accept = (type: QType, packet: dnsPacket.DecodedPacket, raw?: Buffer): void => {
+        // One bad record spoils the answer: its decoder read past it (or short of it), so nothing in it is trusted.
+        const bad = raw ? malformedRecord(raw, packet) : undefined;
+        if (bad) {
+          log('malformed answer from %s: %s', server.label, bad);
+          malformed = `malformed answer (${bad})`;
+          finish();
+          return;
+        }
         responses.set(type, packet);
         if (responses.size === QTYPES.length) finish();
       };
@@ -137,7 +151,7 @@ export function queryDnsServer(
           if (packet && packet.id === ids[type] && q && q.type === type && sameName(q.name, host)) {
             done = true;
             tcp.destroy();
-            accept(type, packet);
+            accept(type, packet, buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
           } else giveUp();
         });
         tcp.on('error', (err) => {
@@ -171,7 +185,7 @@ export function queryDnsServer(
         )
           return;
         if (packet.flag_tc) retryOverTcp(type, packet);
-        else accept(type, packet);
+        else accept(type, packet, msg);
       });
 
       timers.push(
@@ -187,6 +201,63 @@ export function queryDnsServer(
     });
 
   return abortable(`resolving ${host} with DNS server ${server.label}`, options.signal, run, cleanup);
+}
+
+/**
+ * Why an answer cannot be trusted, or undefined when every A/AAAA record in it is well formed: rdata of exactly 4 / 16
+ * bytes (read off the wire, since dns-packet decodes 4 / 16 bytes whatever RDLENGTH says — a 2-byte A record became
+ * `10.1.undefined.undefined`, a 9-byte AAAA a zero-filled address) and a decoded address `net.isIP` accepts.
+ */
+function malformedRecord(raw: Buffer, packet: dnsPacket.DecodedPacket): string | undefined {
+  const lengths = answerRdataLengths(raw);
+  if (!lengths) return 'the answer section cannot be walked';
+  const answers = packet.answers ?? [];
+  for (let i = 0; i < answers.length; i++) {
+    const a = answers[i];
+    if (a.type !== 'A' && a.type !== 'AAAA') continue;
+    const want = a.type === 'A' ? 4 : 16;
+    const got = lengths[i];
+    if (got !== want) return `${a.type} record of ${got ?? 'unknown'} bytes, expected ${want}`;
+    if (net.isIP(String(a.data)) !== (a.type === 'A' ? 4 : 6)) return `${a.type} record is not an address`;
+  }
+  return undefined;
+}
+
+/** RDLENGTH of each answer record, walked on the raw message; undefined when the message ends early. */
+function answerRdataLengths(raw: Buffer): number[] | undefined {
+  if (raw.length < 12) return undefined;
+  const qd = raw.readUInt16BE(4);
+  const an = raw.readUInt16BE(6);
+  let offset = 12;
+  const skipName = (): boolean => {
+    for (let guard = 0; guard < 128; guard++) {
+      if (offset >= raw.length) return false;
+      const len = raw[offset] as number;
+      if ((len & 0xc0) === 0xc0) {
+        offset += 2;
+        return offset <= raw.length;
+      }
+      if (len === 0) {
+        offset += 1;
+        return true;
+      }
+      offset += len + 1;
+    }
+    return false;
+  };
+  for (let i = 0; i < qd; i++) {
+    if (!skipName()) return undefined;
+    offset += 4;
+  }
+  const lengths: number[] = [];
+  for (let i = 0; i < an; i++) {
+    if (!skipName() || offset + 10 > raw.length) return undefined;
+    const rdlength = raw.readUInt16BE(offset + 8);
+    offset += 10 + rdlength;
+    if (offset > raw.length) return undefined;
+    lengths.push(rdlength);
+  }
+  return lengths;
 }
 
 function sameName(a: string, b: string): boolean {

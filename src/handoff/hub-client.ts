@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
@@ -9,7 +10,7 @@ import type { ConnectTarget, PemInput, TlsMinVersion } from '../connection/types
 import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
-import { describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
+import { classifyAddress, describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
 import { checkPolicy, ownOptions } from '../endpoint/options';
 import { createFinding, isFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
@@ -71,7 +72,13 @@ export class HubConnectionError extends DpsPrivateLinkError {
   }
 }
 
-const sessions = new WeakMap<Client, { session: ConnectionSession; result: ProvisioningResult }>();
+/** What openHubClient needs of a client createHubClient built; `connacks` counts CONNACKs received (any code). */
+interface ClientEntry {
+  session: ConnectionSession;
+  result: ProvisioningResult;
+  connacks: number;
+}
+const sessions = new WeakMap<Client, ClientEntry>();
 
 /**
  * An azure-iot-device `Client` for the hub DPS assigned, whose MQTT / MQTT-WS connection is pinned to the hub
@@ -127,6 +134,7 @@ function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options:
   const connector = checkConnector(options.connector, 'options.connector');
   const cidrsInput = options.expectedCidrs ?? result.hub.expectedCidrs;
   const cidrs = parseCidrs(cidrsInput, options.expectedCidrs ? 'options.expectedCidrs' : 'result.hub.expectedCidrs');
+  refuseIpLiteral(result.assignedHub, cidrs);
   const hubFindings = result.findings.filter((f) => f.code.startsWith('HUB_') || f.evidence.host === result.hub.host);
   const addresses = pinnedAddresses(result, cidrs, policy);
   if (addresses.length === 0) {
@@ -150,6 +158,22 @@ function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options:
     ...(proxy ? { proxy } : {}),
   };
   return { result, credentials, transport, target, connector, expectedCidrs: [...cidrsInput], policy };
+}
+
+/**
+ * DPS assigns a hub by DNS name; an IP literal in `assignedHub` comes from an edited or forged result. It is refused
+ * under every policy, before any socket: the service certificate names the DNS name (so TLS would fail anyway), and
+ * an IPv6 literal cannot even be put into the SDK's connection URI.
+ */
+function refuseIpLiteral(hub: string, cidrs: readonly Cidr[]): void {
+  const bare = hub.startsWith('[') && hub.endsWith(']') ? hub.slice(1, -1) : hub;
+  if (!net.isIP(bare)) return;
+  const finding = createFinding('ENDPOINT_IS_IP_ADDRESS', {
+    host: bare,
+    addressClass: classifyAddress(bare),
+    inExpectedRange: isInCidrs(bare, cidrs),
+  });
+  throw new HubConnectionError(finding, []);
 }
 
 function checkResult(result: ProvisioningResult): void {
@@ -209,10 +233,11 @@ function buildClient(r: ResolvedHubClient): Client {
           ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
-  const base = new MqttBase(createMqttProvider(session, transport));
+  const entry: Omit<ClientEntry, 'session' | 'result'> = { connacks: 0 };
+  const base = new MqttBase(createMqttProvider(session, transport, { onConnackPacket: () => entry.connacks++ }));
   const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
   const client = new Client(deviceTransport);
-  sessions.set(client, { session, result });
+  sessions.set(client, Object.assign(entry, { session, result }));
   // Private endpoint IPs can change: after a drop the hub name is verified again before any reconnect dials.
   const spec = { result, expectedCidrs: r.expectedCidrs, policy: r.policy, sockets: r.connector };
   watchHubEndpoint(client, session, spec, deviceTransport);
@@ -261,6 +286,7 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
     );
   }
   const { session, result } = entry;
+  const connacksBefore = entry.connacks;
   const signal = options.signal;
   if (signal?.aborted) throw new AbortedError('opening the hub client', signal.reason);
   const opening = client.open().then(() => undefined);
@@ -288,6 +314,14 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
         ? createFinding('TLS_HANDSHAKE_FAILED', {
             host: result.assignedHub,
             detail: `the connection failed before a TLS handshake completed (${(err as Error)?.message ?? String(err)})`,
+          })
+        : undefined) ??
+      // TLS completed, then the connection ended with no CONNACK at all: nothing refused the device.
+      (session.tls !== undefined && entry.connacks === connacksBefore
+        ? createFinding('HUB_CONNECTION_LOST', {
+            hub: result.assignedHub,
+            address: session.tls.remoteAddress,
+            detail: `no CONNACK: ${(err as Error)?.message ?? String(err)}`,
           })
         : undefined) ??
       createFinding('HUB_UNAUTHORIZED', {

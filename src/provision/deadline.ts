@@ -38,8 +38,13 @@ export class Deadline {
     this.controller.abort(reason);
   }
 
-  /** Settles with `promise`, or rejects with the stop reason as soon as the run is stopped. */
+  /**
+   * Settles with `promise`, or rejects with the stop reason as soon as the run is stopped. `promise` is always
+   * observed: when the run stopped first (or before the step started), its own later rejection — typically the step
+   * noticing the aborted signal — would otherwise be an unhandled rejection, which kills the host process.
+   */
   race<T>(promise: Promise<T>): Promise<T> {
+    promise.catch(() => undefined);
     if (this.stopped) return Promise.reject(this.stopped);
     return new Promise<T>((resolve, reject) => {
       const onStop = (): void => reject(this.stopped);

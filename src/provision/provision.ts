@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { proxyInPathFinding } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../connection/topic-guard';
 import type { TlsInfo } from '../connection/types';
 import { connectableAddresses, verifyHost } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
@@ -192,6 +193,7 @@ async function register(
     { registrationId: o.registrationId, idScope: o.idScope },
     {
       tap: (topic, payload) => checkResponse(run, last, topic, payload),
+      onUnsafeTopic: (topic, reason) => malformed(run, topic, reason),
       onConnack: () => {
         deadline.step = 'registering';
         run.progress('registering', { registrationId: o.registrationId, idScope: o.idScope });
@@ -260,14 +262,23 @@ function checkResponse(
   const response = parseResponseTopic(topic);
   if (response) Object.assign(last, response);
   try {
-    JSON.parse(payload.toString('ascii'));
+    const text = payload.toString('ascii');
+    if (nestsDeeperThan(text)) {
+      malformed(run, topic, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+      return false;
+    }
+    JSON.parse(text);
     return true;
   } catch {
-    const excerpt = payload.subarray(0, 40).toString('latin1');
-    const finding = createFinding('DPS_MALFORMED_RESPONSE', { host: run.o.host, topic, excerpt });
-    run.deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
+    malformed(run, topic, payload.subarray(0, 40).toString('latin1'));
     return false;
   }
+}
+
+/** Stops the run with DPS_MALFORMED_RESPONSE: a reply the SDK must not see (bad JSON, a topic that would crash it). */
+function malformed(run: Run, topic: string, excerpt: string): void {
+  const finding = createFinding('DPS_MALFORMED_RESPONSE', { host: run.o.host, topic, excerpt });
+  run.deadline.stop({ kind: 'failed', error: new RegistrationFailure(finding, undefined) });
 }
 
 /** Step 4: the assigned hub's name, verified like the DPS name (HUB_* findings; no connection). */

@@ -2,7 +2,7 @@ import * as dpsMqtt from 'azure-iot-provisioning-device-mqtt';
 import type { RegistrationRequest, DeviceRegistrationResult } from 'azure-iot-provisioning-device';
 import { X509Security } from 'azure-iot-security-x509';
 import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
-import { createMqttProvider, loadMqttBase, type MessageTap } from '../connection/mqtt-provider';
+import { createMqttProvider, loadMqttBase, type ProviderHooks } from '../connection/mqtt-provider';
 import type { ConnectionSession } from '../connection/session';
 import { TRANSPORTS } from '../connection/transports';
 import { logger } from '../log';
@@ -36,7 +36,7 @@ export async function createDpsTransport(
   kind: TransportName,
   auth: DeviceAuth,
   ids: { registrationId: string; idScope: string },
-  hooks: { tap?: MessageTap; onConnack?: () => void },
+  hooks: ProviderHooks,
 ): Promise<DpsTransport> {
   const MqttBase = loadMqttBase('azure-iot-provisioning-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, kind, hooks));

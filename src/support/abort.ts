@@ -58,6 +58,9 @@ export function within<T>(
   signal?: AbortSignal,
   step = 'waiting',
 ): Promise<T | 'timeout'> {
+  // Observed at once: with a signal that already fired, or one that fires first, nothing else would ever handle its
+  // rejection (an unhandled rejection kills the host process).
+  promise.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const clear = (): void => clearTimeout(timer);
   const race = (): Promise<T | 'timeout'> =>

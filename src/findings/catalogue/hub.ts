@@ -56,6 +56,16 @@ export const hubFindings = {
       `If ${e.hub} resolved publicly, fix the hub's private DNS zone first (public access is likely disabled). Otherwise the ` +
       `device identity ${e.deviceId} may have been deleted or disabled on the hub: re-provision (forceReprovision) to re-create it.`,
   } satisfies FindingSpec<{ hub: string; deviceId: string; address?: string; detail: string }>,
+  HUB_CONNECTION_LOST: {
+    severity: 'error',
+    title: 'The hub closed the connection before answering CONNECT',
+    message: (e: { hub: string; address?: string; detail: string }) =>
+      `The TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed, but the connection closed ` +
+      `before the hub answered the MQTT CONNECT with a CONNACK: nothing rejected the device (${e.detail}).`,
+    remediation: (e: { hub: string }) =>
+      `Retry; if it persists, check for a middlebox or TLS-inspecting proxy on the path to ${e.hub} that ends MQTT ` +
+      'connections, and Azure Service Health for the hub.',
+  } satisfies FindingSpec<{ hub: string; address?: string; detail: string }>,
   HUB_TIMEOUT: {
     severity: 'error',
     title: 'Opening the hub connection did not finish in time',
