@@ -54,7 +54,8 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     const assignment = await register(run, dps);
     // The graceful MQTT disconnect and the hub's DNS verification overlap: neither needs the other, and the hub's
     // round trip would otherwise be paid after DPS has already answered.
-    const hub = await overlapping(run.closeConnection(true), () => verifyHub(run, assignment.assignedHub));
+    const closing = run.closeConnection(true);
+    const hub = await overlapping(closing, () => verifyHub(run, assignment.assignedHub), run.deadline);
     const result = assembleResult(run, dps, assignment, hub);
     await persist(run, result);
     run.ok = true;
@@ -66,13 +67,21 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
   }
 }
 
-/** Runs `next` while `pending` finishes; settles with `next` only once `pending` has finished too (never rejects). */
-async function overlapping<T>(pending: Promise<void>, next: () => Promise<T>): Promise<T> {
+/**
+ * Runs `next` while `pending` (which never rejects) finishes, and settles with `next` once `pending` has finished
+ * too — or with the deadline's stop reason if it fires first: the call keeps its deadline even when a graceful
+ * disconnect hangs.
+ */
+async function overlapping<T>(pending: Promise<void>, next: () => Promise<T>, deadline: Deadline): Promise<T> {
+  let result: T;
   try {
-    return await next();
-  } finally {
-    await pending;
+    result = await next();
+  } catch (err) {
+    await deadline.race(pending).catch(() => undefined);
+    throw err;
   }
+  await deadline.race(pending);
+  return result;
 }
 
 /** What one provisionDevice call owns while it runs: the deadline, progress, findings so far and open connections. */
