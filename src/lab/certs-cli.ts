@@ -11,7 +11,7 @@ import { issueCertificate, issueEcCertificate, rsaKey, thumbprintOf, type LabCer
 const USAGE = `Usage: dps-certs <command> [options]
 
 Creates TEST certificates for Azure DPS X.509 enrollments (not for production:
-use your PKI for that). Private keys are written with mode 600 and never printed.
+use your PKI for that). Private keys are written with mode 600, never printed.
 
 Commands:
   root           a self-signed root CA (RSA 2048): root-ca.pem, root-ca.key
@@ -143,6 +143,7 @@ function writeAll(dir: string, files: { name: string; content: string; secret: b
   try {
     // One level only: a recursive mkdir spins for ever under /proc (a Node bug), and a typo should not build a tree.
     if (!fs.existsSync(dir)) fs.mkdirSync(dir, { mode: 0o700 });
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
