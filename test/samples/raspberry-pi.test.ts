@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -172,6 +173,63 @@ describe('samples/raspberry-pi: the device app from the installed tarball', func
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /SIGTERM: closing the hub client/);
     assert.ok(stopMs < 5000, `stopped in ${stopMs} ms`);
+  });
+
+  it('survives a hub outage: reconnects with back-off, re-verifying the hub, and carries on sending', async () => {
+    // The hub's private A record points at a relay in the VNET; closing the relay is a hub restart / network loss.
+    const hubAddress = lab.hub.address;
+    const sockets = new Set<net.Socket>();
+    const relay = (): net.Server =>
+      net
+        .createServer((inbound) => {
+          const outbound = net.connect(lab.hub.port, hubAddress);
+          for (const s of [inbound, outbound]) {
+            sockets.add(s);
+            s.on('error', () => undefined);
+            s.on('close', () => {
+              sockets.delete(s);
+              inbound.destroy();
+              outbound.destroy();
+            });
+          }
+          inbound.pipe(outbound).pipe(inbound);
+        })
+        .listen(lab.hub.port, '127.10.0.21');
+    let server = relay();
+    lab.dns.setRecord(lab.hub.privatelinkHost, { a: ['127.10.0.21'], ttl: 1 });
+    let phase: 'up' | 'down' | 'back' = 'up';
+    let afterOutage = 0;
+    try {
+      const r = await runApp(
+        app,
+        ['--config', path.join(configDir, 'device.json'), '--interval', '0.2'],
+        env,
+        (line, child) => {
+          if (phase === 'up' && /telemetry #2\b/.test(line)) {
+            phase = 'down';
+            server.close();
+            for (const s of sockets) s.destroy();
+            setTimeout(() => {
+              server = relay();
+              phase = 'back';
+            }, 1500);
+          } else if (phase === 'back' && /^telemetry #/.test(line) && ++afterOutage === 2) {
+            child.kill('SIGTERM');
+          }
+        },
+      );
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, /offline \(attempt 1\): .*\n\s+diagnose with: dps-check --config/);
+      assert.match(r.out, /retrying in \d+\.\d s/);
+      const online = r.out.match(/^online: .*$/gm) ?? [];
+      assert.ok(online.length >= 2, `connected again after the outage:\n${r.out}`);
+      assert.match(online[online.length - 1]!, /\(from cache\)/, 'the reconnect reused the cached assignment');
+      assert.equal(afterOutage, 2, 'telemetry flowed again after the outage');
+    } finally {
+      server.close();
+      for (const s of sockets) s.destroy();
+      lab.dns.setRecord(lab.hub.privatelinkHost, { a: [hubAddress], ttl: 10 });
+    }
   });
 
   it('refuses a state directory it cannot write: exit 2, one line naming it and the fix', async function () {
