@@ -1,4 +1,10 @@
-import type { Finding } from './findings/types';
+import type { Finding, FindingCode } from './findings/types';
+
+/**
+ * Every `code` an error of this package carries: a finding code (the primary finding's), or one of the codes of
+ * errors that are not a diagnosis. Stable: added to, never renamed.
+ */
+export type ErrorCode = FindingCode | 'ERR_INVALID_OPTION' | 'ERR_ABORTED' | 'ERR_LAB_LISTEN';
 
 /**
  * The one base class for every error this package throws. `code` is stable (never changes once shipped);
@@ -8,11 +14,11 @@ export class DpsPrivateLinkError extends Error {
   /** The class name, for logs and `instanceof`-free checks; each subclass sets its own. */
   override name = 'DpsPrivateLinkError';
   /** Stable machine-readable code, e.g. `ERR_INVALID_OPTION`; never changes once shipped. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** The diagnosis behind the error (may be empty), each with evidence and a fix. */
   readonly findings: Finding[];
 
-  constructor(code: string, message: string, options: { findings?: Finding[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { findings?: Finding[]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.findings = options.findings ?? [];

@@ -12,6 +12,7 @@ import type { CliIo } from './checks/main';
 
 // The device API.
 export { DpsPrivateLinkError, InvalidOptionError, AbortedError } from './errors';
+export type { ErrorCode } from './errors';
 export type { Finding, Severity, Evidence } from './findings/types';
 export { createFinding } from './findings/finding';
 export type { FindingCode } from './findings/catalogue';

@@ -98,19 +98,8 @@ Output:
 Exit status: 0 no errors (warnings allowed), 1 at least one error, 2 bad usage or unreadable input.
 `;
 
-/**
- * Parses argv strictly (unknown flags and stray arguments are bad usage).
- * @throws InvalidOptionError naming the flag and the fix.
- */
-export function parseCliArgs(argv: readonly string[]): CliArgs {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false });
-  } catch (err) {
-    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new InvalidOptionError('command line', message, 'Run dps-check --help for the flags.', err);
-  }
-  const v = parsed.values;
+/** The flags that are configuration values (they override the environment and the config file). */
+function configFlags(v: ParsedValues): ConfigFlags {
   const flags: ConfigFlags = {};
   const put = (key: keyof ConfigFlags, value: string | string[] | undefined): void => {
     if (value !== undefined) flags[key] = value;
@@ -128,28 +117,55 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   put('port', v.port);
   put('wsPort', v['ws-port']);
   put('hubPort', v['hub-port']);
-  let timeoutMs: number | undefined;
-  if (v['timeout-ms'] !== undefined) {
-    timeoutMs = /^\d+$/.test(v['timeout-ms']) ? Number(v['timeout-ms']) : NaN;
-    if (!(timeoutMs >= 100 && timeoutMs <= 120_000)) {
-      throw new InvalidOptionError(
-        '--timeout-ms',
-        `${JSON.stringify(v['timeout-ms'])} is not a timeout`,
-        'Use a number of milliseconds from 100 to 120000 (default 5000).',
-      );
-    }
+  return flags;
+}
+
+/** An integer flag within `range`, or undefined when absent. @throws InvalidOptionError naming the flag. */
+function integerFlag(
+  value: string | undefined,
+  flag: string,
+  [min, max]: [number, number],
+  noun: string,
+  fix: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) throw new InvalidOptionError(flag, `${JSON.stringify(value)} is not a ${noun}`, fix);
+  return n;
+}
+
+type ParsedValues = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>
+>['values'];
+
+/**
+ * Parses argv strictly (unknown flags and stray arguments are bad usage).
+ * @throws InvalidOptionError naming the flag and the fix.
+ */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let parsed: { values: ParsedValues };
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new InvalidOptionError('command line', message, 'Run dps-check --help for the flags.', err);
   }
-  let hubWsPort: number | undefined;
-  if (v['hub-ws-port'] !== undefined) {
-    hubWsPort = /^\d+$/.test(v['hub-ws-port']) ? Number(v['hub-ws-port']) : NaN;
-    if (!(hubWsPort >= 1 && hubWsPort <= 65535)) {
-      throw new InvalidOptionError(
-        '--hub-ws-port',
-        `${JSON.stringify(v['hub-ws-port'])} is not a port`,
-        'Use a TCP port from 1 to 65535 (default 443).',
-      );
-    }
-  }
+  const v = parsed.values;
+  const flags = configFlags(v);
+  const timeoutMs = integerFlag(
+    v['timeout-ms'],
+    '--timeout-ms',
+    [100, 120_000],
+    'timeout',
+    'Use a number of milliseconds from 100 to 120000 (default 5000).',
+  );
+  const hubWsPort = integerFlag(
+    v['hub-ws-port'],
+    '--hub-ws-port',
+    [1, 65535],
+    'port',
+    'Use a TCP port from 1 to 65535 (default 443).',
+  );
   const args: CliArgs = {
     flags,
     register: v.register ?? false,

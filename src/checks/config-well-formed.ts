@@ -31,7 +31,8 @@ export const configWellFormed: Check = {
     const weakTls = ((ctx.settings.env ?? process.env)['NODE_OPTIONS'] ?? '').match(WEAK_TLS_FLAGS);
     if (weakTls) {
       warnings.push(
-        `NODE_OPTIONS has ${weakTls.join(' ')}: the plain Azure SDK would accept TLS below 1.2 (dps-private-link sets TLS 1.2 on its own sockets)`,
+        `NODE_OPTIONS has ${weakTls.join(' ')}: the plain Azure SDK would accept TLS below 1.2 ` +
+          '(dps-private-link sets TLS 1.2 on its own sockets)',
       );
     }
     const evidence = {

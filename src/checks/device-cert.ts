@@ -1,13 +1,14 @@
 import type { X509Certificate } from 'node:crypto';
 import { commonNameOf } from '../config/identity';
 import type { Check } from './types';
+import { describeKey } from '../config/credentials';
 
 /** A short description of a certificate's public key, e.g. `rsa 2048` or `ec prime256v1`. */
 export function keyTypeOf(cert: X509Certificate): string {
-  const k = cert.publicKey;
-  const d = k.asymmetricKeyDetails;
-  return `${k.asymmetricKeyType ?? 'unknown'}${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
+  return describeKey(cert.publicKey);
 }
+
+export { describeKey };
 
 /** `device-cert`: the device certificate (and key) parse; shows what they are. */
 export const deviceCert: Check = {
@@ -48,7 +49,9 @@ export const deviceCert: Check = {
       };
     return {
       evidence,
-      detail: `${commonNameOf(leaf) ?? leaf.subject} (${keyTypeOf(leaf)}, ${id.certFormat.toUpperCase()}${id.keyEncrypted ? ', encrypted key' : ''})`,
+      detail:
+        `${commonNameOf(leaf) ?? leaf.subject} (${keyTypeOf(leaf)}, ${id.certFormat.toUpperCase()}` +
+        `${id.keyEncrypted ? ', encrypted key' : ''})`,
     };
   },
 };

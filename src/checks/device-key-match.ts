@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
-import { createFinding } from '../findings/finding';
-import { keyTypeOf } from './device-cert';
+import { keyMismatchFinding } from '../config/credentials';
+import { describeKey, keyTypeOf } from './device-cert';
 import type { Check } from './types';
 
 /** `device-key-match`: the private key belongs to the device certificate. */
@@ -14,8 +14,7 @@ export const deviceKeyMatch: Check = {
     const id = ctx.identity;
     const leaf = id?.chain[0] as X509Certificate;
     if (!id?.key) return { result: 'skipped', detail: 'no --key configured' };
-    const d = id.key.asymmetricKeyDetails;
-    const keyType = `${id.key.asymmetricKeyType ?? 'unknown'}${d?.modulusLength ? ` ${d.modulusLength}` : ''}${d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
+    const keyType = describeKey(id.key);
     const evidence = {
       certFile: id.certFile,
       keyFile: id.keyFile,
@@ -23,13 +22,9 @@ export const deviceKeyMatch: Check = {
       certKeyType: keyTypeOf(leaf),
       keyType,
     };
-    let match = false;
-    try {
-      match = leaf.checkPrivateKey(id.key);
-    } catch {
-      match = false; // different algorithms (RSA key vs EC certificate) throw instead of returning false
-    }
-    if (!match) return { findings: [createFinding('DEVICE_KEY_MISMATCH', evidence)], evidence: { ...evidence, match } };
-    return { evidence: { ...evidence, match }, detail: keyType };
+    // The same finding provisioning makes, from the same function.
+    const mismatch = keyMismatchFinding(leaf, id.key, { certFile: id.certFile, keyFile: id.keyFile });
+    if (mismatch) return { findings: [mismatch], evidence: { ...evidence, match: false } };
+    return { evidence: { ...evidence, match: true }, detail: keyType };
   },
 };

@@ -16,7 +16,11 @@ export function resolveFor(ctx: CheckContext, host: string, role: 'dps' | 'hub')
       dnsTimeoutMs: Math.min(settings.timeoutMs, 60_000),
       ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
     },
-    { role, ...(settings.signal ? { signal: settings.signal } : {}) },
+    {
+      role,
+      ...(settings.signal ? { signal: settings.signal } : {}),
+      ...(settings.connector ? { sockets: settings.connector } : {}),
+    },
   );
 }
 
@@ -31,10 +35,10 @@ export function traceEvidence(report: EndpointReport): Record<string, unknown> {
     resolvers: report.trace.map((t) => ({
       resolver: t.resolver,
       chain: t.chain,
-      addresses: t.addresses.map(
-        (a) =>
-          `${a.address}${a.ttl !== undefined ? ` ttl=${a.ttl}` : ''} ${a.addressClass}${a.inExpectedRange ? ' in-vnet' : ''}`,
-      ),
+      addresses: t.addresses.map((a) => {
+        const ttl = a.ttl !== undefined ? ` ttl=${a.ttl}` : '';
+        return `${a.address}${ttl} ${a.addressClass}${a.inExpectedRange ? ' in-vnet' : ''}`;
+      }),
       ...(t.rcode ? { rcode: t.rcode } : {}),
       ...(t.error ? { error: t.error } : {}),
       ...(t.fromHostsFile ? { fromHostsFile: true } : {}),
@@ -50,7 +54,8 @@ export function traceLine(report: EndpointReport): string {
   const addrs = report.addresses
     .map((a) => `${a.address} (${a.addressClass}${a.inExpectedRange ? ', in VNET' : ''})`)
     .join(', ');
-  return `${chain}${addrs ? ` → ${addrs}` : ` : ${t?.rcode ?? t?.error ?? 'no answer'}`} via ${t?.resolver ?? '?'} [${report.verdict}]`;
+  const answer = addrs ? ` → ${addrs}` : ` : ${t?.rcode ?? t?.error ?? 'no answer'}`;
+  return `${chain}${answer} via ${t?.resolver ?? '?'} [${report.verdict}]`;
 }
 
 /** `dps-dns`: the DPS name resolves to a private endpoint address inside the VNET, per resolver. */
@@ -61,7 +66,7 @@ export const dpsDns: Check = {
   async run(ctx) {
     const host = ctx.config.provisioningHost as string;
     const report = await resolveFor(ctx, host, 'dps');
-    ctx.state.set('dps-dns', report);
+    ctx.state.dpsEndpoint = report;
     const findings: Finding[] = report.findings.filter((f) => !HOST_FORM_CODES.has(f.code));
     const evidence = traceEvidence(report);
     if (ctx.settings.compareSystem && ctx.config.dnsServers.length > 0) {

@@ -1,6 +1,6 @@
-import { classifyAddress, ipFamily, parseCidrs, isInCidrs } from '../endpoint/address';
+import { ipFamily, parseCidrs } from '../endpoint/address';
+import { hostNameFindings } from '../endpoint/verify';
 import { identifyHost, isGlobalDpsEndpoint } from '../endpoint/clouds';
-import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import type { Check } from './types';
 
@@ -18,17 +18,9 @@ export const dpsHost: Check = {
   section: 'configuration',
   run(ctx) {
     const host = ctx.config.provisioningHost as string;
-    const findings: Finding[] = [];
-    if (ipFamily(host) !== undefined) {
-      findings.push(
-        createFinding('ENDPOINT_IS_IP_ADDRESS', {
-          host,
-          addressClass: classifyAddress(host),
-          inExpectedRange: isInCidrs(host, parseCidrs(ctx.config.expectedCidrs, '--expect-cidr')),
-        }),
-      );
-      return { findings, evidence: { host, kind: 'ip-literal' } };
-    }
+    // The same findings verifyEndpoint makes for the name, from the same function.
+    const findings: Finding[] = hostNameFindings(host, parseCidrs(ctx.config.expectedCidrs, '--expect-cidr'));
+    if (ipFamily(host) !== undefined) return { findings, evidence: { host, kind: 'ip-literal' } };
     const id = identifyHost(host);
     const evidence = {
       host,
@@ -37,19 +29,6 @@ export const dpsHost: Check = {
       privateLinkName: id.isPrivateLinkName,
       global: isGlobalDpsEndpoint(host),
     };
-    if (evidence.global) {
-      findings.push(
-        createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', {
-          host,
-          serviceEndpointExample: `<your-dps-name>.${id.cloud?.dpsSuffix ?? 'azure-devices-provisioning.net'}`,
-        }),
-      );
-    } else if (id.isPrivateLinkName && id.cloud) {
-      const serviceName = host
-        .replace(`.${id.cloud.dpsPrivateLinkZone}`, `.${id.cloud.dpsSuffix}`)
-        .replace(`.${id.cloud.hubPrivateLinkZone}`, `.${id.cloud.hubSuffix}`);
-      findings.push(createFinding('ENDPOINT_PRIVATELINK_NAME', { host, serviceName }));
-    }
     if (id.role !== 'dps') {
       return {
         result: findings.length ? undefined : 'warning',

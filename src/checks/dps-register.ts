@@ -1,9 +1,8 @@
-import type { EndpointReport } from '../endpoint/types';
 import { connectableAddresses } from '../endpoint/verify';
 import type { Finding } from '../findings/types';
-import type { DeviceAuth, ProvisioningResult } from '../provision/types';
+import type { DeviceAuth, ProvisionOptions, ProvisioningResult } from '../provision/types';
 import { caOf } from './tls-handshake';
-import { stateOf, type Check, type CheckContext } from './types';
+import type { Check, CheckContext, CheckOutcome } from './types';
 
 function authOf(ctx: CheckContext): DeviceAuth {
   const id = ctx.identity;
@@ -23,6 +22,58 @@ function ownFindings(findings: readonly Finding[]): Finding[] {
   return own.length ? own : findings.slice(0, 1);
 }
 
+/** provisionDevice's options for this run: the configured device, network and policy, a bounded retry. */
+function registrationOptions(ctx: CheckContext): ProvisionOptions {
+  const { config } = ctx;
+  const ca = caOf(ctx);
+  return {
+    provisioningHost: config.provisioningHost as string,
+    idScope: config.idScope as string,
+    registrationId: config.registrationId as string,
+    auth: authOf(ctx),
+    network: {
+      expectedCidrs: config.expectedCidrs,
+      policy: config.policy,
+      ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
+    },
+    transport: config.transport,
+    ...(ca ? { tls: { ca } } : {}),
+    timeoutMs: Math.max(ctx.settings.timeoutMs * 4, 10_000),
+    retry: { maxAttempts: 2 },
+    port: config.port,
+    wsPort: config.wsPort,
+    ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
+    ...(ctx.settings.connector ? { connector: ctx.settings.connector } : {}),
+  };
+}
+
+function registered(result: ProvisioningResult, started: number): CheckOutcome {
+  const evidence = {
+    registrationId: result.registrationId,
+    assignedHub: result.assignedHub,
+    deviceId: result.deviceId,
+    transport: result.transport,
+    tls: result.tls,
+    dpsAddresses: result.dps.addresses.map((a) => a.address),
+    durationMs: Math.round(performance.now() - started),
+  };
+  return {
+    findings: result.findings.filter((f) => f.code.startsWith('DPS_')),
+    evidence,
+    detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})`,
+  };
+}
+
+function refused(err: unknown, started: number): CheckOutcome {
+  const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
+  return {
+    result: 'error',
+    findings: ownFindings(e.findings ?? []),
+    evidence: { code: e.code ?? null, step: e.step ?? null, durationMs: Math.round(performance.now() - started) },
+    detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}`,
+  };
+}
+
 /**
  * `dps-register` (with --register): a real registration through provisionDevice — the same pinned, policy-checked
  * path the device's firmware would take — and the hub DPS assigns.
@@ -33,7 +84,7 @@ export const dpsRegister: Check = {
   section: 'provisioning',
   async run(ctx) {
     if (!ctx.settings.register) return { result: 'skipped', detail: 'pass --register to run a real registration' };
-    const dns = stateOf<EndpointReport>(ctx, 'dps-dns');
+    const dns = ctx.state.dpsEndpoint;
     if (dns && connectableAddresses(dns, ctx.config.policy).length === 0) {
       // provisionDevice would refuse before connecting; dps-dns already says why.
       return {
@@ -41,57 +92,16 @@ export const dpsRegister: Check = {
         detail: `no address provisionDevice may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})`,
       };
     }
-    const { config } = ctx;
-    const ca = caOf(ctx);
     const started = performance.now();
     try {
       // Loaded on demand: the Azure SDK behind provisionDevice doubles dps-check's start-up time, and only --register
       // needs it.
-
       const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
-      const result: ProvisioningResult = await provisionDevice({
-        provisioningHost: config.provisioningHost as string,
-        idScope: config.idScope as string,
-        registrationId: config.registrationId as string,
-        auth: authOf(ctx),
-        network: {
-          expectedCidrs: config.expectedCidrs,
-          policy: config.policy,
-          ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
-        },
-        transport: config.transport,
-        ...(ca ? { tls: { ca } } : {}),
-        timeoutMs: Math.max(ctx.settings.timeoutMs * 4, 10_000),
-        retry: { maxAttempts: 2 },
-        port: config.port,
-        wsPort: config.wsPort,
-        ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
-      });
-      ctx.state.set('dps-register', result);
-      const evidence = {
-        registrationId: result.registrationId,
-        assignedHub: result.assignedHub,
-        deviceId: result.deviceId,
-        transport: result.transport,
-        tls: result.tls,
-        dpsAddresses: result.dps.addresses.map((a) => a.address),
-        durationMs: Math.round(performance.now() - started),
-      };
-      const findings = result.findings.filter((f) => f.code.startsWith('DPS_'));
-      return {
-        findings,
-        evidence,
-        detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})`,
-      };
+      const result = await provisionDevice(registrationOptions(ctx));
+      ctx.state.registration = result;
+      return registered(result, started);
     } catch (err) {
-      const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
-      const findings = ownFindings(e.findings ?? []);
-      return {
-        result: 'error',
-        findings,
-        evidence: { code: e.code ?? null, step: e.step ?? null, durationMs: Math.round(performance.now() - started) },
-        detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}`,
-      };
+      return refused(err, started);
     }
   },
 };

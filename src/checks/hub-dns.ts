@@ -1,6 +1,5 @@
-import type { ProvisioningResult } from '../provision/types';
 import { traceEvidence, traceLine } from './dps-dns';
-import { stateOf, type Check } from './types';
+import type { Check } from './types';
 
 /** `hub-dns`: the hub DPS assigned resolves to a private address inside the VNET (HUB_* findings). */
 export const hubDns: Check = {
@@ -10,8 +9,10 @@ export const hubDns: Check = {
   dependsOn: ['dps-register'],
   run(ctx) {
     // provisionDevice already verified the assigned hub with the same resolvers and policy: reuse its report.
-    const result = stateOf<ProvisioningResult>(ctx, 'dps-register') as ProvisioningResult;
-    ctx.state.set('hub-dns', result.hub);
+    const result = ctx.state.registration;
+    // dependsOn dps-register, which only passes once it stored its result: absent means the registry changed.
+    if (!result) return { result: 'skipped', detail: 'dps-register left no registration result' };
+    ctx.state.hubEndpoint = result.hub;
     const findings = [
       ...result.findings.filter((f) => f.code.startsWith('HUB_')),
       ...result.hub.findings.filter((f) => !f.code.startsWith('ENDPOINT_')),

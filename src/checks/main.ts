@@ -6,8 +6,9 @@ import { prepare, type Prepared } from './prepare';
 import { CHECKS } from './registry';
 import { renderCheck, renderSection, renderSummary, toJsonDocument } from './render';
 import { writeSupportBundle } from './report';
-import { exitCodeOf, runChecks, summarize } from './runner';
+import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
 import type { CheckContext, Section } from './types';
+import type { Connector } from '../connection/connector';
 
 /** Where dps-check writes, and what it knows about the terminal (seams for tests). */
 export interface CliIo {
@@ -19,6 +20,11 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** The device clock, for timestamps, clock-skew and certificate-validity checks. Default `() => new Date()`. */
   now?: () => Date;
+  /**
+   * Advanced (tests, instrumentation): opens every socket of the run — DNS, TCP, TLS, SNTP, `--register`. Default: the
+   * package's own connector. A recording one sees each destination.
+   */
+  connector?: Connector;
 }
 
 /** The package version, for the --json document. */
@@ -34,15 +40,10 @@ export function toolVersion(): string {
 /** The default per-step network timeout, ms. */
 export const DEFAULT_TIMEOUT_MS = 5000;
 
-/**
- * Runs dps-check with `argv` (without `node` and the script) and returns the exit status:
- * 0 no error, 1 any error (or warning with --warnings-as-errors), 2 bad usage / unreadable input.
- */
-export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<number> {
-  let args: CliArgs;
-  let prepared: Prepared;
+/** Parses and prepares the run, or writes the usage error (one line naming the input and the fix) and says 2. */
+function parseAndPrepare(argv: readonly string[], io: CliIo): { args: CliArgs; prepared: Prepared } | number {
   try {
-    args = parseCliArgs(argv);
+    const args = parseCliArgs(argv);
     if (args.help) {
       io.stdout.write(USAGE);
       return 0;
@@ -51,7 +52,7 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
       return 0;
     }
-    prepared = prepare(args, io.env);
+    return { args, prepared: prepare(args, io.env) };
   } catch (err) {
     // Bad usage: one line naming the input and the fix, never a stack trace.
     const message =
@@ -61,11 +62,11 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
     io.stderr.write(`dps-check: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return 2;
   }
-  const now = io.now ?? (() => new Date());
-  const startedAt = now();
-  const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
-  const progress = !args.json && io.stdout.isTTY === true;
-  const ctx: CheckContext = {
+}
+
+/** The context of one run: the prepared configuration and identity, and the settings from the flags. */
+function contextOf(args: CliArgs, prepared: Prepared, io: CliIo, now: () => Date): CheckContext {
+  return {
     loaded: prepared.loaded,
     config: prepared.loaded.config,
     ...(prepared.identity ? { identity: prepared.identity } : {}),
@@ -77,13 +78,19 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       now,
       ...(args.ntpServer ? { ntpServer: args.ntpServer } : {}),
       ...(args.hubWsPort !== undefined ? { hubWsPort: args.hubWsPort } : {}),
+      ...(io.connector ? { connector: io.connector } : {}),
     },
-    state: new Map(),
+    state: {},
   };
-  if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
+}
+
+/** --dont-run, and the text output as checks finish: a heading per section, a line per check; on a TTY, progress. */
+function runOptions(args: CliArgs, io: CliIo): RunChecksOptions {
+  const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
+  const progress = !args.json && io.stdout.isTTY === true;
   let section: Section | undefined;
   let progressShown = false;
-  const reports = await runChecks(CHECKS, ctx, {
+  return {
     dontRun: args.dontRun,
     onStart: (c) => {
       if (!progress) return;
@@ -100,7 +107,22 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       }
       io.stdout.write(`${renderCheck(r, { colour, verbose: args.verbose })}\n`);
     },
-  });
+  };
+}
+
+/**
+ * Runs dps-check with `argv` (without `node` and the script) and returns the exit status:
+ * 0 no error, 1 any error (or warning with --warnings-as-errors), 2 bad usage / unreadable input.
+ */
+export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseAndPrepare(argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const { args, prepared } = parsed;
+  const now = io.now ?? (() => new Date());
+  const startedAt = now();
+  const ctx = contextOf(args, prepared, io, now);
+  if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
+  const reports = await runChecks(CHECKS, ctx, runOptions(args, io));
   const summary = summarize(reports);
   const doc = toJsonDocument(toolVersion(), reports, summary);
   if (args.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -111,7 +133,8 @@ export async function dpsCheck(argv: readonly string[], io: CliIo): Promise<numb
       if (!args.json) io.stdout.write(`support bundle written to ${args.reportFile} (secrets redacted)\n`);
     } catch (err) {
       io.stderr.write(
-        `dps-check: cannot write --report ${args.reportFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`,
+        `dps-check: cannot write --report ${args.reportFile}: ` +
+          `${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass a writable path.\n`,
       );
       return 2;
     }

@@ -3,7 +3,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load';
 import { loadDeviceIdentity, type DeviceIdentity } from '../config/identity';
 import { ENV_PASSPHRASE } from '../config/sources';
-import type { LoadedConfig } from '../config/types';
+import type { DeviceConfig, LoadedConfig } from '../config/types';
 import { parseCidrs, parseDnsServer } from '../endpoint/address';
 import { normaliseHost } from '../endpoint/options';
 import { InvalidOptionError } from '../errors';
@@ -16,11 +16,11 @@ export interface Prepared {
   identity?: DeviceIdentity;
 }
 
-/**
- * Loads and validates the configuration and reads the device files. Every problem here is bad usage (exit 2):
- * @throws InvalidOptionError naming the flag, variable or file and the fix.
- */
-export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
+/** Names the source of a value in errors: the flag, variable or config key it came from, else `fallback`. */
+type SourceOf = (key: keyof LoadedConfig['sources'], fallback: string) => string;
+
+/** Loads the configuration, reading the key passphrase from --passphrase-env's variable. */
+function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv): LoadedConfig {
   const passEnv = args.passphraseEnv ?? ENV_PASSPHRASE;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passEnv)) {
     throw new InvalidOptionError(
@@ -35,14 +35,17 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
     ...(args.configFile ? { configFile: args.configFile } : {}),
   });
   if (passEnv !== ENV_PASSPHRASE && loaded.passphrase) loaded.passphraseSource = passEnv;
-  const { config, sources } = loaded;
-  const src = (k: keyof typeof sources, fallback: string): string => sources[k]?.name ?? fallback;
+  return loaded;
+}
 
+/** The host, the VNET ranges and the DNS servers (the host is normalised in place). */
+function checkNetwork(config: DeviceConfig, src: SourceOf): void {
   if (!config.provisioningHost) {
     throw new InvalidOptionError(
       '--host',
       'missing',
-      'Pass --host <name>.azure-devices-provisioning.net (or set DPS_PROVISIONING_HOST, or provisioningHost in --config).',
+      'Pass --host <name>.azure-devices-provisioning.net ' +
+        '(or set DPS_PROVISIONING_HOST, or provisioningHost in --config).',
     );
   }
   config.provisioningHost = normaliseHost(config.provisioningHost, src('provisioningHost', '--host'));
@@ -52,9 +55,14 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
     throw new InvalidOptionError(
       '--expect-cidr',
       'missing, so the enforce policy would refuse every address',
-      'Pass the VNET range of the private endpoint, e.g. --expect-cidr 10.1.0.0/16 (repeatable), or --policy warn to probe whatever DNS answers.',
+      'Pass the VNET range of the private endpoint, e.g. --expect-cidr 10.1.0.0/16 (repeatable), ' +
+        'or --policy warn to probe whatever DNS answers.',
     );
   }
+}
+
+/** --ntp-server and --dont-run. */
+function checkRunFlags(args: CliArgs): void {
   if (args.ntpServer) parseDnsServer(args.ntpServer, '--ntp-server');
   const known = new Set(checkIds());
   for (const id of args.dontRun) {
@@ -65,35 +73,44 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
         `Use ids from dps-check --list: ${[...known].join(', ')}.`,
       );
   }
-  if (config.caFile) {
-    try {
-      accessSync(config.caFile, constants.R_OK);
-    } catch (err) {
-      throw new InvalidOptionError(
-        `${src('caFile', '--ca')} ${config.caFile}`,
-        'cannot read the file',
-        'Point --ca at a readable PEM file with the extra trust anchor, or leave it out.',
-        err,
-      );
-    }
-    // TLS stacks skip what they cannot parse, so a wrong file would only show up later as an untrusted chain.
-    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(
-      readFileSync(config.caFile, 'latin1'),
-    )?.[0];
-    let parsed = false;
-    try {
-      parsed = pem !== undefined && new X509Certificate(pem).subject !== undefined;
-    } catch {
-      parsed = false;
-    }
-    if (!parsed) {
-      throw new InvalidOptionError(
-        `${src('caFile', '--ca')} ${config.caFile}`,
-        'holds no PEM certificate',
-        'Point --ca at the PEM file (-----BEGIN CERTIFICATE-----) of the extra trust anchor, e.g. DigiCert Global Root G2, or leave it out.',
-      );
-    }
+}
+
+/** --ca: readable, and holds a PEM certificate. */
+function checkCaFile(config: DeviceConfig, src: SourceOf): void {
+  if (!config.caFile) return;
+  try {
+    accessSync(config.caFile, constants.R_OK);
+  } catch (err) {
+    throw new InvalidOptionError(
+      `${src('caFile', '--ca')} ${config.caFile}`,
+      'cannot read the file',
+      'Point --ca at a readable PEM file with the extra trust anchor, or leave it out.',
+      err,
+    );
   }
+  // TLS stacks skip what they cannot parse, so a wrong file would only show up later as an untrusted chain.
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(
+    readFileSync(config.caFile, 'latin1'),
+  )?.[0];
+  let parsed = false;
+  try {
+    parsed = pem !== undefined && new X509Certificate(pem).subject !== undefined;
+  } catch {
+    parsed = false;
+  }
+  if (!parsed) {
+    throw new InvalidOptionError(
+      `${src('caFile', '--ca')} ${config.caFile}`,
+      'holds no PEM certificate',
+      'Point --ca at the PEM file (-----BEGIN CERTIFICATE-----) of the extra trust anchor, ' +
+        'e.g. DigiCert Global Root G2, or leave it out.',
+    );
+  }
+}
+
+/** The credentials go together, and --register has what it needs. */
+function checkCredentials(args: CliArgs, loaded: LoadedConfig, src: SourceOf): void {
+  const { config } = loaded;
   if (config.keyFile && !config.certFile) {
     throw new InvalidOptionError(
       src('keyFile', '--key'),
@@ -128,6 +145,20 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
         'Pass --key with the device private key.',
       );
   }
+}
+
+/**
+ * Loads and validates the configuration and reads the device files. Every problem here is bad usage (exit 2):
+ * @throws InvalidOptionError naming the flag, variable or file and the fix.
+ */
+export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
+  const loaded = loadWithPassphrase(args, env);
+  const { config, sources } = loaded;
+  const src: SourceOf = (k, fallback) => sources[k]?.name ?? fallback;
+  checkNetwork(config, src);
+  checkRunFlags(args);
+  checkCaFile(config, src);
+  checkCredentials(args, loaded, src);
   const prepared: Prepared = { loaded };
   if (config.certFile) {
     prepared.identity = loadDeviceIdentity({

@@ -14,10 +14,20 @@ import { dpsTlsMqtt, dpsTlsWebsocket, hubTlsMqtt, hubTlsWebsocket } from './tls-
 import { SECTIONS, type Check } from './types';
 
 /**
+ * A registry: `checks` validated by {@link assertRegistry} (section order, unique ids, every `dependsOn` and `after`
+ * an earlier check) and frozen. Build every registry through it, so a misordered one throws where it is defined: for
+ * {@link CHECKS}, when this module loads, i.e. on every dps-check start and in every test that imports it.
+ */
+export function defineRegistry(checks: readonly Check[]): readonly Check[] {
+  assertRegistry(checks);
+  return Object.freeze([...checks]);
+}
+
+/**
  * Every check, in run order (sections in {@link SECTIONS} order; inside a section, dependencies first).
  * Ids are stable: scripts use them with --dont-run and read them from --json.
  */
-export const CHECKS: readonly Check[] = [
+export const CHECKS: readonly Check[] = defineRegistry([
   configWellFormed,
   dpsHost,
   dpsDns,
@@ -37,7 +47,7 @@ export const CHECKS: readonly Check[] = [
   hubTcpWebsocket,
   hubTlsMqtt,
   hubTlsWebsocket,
-];
+]);
 
 /** Ids of all checks, in run order. */
 export function checkIds(checks: readonly Check[] = CHECKS): string[] {

@@ -1,4 +1,5 @@
-import { redact } from '../log';
+import { redact } from '../redact';
+import { findingToJson, renderFindingsText } from '../findings/render';
 import type { Finding } from '../findings/types';
 import type { CheckReport, CheckResult, CheckSummary, Section } from './types';
 
@@ -33,16 +34,18 @@ function paint(text: string, result: CheckResult, colour: boolean): string {
   return colour ? `${COLOURS[result]}${text}${RESET}` : text;
 }
 
-function findingLines(f: Finding): string[] {
-  return [`      ${f.code} (${f.severity}): ${f.message}`, `        fix: ${f.remediation}`];
-}
+/** A check's findings, nested under its result line: rendered by the findings renderer, in the check's order. */
+const FINDINGS_UNDER_CHECK = { indent: '      ', symbols: false, order: 'given' } as const;
 
-/** One check as text: the result line, then (non-ok) its findings, then (verbose) evidence and cause chain. */
+/**
+ * One check as text: the result line, then its findings (through the findings renderer), then (verbose) evidence and
+ * cause chain.
+ */
 export function renderCheck(r: CheckReport, options: TextOptions): string {
   const lines = [
     `  ${paint(SYMBOLS[r.result], r.result, options.colour)} ${r.id}: ${r.title}${r.detail ? ` — ${r.detail}` : ''}`,
   ];
-  for (const f of r.findings) lines.push(...findingLines(f));
+  if (r.findings.length) lines.push(renderFindingsText(r.findings, FINDINGS_UNDER_CHECK));
   if (options.verbose) {
     // Redacted like --json and --report: verbose output is what gets pasted into tickets.
     if (Object.keys(r.evidence).length) {
@@ -94,7 +97,7 @@ export function toJsonDocument(version: string, reports: readonly CheckReport[],
       title: r.title,
       section: r.section,
       result: r.result,
-      findings: r.findings,
+      findings: r.findings.map(findingToJson),
       evidence: r.errorChain ? { ...r.evidence, errorChain: r.errorChain } : r.evidence,
       ...(r.detail !== undefined ? { detail: r.detail } : {}),
       durationMs: r.durationMs,

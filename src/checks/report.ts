@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { LoadedConfig } from '../config/types';
-import { redact } from '../log';
+import { redact } from '../redact';
+import { writeFileAtomic } from '../support/atomic-write';
 import type { JsonDocument } from './render';
 
 /** Facts about the device runtime that decide TLS behaviour, for the support bundle. */
@@ -44,36 +42,7 @@ export function writeSupportBundle(
     },
     environment: environmentFacts(env),
   };
-  replaceFile(file, `${JSON.stringify(redact(bundle), null, 2)}\n`);
-}
-
-/**
- * Writes `text` to a new 0600 file next to `file` and renames it over `file`. Writing `file` in place and then
- * chmod-ing it would leave a window in which an existing bundle is readable with its old mode, and both calls follow a
- * symlink planted at that path; a fresh file opened with 'wx' (never an existing one, never through a symlink) is
- * 0600 from its first byte, and rename replaces the directory entry itself. Readers see the old bundle or the whole
- * new one. Throws the fs error (ENOENT, EACCES, EISDIR...) after removing the temporary file.
- */
-function replaceFile(file: string, text: string): void {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    try {
-      writeFileSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // Already gone: nothing to clean up.
-    }
-    throw err;
-  }
+  // A fresh 0600 file renamed into place: an existing bundle is never readable with its old mode, and a symlink
+  // planted at the path is replaced rather than written through.
+  writeFileAtomic(file, `${JSON.stringify(redact(bundle), null, 2)}\n`, { mode: 0o600 });
 }

@@ -11,7 +11,8 @@ export interface RunChecksOptions {
   onResult?: (report: CheckReport) => void;
 }
 
-function worst(findings: readonly Finding[]): CheckResult {
+/** The result the worst finding calls for: error, warning, or (none, or only info) ok. */
+export function worstOf(findings: readonly Finding[]): CheckResult {
   if (findings.some((f) => f.severity === 'error')) return 'error';
   if (findings.some((f) => f.severity === 'warning')) return 'warning';
   return 'ok';
@@ -37,10 +38,64 @@ function waitsFor(checks: readonly Check[], index: number): string[] {
   return [...(check.dependsOn ?? []), ...check.after];
 }
 
+type ReportBase = Pick<CheckReport, 'id' | 'title' | 'section'>;
+
+/** The `errorChain` of a check that said `error` but gave no finding: a bug in the check, reported as one. */
+export function findinglessErrorChain(id: string): string[] {
+  return [`check bug: ${id} reported an error without a finding (every failing check must say which one)`];
+}
+
+function skipped(base: ReportBase, detail: string, evidence: CheckReport['evidence'] = {}): CheckReport {
+  return { ...base, result: 'skipped', findings: [], evidence, detail, durationMs: 0 };
+}
+
+/** What a check's outcome becomes. An error without a finding is kept an error, and marked as the check's bug. */
+function fromOutcome(base: ReportBase, out: CheckOutcome): CheckReport {
+  const findings = out.findings ?? [];
+  const report: CheckReport = {
+    ...base,
+    result: out.result ?? worstOf(findings),
+    findings,
+    evidence: out.evidence ?? {},
+    durationMs: 0,
+  };
+  if (out.detail !== undefined) report.detail = out.detail;
+  if (report.result === 'error' && findings.length === 0) report.errorChain = findinglessErrorChain(base.id);
+  return report;
+}
+
+/** A throw: an error result with the findings the error carries and its cause chain (for --verbose). */
+function fromThrow(base: ReportBase, err: unknown): CheckReport {
+  const chain = chainOf(err);
+  const findings = (err as { findings?: Finding[] }).findings;
+  return {
+    ...base,
+    result: 'error',
+    findings: Array.isArray(findings) ? findings : [],
+    evidence: {},
+    detail: chain[0] ?? 'failed',
+    errorChain: chain,
+    durationMs: 0,
+  };
+}
+
+async function runGuarded(check: Check, ctx: CheckContext, base: ReportBase): Promise<CheckReport> {
+  const started = performance.now();
+  let report: CheckReport;
+  try {
+    report = fromOutcome(base, await check.run(ctx));
+  } catch (err) {
+    report = fromThrow(base, err);
+  }
+  report.durationMs = Math.round((performance.now() - started) * 10) / 10;
+  return report;
+}
+
 /**
  * Runs checks, each as soon as what it waits for has finished (see {@link Check.after}; without it, strictly in
  * order), and reports them in the given order. A check whose dependency did not pass is skipped with the reason; any
- * throw becomes an `error` result with the cause chain, so one bug never stops the run.
+ * throw becomes an `error` result with the cause chain, so one bug never stops the run. Every `error` report carries
+ * its findings, or an `errorChain` saying why it has none: the check threw, or failed without a finding (a check bug).
  */
 export async function runChecks(
   checks: readonly Check[],
@@ -59,59 +114,20 @@ export async function runChecks(
       options.onResult?.(r);
     }
   };
+  const reportFor = (check: Check): Promise<CheckReport> | CheckReport => {
+    const base = { id: check.id, title: check.title, section: check.section };
+    if (dontRun.has(check.id)) return skipped(base, 'excluded by --dont-run');
+    const blocker = (check.dependsOn ?? []).find((d) => results.get(d) !== 'ok' && results.get(d) !== 'warning');
+    if (blocker !== undefined) {
+      const r = results.get(blocker) ?? 'not run';
+      return skipped(base, `skipped: ${blocker} was ${r}`, { blockedBy: blocker });
+    }
+    options.onStart?.(check);
+    return runGuarded(check, ctx, base);
+  };
   const runOne = async (check: Check, index: number): Promise<void> => {
     await Promise.all(waitsFor(checks, index).map((id) => finished.get(id) ?? Promise.resolve()));
-    const base = { id: check.id, title: check.title, section: check.section };
-    let report: CheckReport;
-    const blocker = (check.dependsOn ?? []).find((d) => results.get(d) !== 'ok' && results.get(d) !== 'warning');
-    if (dontRun.has(check.id)) {
-      report = {
-        ...base,
-        result: 'skipped',
-        findings: [],
-        evidence: {},
-        detail: 'excluded by --dont-run',
-        durationMs: 0,
-      };
-    } else if (blocker !== undefined) {
-      const r = results.get(blocker) ?? 'not run';
-      report = {
-        ...base,
-        result: 'skipped',
-        findings: [],
-        evidence: { blockedBy: blocker },
-        detail: `skipped: ${blocker} was ${r === 'skipped' ? 'skipped' : r}`,
-        durationMs: 0,
-      };
-    } else {
-      options.onStart?.(check);
-      const started = performance.now();
-      try {
-        const out: CheckOutcome = await check.run(ctx);
-        const findings = out.findings ?? [];
-        report = {
-          ...base,
-          result: out.result ?? worst(findings),
-          findings,
-          evidence: out.evidence ?? {},
-          durationMs: 0,
-        };
-        if (out.detail !== undefined) report.detail = out.detail;
-      } catch (err) {
-        const chain = chainOf(err);
-        const findings = (err as { findings?: Finding[] }).findings;
-        report = {
-          ...base,
-          result: 'error',
-          findings: Array.isArray(findings) ? findings : [],
-          evidence: {},
-          detail: chain[0] ?? 'failed',
-          errorChain: chain,
-          durationMs: 0,
-        };
-      }
-      report.durationMs = Math.round((performance.now() - started) * 10) / 10;
-    }
+    const report = await reportFor(check);
     results.set(check.id, report.result);
     reports[index] = report;
     flush();

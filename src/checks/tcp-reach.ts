@@ -2,22 +2,21 @@ import { connectableAddresses } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
 import { createFinding } from '../findings/finding';
 import { probeTcp, type TcpProbeResult } from '../connection/probe';
-import { stateOf, type Check, type CheckContext } from './types';
+import type { Evidence } from '../findings/types';
+import type { Check, CheckContext, CheckOutcome, CheckState, TcpCheckId } from './types';
 
-/** What a TCP check stores for the TLS check of the same port. */
-export interface TcpState {
-  port: number;
-  reachable: string[];
-}
+export type { TcpState } from './types';
 
 /**
  * A TCP reach check of one port of the host `dnsCheck` resolved. Connects only to the addresses the policy allows
  * (enforce: inside --expect-cidr). A failure on the port of the transport not in use is a warning, not an error.
  */
 export function tcpCheck(spec: {
-  id: string;
+  id: TcpCheckId;
   title: string;
-  dnsCheck: string;
+  /** The check that resolved the host, and the report it left in the state. */
+  dnsCheck: 'dps-dns' | 'hub-dns';
+  endpoint: (state: CheckState) => EndpointReport | undefined;
   section: 'network' | 'hub';
   port: (ctx: CheckContext) => number;
   inUse: (ctx: CheckContext) => boolean;
@@ -33,50 +32,65 @@ export function tcpCheck(spec: {
     // No dependsOn: under --policy warn/off the port is probed even when DNS found a problem. Under enforce,
     // connectableAddresses() leaves only the addresses inside --expect-cidr, so nothing else is ever dialled.
     async run(ctx) {
-      const report = stateOf<EndpointReport>(ctx, spec.dnsCheck);
+      const report = spec.endpoint(ctx.state);
       if (!report) return { result: 'skipped', detail: `${spec.dnsCheck} did not resolve the name` };
       const port = spec.port(ctx);
       const allowed = connectableAddresses(report, ctx.config.policy).map((a) => a.address);
       const refused = report.addresses.map((a) => a.address).filter((a) => !allowed.includes(a));
-      if (allowed.length === 0) {
-        const why = refused.length
-          ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}`
-          : 'no address';
-        return {
-          result: 'skipped',
-          evidence: { host: report.host, port, refused },
-          detail: `not connecting (policy ${ctx.config.policy}): ${why}`,
-        };
-      }
+      if (allowed.length === 0) return notDialled(ctx, report, port, refused);
       const results: TcpProbeResult[] = await Promise.all(
-        allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs)),
+        allowed.map((a) => probeTcp(a, port, ctx.settings.timeoutMs, ctx.settings.connector)),
       );
       const reachable = results.filter((r) => r.ok).map((r) => r.address);
-      ctx.state.set(spec.id, { port, reachable } satisfies TcpState);
+      (ctx.state.tcp ??= {})[spec.id] = { port, reachable };
       const evidence = { host: report.host, port, results, refused };
-      if (reachable.length === results.length)
-        return {
-          evidence,
-          detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${Math.max(...results.map((r) => r.durationMs))} ms)`,
-        };
-      const failed = results.filter((r) => !r.ok);
-      const finding = createFinding(
-        'TCP_UNREACHABLE',
-        {
-          host: report.host,
-          port,
-          address: failed[0]?.address,
-          addresses: failed.map((r) => r.address),
-          detail: failed.map((r) => `${r.address}: ${r.error}`).join(', '),
-        },
-        { severity: reachable.length > 0 || !spec.inUse(ctx) ? 'warning' : 'error' },
-      );
-      return {
-        findings: [finding],
-        evidence,
-        detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}`,
-      };
+      if (reachable.length === results.length) {
+        const slowest = Math.max(...results.map((r) => r.durationMs));
+        return { evidence, detail: `${reachable.map((a) => `${a}:${port}`).join(', ')} (${slowest} ms)` };
+      }
+      // Some address did not answer: an error only when none did on the port the device uses.
+      const severity = reachable.length > 0 || !spec.inUse(ctx) ? 'warning' : 'error';
+      return unreachable(report.host, port, results, severity, evidence);
     },
+  };
+}
+
+/** Skipped: the policy leaves no address to dial (enforce: none inside --expect-cidr). */
+function notDialled(ctx: CheckContext, report: EndpointReport, port: number, refused: string[]): CheckOutcome {
+  const why = refused.length
+    ? `refused ${refused.join(', ')}: outside --expect-cidr ${report.expectedCidrs.join(', ')}`
+    : 'no address';
+  return {
+    result: 'skipped',
+    evidence: { host: report.host, port, refused },
+    detail: `not connecting (policy ${ctx.config.policy}): ${why}`,
+  };
+}
+
+/** TCP_UNREACHABLE for the addresses that did not answer. */
+function unreachable(
+  host: string,
+  port: number,
+  results: readonly TcpProbeResult[],
+  severity: 'warning' | 'error',
+  evidence: Evidence,
+): CheckOutcome {
+  const failed = results.filter((r) => !r.ok);
+  const finding = createFinding(
+    'TCP_UNREACHABLE',
+    {
+      host,
+      port,
+      address: failed[0]?.address,
+      addresses: failed.map((r) => r.address),
+      detail: failed.map((r) => `${r.address}: ${r.error}`).join(', '),
+    },
+    { severity },
+  );
+  return {
+    findings: [finding],
+    evidence,
+    detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}`,
   };
 }
 
@@ -85,6 +99,7 @@ export const dpsTcpMqtt = tcpCheck({
   id: 'dps-tcp-mqtt',
   title: 'DPS reachable on TCP 8883 (MQTT)',
   dnsCheck: 'dps-dns',
+  endpoint: (state) => state.dpsEndpoint,
   section: 'network',
   port: (ctx) => ctx.config.port,
   inUse: (ctx) => ctx.config.transport === 'mqtt',
@@ -95,6 +110,7 @@ export const dpsTcpWebsocket = tcpCheck({
   id: 'dps-tcp-websocket',
   title: 'DPS reachable on TCP 443 (MQTT over WebSockets)',
   dnsCheck: 'dps-dns',
+  endpoint: (state) => state.dpsEndpoint,
   section: 'network',
   port: (ctx) => ctx.config.wsPort,
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
@@ -108,6 +124,7 @@ export const hubTcpMqtt = tcpCheck({
   id: 'hub-tcp-mqtt',
   title: 'Assigned hub reachable on TCP 8883 (MQTT)',
   dnsCheck: 'hub-dns',
+  endpoint: (state) => state.hubEndpoint,
   section: 'hub',
   // hub-dns only runs after a registration and stores the verified hub addresses; when it reports an error (a public
   // or out-of-range hub, under any policy) this probe is skipped with that reason.
@@ -122,6 +139,7 @@ export const hubTcpWebsocket = tcpCheck({
   id: 'hub-tcp-websocket',
   title: 'Assigned hub reachable on TCP 443 (MQTT over WebSockets)',
   dnsCheck: 'hub-dns',
+  endpoint: (state) => state.hubEndpoint,
   section: 'hub',
   dependsOn: ['hub-dns'],
   port: (ctx) => ctx.settings.hubWsPort ?? HUB_WS_PORT,

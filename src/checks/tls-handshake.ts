@@ -3,10 +3,9 @@ import { diagnoseConnectionError } from '../connection/diagnose';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { inspectTls, type TlsInspection } from '../connection/probe';
-import { CURRENT_AZURE_ROOTS, LEGACY_ROOT } from '../connection/peer-chain';
-import type { TcpState } from './tcp-reach';
-import type { ProvisioningResult } from '../provision/types';
-import { stateOf, type Check, type CheckContext } from './types';
+import { CURRENT_AZURE_ROOTS, LEGACY_ROOT, legacyRootFinding } from '../connection/peer-chain';
+import { worstOf } from './runner';
+import type { Check, CheckContext, TcpCheckId, TlsCheckId } from './types';
 
 export { CURRENT_AZURE_ROOTS, LEGACY_ROOT };
 
@@ -14,77 +13,62 @@ export { CURRENT_AZURE_ROOTS, LEGACY_ROOT };
 export function caOf(ctx: CheckContext): string | undefined {
   const file = ctx.config.caFile;
   if (!file) return undefined;
-  const cached = ctx.state.get('ca-pem');
-  if (typeof cached === 'string') return cached;
-  const pem = readFileSync(file, 'utf8');
-  ctx.state.set('ca-pem', pem);
-  return pem;
+  ctx.state.caPem ??= readFileSync(file, 'utf8');
+  return ctx.state.caPem;
+}
+
+/** The finding for a chain Node did not authorise (other than a name mismatch, which has its own). */
+function authorizationFinding(r: TlsInspection, error: string, now: Date): Finding {
+  const target = { host: r.servername, address: r.address, port: r.port, minVersion: 'TLSv1.2' as const };
+  const f = diagnoseConnectionError(Object.assign(new Error(error), { code: error }), { ...target, secured: true });
+  const where = { host: r.servername, address: r.address, port: r.port };
+  if (f.code === 'TLS_SERVER_CERT_EXPIRED') {
+    const leaf = r.chain?.[0];
+    return createFinding('TLS_SERVER_CERT_EXPIRED', {
+      ...where,
+      now: now.toISOString(),
+      detail: `${error}: valid ${leaf?.notBefore} to ${leaf?.notAfter}`,
+    });
+  }
+  return f.code === 'TCP_UNREACHABLE' ? createFinding('TLS_UNTRUSTED_CHAIN', { ...where, detail: error }) : f;
 }
 
 /** Turns a probe result into findings: version, hostname, trust, expiry, legacy root. */
 export function tlsFindings(r: TlsInspection, now: Date): Finding[] {
-  const target = { host: r.servername, address: r.address, port: r.port, minVersion: 'TLSv1.2' as const };
-  if (!r.ok)
-    return [
-      diagnoseConnectionError(
-        Object.assign(new Error(r.error ?? 'TLS handshake failed'), { code: r.errorCode }),
-        target,
-      ),
-    ];
+  const where = { host: r.servername, address: r.address, port: r.port };
+  if (!r.ok) {
+    const error = Object.assign(new Error(r.error ?? 'TLS handshake failed'), { code: r.errorCode });
+    return [diagnoseConnectionError(error, { ...where, minVersion: 'TLSv1.2' })];
+  }
   const findings: Finding[] = [];
   if (!r.hostnameMatch) {
     const sans = r.chain?.[0]?.subjectAltName ?? 'no subjectAltName';
-    findings.push(
-      createFinding('TLS_HOSTNAME_MISMATCH', {
-        host: r.servername,
-        address: r.address,
-        port: r.port,
-        detail: `${r.hostnameError ?? 'no match'} (certificate names: ${sans})`,
-      }),
-    );
+    const detail = `${r.hostnameError ?? 'no match'} (certificate names: ${sans})`;
+    findings.push(createFinding('TLS_HOSTNAME_MISMATCH', { ...where, detail }));
   }
   // Node reports a name mismatch as authorizationError too; it is already a TLS_HOSTNAME_MISMATCH above.
-  if (r.authorizationError && r.authorizationError !== 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    const f = diagnoseConnectionError(Object.assign(new Error(r.authorizationError), { code: r.authorizationError }), {
-      ...target,
-      secured: true,
-    });
-    if (f.code === 'TLS_SERVER_CERT_EXPIRED') {
-      const leaf = r.chain?.[0];
-      findings.push(
-        createFinding('TLS_SERVER_CERT_EXPIRED', {
-          host: r.servername,
-          address: r.address,
-          port: r.port,
-          now: now.toISOString(),
-          detail: `${r.authorizationError}: valid ${leaf?.notBefore} to ${leaf?.notAfter}`,
-        }),
-      );
-    } else {
-      findings.push(
-        f.code === 'TCP_UNREACHABLE'
-          ? createFinding('TLS_UNTRUSTED_CHAIN', {
-              host: r.servername,
-              address: r.address,
-              port: r.port,
-              detail: r.authorizationError,
-            })
-          : f,
-      );
-    }
-  }
-  if (r.root === LEGACY_ROOT)
-    findings.push(
-      createFinding('TLS_LEGACY_ROOT', { host: r.servername, address: r.address, port: r.port, root: r.root }),
-    );
+  if (r.authorizationError && r.authorizationError !== 'ERR_TLS_CERT_ALTNAME_INVALID')
+    findings.push(authorizationFinding(r, r.authorizationError, now));
+  // The same finding the device's own connection makes, from the same function.
+  const legacy = legacyRootFinding(where.host, { root: r.root, remoteAddress: where.address, remotePort: where.port });
+  if (legacy) findings.push(legacy);
   return findings;
+}
+
+/** The one line next to the title: protocol, cipher, name, root (or the handshake error). */
+function tlsDetail(r: TlsInspection): string {
+  const trust = r.authorized ? '' : ` (${r.authorizationError})`;
+  const detail = r.ok
+    ? `${r.protocol} ${r.cipher}, ${r.hostnameMatch ? 'name matches' : 'NAME MISMATCH'}, root "${r.root}"${trust}`
+    : `${r.errorCode}: ${r.error}`;
+  return r.root === LEGACY_ROOT ? `${detail}; chain ends at the retired ${LEGACY_ROOT}` : detail;
 }
 
 /** A TLS check of one port, on the first address the TCP check of that port reached. */
 export function tlsCheck(spec: {
-  id: string;
+  id: TlsCheckId;
   title: string;
-  tcpCheck: string;
+  tcpCheck: TcpCheckId;
   section: 'tls' | 'hub';
   host: (ctx: CheckContext) => string;
   httpPath?: string;
@@ -98,7 +82,7 @@ export function tlsCheck(spec: {
     // Needs only its port's TCP result: the handshakes on 8883 and 443 overlap.
     after: [],
     async run(ctx) {
-      const tcp = stateOf<TcpState>(ctx, spec.tcpCheck);
+      const tcp = ctx.state.tcp?.[spec.tcpCheck];
       const address = tcp?.reachable[0];
       if (!tcp || !address) return { result: 'skipped', detail: `no address answered on TCP (${spec.tcpCheck})` };
       const ca = caOf(ctx);
@@ -106,32 +90,20 @@ export function tlsCheck(spec: {
         timeoutMs: ctx.settings.timeoutMs,
         ...(ca ? { ca } : {}),
         ...(spec.httpPath ? { httpPath: spec.httpPath } : {}),
+        ...(ctx.settings.connector ? { connector: ctx.settings.connector } : {}),
       });
-      ctx.state.set(spec.id, r);
+      (ctx.state.tls ??= {})[spec.id] = r;
       let findings = tlsFindings(r, ctx.settings.now());
+      // A failure on the port of the transport not in use is a warning: the device does not need that port.
       if (!spec.inUse(ctx))
         findings = findings.map((f) => (f.severity === 'error' ? { ...f, severity: 'warning' } : f));
-      const legacy = r.root === LEGACY_ROOT;
       const evidence = {
         ...r,
         currentAzureRoots: CURRENT_AZURE_ROOTS,
-        legacyRoot: legacy,
+        legacyRoot: r.root === LEGACY_ROOT,
         ...(ca ? { extraCa: ctx.config.caFile } : {}),
       };
-      const detail = r.ok
-        ? `${r.protocol} ${r.cipher}, ${r.hostnameMatch ? 'name matches' : 'NAME MISMATCH'}, root "${r.root}"${r.authorized ? '' : ` (${r.authorizationError})`}`
-        : `${r.errorCode}: ${r.error}`;
-      const result = findings.some((f) => f.severity === 'error')
-        ? 'error'
-        : findings.some((f) => f.severity === 'warning')
-          ? 'warning'
-          : 'ok';
-      return {
-        result,
-        findings,
-        evidence,
-        detail: legacy ? `${detail}; chain ends at the retired ${LEGACY_ROOT}` : detail,
-      };
+      return { result: worstOf(findings), findings, evidence, detail: tlsDetail(r) };
     },
   };
 }
@@ -162,7 +134,7 @@ export const hubTlsMqtt = tlsCheck({
   title: 'Assigned hub TLS on 8883: TLS 1.2+, name, chain, root, expiry',
   tcpCheck: 'hub-tcp-mqtt',
   section: 'hub',
-  host: (ctx) => stateOf<ProvisioningResult>(ctx, 'dps-register')?.assignedHub ?? '',
+  host: (ctx) => ctx.state.registration?.assignedHub ?? '',
   inUse: (ctx) => ctx.config.transport === 'mqtt',
 });
 
@@ -172,6 +144,6 @@ export const hubTlsWebsocket = tlsCheck({
   title: 'Assigned hub TLS on 443: TLS 1.2+, name, chain, root, expiry',
   tcpCheck: 'hub-tcp-websocket',
   section: 'hub',
-  host: (ctx) => stateOf<ProvisioningResult>(ctx, 'dps-register')?.assignedHub ?? '',
+  host: (ctx) => ctx.state.registration?.assignedHub ?? '',
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });

@@ -1,6 +1,10 @@
+import type { Connector } from '../connection/connector';
 import type { DeviceIdentity } from '../config/identity';
 import type { DeviceConfig, LoadedConfig } from '../config/types';
+import type { TlsInspection } from '../connection/probe';
+import type { EndpointReport } from '../endpoint/types';
 import type { Evidence, Finding } from '../findings/types';
+import type { ProvisioningResult } from '../provision/types';
 
 /** The result of one check, as iotedge/aziotctl check report it. */
 export type CheckResult = 'ok' | 'warning' | 'error' | 'skipped';
@@ -43,18 +47,51 @@ export interface RunSettings {
   /** The clock (a seam for tests). */
   now: () => Date;
   signal?: AbortSignal;
+  /** Opens every socket of the run: DNS, TCP, TLS, SNTP, registration (default: the package's own). A test seam. */
+  connector?: Connector;
+}
+
+/** Ids of the TCP reach checks, one per host and port. */
+export type TcpCheckId = 'dps-tcp-mqtt' | 'dps-tcp-websocket' | 'hub-tcp-mqtt' | 'hub-tcp-websocket';
+
+/** Ids of the TLS checks, one per host and port. */
+export type TlsCheckId = 'dps-tls-mqtt' | 'dps-tls-websocket' | 'hub-tls-mqtt' | 'hub-tls-websocket';
+
+/** What a TCP check found out about its port, for the TLS check of the same port (and clock-skew). */
+export interface TcpState {
+  port: number;
+  /** The addresses that accepted a TCP connection, in the order they were probed. */
+  reachable: string[];
 }
 
 /**
- * What checks share. `state` is the blackboard: each check stores what later checks need under its own id
- * (e.g. `dps-dns` stores the EndpointReport), read back with {@link stateOf}.
+ * What earlier checks found, for later ones (aziotctl's CheckerCache): one field per fact, filled by the check
+ * named in its comment and read only by checks that declare it in `dependsOn` or `after`. A field that is absent
+ * means its check did not run, was skipped, or did not get that far.
  */
+export interface CheckState {
+  /** `dps-dns`: the DPS name resolved and classified (read by the DPS TCP checks and dps-register). */
+  dpsEndpoint?: EndpointReport;
+  /** The TCP checks, by id: the port and the addresses that answered on it (read by the TLS checks, clock-skew). */
+  tcp?: { [Id in TcpCheckId]?: TcpState };
+  /** The TLS checks, by id: what the handshake showed (protocol, chain, root, name match). */
+  tls?: { [Id in TlsCheckId]?: TlsInspection };
+  /** `dps-register`: the registration result: the assigned hub and its verified report (read by the hub checks). */
+  registration?: ProvisioningResult;
+  /** `hub-dns`: the assigned hub's report, as provisionDevice verified it (read by the hub TCP checks). */
+  hubEndpoint?: EndpointReport;
+  /** The --ca file's PEM, read once by the first check that needs it (see caOf in tls-handshake.ts). */
+  caPem?: string;
+}
+
+/** What checks share: the configuration, the loaded identity, the run's settings, and what earlier checks found. */
 export interface CheckContext {
   loaded: LoadedConfig;
   config: DeviceConfig;
   identity?: DeviceIdentity;
   settings: RunSettings;
-  state: Map<string, unknown>;
+  /** Filled as checks run; a new run starts with `{}`. */
+  state: CheckState;
 }
 
 /** One diagnostic: a stable kebab-case id, a one-line title, its section, and what it needs first. */
@@ -83,7 +120,10 @@ export interface CheckReport {
   evidence: Evidence;
   detail?: string;
   durationMs: number;
-  /** Set when the check threw: the error chain (message and code of each cause), for --verbose. */
+  /**
+   * Set when the check threw: the error chain (message and code of each cause), for --verbose; or, for an error
+   * without a finding, the line that names it a check bug (see runChecks). An `error` has findings or this.
+   */
   errorChain?: string[];
 }
 
@@ -93,9 +133,4 @@ export interface CheckSummary {
   warning: number;
   error: number;
   skipped: number;
-}
-
-/** Reads what an earlier check stored. */
-export function stateOf<T>(ctx: CheckContext, id: string): T | undefined {
-  return ctx.state.get(id) as T | undefined;
 }

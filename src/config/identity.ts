@@ -1,6 +1,7 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InvalidOptionError } from '../errors';
+import { CredentialError, readCertificateChain, readPrivateKey } from './credentials';
 import { ENV_PASSPHRASE } from './sources';
 
 /** A device's X.509 identity as read from its files: parsed, never logged. */
@@ -37,8 +38,6 @@ export interface LoadIdentityOptions {
   passphrase?: string;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
 function readInput(file: string, source: string, what: string): Buffer {
   try {
     return readFileSync(file);
@@ -55,12 +54,9 @@ function readInput(file: string, source: string, what: string): Buffer {
 
 /** Parses a certificate file holding one or more PEM certificates, or one DER certificate. */
 export function parseCertificates(data: Buffer, where: string): { format: 'pem' | 'der'; chain: X509Certificate[] } {
-  const text = data.toString('latin1');
-  const blocks = text.match(PEM_CERT);
   try {
-    if (blocks) return { format: 'pem', chain: blocks.map((b) => new X509Certificate(b)) };
-    if (text.includes('-----BEGIN')) throw new Error('PEM block is not a CERTIFICATE');
-    return { format: 'der', chain: [new X509Certificate(data)] };
+    const { format, chain } = readCertificateChain(data);
+    return { format, chain };
   } catch (err) {
     throw new InvalidOptionError(
       where,
@@ -71,57 +67,40 @@ export function parseCertificates(data: Buffer, where: string): { format: 'pem' 
   }
 }
 
-function isEncrypted(data: Buffer, format: 'pem' | 'der'): boolean {
-  if (format === 'pem') return /ENCRYPTED/.test(data.toString('latin1'));
-  try {
-    createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
-    return false;
-  } catch (err) {
-    return /passphrase|encrypted|bad decrypt/i.test(String((err as Error).message));
-  }
-}
-
 /** Parses a private key: PEM (PKCS#8, PKCS#1, SEC1, optionally encrypted) or DER (PKCS#8, PKCS#1, SEC1). */
 export function parsePrivateKey(
   data: Buffer,
   where: string,
   passphrase?: string,
 ): { format: 'pem' | 'der'; encrypted: boolean; key: KeyObject } {
-  const format: 'pem' | 'der' = data.toString('latin1').includes('-----BEGIN') ? 'pem' : 'der';
-  const encrypted = isEncrypted(data, format);
-  if (encrypted && !passphrase) {
-    throw new InvalidOptionError(
-      where,
-      'the private key is encrypted and no passphrase was given',
-      `Set the environment variable ${ENV_PASSPHRASE} to the key's passphrase (it is never accepted on the command line).`,
-    );
-  }
-  const attempts: Parameters<typeof createPrivateKey>[0][] =
-    format === 'pem'
-      ? [{ key: data, format: 'pem', passphrase }]
-      : (['pkcs8', 'pkcs1', 'sec1'] as const).map((type) => ({ key: data, format: 'der' as const, type, passphrase }));
-  let last: unknown;
-  for (const attempt of attempts) {
-    try {
-      return { format, encrypted, key: createPrivateKey(attempt) };
-    } catch (err) {
-      last = err;
+  try {
+    // An empty DPS_KEY_PASSPHRASE is no passphrase.
+    const { format, encrypted, key } = readPrivateKey(data, passphrase || undefined);
+    return { format, encrypted, key };
+  } catch (err) {
+    const problem = err instanceof CredentialError ? err.problem : 'key-unreadable';
+    if (problem === 'key-missing-passphrase') {
+      throw new InvalidOptionError(
+        where,
+        'the private key is encrypted and no passphrase was given',
+        `Set the environment variable ${ENV_PASSPHRASE} to the key's passphrase (it is never accepted on the command line).`,
+      );
     }
-  }
-  if (encrypted) {
+    if (problem === 'key-bad-passphrase') {
+      throw new InvalidOptionError(
+        where,
+        'cannot decrypt the private key: wrong passphrase',
+        `Set ${ENV_PASSPHRASE} to the passphrase this key was encrypted with.`,
+        err,
+      );
+    }
     throw new InvalidOptionError(
       where,
-      'cannot decrypt the private key: wrong passphrase',
-      `Set ${ENV_PASSPHRASE} to the passphrase this key was encrypted with.`,
-      last,
+      `not a private key (${(err as Error)?.message ?? 'unknown format'})`,
+      'Point it at the device private key: PEM ("-----BEGIN PRIVATE KEY-----", RSA or EC) or DER (PKCS#8, PKCS#1 or SEC1).',
+      err,
     );
   }
-  throw new InvalidOptionError(
-    where,
-    `not a private key (${(last as Error)?.message ?? 'unknown format'})`,
-    'Point it at the device private key: PEM ("-----BEGIN PRIVATE KEY-----", RSA or EC) or DER (PKCS#8, PKCS#1 or SEC1).',
-    last,
-  );
 }
 
 /**

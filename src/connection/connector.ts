@@ -154,7 +154,7 @@ export function createConnector(sockets: Sockets = createSockets()): Connector {
  * The connector used when a caller passes none. Do not patch it in tests: build a recording connector with
  * {@link createConnector} and pass it in.
  */
-export const defaultConnector: Connector = createConnector(systemSockets);
+export const defaultConnector: Connector = Object.freeze(createConnector(systemSockets));
 
 /** @deprecated the name of {@link defaultConnector} before connectors were passed in; the same object. */
 export const connector = defaultConnector;

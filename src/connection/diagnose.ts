@@ -1,6 +1,8 @@
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
-import type { TlsMinVersion } from './types';
+import type { Policy } from '../config/types';
+import { isInCidrs, type Cidr } from '../endpoint/address';
+import type { ProxyAddress, TlsMinVersion } from './types';
 
 /** Raised by the connector itself when the live socket negotiated less than the policy allows. */
 export class TlsPolicyError extends Error {
@@ -134,4 +136,15 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
     return createFinding('TLS_HANDSHAKE_FAILED', { ...target, detail });
   }
   return createFinding('TCP_UNREACHABLE', { ...target, detail });
+}
+
+/**
+ * PROXY_IN_PATH: a CONNECT proxy resolves the service name itself, so the device cannot pin; under `enforce` that is
+ * an error unless the proxy itself sits inside the expected ranges, otherwise a warning. The one place it is made,
+ * for DPS and the hub alike.
+ */
+export function proxyInPathFinding(host: string, proxy: ProxyAddress, cidrs: readonly Cidr[], policy: Policy): Finding {
+  const proxyInRange = isInCidrs(proxy.address, cidrs);
+  const severity = policy === 'enforce' && !proxyInRange ? 'error' : 'warning';
+  return createFinding('PROXY_IN_PATH', { host, proxy: `${proxy.address}:${proxy.port}`, proxyInRange }, { severity });
 }

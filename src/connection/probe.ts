@@ -2,7 +2,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { AbortedError, InvalidOptionError } from '../errors';
 import { createFinding } from '../findings/finding';
-import { connector } from './connector';
+import type { Sockets } from '../support/sockets';
+import { defaultConnector, type Connector } from './connector';
 import { peerChain, type PeerCert } from './peer-chain';
 import { ConnectionSession, type MqttTransportKind } from './session';
 import { trustStoreWith } from './trust';
@@ -14,70 +15,146 @@ import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
  */
 export type ProbeResult = { ok: true; tls: TlsInfo } | { ok: false; failure: ConnectionFailure };
 
+/** Options of {@link probeTls}, whichever the mode. */
+export interface ProbeTlsOptions {
+  /**
+   * Milliseconds until the handshake must be done (TCP, proxy tunnel, TLS); past it the result is the failure seen so
+   * far, else TCP_UNREACHABLE (through a proxy: PROXY_UNREACHABLE before its 2xx to CONNECT, TLS_HANDSHAKE_FAILED with
+   * the proxy as evidence after it); in `inspect` mode a result with `errorCode: 'ETIMEDOUT'`. Default 10000.
+   */
+  timeoutMs?: number;
+  /** Cancels the attempt: the socket is closed and the promise rejects with AbortedError. */
+  signal?: AbortSignal;
+  /** Opens the socket (default: the package's own connector); tests pass a recording one. */
+  connector?: Connector;
+}
+
+/** {@link probeTls} as the device connects: the chain must be trusted, the result is a {@link ProbeResult}. */
+export interface VerifyProbeOptions extends ProbeTlsOptions {
+  /** `verify` (default): the handshake the device itself makes (connector.openTls / openTlsViaProxy). */
+  mode?: 'verify';
+  /**
+   * Which socket to open, as that transport would: `mqtt` (TLS) or `mqtt-ws` (TLS carrying a WebSocket upgrade to
+   * `/$iothub/websocket`); either way the probe ends at the TLS handshake. Default `mqtt`.
+   */
+  kind?: MqttTransportKind;
+}
+
+/** {@link probeTls} for diagnostics: the chain is reported, not enforced; the result is a {@link TlsInspection}. */
+export interface InspectProbeOptions extends ProbeTlsOptions {
+  /**
+   * `inspect`: the same pinned handshake with the same TLS floor through connector.openTlsInspect, but an untrusted,
+   * expired or misnamed certificate is reported (chain, root, name match) instead of failing it; no client
+   * certificate is offered. Never through a proxy.
+   */
+  mode: 'inspect';
+  /** Extra trust anchor (PEM) the chain is reported against, besides Node's roots. */
+  ca?: string;
+  /** After the handshake, send `GET path` and record the HTTP Date header (an honest server clock). */
+  httpPath?: string;
+}
+
+// The verify signature last: it is the one `ReturnType<typeof probeTls>` names, as before there was a mode.
 /**
- * Opens one pinned, policy-checked connection to `target`, completes the TLS handshake and closes it again.
- * Used by diagnostics and tests; never sends an MQTT packet or a credential beyond the TLS client certificate.
+ * The TLS probe: opens one pinned, policy-checked connection to `target` (never resolving a name), completes the TLS
+ * handshake, reports what it saw and closes the connection. Never sends an MQTT packet or a credential beyond the TLS
+ * client certificate (none in `inspect` mode). Connection problems resolve to a failure; only bad input and aborts
+ * reject. dps-check's TLS checks and clock-skew use it in `inspect` mode (see {@link inspectTls}).
  *
- * @param options.timeoutMs - Milliseconds until the handshake must be done (TCP, proxy tunnel, TLS); past it the
- *   result is the failure seen so far, else TCP_UNREACHABLE (through a proxy: PROXY_UNREACHABLE before its 2xx to
- *   CONNECT, TLS_HANDSHAKE_FAILED with the proxy as evidence after it). Default 10000.
- * @param options.signal - Cancels the attempt: the socket is closed and the promise rejects with AbortedError.
- * @param options.kind - Which socket to open, as that transport would: `mqtt` (TLS) or `mqtt-ws` (TLS carrying a
- *   WebSocket upgrade to `/$iothub/websocket`); either way the probe ends at the TLS handshake. Default `mqtt`.
  * @throws InvalidOptionError (as a rejection) naming the `target` field that is malformed.
  */
+export function probeTls(target: ConnectTarget, options: InspectProbeOptions): Promise<TlsInspection>;
+export function probeTls(target: ConnectTarget, options?: VerifyProbeOptions): Promise<ProbeResult>;
 export function probeTls(
   target: ConnectTarget,
-  options: { timeoutMs?: number; signal?: AbortSignal; kind?: MqttTransportKind } = {},
-): Promise<ProbeResult> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  options: VerifyProbeOptions | InspectProbeOptions = {},
+): Promise<ProbeResult | TlsInspection> {
   if (options.signal?.aborted) return Promise.reject(new AbortedError('probing TLS'));
   try {
     checkTarget(target);
+    if (options.mode === 'inspect' && target.proxy)
+      throw new InvalidOptionError('target.proxy', 'inspect mode dials the pinned address itself', 'Leave out proxy.');
   } catch (err) {
     return Promise.reject(err);
   }
-  return new Promise<ProbeResult>((resolve, reject) => {
-    const session = new ConnectionSession(target, {
-      onSecure: (info) => finish({ ok: true, tls: info }),
-    });
-    const onAbort = (): void => {
-      cleanup();
-      reject(new AbortedError('probing TLS'));
-    };
-    const timer = setTimeout(() => {
-      const error = Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
-      finish({ ok: false, failure: session.failure ?? timedOut(target, error, session.tunnel) });
-    }, timeoutMs);
-    const cleanup = (): void => {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return options.mode === 'inspect'
+    ? handshake(inspectAttempt(target, options, timeoutMs), timeoutMs, options.signal)
+    : handshake(verifyAttempt(target, options, timeoutMs), timeoutMs, options.signal);
+}
+
+/** One handshake attempt: how to open it, and what it yields when the time is up. */
+interface Attempt<R> {
+  /** Opens the socket; `settle` may be called more than once (the first call wins). Returns how to close it. */
+  open(settle: (result: R) => void): () => void;
+  timedOut(): R;
+}
+
+/** Runs an attempt once: the first result, the timeout or the abort wins; the socket is closed whichever it is. */
+function handshake<R>(attempt: Attempt<R>, timeoutMs: number, signal: AbortSignal | undefined): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    // Until open() returns there is no socket to close; a result settled during open() closes it right after.
+    let close = (): void => undefined;
+    let settled = false;
+    const end = (): boolean => {
+      if (settled) return false;
+      settled = true;
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      session.close();
+      signal?.removeEventListener('abort', onAbort);
+      close();
+      return true;
     };
-    const finish = (result: ProbeResult): void => {
-      cleanup();
-      resolve(result);
+    const settle = (result: R): void => {
+      if (end()) resolve(result);
     };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const stream = session.openStream(options.kind ?? 'mqtt', {});
-    stream.on('error', (err) => {
-      // The session has diagnosed the socket error already; fall back to a generic one.
-      const failure = session.failure ?? {
-        error: err,
-        address: target.addresses[0],
-        finding: createFinding('TLS_HANDSHAKE_FAILED', {
-          host: target.host,
-          address: target.addresses[0],
-          port: target.port,
-          detail: err.message,
-        }),
-      };
-      finish({ ok: false, failure });
-    });
-    stream.on('close', () => {
-      if (session.failure) finish({ ok: false, failure: session.failure });
-    });
+    const onAbort = (): void => {
+      if (end()) reject(new AbortedError('probing TLS'));
+    };
+    const timer = setTimeout(() => settle(attempt.timedOut()), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    close = attempt.open(settle);
+    if (settled) close();
   });
+}
+
+/** `verify` mode: the device's own session and socket (connector.openTls, or openTlsViaProxy through a proxy). */
+function verifyAttempt(target: ConnectTarget, options: VerifyProbeOptions, timeoutMs: number): Attempt<ProbeResult> {
+  let session: ConnectionSession | undefined;
+  return {
+    open(settle) {
+      const onSecure = (info: TlsInfo): void => settle({ ok: true, tls: info });
+      const s = new ConnectionSession(target, { onSecure }, options.connector ?? defaultConnector);
+      session = s;
+      const stream = s.openStream(options.kind ?? 'mqtt', {});
+      stream.on('error', (err) => {
+        // The session has diagnosed the socket error already; fall back to a generic one.
+        settle({ ok: false, failure: s.failure ?? handshakeFailed(target, err) });
+      });
+      stream.on('close', () => {
+        if (s.failure) settle({ ok: false, failure: s.failure });
+      });
+      return () => s.close();
+    },
+    timedOut() {
+      const error = Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), {
+        code: 'ETIMEDOUT',
+      });
+      return { ok: false, failure: session?.failure ?? timedOut(target, error, session?.tunnel) };
+    },
+  };
+}
+
+function handshakeFailed(target: ConnectTarget, err: Error): ConnectionFailure {
+  return {
+    error: err,
+    address: target.addresses[0],
+    finding: createFinding('TLS_HANDSHAKE_FAILED', {
+      host: target.host,
+      address: target.addresses[0],
+      port: target.port,
+      detail: err.message,
+    }),
+  };
 }
 
 /**
@@ -174,7 +251,12 @@ export interface TcpProbeResult {
 }
 
 /** Opens a TCP connection to the IP literal `address`:port through the connector and closes it. Never rejects. */
-export function probeTcp(address: string, port: number, timeoutMs: number): Promise<TcpProbeResult> {
+export function probeTcp(
+  address: string,
+  port: number,
+  timeoutMs: number,
+  sockets: Sockets = defaultConnector,
+): Promise<TcpProbeResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let socket: net.Socket | undefined;
@@ -190,7 +272,7 @@ export function probeTcp(address: string, port: number, timeoutMs: number): Prom
     };
     const timer = setTimeout(() => done('ETIMEDOUT'), timeoutMs);
     try {
-      socket = connector.openTcp(address, port);
+      socket = sockets.openTcp(address, port);
     } catch (err) {
       done((err as NodeJS.ErrnoException).code ?? (err as Error).message);
       return;
@@ -263,8 +345,93 @@ function readHttpDate(
 }
 
 /**
- * A diagnostic TLS handshake with `address`:port through {@link connector.openTlsInspect}: `servername` in SNI and the
- * hostname check, TLS 1.2 minimum (as the device must). Unauthorized chains are reported, not refused. Never rejects.
+ * `inspect` mode: connector.openTlsInspect to the first address, `host` in SNI and the hostname check, the target's
+ * TLS floor; what the handshake showed becomes a {@link TlsInspection}.
+ */
+function inspectAttempt(
+  target: ConnectTarget,
+  options: InspectProbeOptions,
+  timeoutMs: number,
+): Attempt<TlsInspection> {
+  const started = performance.now();
+  const address = target.addresses[0] as string;
+  const base = { address, port: target.port, servername: target.host };
+  const failure = (error: string, errorCode: string): TlsInspection => ({
+    ...base,
+    ok: false,
+    durationMs: Math.round(performance.now() - started),
+    error,
+    errorCode,
+  });
+  return {
+    open(settle) {
+      let secured = false;
+      let socket: tls.TLSSocket | undefined;
+      const onSecure = (_info: TlsInfo, s: tls.TLSSocket, peer: tls.DetailedPeerCertificate): void => {
+        secured = true;
+        const r = inspection(base, Math.round(performance.now() - started), s, peer);
+        if (!options.httpPath) return settle(r);
+        void readHttpDate(s, target.host, options.httpPath, timeoutMs).then((d) => {
+          if (d) r.httpDate = d;
+          settle(r);
+        });
+      };
+      // An error after the handshake (e.g. during the HTTP read) does not undo it: readHttpDate settles that case.
+      const failed = (err: NodeJS.ErrnoException): void => {
+        if (!secured) settle(failure(err.message, err.code ?? 'ERR_TLS'));
+      };
+      const pinned = {
+        host: target.host,
+        addresses: [address],
+        port: target.port,
+        minVersion: target.minVersion,
+        ...(target.ca !== undefined ? { ca: target.ca } : {}),
+      };
+      try {
+        socket = (options.connector ?? defaultConnector).openTlsInspect(
+          pinned,
+          options.ca ? { secureContext: trustStoreWith(options.ca) } : {},
+          onSecure,
+        );
+      } catch (err) {
+        failed(err as NodeJS.ErrnoException);
+        return () => undefined;
+      }
+      socket.once('error', failed);
+      return () => socket?.destroy();
+    },
+    timedOut: () => failure(`no TLS handshake within ${timeoutMs} ms`, 'ETIMEDOUT'),
+  };
+}
+
+/** What a completed diagnostic handshake showed: protocol, cipher, trust, name match, chain and root. */
+function inspection(
+  base: Pick<TlsInspection, 'address' | 'port' | 'servername'>,
+  durationMs: number,
+  s: tls.TLSSocket,
+  peer: tls.DetailedPeerCertificate,
+): TlsInspection {
+  const { chain, root } = peerChain(peer);
+  const identityError = tls.checkServerIdentity(base.servername, peer);
+  const r: TlsInspection = {
+    ...base,
+    ok: true,
+    durationMs,
+    protocol: s.getProtocol(),
+    cipher: s.getCipher().name,
+    authorized: s.authorized,
+    hostnameMatch: identityError === undefined,
+    chain,
+    root,
+  };
+  if (s.authorizationError) r.authorizationError = String(s.authorizationError);
+  if (identityError) r.hostnameError = identityError.message;
+  return r;
+}
+
+/**
+ * {@link probeTls} in `inspect` mode with `address`:port and `servername`, TLS 1.2 minimum (as the device must), as
+ * dps-check calls it. Unauthorized chains are reported, not refused. Never rejects: bad input is a failed inspection.
  */
 export function inspectTls(
   address: string,
@@ -272,76 +439,14 @@ export function inspectTls(
   servername: string,
   options: InspectTlsOptions,
 ): Promise<TlsInspection> {
-  const started = performance.now();
-  const base = { address, port, servername };
-  return new Promise((resolve) => {
-    let socket: tls.TLSSocket | undefined;
-    let settled = false;
-    let secured = false;
-    const done = (r: TlsInspection): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket?.destroy();
-      resolve(r);
-    };
-    // An error after the handshake (e.g. during the HTTP read) does not undo it: readHttpDate settles that case.
-    const failed = (err: NodeJS.ErrnoException): void => {
-      if (secured) return;
-      done({
-        ...base,
-        ok: false,
-        durationMs: Math.round(performance.now() - started),
-        error: err.message,
-        errorCode: err.code ?? 'ERR_TLS',
-      });
-    };
-    const timer = setTimeout(
-      () =>
-        done({
-          ...base,
-          ok: false,
-          durationMs: Math.round(performance.now() - started),
-          error: `no TLS handshake within ${options.timeoutMs} ms`,
-          errorCode: 'ETIMEDOUT',
-        }),
-      options.timeoutMs,
-    );
-    const target = { host: servername, addresses: [address], port, minVersion: 'TLSv1.2' as const };
-    const onSecure = (_info: TlsInfo, s: tls.TLSSocket, peer: tls.DetailedPeerCertificate): void => {
-      secured = true;
-      const durationMs = Math.round(performance.now() - started);
-      const { chain, root } = peerChain(peer);
-      const identityError = tls.checkServerIdentity(servername, peer);
-      const r: TlsInspection = {
-        ...base,
-        ok: true,
-        durationMs,
-        protocol: s.getProtocol(),
-        cipher: s.getCipher().name,
-        authorized: s.authorized,
-        hostnameMatch: identityError === undefined,
-        chain,
-        root,
-      };
-      if (s.authorizationError) r.authorizationError = String(s.authorizationError);
-      if (identityError) r.hostnameError = identityError.message;
-      if (!options.httpPath) return done(r);
-      void readHttpDate(s, servername, options.httpPath, options.timeoutMs).then((d) => {
-        if (d) r.httpDate = d;
-        done(r);
-      });
-    };
-    try {
-      socket = connector.openTlsInspect(
-        target,
-        options.ca ? { secureContext: trustStoreWith(options.ca) } : {},
-        onSecure,
-      );
-    } catch (err) {
-      failed(err as NodeJS.ErrnoException);
-      return;
-    }
-    socket.once('error', failed);
-  });
+  const target: ConnectTarget = { host: servername, addresses: [address], port, minVersion: 'TLSv1.2' };
+  return probeTls(target, { mode: 'inspect', ...options }).catch((err: NodeJS.ErrnoException) => ({
+    address,
+    port,
+    servername,
+    ok: false,
+    durationMs: 0,
+    error: err.message,
+    errorCode: err.code ?? 'ERR_TLS',
+  }));
 }

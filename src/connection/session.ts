@@ -45,10 +45,23 @@ export class ConnectionSession {
    * @param connector opens the sockets (default {@link defaultConnector}); tests pass a recording one.
    */
   constructor(
-    readonly target: Readonly<ConnectTarget>,
+    private pinned: Readonly<ConnectTarget>,
     private readonly hooks: { onAttempt?: () => void; onSecure?: (info: TlsInfo) => void } = {},
     private readonly connector: Connector = defaultConnector,
   ) {}
+
+  /** Where the next attempt connects: the host, the verified addresses it is pinned to, the TLS policy. */
+  get target(): Readonly<ConnectTarget> {
+    return this.pinned;
+  }
+
+  /**
+   * Pin later attempts to other verified addresses (the hub client's re-verification after its private endpoint
+   * moved); open sockets are left alone. With none, later attempts fail at once without a socket.
+   */
+  repin(addresses: readonly string[]): void {
+    this.pinned = { ...this.pinned, addresses: [...addresses] };
+  }
 
   /** True after `close()`; later attempts fail at once without a socket. */
   get isClosed(): boolean {
@@ -57,11 +70,11 @@ export class ConnectionSession {
 
   /** Opens the byte stream of transport `kind` (raw TLS, or WebSockets at `path`). */
   openStream(kind: TransportName, credentials: ClientCredentials, path = '/$iothub/websocket'): Duplex {
-    if (this.closed) {
+    // Through a proxy there is nothing to pin (the proxy resolves the name); without one, no address = no attempt.
+    if (this.closed || (this.pinned.addresses.length === 0 && !this.pinned.proxy)) {
       const dead = new PassThrough();
-      process.nextTick(() =>
-        dead.destroy(Object.assign(new Error('connection session closed'), { code: 'ERR_ABORTED' })),
-      );
+      const why = this.closed ? 'connection session closed' : `no verified address for ${this.pinned.host}`;
+      process.nextTick(() => dead.destroy(Object.assign(new Error(why), { code: 'ERR_ABORTED' })));
       return dead;
     }
     const target: ConnectTarget = { ...this.target, ...credentials };

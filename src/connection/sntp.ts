@@ -1,5 +1,6 @@
 // One SNTP (RFC 4330) exchange with an NTP server inside the VNET: a clock source that works without internet.
-import { connector } from './connector';
+import type { Sockets } from '../support/sockets';
+import { defaultConnector } from './connector';
 
 /** An SNTP answer. */
 export interface SntpResult {
@@ -23,9 +24,10 @@ export function sntpQuery(
   port: number,
   timeoutMs: number,
   now: () => number = Date.now,
+  sockets: Sockets = defaultConnector,
 ): Promise<SntpResult> {
   return new Promise((resolve, reject) => {
-    const socket = connector.openUdp(address);
+    const socket = sockets.openUdp(address);
     const req = Buffer.alloc(48);
     req[0] = (0 << 6) | (4 << 3) | 3; // LI 0, version 4, mode 3 (client)
     const t1 = now();

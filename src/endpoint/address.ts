@@ -2,6 +2,7 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { InvalidOptionError } from '../errors';
 import type { AddressClass } from './types';
+import { describe, describeSecret, redactUserinfo } from '../redact';
 
 /** One CIDR range, parsed. */
 export interface Cidr {
@@ -153,51 +154,5 @@ export function parseDnsServer(s: string, optionName: string): DnsServerAddress 
   return { label: s, address: host, port, family };
 }
 
-// Strings that are or carry a credential: connection strings, SAS tokens, PEM private keys, URL userinfo.
-const SECRET_LOOKING = /SharedAccessKey|SharedAccessSignature|\bsig=|PRIVATE KEY|:\/\/(?!\*\*\*@)[^/@\s]*@/i;
-// A base64 symmetric key on its own (32 or 64 bytes: what DPS and IoT Hub generate), put into the wrong option. An
-// id scope, host or registration id never has this shape, so treating it as secret costs no useful echo.
-const KEY_SHAPED = /^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$/;
-
-/**
- * A short description of an unexpected value for error messages (never the whole object). A string that looks like
- * it is or carries a credential (a 32- or 64-byte base64 key, a connection string, a SAS token, a private key, URL
- * userinfo) is described by type and length only, as {@link describeSecret} does.
- */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') {
-    if (SECRET_LOOKING.test(value) || KEY_SHAPED.test(value.trim())) return describeSecret(value);
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
-  }
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-/**
- * Describes a value that may be a secret (a key, a token, a passphrase, a connection string) by its type and size
- * only, e.g. `a string of 88 characters (not shown)`: what the caller passed, without what it says.
- */
-export function describeSecret(value: unknown): string {
-  if (typeof value === 'string') return `a string of ${value.length} characters (not shown)`;
-  if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes (not shown)`;
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value} (not shown)`;
-}
-
-/**
- * `url` with everything from the scheme (or the start) up to the LAST `@` replaced by `***@`, for echoing a URL in a
- * message. The last `@`, not the first: a password may itself hold `@` or `/` (`http://u:p@ss@h`, `http://u:pa/ss@h`),
- * and a value without a scheme (`u:pw@h:3128`) carries userinfo too. Cannot handle whitespace inside a password
- * (`u:pa ss@h`): when the value is a credential-bearing option, describe it with {@link describeSecret} instead.
- */
-export function redactUserinfo(url: string): string {
-  return url.replace(
-    /(^|\s)([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^\s]*@/g,
-    (_m, lead: string, scheme: string | undefined) => `${lead}${scheme ?? ''}***@`,
-  );
-}
+// The secret-safe describers live in src/redact.ts; re-exported for existing imports.
+export { describe, describeSecret, redactUserinfo };

@@ -17,6 +17,12 @@ export interface ResolvedNetwork {
   readonly dnsTimeoutMs: number;
 }
 
+/** Checks a policy name, naming the option. */
+export function checkPolicy(v: unknown, name: string): Policy {
+  if (POLICIES.includes(v as Policy)) return v as Policy;
+  throw new InvalidOptionError(name, `${describe(v)} is not a policy`, `Use 'enforce' (default), 'warn' or 'off'.`);
+}
+
 /** Every {@link ResolvedNetwork} this module made: the layers below the door trust these without checking again. */
 const RESOLVED = new WeakSet<ResolvedNetwork>();
 
@@ -38,14 +44,7 @@ export function resolveNetworkOptions(network: NetworkOptions, optionName = 'net
       `Pass e.g. { expectedCidrs: ['10.1.0.0/16'] }.`,
     );
   }
-  const policy = network.policy ?? NETWORK_DEFAULTS.policy;
-  if (!POLICIES.includes(policy)) {
-    throw new InvalidOptionError(
-      `${optionName}.policy`,
-      `${describe(policy)} is not a policy`,
-      `Use 'enforce' (default), 'warn' or 'off'.`,
-    );
-  }
+  const policy = checkPolicy(network.policy ?? NETWORK_DEFAULTS.policy, `${optionName}.policy`);
   if (network.expectedCidrs === undefined && policy === 'off') {
     // With the policy off the ranges only label addresses, so they may be left out.
   } else if (!Array.isArray(network.expectedCidrs)) {

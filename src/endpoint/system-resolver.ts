@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import net from 'node:net';
-import { abortable } from '../support/abort';
+import { within } from '../support/abort';
 import type { VerifyOptions } from './types';
 
 /** What the system resolver (getaddrinfo) said, before classification. */
@@ -25,37 +25,27 @@ export function querySystem(
   lookup: NonNullable<VerifyOptions['systemLookup']>,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<SystemAnswer> {
-  let timer: NodeJS.Timeout | undefined;
-  const run = (): Promise<SystemAnswer> =>
-    new Promise<SystemAnswer>((resolve) => {
-      timer = setTimeout(() => resolve({ addresses: [], error: 'timeout' }), options.timeoutMs);
-      Promise.resolve()
-        .then(() => lookup(host))
-        .then(
-          (result) => {
-            clearTimeout(timer);
-            if (
-              !Array.isArray(result) ||
-              result.some((a) => !a || typeof a.address !== 'string' || !net.isIP(a.address))
-            ) {
-              resolve({ addresses: [], error: 'invalid-lookup-result' });
-              return;
-            }
-            const addresses = result.map((a) => ({
-              address: a.address,
-              family: (net.isIPv6(a.address) ? 6 : 4) as 4 | 6,
-            }));
-            resolve(
-              addresses.length ? { addresses, rcode: 'NOERROR' } : { addresses, rcode: 'NOERROR', error: 'ENODATA' },
-            );
-          },
-          (err: unknown) => {
-            clearTimeout(timer);
-            resolve(mapLookupError(err));
-          },
-        );
-    });
-  return abortable(`resolving ${host} with the system resolver`, options.signal, run, () => clearTimeout(timer));
+  const answer = Promise.resolve()
+    .then(() => lookup(host))
+    .then(toAnswer, mapLookupError);
+  return within(answer, options.timeoutMs, options.signal, `resolving ${host} with the system resolver`).then(
+    (outcome): SystemAnswer => (outcome === 'timeout' ? { addresses: [], error: 'timeout' } : outcome),
+  );
+}
+
+/** A lookup's result as an answer; anything but a list of IP addresses is `invalid-lookup-result`. */
+function toAnswer(result: unknown): SystemAnswer {
+  if (
+    !Array.isArray(result) ||
+    result.some((a: { address?: unknown }) => !a || typeof a.address !== 'string' || !net.isIP(a.address))
+  ) {
+    return { addresses: [], error: 'invalid-lookup-result' };
+  }
+  const addresses = (result as { address: string }[]).map((a) => ({
+    address: a.address,
+    family: (net.isIPv6(a.address) ? 6 : 4) as 4 | 6,
+  }));
+  return addresses.length ? { addresses, rcode: 'NOERROR' } : { addresses, rcode: 'NOERROR', error: 'ENODATA' };
 }
 
 function mapLookupError(err: unknown): SystemAnswer {

@@ -45,6 +45,44 @@ export function verifyEndpoint(
 }
 
 /**
+ * What the host name alone says, before any lookup: an IP literal (ENDPOINT_IS_IP_ADDRESS), the global endpoint
+ * (ENDPOINT_GLOBAL_WITH_PRIVATE_LINK), a privatelink name (ENDPOINT_PRIVATELINK_NAME). The one place these are made:
+ * verifyEndpoint reports them and dps-check's dps-host shows them.
+ */
+export function hostNameFindings(name: string, cidrs: readonly Cidr[]): Finding[] {
+  if (net.isIP(name)) {
+    const info = toAddressInfo(name, cidrs);
+    return [
+      createFinding('ENDPOINT_IS_IP_ADDRESS', {
+        host: name,
+        addressClass: info.addressClass,
+        inExpectedRange: info.inExpectedRange,
+      }),
+    ];
+  }
+  const identity = identifyHost(name);
+  const cloud = identity.cloud;
+  if (isGlobalDpsEndpoint(name)) {
+    const suffix = cloud?.dpsSuffix ?? 'azure-devices-provisioning.net';
+    return [
+      createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', {
+        host: name,
+        serviceEndpointExample: `<your-dps-name>.${suffix}`,
+      }),
+    ];
+  }
+  if (identity.isPrivateLinkName) {
+    const serviceName = cloud
+      ? name
+          .replace(`.${cloud.dpsPrivateLinkZone}`, `.${cloud.dpsSuffix}`)
+          .replace(`.${cloud.hubPrivateLinkZone}`, `.${cloud.hubSuffix}`)
+      : name.replace('.privatelink.', '.');
+    return [createFinding('ENDPOINT_PRIVATELINK_NAME', { host: name, serviceName })];
+  }
+  return [];
+}
+
+/**
  * {@link verifyEndpoint} for callers that validated at their own door: `name` normalised, `resolved` from
  * resolveNetworkOptions, `opts` checked. Nothing is validated again here.
  */
@@ -66,31 +104,11 @@ export async function verifyHost(
     expectedCidrs,
   };
 
+  const nameFindings = hostNameFindings(name, resolved.cidrs);
   if (net.isIP(name)) {
     const info = toAddressInfo(name, resolved.cidrs);
     const trace: ResolverTrace = { resolver: 'literal', chain: [name], addresses: [info], durationMs: 0 };
-    const finding = createFinding('ENDPOINT_IS_IP_ADDRESS', {
-      host: name,
-      addressClass: info.addressClass,
-      inExpectedRange: info.inExpectedRange,
-    });
-    return finish({ ...head, addresses: [info], trace: [trace], findings: [finding] });
-  }
-
-  const nameFindings: Finding[] = [];
-  if (isGlobalDpsEndpoint(name)) {
-    const suffix = identity.cloud?.dpsSuffix ?? 'azure-devices-provisioning.net';
-    nameFindings.push(
-      createFinding('ENDPOINT_GLOBAL_WITH_PRIVATE_LINK', {
-        host: name,
-        serviceEndpointExample: `<your-dps-name>.${suffix}`,
-      }),
-    );
-  }
-  if (identity.isPrivateLinkName) {
-    nameFindings.push(
-      createFinding('ENDPOINT_PRIVATELINK_NAME', { host: name, serviceName: name.replace('.privatelink.', '.') }),
-    );
+    return finish({ ...head, addresses: [info], trace: [trace], findings: nameFindings });
   }
 
   const hostsFile = opts.hostsFile ?? defaultHostsFile();

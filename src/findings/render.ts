@@ -1,4 +1,4 @@
-import { redact } from '../log';
+import { redact } from '../redact';
 import type { Finding, Severity } from './types';
 
 /** Options of {@link renderFindingsText}. */
@@ -7,6 +7,12 @@ export interface RenderTextOptions {
   color?: boolean;
   /** Also print each finding's evidence. Default false. */
   verbose?: boolean;
+  /** Put before every line, to nest the findings under something else (dps-check: under its check). Default ''. */
+  indent?: string;
+  /** Start each headline with the severity symbol (× ‼ i). Default true. */
+  symbols?: boolean;
+  /** `severity` (default): errors first, then warnings, then info. `given`: the order the findings came in. */
+  order?: 'severity' | 'given';
 }
 
 const SYMBOL: Record<Severity, string> = { error: '×', warning: '‼', info: 'i' };
@@ -14,24 +20,37 @@ const COLOUR: Record<Severity, string> = { error: '\u001b[31m', warning: '\u001b
 const RESET = '\u001b[0m';
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
+/** One finding as text lines: the headline (`× CODE (severity): message`), the fix, then (verbose) its evidence. */
+function findingLines(f: Finding, options: RenderTextOptions): string[] {
+  const indent = options.indent ?? '';
+  const symbols = options.symbols ?? true;
+  // Continuation lines start two columns past the code.
+  const inner = `${indent}${symbols ? '    ' : '  '}`;
+  const symbol = options.color ? `${COLOUR[f.severity]}${SYMBOL[f.severity]}${RESET}` : SYMBOL[f.severity];
+  const lines = [`${indent}${symbols ? `${symbol} ` : ''}${f.code} (${f.severity}): ${f.message}`];
+  lines.push(`${inner}fix: ${f.remediation}`);
+  if (options.verbose) {
+    for (const [key, value] of Object.entries(redact(f.evidence)))
+      lines.push(`${inner}${key}: ${JSON.stringify(value)}`);
+  }
+  return lines;
+}
+
 /**
- * Findings as human text, errors first: one headline per finding (`× CODE: message`), then the fix, indented.
- * An empty list renders as `√ no findings`.
+ * Findings as human text, errors first (unless `order: 'given'`): one headline per finding (`× CODE: message`), then
+ * the fix, indented. An empty list renders as `√ no findings`. The one text renderer of findings: dps-check's
+ * report nests its output under each check.
  */
 export function renderFindingsText(findings: readonly Finding[], options: RenderTextOptions = {}): string {
   if (findings.length === 0) return options.color ? `\u001b[32m√${RESET} no findings` : '√ no findings';
-  const sorted = [...findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
-  return sorted
-    .map((f) => {
-      const symbol = options.color ? `${COLOUR[f.severity]}${SYMBOL[f.severity]}${RESET}` : SYMBOL[f.severity];
-      const lines = [`${symbol} ${f.code} (${f.severity}): ${f.message}`, `    fix: ${f.remediation}`];
-      if (options.verbose) {
-        for (const [key, value] of Object.entries(redact(f.evidence)))
-          lines.push(`    ${key}: ${JSON.stringify(value)}`);
-      }
-      return lines.join('\n');
-    })
-    .join('\n');
+  const sorted =
+    options.order === 'given' ? findings : [...findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+  return sorted.map((f) => findingLines(f, options).join('\n')).join('\n');
+}
+
+/** One finding in its JSON form: as built, with its evidence redacted. */
+export function findingToJson(f: Finding): Finding {
+  return { ...f, evidence: redact(f.evidence) };
 }
 
 /**
@@ -43,7 +62,7 @@ export function findingsToJson(findings: readonly Finding[]): {
   warnings: number;
 } {
   return {
-    findings: findings.map((f) => ({ ...f, evidence: redact(f.evidence) })),
+    findings: findings.map(findingToJson),
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
   };

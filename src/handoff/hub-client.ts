@@ -1,14 +1,16 @@
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
+import { proxyInPathFinding } from '../connection/diagnose';
 import { ConnectionSession } from '../connection/session';
 import { within } from '../support/abort';
 import { TRANSPORTS } from '../connection/transports';
-import type { PemInput, TlsMinVersion } from '../connection/types';
+import type { ConnectTarget, PemInput, TlsMinVersion } from '../connection/types';
 import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
-import { describe, isInCidrs, parseCidrs } from '../endpoint/address';
+import { describe, isInCidrs, parseCidrs, type Cidr } from '../endpoint/address';
+import { checkPolicy } from '../endpoint/options';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import { DEVICE_ID } from '../provision/cache';
@@ -21,9 +23,10 @@ import {
   checkTransport,
   MAX_TIMER_MS,
   PROVISION_DEFAULTS,
-  withAuthScrubbed,
 } from '../provision/options';
+import { withAuthScrubbed } from '../redact';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
+import { watchHubEndpoint } from './reverify';
 
 /**
  * Options of {@link createHubClient}. The transport and the expected ranges default to what the provisioning result
@@ -82,7 +85,70 @@ export function createHubClient(result: ProvisioningResult, auth: DeviceAuth, op
   return withAuthScrubbed(auth, () => createChecked(result, auth, options));
 }
 
+/** {@link HubClientOptions} and the result, validated at the door: what the client is built from. */
+interface ResolvedHubClient {
+  result: ProvisioningResult;
+  credentials: DeviceAuth;
+  transport: TransportName;
+  target: ConnectTarget;
+  connector: Connector;
+}
+
 function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): Client {
+  return buildClient(resolveHubClient(result, auth, options));
+}
+
+/** Validates everything once; throws InvalidOptionError naming the input, or HubConnectionError (no socket opened). */
+function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): ResolvedHubClient {
+  checkResult(result);
+  const { auth: credentials, mismatch } = checkAuth(auth);
+  if (mismatch) throw new HubConnectionError(mismatch, []);
+  const tls = checkTls(options.tls);
+  const transport = checkTransport(
+    options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport,
+    'options.transport',
+  );
+  // Not `result.hub.policy`: the result may come from storage or an edit, and must not be able to relax the check.
+  const policy = checkPolicy(options.policy ?? 'enforce', 'options.policy');
+  if (options.proxy !== undefined && !TRANSPORTS[transport].proxyable) {
+    throw new InvalidOptionError(
+      'options.proxy',
+      `only works with transport mqtt-ws (the transport is ${transport})`,
+      "Set options.transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove options.proxy.",
+    );
+  }
+  const proxy = options.proxy !== undefined ? checkProxy(options.proxy, 'options.proxy') : undefined;
+  const port = checkPort(options.port, 'options.port', PROVISION_DEFAULTS.port);
+  const wsPort = checkPort(options.wsPort, 'options.wsPort', PROVISION_DEFAULTS.wsPort);
+  const connector = checkConnector(options.connector, 'options.connector');
+  const cidrsInput = options.expectedCidrs ?? result.hub.expectedCidrs;
+  const cidrs = parseCidrs(cidrsInput, options.expectedCidrs ? 'options.expectedCidrs' : 'result.hub.expectedCidrs');
+  const hubFindings = result.findings.filter((f) => f.code.startsWith('HUB_') || f.evidence.host === result.hub.host);
+  const addresses = pinnedAddresses(result, cidrs, policy);
+  if (addresses.length === 0) {
+    const primary =
+      hubFindings.find((f) => f.code.startsWith('HUB_') && f.severity === 'error') ??
+      createFinding('HUB_UNRESOLVED', {
+        hub: result.assignedHub,
+        detail: `no address inside ${cidrsInput.join(', ')}`,
+      });
+    throw new HubConnectionError(primary, hubFindings);
+  }
+  // Same rule as for DPS: a proxy resolves the hub name itself, so under enforce it must sit inside the ranges.
+  const proxyFinding = proxy ? proxyInPathFinding(result.assignedHub, proxy, cidrs, policy) : undefined;
+  if (proxyFinding?.severity === 'error') throw new HubConnectionError(proxyFinding, hubFindings);
+  const target: ConnectTarget = {
+    host: result.assignedHub,
+    addresses,
+    port: transport === 'mqtt' ? port : wsPort,
+    minVersion: tls.minVersion,
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(proxy ? { proxy } : {}),
+  };
+  return { result, credentials, transport, target, connector };
+}
+
+function checkResult(result: ProvisioningResult): void {
   if (!result || typeof result !== 'object' || typeof result.assignedHub !== 'string' || !result.hub) {
     throw new InvalidOptionError(
       'result',
@@ -98,71 +164,24 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
       'Pass the result provisionDevice resolved with, unedited.',
     );
   }
-  const { auth: credentials, mismatch } = checkAuth(auth);
-  if (mismatch) throw new HubConnectionError(mismatch, []);
-  const tls = checkTls(options.tls);
-  const transport = checkTransport(
-    options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport,
-    'options.transport',
-  );
-  // Not `result.hub.policy`: the result may come from storage or an edit, and must not be able to relax the check.
-  const policy = options.policy ?? 'enforce';
-  if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off')
-    throw new InvalidOptionError(
-      'options.policy',
-      `${describe(policy)} is not a policy`,
-      "Use 'enforce' (default), 'warn' or 'off'.",
-    );
-  if (options.proxy !== undefined && !TRANSPORTS[transport].proxyable) {
-    throw new InvalidOptionError(
-      'options.proxy',
-      `only works with transport mqtt-ws (the transport is ${transport})`,
-      "Set options.transport: 'mqtt-ws' (HTTP CONNECT proxies carry WebSockets on 443), or remove options.proxy.",
-    );
-  }
-  const proxy = options.proxy !== undefined ? checkProxy(options.proxy, 'options.proxy') : undefined;
-  const port = checkPort(options.port, 'options.port', PROVISION_DEFAULTS.port);
-  const wsPort = checkPort(options.wsPort, 'options.wsPort', PROVISION_DEFAULTS.wsPort);
-  const cidrsInput = options.expectedCidrs ?? result.hub.expectedCidrs;
-  const cidrs = parseCidrs(cidrsInput, options.expectedCidrs ? 'options.expectedCidrs' : 'result.hub.expectedCidrs');
-  // Recomputed, not read: a result loaded from disk or edited could otherwise mark any address as in range and pin
-  // there.
+}
+
+/**
+ * The hub addresses the policy lets us dial. Range flags are recomputed, not read: a result loaded from disk or edited
+ * could otherwise mark any address as in range and pin there.
+ */
+function pinnedAddresses(result: ProvisioningResult, cidrs: readonly Cidr[], policy: Policy): string[] {
   const checked = (Array.isArray(result.hub.addresses) ? result.hub.addresses : []).map((a) => ({
     ...a,
     inExpectedRange: typeof a?.address === 'string' && isInCidrs(a.address, cidrs),
   }));
-  const addresses = connectableAddresses({ ...result.hub, addresses: checked }, policy).map((a) => a.address);
-  const hubFindings = result.findings.filter((f) => f.code.startsWith('HUB_') || f.evidence.host === result.hub.host);
-  if (addresses.length === 0) {
-    const primary =
-      hubFindings.find((f) => f.code.startsWith('HUB_') && f.severity === 'error') ??
-      createFinding('HUB_UNRESOLVED', {
-        hub: result.assignedHub,
-        detail: `no address inside ${cidrsInput.join(', ')}`,
-      });
-    throw new HubConnectionError(primary, hubFindings);
-  }
-  if (proxy && policy === 'enforce' && !isInCidrs(proxy.address, cidrs)) {
-    // Same rule as for DPS: a proxy resolves the hub name itself, so under enforce it must sit inside the ranges.
-    const finding = createFinding(
-      'PROXY_IN_PATH',
-      { host: result.assignedHub, proxy: `${proxy.address}:${proxy.port}`, proxyInRange: false },
-      { severity: 'error' },
-    );
-    throw new HubConnectionError(finding, hubFindings);
-  }
-  const session = new ConnectionSession(
-    {
-      host: result.assignedHub,
-      addresses,
-      port: transport === 'mqtt' ? port : wsPort,
-      minVersion: tls.minVersion,
-      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-      ...(proxy ? { proxy } : {}),
-    },
-    {},
-    checkConnector(options.connector, 'options.connector'),
-  );
+  return connectableAddresses({ ...result.hub, addresses: checked }, policy).map((a) => a.address);
+}
+
+/** The azure-iot-device Client over the SDK's own MQTT / MQTT-WS transport, every socket through the pinned session. */
+function buildClient(r: ResolvedHubClient): Client {
+  const { result, credentials, transport } = r;
+  const session = new ConnectionSession(r.target, {}, r.connector);
   // Loaded on first use: the device SDK costs ~70 ms of start-up that a device which only provisions need not pay.
   const { Client, SharedAccessKeyAuthenticationProvider, X509AuthenticationProvider } =
     require('azure-iot-device') as typeof import('azure-iot-device');
@@ -179,9 +198,14 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, transport));
-  const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
-  const client = new Client(deviceTransport);
+  const client = new Client(new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base));
   sessions.set(client, { session, result });
+  watchHubEndpoint(
+    client,
+    session,
+    { result, expectedCidrs: cidrsInput, policy, sockets: options.connector },
+    deviceTransport,
+  );
   return client;
 }
 
@@ -194,8 +218,6 @@ export interface OpenHubClientOptions {
 }
 
 const OPEN_DEFAULTS = { timeoutMs: 30_000 };
-
-/** Why the open was cut short (our timer or the caller's signal), as opposed to the SDK failing it. */
 
 /**
  * Opens a client from {@link createHubClient}; a failure becomes {@link HubConnectionError}: TLS_* / TCP_UNREACHABLE

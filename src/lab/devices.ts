@@ -80,12 +80,34 @@ function checkDeviceRequest(registrationId: string, kind: LabDeviceKind, options
       "Use 'rsa' (RSA 2048) or 'ec' (ECC P-256).",
     );
   }
+  checkAllocationFailure(options.allocationFailure);
   return { registrationId, deviceId, kind, keyType, status: options.status ?? 'enabled', options };
+}
+
+/** An allocation failure: an integer errorCode and a message, as DPS puts them in registrationState. */
+export function checkAllocationFailure(failure: unknown, field = 'allocationFailure'): void {
+  if (failure === undefined || failure === null) return;
+  const f = failure as { errorCode?: unknown; errorMessage?: unknown };
+  if (typeof failure !== 'object' || !Number.isInteger(f.errorCode) || typeof f.errorMessage !== 'string') {
+    throw new InvalidOptionError(
+      field,
+      `${JSON.stringify(failure)} is not { errorCode, errorMessage }`,
+      "Pass e.g. { errorCode: 400207, errorMessage: 'Custom allocation failed.' }.",
+    );
+  }
 }
 
 function enrollDevice(lab: { enrollments: Enrollments; pki: LabPki }, request: DeviceRequest): LabDevice {
   const { registrationId, deviceId, kind, status } = request;
-  const base = { registrationId, deviceId, kind, status } as const;
+  const { allocationFailure, substatus } = request.options;
+  const base = {
+    registrationId,
+    deviceId,
+    kind,
+    status,
+    ...(allocationFailure ? { allocationFailure: { ...allocationFailure } } : {}),
+    ...(substatus ? { substatus } : {}),
+  } as const;
   if (kind === 'symmetric-key') {
     const symmetricKey = crypto.randomBytes(64).toString('base64');
     lab.enrollments.add({ ...base, symmetricKey });

@@ -27,6 +27,12 @@ export class FaultTable {
     else this.perRegistration.delete(registrationId.toLowerCase());
   }
 
+  /** The armed fault of `kind` for this registration, without consuming it. */
+  peek(registrationId: string, kind: ProtocolFault['kind']): ProtocolFault | undefined {
+    const armed = this.perRegistration.get(registrationId.toLowerCase()) ?? this.global;
+    return armed && armed.remaining > 0 && armed.fault.kind === kind ? armed.fault : undefined;
+  }
+
   /** The fault that fires for this request, if any (consumes one of its `times`). */
   take<K extends ProtocolFault['kind']>(
     registrationId: string,
@@ -46,6 +52,16 @@ export function isCertificateFault(
   return fault.kind === 'wrong-san' || fault.kind === 'expired-cert';
 }
 
+/** The faults the hub injects, per device id. */
+const HUB_FAULT_KINDS_LIST = ['hub-refuse', 'hub-drop-after-connack', 'hub-never-connack'] as const;
+
+/** Whether a fault is the hub's (scoped by device id) rather than DPS's. */
+export function isHubFault(
+  fault: LabFault,
+): fault is Extract<LabFault, { kind: (typeof HUB_FAULT_KINDS_LIST)[number] }> {
+  return (HUB_FAULT_KINDS_LIST as readonly string[]).includes(fault.kind);
+}
+
 /** The DPS protocol faults, for the error message and the check below. */
 const PROTOCOL_FAULT_KINDS: readonly ProtocolFault['kind'][] = [
   'throttle',
@@ -57,6 +73,9 @@ const PROTOCOL_FAULT_KINDS: readonly ProtocolFault['kind'][] = [
   'malformed-json',
   'oversized-payload',
   'failed',
+  'status',
+  'patch-response',
+  ...HUB_FAULT_KINDS_LIST,
 ];
 
 /**
@@ -64,7 +83,7 @@ const PROTOCOL_FAULT_KINDS: readonly ProtocolFault['kind'][] = [
  * @throws InvalidOptionError naming the field: not a fault, a bad `times`, a certificate fault scoped to one
  * registration or with a bad `target`, an unknown kind.
  */
-export function checkFault(fault: LabFault, scope: { registrationId?: string }): void {
+export function checkFault(fault: LabFault, scope: { registrationId?: string; deviceId?: string }): void {
   if (typeof fault !== 'object' || fault === null || typeof fault.kind !== 'string') {
     throw new InvalidOptionError(
       'fault',
@@ -97,6 +116,7 @@ export function checkFault(fault: LabFault, scope: { registrationId?: string }):
     }
     return;
   }
+  checkFaultFields(fault, scope);
   if (!PROTOCOL_FAULT_KINDS.includes(fault.kind)) {
     throw new InvalidOptionError(
       'fault.kind',
@@ -107,3 +127,28 @@ export function checkFault(fault: LabFault, scope: { registrationId?: string }):
 }
 
 export type { ProtocolFault };
+
+/** The fields some kinds require, and which scope each kind takes. */
+function checkFaultFields(fault: LabFault, scope: { registrationId?: string; deviceId?: string }): void {
+  if (isHubFault(fault) ? scope.registrationId !== undefined : scope.deviceId !== undefined) {
+    throw new InvalidOptionError(
+      isHubFault(fault) ? 'scope.registrationId' : 'scope.deviceId',
+      `a ${fault.kind} fault is scoped by ${isHubFault(fault) ? 'device id' : 'registration id'}`,
+      isHubFault(fault) ? 'Pass { deviceId } for hub faults.' : 'Pass { registrationId } for DPS faults.',
+    );
+  }
+  if (fault.kind === 'status' && (typeof fault.status !== 'string' || fault.status.length === 0)) {
+    throw new InvalidOptionError(
+      'fault.status',
+      `${JSON.stringify(fault.status)} is not a status`,
+      "Use e.g. 'unassigned'.",
+    );
+  }
+  if (fault.kind === 'patch-response' && fault.on !== 'register' && fault.on !== 'poll') {
+    throw new InvalidOptionError(
+      'fault.on',
+      `${JSON.stringify(fault.on)} is not 'register' or 'poll'`,
+      "Use 'register' or 'poll'.",
+    );
+  }
+}

@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger } from '../log';
+import type { TLSSocket } from 'node:tls';
 import type { LabClock } from './clock';
-import { dpsErrorBody } from './dps';
+import { dpsErrorBody, type DpsContext, type DpsOutcome, type DpsService } from './dps-service';
+import { peerInfo } from './mqtt-listener';
 
 const log = logger('lab:https');
 
@@ -87,4 +89,85 @@ function hubTimestamp(ms: number): string {
 function hasClientCertificate(req: IncomingMessage): boolean {
   const socket = req.socket as { getPeerCertificate?: () => { fingerprint256?: string } };
   return Boolean(socket.getPeerCertificate?.()?.fingerprint256);
+}
+
+/** The device REST calls DPS serves: register (PUT) and operation status (GET), with their path parameters. */
+const REST_REGISTER = /^\/([^/]+)\/registrations\/([^/]+)\/register\/?$/;
+const REST_OPERATION = /^\/([^/]+)\/registrations\/([^/]+)\/operations\/([^/]+)\/?$/;
+/** Register bodies are small; anything bigger is not a device. */
+const MAX_REST_BODY = 64 * 1024;
+
+/**
+ * The REST face of the private DPS on its HTTPS port (443 in the field): `PUT /{idScope}/registrations/{id}/register`
+ * and `GET /{idScope}/registrations/{id}/operations/{operationId}`, `?api-version=…`, authenticated by the TLS client
+ * certificate or an `Authorization: SharedAccessSignature …` header, answered by the same {@link DpsService} as MQTT
+ * (same statuses and bodies; `retry-after` as a header). What HTTPS SDKs and curl provision with. Other paths get the
+ * unauthenticated answers of {@link createHttpsResponder}.
+ */
+export function createDpsRestResponder(ctx: DpsContext, service: DpsService, listener: string): HttpsResponder {
+  const fallback = createHttpsResponder('dps', listener, ctx.clock);
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://lab');
+    const register = req.method === 'PUT' ? REST_REGISTER.exec(url.pathname) : null;
+    const operation = req.method === 'GET' ? REST_OPERATION.exec(url.pathname) : null;
+    const match = register ?? operation;
+    if (!match) return fallback(req, res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REST_BODY) req.socket.destroy();
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      ctx.counters.restRequests++;
+      const [, idScope, rawId] = match;
+      const registrationId = decodeURIComponent(rawId);
+      const send = (outcome: DpsOutcome): void => sendRest(res, req, outcome, ctx.clock, listener);
+      const unauthorized = (why: string): void => {
+        log('%s: REST %s %s: 401 (%s)', listener, req.method, url.pathname, why);
+        ctx.counters.unauthorized++;
+        send({ action: 'answer', status: 401, body: dpsErrorBody(401002, 'Unauthorized', ctx.clock.iso()) });
+      };
+      if (idScope.toLowerCase() !== ctx.idScope.toLowerCase()) return unauthorized(`ID scope ${idScope}`);
+      const sas = /^SharedAccessSignature /i.test(req.headers.authorization ?? '')
+        ? req.headers.authorization
+        : undefined;
+      const admission = service.admit(registrationId, sas, peerInfo(req.socket as TLSSocket, 'mqtt-ws'));
+      // REST has no CONNACK: what MQTT refuses at CONNECT, REST refuses with 401.
+      if (admission.kind === 'refuse') return unauthorized('refused credentials');
+      send(
+        service.handle(admission, {
+          kind: register ? 'register' : 'poll',
+          apiVersion: url.searchParams.get('api-version') ?? undefined,
+          operationId: operation ? decodeURIComponent(operation[3]) : undefined,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+  };
+}
+
+/** Write a DPS outcome as an HTTPS response: JSON body, `retry-after` header, the lab clock's `Date`. */
+function sendRest(
+  res: ServerResponse,
+  req: IncomingMessage,
+  outcome: DpsOutcome,
+  clock: LabClock,
+  listener: string,
+): void {
+  if (outcome.action === 'silent') return;
+  if (outcome.action === 'drop') {
+    req.socket.destroy();
+    return;
+  }
+  const text = typeof outcome.body === 'string' ? outcome.body : JSON.stringify(outcome.body);
+  log('%s: REST %s %s: %d', listener, req.method, (req.url ?? '/').split('?')[0], outcome.status);
+  res.writeHead(outcome.status, {
+    date: clock.httpDate(),
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...(outcome.retryAfter !== undefined ? { 'retry-after': String(outcome.retryAfter) } : {}),
+  });
+  res.end(text);
 }

@@ -1,11 +1,14 @@
 import type { IConnectPacket, IPublishPacket } from 'mqtt-packet';
 import { logger } from '../log';
 import { certificateValidityProblem, type HubIdentity } from './enrollments';
+import type { FaultTable } from './faults';
 import type { MqttSession, SessionHandler } from './mqtt-listener';
 import { verifySas } from './sas';
 import type { LabCounters, LabMessage } from './types';
 
 const log = logger('lab:hub');
+/** What a handler's connect returns to send no CONNACK at all (the session stays open, silent). */
+const NO_CONNACK = -1;
 
 const TELEMETRY = /^devices\/([^/]+)\/messages\/events\/(.*)$/;
 const TWIN_GET = /^\$iothub\/twin\/GET\/\?\$rid=(.+)$/;
@@ -45,6 +48,7 @@ export function createHubHandler(
   registry: HubRegistry,
   counters: LabCounters,
   now: () => number = Date.now,
+  faults?: FaultTable,
 ): SessionHandler {
   const deviceOf = new WeakMap<MqttSession, string>();
   return {
@@ -61,6 +65,16 @@ export function createHubHandler(
       if (!identity) return refuse(5, `device ${deviceId} is not in the hub registry (not provisioned)`);
       const authProblem = authenticate(hubHost, deviceId, identity, packet, session, now());
       if (authProblem) return refuse(5, `${deviceId}: ${authProblem}`);
+      const fault = faults?.take(deviceId, ['hub-refuse', 'hub-drop-after-connack', 'hub-never-connack']);
+      if (fault?.kind === 'hub-refuse') return refuse(5, `${deviceId}: fault hub-refuse`);
+      if (fault?.kind === 'hub-never-connack') {
+        log('fault hub-never-connack for %s: CONNECT read, no CONNACK', deviceId);
+        return NO_CONNACK;
+      }
+      if (fault?.kind === 'hub-drop-after-connack') {
+        log('fault hub-drop-after-connack for %s', deviceId);
+        setImmediate(() => session.drop('fault hub-drop-after-connack', true));
+      }
       deviceOf.set(session, deviceId);
       return 0;
     },

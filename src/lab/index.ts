@@ -18,5 +18,7 @@ export type {
   LabFault,
   LabCounters,
   LabMessage,
+  LabBehaviour,
+  LabAllocationFailure,
 } from './types';
 export type { DnsServer, DnsRecord, DnsZone } from './dns-server';

@@ -2,15 +2,16 @@ import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
 import { LabClock } from './clock';
 import { createPki, type LabPki } from './certs';
-import { createLabDevice } from './devices';
+import { checkAllocationFailure, createLabDevice } from './devices';
 import { startDnsServer, type DnsServer } from './dns-server';
 import { createDpsHandler, createPublicTwinHandler } from './dps';
+import { DpsService, type DpsBehaviour } from './dps-service';
 import { Enrollments } from './enrollments';
-import { FaultTable, checkFault, isCertificateFault } from './faults';
+import { FaultTable, checkFault, isCertificateFault, isHubFault } from './faults';
 import { HubRegistry, createHubHandler, createHubPublicHandler } from './hub';
-import { createHttpsResponder, type HttpsFace } from './https-api';
+import { createDpsRestResponder, createHttpsResponder, type HttpsFace, type HttpsResponder } from './https-api';
 import { startListener, type Listener, type SessionHandler } from './mqtt-listener';
-import { resolveLabOptions, type ResolvedLabOptions } from './options';
+import { checkDpsBehaviour, resolveLabOptions, type ResolvedLabOptions } from './options';
 import type { LabCounters, LabDnsView, LabFault, LabHandle, LabOptions } from './types';
 import { DNS_VIEWS, serviceNames, viewRecords, type ServiceNames } from './zones';
 
@@ -67,23 +68,39 @@ interface LabState {
   o: ResolvedLabOptions;
   dpsNames: ServiceNames;
   hubNames: ServiceNames;
+  /** The hub's built-in Event Hub-compatible endpoint (DNS only). */
+  eventHubNames: ServiceNames;
   pki: LabPki;
   counters: LabCounters;
   clock: LabClock;
   enrollments: Enrollments;
   faults: FaultTable;
+  /** Hub faults, keyed by device id. */
+  hubFaults: FaultTable;
   registry: HubRegistry;
+  /** What DPS does that may change at run time. */
+  behaviour: DpsBehaviour;
 }
 
 /** The service names and their certificates, issued before any socket: a failure here has nothing to release. */
-function issuePki(o: ResolvedLabOptions): Pick<LabState, 'dpsNames' | 'hubNames' | 'pki'> {
+function issuePki(o: ResolvedLabOptions): Issued {
   const dpsNames = serviceNames(o.dpsName, 'azure-devices-provisioning.net', o.dpsAddress, o.publicTwinAddress);
-  const hubNames = serviceNames(o.hubName, 'azure-devices.net', o.hubAddress, o.hubPublicTwinAddress);
+  const hubSuffix = o.hubHostnameStyle === 'device' ? 'device.azure-devices.net' : 'azure-devices.net';
+  const hubNames = serviceNames(o.hubName, hubSuffix, o.hubAddress, o.hubPublicTwinAddress);
+  // IoT Hub names its built-in Event Hub namespace iothub-ns-<hub>-<number>; its zone is privatelink.servicebus.…
+  const eventHubNames = serviceNames(
+    `iothub-ns-${o.hubName}-1000001`,
+    'servicebus.windows.net',
+    o.hubAddress,
+    o.hubPublicTwinAddress,
+  );
   const pki = createPki({ dps: dpsNames.host, hub: hubNames.host }, { privatelinkSans: o.privatelinkSans });
-  return { dpsNames, hubNames, pki };
+  return { dpsNames, hubNames, eventHubNames, pki };
 }
 
-function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames' | 'hubNames' | 'pki'>): LabState {
+type Issued = Pick<LabState, 'dpsNames' | 'hubNames' | 'eventHubNames' | 'pki'>;
+
+function createLabState(o: ResolvedLabOptions, issued: Issued): LabState {
   const clock = new LabClock(o.clockOffsetMs);
   return {
     o,
@@ -94,6 +111,8 @@ function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames'
       polls: 0,
       assigned: 0,
       publicTwinRequests: 0,
+      unauthorized: 0,
+      restRequests: 0,
       refused: 0,
       dropped: 0,
       telemetry: 0,
@@ -101,7 +120,13 @@ function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames'
     clock,
     enrollments: new Enrollments(o.idScope, issued.pki.groupCa.thumbprint, () => clock.now()),
     faults: new FaultTable(),
+    hubFaults: new FaultTable(),
     registry: new HubRegistry(),
+    behaviour: {
+      badCredentials: o.badCredentials,
+      responseQueryOrder: o.responseQueryOrder,
+      apiVersions: [...o.apiVersions],
+    },
   };
 }
 
@@ -109,21 +134,27 @@ function createLabState(o: ResolvedLabOptions, issued: Pick<LabState, 'dpsNames'
 interface LabDns {
   server: DnsServer;
   setView(target: 'dps' | 'hub', view: LabDnsView): void;
+  /** The view each target answers with now. */
+  views: Record<'dps' | 'hub', LabDnsView>;
 }
 
 /** Start the DNS server with both services in the private view, and the global endpoint answering publicly. */
 async function startDns(lab: LabState, started: Started): Promise<LabDns> {
   const server = started.add(await startDnsServer({ address: lab.o.dnsAddress, port: lab.o.dnsPort }));
+  const views: LabDns['views'] = { dps: 'private', hub: 'private' };
   const setView = (target: 'dps' | 'hub', view: LabDnsView): void => {
+    views[target] = view;
     const names = target === 'dps' ? lab.dpsNames : lab.hubNames;
     for (const [name, record] of Object.entries(viewRecords(view, names))) server.setRecord(name, record);
   };
   setView('dps', 'private');
   setView('hub', 'private');
+  for (const [name, record] of Object.entries(viewRecords('private', lab.eventHubNames)))
+    server.setRecord(name, record);
   // devices configured with the global endpoint reach DPS publicly: it never goes through a private endpoint.
   server.setRecord('global.azure-devices-provisioning.net', { cname: 'global-prod.westeurope.cloudapp.azure.com' });
   server.setRecord('global-prod.westeurope.cloudapp.azure.com', { a: [lab.o.publicTwinAddress], ttl: 10 });
-  return { server, setView };
+  return { server, setView, views };
 }
 
 /** One service's two endpoints: the private one inside the VNET and its public twin (public access disabled). */
@@ -135,7 +166,7 @@ interface ServiceListeners {
 /** Start the private DPS endpoint, then its public twin. Both serve the DPS certificate and its HTTPS face. */
 async function startDpsListeners(lab: LabState, started: Started): Promise<ServiceListeners> {
   const { o, counters } = lab;
-  const dpsHandler = createDpsHandler({
+  const ctx = {
     idScope: o.idScope,
     hubHost: lab.hubNames.host,
     retryAfterSeconds: o.retryAfterSeconds,
@@ -143,14 +174,18 @@ async function startDpsListeners(lab: LabState, started: Started): Promise<Servi
     faults: lab.faults,
     counters,
     clock: lab.clock,
-    assign: (deviceId, identity) => lab.registry.set(deviceId, identity),
-  });
+    behaviour: lab.behaviour,
+    assign: (deviceId: string, identity: Parameters<HubRegistry['set']>[1]) => lab.registry.set(deviceId, identity),
+  };
+  // One service behind both faces of the private endpoint: MQTT (8883, 443/WebSockets) and REST (443).
+  const service = new DpsService(ctx);
   const privateEndpoint = await startMqttListener(lab, started, {
     name: 'dps',
     face: 'dps',
     address: o.dpsAddress,
-    handler: dpsHandler,
+    handler: createDpsHandler(ctx, service),
     onConnection: () => counters.connections.dps++,
+    onHttpRequest: createDpsRestResponder(ctx, service, 'dps'),
   });
   const publicTwin = await startMqttListener(lab, started, {
     name: 'public-twin',
@@ -165,13 +200,7 @@ async function startDpsListeners(lab: LabState, started: Started): Promise<Servi
 /** Start the private hub endpoint, then its public twin. Both serve the hub certificate and its HTTPS face. */
 async function startHubListeners(lab: LabState, started: Started): Promise<ServiceListeners> {
   const { o, counters } = lab;
-  const privateEndpoint = await startMqttListener(lab, started, {
-    name: 'hub',
-    face: 'hub',
-    address: o.hubAddress,
-    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now()),
-    onConnection: () => counters.connections.hub++,
-  });
+  const privateEndpoint = await startMqttListener(lab, started, hubPrivateSpec(lab, o.hubAddress));
   const publicTwin = await startMqttListener(lab, started, {
     name: 'hub-public',
     face: 'hub',
@@ -180,6 +209,19 @@ async function startHubListeners(lab: LabState, started: Started): Promise<Servi
     onConnection: () => counters.connections.hubPublic++,
   });
   return { private: privateEndpoint, public: publicTwin };
+}
+
+/** The private hub endpoint's listener at `address` (at start, and when {@link LabHandle.moveHubEndpoint} moves it). */
+function hubPrivateSpec(lab: LabState, address: string, ports?: { port: number; wsPort: number }): ListenerSpec {
+  const { counters } = lab;
+  return {
+    name: 'hub',
+    face: 'hub',
+    address,
+    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now(), lab.hubFaults),
+    onConnection: () => counters.connections.hub++,
+    ...(ports ? { ports } : {}),
+  };
 }
 
 /** What differs between the lab's four listeners; ports, client CAs and the clock are the lab's. */
@@ -191,6 +233,10 @@ interface ListenerSpec {
   address: string;
   handler: SessionHandler;
   onConnection(): void;
+  /** The REST face on the HTTPS port; default: the unauthenticated answers of {@link createHttpsResponder}. */
+  onHttpRequest?: HttpsResponder;
+  /** Ports other than the lab's (a moved endpoint keeps the ports it had). */
+  ports?: { port: number; wsPort: number };
 }
 
 async function startMqttListener(lab: LabState, started: Started, spec: ListenerSpec): Promise<Listener> {
@@ -198,14 +244,14 @@ async function startMqttListener(lab: LabState, started: Started, spec: Listener
   const listener = await startListener({
     name: spec.name,
     address: spec.address,
-    port: o.mqttPort,
-    wsPort: o.wsPort,
+    port: spec.ports?.port ?? o.mqttPort,
+    wsPort: spec.ports?.wsPort ?? o.wsPort,
     cert: lab.pki.server(spec.face),
     clientCas: [lab.pki.root.certPem],
     // every listener counts the clients it drops for protocol errors in one counter
     handler: { ...spec.handler, protocolError: () => void counters.dropped++ },
     onConnection: spec.onConnection,
-    onHttpRequest: createHttpsResponder(spec.face, spec.name, clock),
+    onHttpRequest: spec.onHttpRequest ?? createHttpsResponder(spec.face, spec.name, clock),
     now: () => clock.now(),
   });
   return started.add(listener);
@@ -220,7 +266,7 @@ function buildHandle(
 ): LabHandle {
   const { o, dpsNames, hubNames, pki, clock, counters, registry } = lab;
   const { dps, hub } = listeners;
-  return {
+  const handle: LabHandle = {
     dnsServer: dns.server.endpoint,
     dns: dns.server,
     vnetCidrs: [o.vnetCidr],
@@ -242,6 +288,7 @@ function buildHandle(
       publicAddress: o.hubPublicTwinAddress,
       publicPort: hub.public.port,
       publicWsPort: hub.public.wsPort,
+      eventHubHost: lab.eventHubNames.host,
     },
     caPem: pki.root.certPem,
     // async, so a bad argument rejects the promise rather than throwing
@@ -259,11 +306,70 @@ function buildHandle(
       log('lab clock offset now %d ms', clock.offsetMs);
     },
     setFault: (fault, scope) => setFault(lab, listeners, fault, scope),
+    setBehaviour(behaviour) {
+      checkDpsBehaviour(behaviour ?? {});
+      const { badCredentials, responseQueryOrder, apiVersions } = behaviour;
+      if (badCredentials !== undefined) lab.behaviour.badCredentials = badCredentials;
+      if (responseQueryOrder !== undefined) lab.behaviour.responseQueryOrder = responseQueryOrder;
+      if (apiVersions !== undefined) lab.behaviour.apiVersions = [...apiVersions];
+      log('DPS behaviour now %o', lab.behaviour);
+    },
+    moveHubEndpoint: (address) => moveHubEndpoint(lab, dns, listeners.hub, started, handle, address),
+    setEnrollmentGroup(group, settings) {
+      if (group !== 'x509-group' && group !== 'symmetric-key-group') {
+        throw new InvalidOptionError(
+          'group',
+          `${JSON.stringify(group)} is not a lab group`,
+          "Use 'x509-group' or 'symmetric-key-group'.",
+        );
+      }
+      if (settings.status !== undefined && settings.status !== 'enabled' && settings.status !== 'disabled') {
+        throw new InvalidOptionError(
+          'status',
+          `${JSON.stringify(settings.status)} is not 'enabled' or 'disabled'`,
+          "Use 'enabled' or 'disabled'.",
+        );
+      }
+      checkAllocationFailure(settings.allocationFailure);
+      const current = lab.enrollments.groups[group];
+      if (settings.status !== undefined) current.status = settings.status;
+      if (settings.allocationFailure === null) delete current.allocationFailure;
+      else if (settings.allocationFailure !== undefined) current.allocationFailure = { ...settings.allocationFailure };
+    },
     counters,
     received: (deviceId) => registry.received(deviceId),
     hubDevices: () => registry.ids(),
     close: () => started.close(),
   };
+  return handle;
+}
+
+/**
+ * {@link LabHandle.moveHubEndpoint}: the hub's private endpoint is recreated at `address` (same ports), the lab DNS
+ * answers the new address from now on, and the old endpoint goes away with every connection it had.
+ */
+async function moveHubEndpoint(
+  lab: LabState,
+  dns: LabDns,
+  hub: ServiceListeners,
+  started: Started,
+  handle: LabHandle,
+  address: string,
+): Promise<void> {
+  const probe = resolveLabOptions({ ...lab.o, hubAddress: address });
+  const old = hub.private;
+  if (probe.hubAddress === lab.hubNames.privateAddress) return;
+  const next = await startMqttListener(
+    lab,
+    started,
+    hubPrivateSpec(lab, address, { port: old.port, wsPort: old.wsPort }),
+  );
+  hub.private = next;
+  lab.hubNames.privateAddress = address;
+  dns.setView('hub', dns.views.hub);
+  handle.hub.address = address;
+  log('hub private endpoint moved to %s', address);
+  await old.close();
 }
 
 function checkDnsView(view: LabDnsView, target: 'dps' | 'hub'): void {
@@ -287,15 +393,17 @@ function setFault(
   lab: LabState,
   listeners: { dps: ServiceListeners; hub: ServiceListeners },
   fault: LabFault | undefined,
-  scope: { registrationId?: string } = {},
+  scope: { registrationId?: string; deviceId?: string } = {},
 ): void {
   const serve = (target: 'dps' | 'hub', variant: 'good' | 'wrong-san' | 'expired'): void => {
     const cert = lab.pki.server(target, variant);
     for (const l of [listeners[target].private, listeners[target].public]) l.setCertificate(cert);
   };
   if (fault === undefined) {
+    if (scope.deviceId !== undefined) return lab.hubFaults.set(undefined, scope.deviceId);
     lab.faults.set(undefined, scope.registrationId);
     if (scope.registrationId === undefined) {
+      lab.hubFaults.set(undefined);
       serve('dps', 'good');
       serve('hub', 'good');
     }
@@ -306,5 +414,6 @@ function setFault(
     serve(fault.target ?? 'dps', fault.kind === 'wrong-san' ? 'wrong-san' : 'expired');
     return;
   }
+  if (isHubFault(fault)) return lab.hubFaults.set(fault, scope.deviceId);
   lab.faults.set(fault, scope.registrationId);
 }

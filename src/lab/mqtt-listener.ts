@@ -30,7 +30,8 @@ export interface PeerInfo {
 }
 
 /**
- * Callbacks a protocol (DPS, hub) plugs into a listener. Return a CONNACK return code from `connect` (0 = accepted).
+ * Callbacks a protocol (DPS, hub) plugs into a listener. Return a CONNACK return code from `connect` (0 = accepted;
+ * -1 = send no CONNACK and leave the client waiting, a fault).
  */
 export interface SessionHandler {
   connect(session: MqttSession, packet: mqttPacket.IConnectPacket): number;
@@ -129,7 +130,7 @@ export class MqttSession {
     this.clientId = packet.clientId;
     this.username = packet.username ?? '';
     const returnCode = this.handler.connect(this, packet);
-    if (this.ended) return;
+    if (this.ended || returnCode < 0) return;
     this.send({ cmd: 'connack', returnCode, sessionPresent: false });
     if (returnCode !== 0) return this.drop(`CONNACK return code ${returnCode}`, true);
     this.connected = true;
@@ -336,7 +337,7 @@ function listen(server: net.Server, port: number, address: string, name: string,
   });
 }
 
-function peerInfo(socket: tls.TLSSocket, transport: PeerInfo['transport']): PeerInfo {
+export function peerInfo(socket: tls.TLSSocket, transport: PeerInfo['transport']): PeerInfo {
   const info: PeerInfo = { transport, remoteAddress: socket.remoteAddress ?? '?' };
   const peer = socket.getPeerCertificate(true);
   if (peer && peer.fingerprint256) {

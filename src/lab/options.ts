@@ -22,6 +22,10 @@ export const LAB_DEFAULTS: Omit<ResolvedLabOptions, 'wsPort'> = {
   retryAfterSeconds: 1,
   privatelinkSans: false,
   clockOffsetMs: 0,
+  badCredentials: 'after-connack',
+  responseQueryOrder: 'rid-first',
+  apiVersions: ['2019-03-31', '2021-06-01', '2021-10-01', '2022-02-01', '2022-12-01'],
+  hubHostnameStyle: 'classic',
 };
 
 const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -151,6 +155,37 @@ function checkBehaviour(o: ResolvedLabOptions): void {
     );
   }
   checkClockOffset('clockOffsetMs', o.clockOffsetMs);
+  checkDpsBehaviour(o);
+  oneOf('hubHostnameStyle', o.hubHostnameStyle, ['classic', 'device']);
+}
+
+/** The fields {@link LabHandle.setBehaviour} may change, checked the same way at start and at run time. */
+export function checkDpsBehaviour(b: Pick<LabOptions, 'badCredentials' | 'responseQueryOrder' | 'apiVersions'>): void {
+  if (b.badCredentials !== undefined) oneOf('badCredentials', b.badCredentials, ['after-connack', 'connack']);
+  if (b.responseQueryOrder !== undefined) {
+    oneOf('responseQueryOrder', b.responseQueryOrder, ['rid-first', 'retry-after-first']);
+  }
+  if (
+    b.apiVersions !== undefined &&
+    (!Array.isArray(b.apiVersions) ||
+      b.apiVersions.some((v) => typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(v)))
+  ) {
+    throw new InvalidOptionError(
+      'apiVersions',
+      `${JSON.stringify(b.apiVersions)} is not a list of api-versions`,
+      "Use e.g. ['2019-03-31'].",
+    );
+  }
+}
+
+function oneOf(field: string, value: unknown, allowed: readonly string[]): void {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw new InvalidOptionError(
+      field,
+      `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`,
+      `Use ${allowed.map((a) => `'${a}'`).join(' or ')}.`,
+    );
+  }
 }
 
 function stripUndefined(o: LabOptions): Partial<LabOptions> {

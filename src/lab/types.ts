@@ -43,6 +43,38 @@ export interface LabOptions {
    * {@link LabHandle.setClockOffset}.
    */
   clockOffsetMs?: number;
+  /**
+   * How DPS answers a well-formed CONNECT whose certificate or SAS key it does not accept. Default 'after-connack'
+   * (what real DPS does): CONNACK 0, then every register or poll is answered on `res/401/` with DPS's error body
+   * (errorCode 401002, or 401000 for an expired SAS). 'connack': CONNACK 5 (not authorized), the lab's behaviour
+   * before issue 11. An inconsistent CONNECT (no credential at all, certificate CN ≠ registration id) gets CONNACK 5
+   * in both modes; a malformed username or a foreign ID scope CONNACK 4. Change it with {@link LabHandle.setBehaviour}.
+   */
+  badCredentials?: 'after-connack' | 'connack';
+  /**
+   * Order of the query parameters on `$dps/registrations/res/<status>/?…`: 'rid-first' (default,
+   * `?$rid=1&retry-after=3`) or 'retry-after-first' (`?retry-after=3&$rid=1`). DPS sends both.
+   */
+  responseQueryOrder?: 'rid-first' | 'retry-after-first';
+  /**
+   * The api-versions DPS accepts (from the MQTT username, or the REST `api-version` query). Anything else is answered
+   * 400 with errorCode 400004. Default ['2019-03-31', '2021-06-01', '2021-10-01', '2022-02-01', '2022-12-01'].
+   */
+  apiVersions?: string[];
+  /**
+   * Hub hostname DPS assigns: 'classic' (default) `<hubName>.azure-devices.net`, or 'device'
+   * `<hubName>.device.azure-devices.net` (the newer hostnames, TLS 1.3 preview).
+   */
+  hubHostnameStyle?: 'classic' | 'device';
+}
+
+/** What {@link LabHandle.setBehaviour} may change while the lab runs (see {@link LabOptions}). */
+export type LabBehaviour = Pick<LabOptions, 'badCredentials' | 'responseQueryOrder' | 'apiVersions'>;
+
+/** What DPS puts in registrationState when allocation fails: errorCode (e.g. 400207, 400208, 400209) and message. */
+export interface LabAllocationFailure {
+  errorCode: number;
+  errorMessage: string;
 }
 
 /** The DNS views {@link LabHandle.setDnsView} switches between; each is one endpoint finding's situation. */
@@ -97,6 +129,22 @@ export type LabFault =
   | { kind: 'oversized-payload'; bytes?: number; times?: number }
   /** The registration ends with status "failed" (DPS-style errorCode, default 400209, and errorMessage). */
   | { kind: 'failed'; errorCode?: number; errorMessage?: string; times?: number }
+  /**
+   * The poll is answered 200 with this `status` (e.g. 'unassigned', or one DPS never sends) and a registrationState
+   * holding only registrationId and status.
+   */
+  | { kind: 'status'; status: string; times?: number }
+  /**
+   * Patch DPS's answer to the register (202) or the poll (200 assigned): `set` and `omit` take dotted paths such as
+   * 'operationId' or 'registrationState.assignedHub'; the body is otherwise what DPS sends.
+   */
+  | { kind: 'patch-response'; on: 'register' | 'poll'; set?: Record<string, unknown>; omit?: string[]; times?: number }
+  /** The hub refuses this device's CONNECT (CONNACK 5). Scope it with `{ deviceId }` or set it for every device. */
+  | { kind: 'hub-refuse'; times?: number }
+  /** The hub accepts this device's CONNECT (CONNACK 0), then drops the connection. */
+  | { kind: 'hub-drop-after-connack'; times?: number }
+  /** The hub completes TLS and reads the CONNECT, but never sends CONNACK. */
+  | { kind: 'hub-never-connack'; times?: number }
   /** Serve a server certificate whose SAN is wrong-name.example.net (global; `target` default 'dps'). */
   | { kind: 'wrong-san'; target?: 'dps' | 'hub' }
   /** Serve an expired server certificate (global; `target` default 'dps'). */
@@ -118,8 +166,16 @@ export interface LabDeviceOptions {
    * days.
    */
   notAfter?: Date;
-  /** Enrollment status; 'disabled' makes DPS refuse the device (401). Default 'enabled'. */
+  /**
+   * Enrollment status. 'disabled': DPS answers the register 200 with status "disabled" (empty operationId, a
+   * registrationState with only registrationId and status), or CONNACK 5 when `badCredentials` is 'connack'.
+   * Default 'enabled'.
+   */
   status?: 'enabled' | 'disabled';
+  /** Allocation fails for this enrollment: the poll answers status "failed" with this errorCode and errorMessage. */
+  allocationFailure?: LabAllocationFailure;
+  /** registrationState.substatus when assigned. Default 'initialAssignment'. */
+  substatus?: 'initialAssignment' | 'deviceDataMigrated' | 'deviceDataReset' | 'reprovisionedToInitialAssignment';
 }
 
 /** A device enrolled in the lab DPS, with its credentials (PEM strings / base64 key). */
@@ -167,6 +223,10 @@ export interface LabCounters {
   assigned: number;
   /** Requests the public twin answered 401. */
   publicTwinRequests: number;
+  /** Requests the private DPS answered 401 (credentials it did not accept, after CONNACK 0 or over REST). */
+  unauthorized: number;
+  /** REST requests (PUT register, GET operation status) the private DPS answered on its HTTPS port. */
+  restRequests: number;
   /** CONNECTs refused with a non-zero CONNACK (any listener). */
   refused: number;
   /** Clients dropped for protocol errors (garbage, no CONNECT, bad topic). */
@@ -220,6 +280,12 @@ export interface LabHandle {
     publicPort: number;
     /** WebSocket port of the public hub twin. */
     publicWsPort: number;
+    /**
+     * The hub's built-in Event Hub-compatible endpoint, `iothub-ns-<hubName>-….servicebus.windows.net`: the lab DNS
+     * answers it through `privatelink.servicebus.windows.net` with the hub's private address (DNS only: nothing
+     * listens for AMQP).
+     */
+    eventHubHost: string;
   };
   /** The lab root CA: trust this and nothing else. */
   caPem: string;
@@ -238,8 +304,28 @@ export interface LabHandle {
    * @throws InvalidOptionError for anything but a whole number of ms within ±10 years.
    */
   setClockOffset(offsetMs: number): void;
-  /** Set (or with undefined clear) a fault, globally or for one registration id. Clearing globally clears all. */
-  setFault(fault: LabFault | undefined, scope?: { registrationId?: string }): void;
+  /**
+   * Set (or with undefined clear) a fault, globally or for one registration id (hub-* faults: for one `deviceId`).
+   * Clearing globally clears all.
+   */
+  setFault(fault: LabFault | undefined, scope?: { registrationId?: string; deviceId?: string }): void;
+  /**
+   * Recreate the hub's private endpoint at another address inside the VNET (same ports), as when a private endpoint
+   * is recreated or migrated: the lab DNS answers the new address from now on, and the old endpoint closes with every
+   * connection it had. `hub.address` follows.
+   * @throws InvalidOptionError (rejects) for an address that is not loopback, outside the VNET or already in use.
+   */
+  moveHubEndpoint(address: string): Promise<void>;
+  /** Change how DPS behaves from the next request on (see {@link LabOptions}); omitted fields stay as they are. */
+  setBehaviour(behaviour: LabBehaviour): void;
+  /**
+   * Set a group enrollment's status (disabled: every member gets status "disabled") or make its allocation fail
+   * (every member gets status "failed" with the errorCode); `allocationFailure: null` clears it.
+   */
+  setEnrollmentGroup(
+    group: 'x509-group' | 'symmetric-key-group',
+    settings: { status?: 'enabled' | 'disabled'; allocationFailure?: LabAllocationFailure | null },
+  ): void;
   /** Live counters of what the lab has seen (read them after the action under test). */
   counters: LabCounters;
   /** Telemetry the hub received from a device, oldest first. */

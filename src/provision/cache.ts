@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { normaliseHost } from '../endpoint/options';
+import { writeFileAtomic } from '../support/atomic-write';
 import type { DeviceAuth, TransportName } from './types';
 
 /**
@@ -117,33 +118,16 @@ function invalidField(r: CacheRecord): string | undefined {
 }
 
 /**
- * Writes the record atomically: temp file (mode 0600) in the same directory, fsync, rename, fsync the directory. The
- * hub name is stored normalised (DPS may send upper case or a trailing dot), the form {@link readCache} compares.
+ * Writes the record atomically through {@link writeFileAtomic} (temp file, mode 0600, in the same directory; fsync;
+ * rename; fsync the directory), creating the directory (0700) first. No failure leaves the temporary file behind.
+ * The hub name is stored normalised (DPS may send upper case or a trailing dot), the form {@link readCache} compares.
  */
 export async function writeCache(file: string, input: CacheRecord): Promise<void> {
   const hub = hubName(input.assignedHub);
   if (!hub) throw new Error('the assigned hub is not a hub host name; not cached');
   const record: CacheRecord = { ...input, assignedHub: hub };
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  // Make the rename itself durable (power loss right after provisioning must not lose it). Not possible on Windows.
-  const dirHandle = await fs.open(dir, 'r').catch(() => undefined);
-  await dirHandle?.sync().catch(() => undefined);
-  await dirHandle?.close();
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Deletes the cache (e.g. after the hub rejected the cached identity). Missing is fine. */

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { InvalidOptionError } from '../errors';
-import { describe, describeSecret } from '../endpoint/address';
+import { describe, describeSecret, withAuthScrubbed } from '../redact';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
 import { defaultConnector, type Connector } from '../connection/connector';
 import { isTransportName, TRANSPORTS } from '../connection/transports';
@@ -205,40 +205,6 @@ function checkString(v: unknown, name: string, fix: string, pattern?: RegExp): s
  * is its certificate CN, which may well have upper case, and DPS matches ids without regard to case.
  */
 const REGISTRATION_ID = /^[A-Za-z0-9\-._:]{0,127}[A-Za-z0-9-]$/;
-
-/** The secret strings of an auth value as passed (before any validation): what no error message may contain. */
-function authSecrets(auth: unknown): string[] {
-  const values =
-    auth && typeof auth === 'object'
-      ? [
-          (auth as Record<string, unknown>).symmetricKey,
-          (auth as Record<string, unknown>).passphrase,
-          (auth as Record<string, unknown>).key,
-        ]
-      : [auth];
-  // Shorter values are not scrubbed: replacing every "abc" in a message would garble it without protecting anything.
-  return values.filter((v): v is string => typeof v === 'string' && v.length >= 4).sort((a, b) => b.length - a.length);
-}
-
-/**
- * Runs `check` and, if it throws an InvalidOptionError whose message (or stack) contains the key, key PEM or
- * passphrase of `auth`, replaces each occurrence with `(secret not shown)`. describe() already hides values shaped
- * like secrets; this catches a secret of any shape pasted into another option (a passphrase as the id scope).
- */
-export function withAuthScrubbed<T>(auth: unknown, check: () => T): T {
-  const secrets = authSecrets(auth);
-  try {
-    return check();
-  } catch (err) {
-    if (err instanceof InvalidOptionError && secrets.length > 0) {
-      const scrub = (text: string): string =>
-        secrets.reduce((t, secret) => t.split(secret).join('(secret not shown)'), text);
-      err.message = scrub(err.message);
-      if (err.stack) err.stack = scrub(err.stack);
-    }
-    throw err;
-  }
-}
 
 /** Validates {@link ProvisionOptions} once, at the door. Throws InvalidOptionError naming the option. */
 export function resolveProvisionOptions(options: ProvisionOptions): ResolvedProvisionOptions {

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { proxyInPathFinding } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
 import type { TlsInfo } from '../connection/types';
-import { isInCidrs } from '../endpoint/address';
 import { connectableAddresses, verifyHost } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError } from '../errors';
@@ -51,7 +51,9 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     const dps = await resolveDps(run);
     checkProxyPolicy(run, dps);
     const assignment = await register(run, dps);
-    const hub = await verifyHub(run, assignment.assignedHub);
+    // The graceful MQTT disconnect and the hub's DNS verification overlap: neither needs the other, and the hub's
+    // round trip would otherwise be paid after DPS has already answered.
+    const hub = await overlapping(run.closeConnection(true), () => verifyHub(run, assignment.assignedHub));
     const result = assembleResult(run, dps, assignment, hub);
     await persist(run, result);
     run.ok = true;
@@ -60,6 +62,15 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     throw toError(err, run.deadline, o, run.dps);
   } finally {
     await run.dispose();
+  }
+}
+
+/** Runs `next` while `pending` finishes; settles with `next` only once `pending` has finished too (never rejects). */
+async function overlapping<T>(pending: Promise<void>, next: () => Promise<T>): Promise<T> {
+  try {
+    return await next();
+  } finally {
+    await pending;
   }
 }
 
@@ -157,17 +168,14 @@ async function resolveDps(run: Run): Promise<{ report: EndpointReport; addresses
 function checkProxyPolicy(run: Run, dps: { report: EndpointReport }): void {
   const { o } = run;
   if (!o.proxy) return;
-  const proxyInRange = isInCidrs(o.proxy.address, o.network.cidrs);
-  const severity = o.network.policy === 'enforce' && !proxyInRange ? 'error' : 'warning';
-  const proxy = `${o.proxy.address}:${o.proxy.port}`;
-  const finding = createFinding('PROXY_IN_PATH', { host: o.host, proxy, proxyInRange }, { severity });
+  const finding = proxyInPathFinding(o.host, o.proxy, o.network.cidrs, o.network.policy);
   run.findings.push(finding);
-  if (severity === 'error') {
+  if (finding.severity === 'error') {
     throw new ProvisioningError(finding, { findings: run.findings, step: 'connecting', dps: dps.report });
   }
 }
 
-/** Step 3: connect pinned to the verified addresses and register through the SDK's own transport. */
+/** Step 3: connect pinned to the verified addresses and register through the SDK's own transport (left open). */
 async function register(
   run: Run,
   dps: { report: EndpointReport; addresses: string[] },
@@ -204,7 +212,6 @@ async function register(
     },
   });
   run.progress('assigned', { assignedHub: assignment.assignedHub, deviceId: assignment.deviceId });
-  await run.closeConnection(true);
   return assignment;
 }
 
@@ -414,7 +421,7 @@ function toError(
   const failure = stop?.kind === 'failed' ? stop.error : err;
   if (failure instanceof RegistrationFailure) {
     return new ProvisioningError(failure.finding, {
-      findings: [failure.finding, ...context],
+      findings: [failure.finding, ...failure.related, ...context],
       cause: failure.cause,
       step: deadline.step,
       ...(dps ? { dps } : {}),

@@ -1,5 +1,8 @@
+import { ProvisioningDeviceConstants } from 'azure-iot-provisioning-device';
 import type { DeviceRegistrationResult, RegistrationRequest } from 'azure-iot-provisioning-device';
+import net from 'node:net';
 import type { ConnectionSession } from '../connection/session';
+import { cloudOf } from '../endpoint/clouds';
 import type { EndpointReport } from '../endpoint/types';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
@@ -34,11 +37,15 @@ export interface RegistrationRun {
   onRegistering?: () => void;
 }
 
-/** A diagnosed failure of the registration: the primary finding and the low-level cause. */
+/**
+ * A diagnosed failure of the registration: the primary finding, the low-level cause, and findings that explain it
+ * further (a documented private-endpoint limit behind a failed status).
+ */
 export class RegistrationFailure extends Error {
   constructor(
     readonly finding: Finding,
     override readonly cause: unknown,
+    readonly related: Finding[] = [],
   ) {
     super(finding.message);
   }
@@ -122,13 +129,19 @@ export function diagnoseRegistrationError(
   err: unknown,
   run: Pick<RegistrationRun, 'session' | 'dps' | 'request' | 'last'>,
   step: string,
+  attempts = 1,
 ): Finding {
   const { session, dps, request, last } = run;
   if (session.failure) return session.failure.finding;
+  const body = errorBodyOf(err);
   if (isUnauthorized(err, last)) {
     const address = session.tls?.remoteAddress ?? '';
     const info = dps.addresses.find((a) => a.address === address);
-    const detail = (err as Error)?.message;
+    // DPS's own words when it sent an error body (401002 "Invalid certificate.", 401000), else the transport's.
+    const detail =
+      body.errorCode !== undefined
+        ? `errorCode ${body.errorCode}${body.message ? ` ${body.message}` : ''}`
+        : (err as Error)?.message;
     if (info && !info.inExpectedRange) {
       return createFinding('DPS_UNAUTHORIZED_PUBLIC', {
         host: dps.host,
@@ -145,6 +158,8 @@ export function diagnoseRegistrationError(
       detail,
     });
   }
+  const rejected = rejectedFinding(last.status, body, run, step, attempts);
+  if (rejected) return rejected;
   const detail = (err as Error)?.message ?? String(err);
   return createFinding('DPS_CONNECTION_LOST', {
     host: dps.host,
@@ -152,6 +167,165 @@ export function diagnoseRegistrationError(
     step,
     detail: last.status ? `${detail} (last status ${last.status})` : detail,
   });
+}
+
+/** DPS's JSON error body, which the SDK's translateError keeps as `result`: only the fields we report. */
+function errorBodyOf(err: unknown): { errorCode?: number; message?: string; trackingId?: string } {
+  const result = (err as { result?: unknown } | undefined)?.result;
+  if (typeof result !== 'object' || result === null) return {};
+  const r = result as Record<string, unknown>;
+  return {
+    ...(typeof r['errorCode'] === 'number' ? { errorCode: r['errorCode'] } : {}),
+    ...(typeof r['message'] === 'string' ? { message: r['message'].slice(0, 200) } : {}),
+    ...(typeof r['trackingId'] === 'string' ? { trackingId: r['trackingId'].slice(0, 64) } : {}),
+  };
+}
+
+/**
+ * A request DPS answered with 3xx/4xx other than 401 and 429: its own finding (never DPS_CONNECTION_LOST): 400004
+ * names the api-version and the cloud, 403, 404 (wrong ID scope or registration id), 409 (concurrent registration),
+ * 412, any other as DPS_BAD_REQUEST.
+ */
+function rejectedFinding(
+  status: number | undefined,
+  body: ReturnType<typeof errorBodyOf>,
+  run: Pick<RegistrationRun, 'dps' | 'request'>,
+  step: string,
+  attempts: number,
+): Finding | undefined {
+  if (status === undefined || status < 300 || status >= 429 || status === 401) return undefined;
+  const evidence = {
+    host: run.dps.host,
+    registrationId: run.request.registrationId ?? '',
+    step,
+    status,
+    ...body,
+  };
+  if (status === 400 && body.errorCode === 400004) {
+    return createFinding('DPS_API_VERSION_UNSUPPORTED', {
+      ...evidence,
+      apiVersion: ProvisioningDeviceConstants.apiVersion,
+      cloud: cloudOf(run.dps.host) ?? 'unknown',
+    });
+  }
+  switch (status) {
+    case 403:
+      return createFinding('DPS_FORBIDDEN', evidence);
+    case 404:
+      return createFinding('DPS_NOT_FOUND', { ...evidence, idScope: run.request.idScope });
+    case 409:
+      return createFinding('DPS_REGISTRATION_CONFLICT', { ...evidence, attempts });
+    case 412:
+      return createFinding('DPS_PRECONDITION_FAILED', evidence);
+    default:
+      return createFinding('DPS_BAD_REQUEST', evidence);
+  }
+}
+
+/** The registration statuses DPS sends; anything else in well-formed JSON is DPS_UNEXPECTED_STATUS. */
+type RegistrationState = {
+  assignedHub?: unknown;
+  deviceId?: unknown;
+  payload?: unknown;
+  errorCode?: number;
+  errorMessage?: string;
+};
+
+/** The errorCodes of a failed status that are documented limits or misconfigurations with their own finding. */
+const FAILURE_FINDINGS = {
+  400207: 'DPS_CUSTOM_ALLOCATION_FAILED',
+  400208: 'DPS_NO_HUB_LINKED',
+  400209: 'DPS_HUB_REFUSED_DPS',
+} as const;
+
+/** DNS labels: letters, digits and inner hyphens, up to 63. */
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** IoT Hub device ids: 1-128 of these characters. */
+const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/;
+
+/** The assigned hub as a host name (trailing dot dropped, lower case), or why it is not one. */
+export function checkAssignedHub(value: unknown): { hub: string } | { problem: string } {
+  if (typeof value !== 'string') return { problem: `a ${typeof value}, not a string` };
+  const hub = value.toLowerCase().replace(/\.$/, '');
+  if (hub.length === 0) return { problem: 'empty' };
+  if (net.isIP(hub) || net.isIP(hub.replace(/^\[|\]$/g, ''))) return { problem: 'an IP address, not a host name' };
+  if (hub.includes(':') || hub.includes('/')) return { problem: 'not a bare host name (a port, scheme or path)' };
+  const labels = hub.split('.');
+  if (labels.length < 3 || hub.length > 253 || labels.some((l) => !LABEL.test(l))) {
+    return { problem: 'not a DNS name of the form <hub>.azure-devices.<suffix>' };
+  }
+  if (/^\d+$/.test(labels[labels.length - 1])) return { problem: 'a number, not a host name' };
+  return { hub };
+}
+
+/** The assigned device id, or why IoT Hub would not accept it. */
+export function checkDeviceId(value: unknown): { deviceId: string } | { problem: string } {
+  if (typeof value !== 'string') return { problem: `a ${typeof value}, not a string` };
+  if (!DEVICE_ID.test(value)) return { problem: "not 1-128 letters, digits and - . + % _ # * ? ! ( ) , : = @ $ '" };
+  return { deviceId: value };
+}
+
+/** `assigned`: registrationState with a valid assignedHub and deviceId, each problem its own DPS-side finding. */
+function assignment(run: RegistrationRun, result: DeviceRegistrationResult): Assignment {
+  const state = (result as { registrationState?: RegistrationState }).registrationState;
+  const malformed = (field: string): RegistrationFailure =>
+    new RegistrationFailure(
+      createFinding('DPS_MALFORMED_RESPONSE', {
+        host: run.dps.host,
+        topic: 'status assigned',
+        excerpt: JSON.stringify(result).slice(0, 80),
+        field,
+      }),
+      undefined,
+    );
+  if (typeof state !== 'object' || state === null) throw malformed('registrationState');
+  if (state.assignedHub === undefined || state.assignedHub === null || state.assignedHub === '') {
+    throw malformed('registrationState.assignedHub');
+  }
+  if (state.deviceId === undefined || state.deviceId === null || state.deviceId === '') {
+    throw malformed('registrationState.deviceId');
+  }
+  const hub = checkAssignedHub(state.assignedHub);
+  if ('problem' in hub) {
+    throw new RegistrationFailure(
+      createFinding('DPS_ASSIGNED_HUB_INVALID', {
+        host: run.dps.host,
+        assignedHub: JSON.stringify(state.assignedHub).slice(0, 120),
+        problem: hub.problem,
+      }),
+      undefined,
+    );
+  }
+  const device = checkDeviceId(state.deviceId);
+  if ('problem' in device) {
+    throw new RegistrationFailure(
+      createFinding('DPS_DEVICE_ID_INVALID', {
+        host: run.dps.host,
+        deviceId: JSON.stringify(state.deviceId).slice(0, 160),
+        problem: device.problem,
+      }),
+      undefined,
+    );
+  }
+  return {
+    assignedHub: hub.hub,
+    deviceId: device.deviceId,
+    ...(state.payload !== undefined ? { payload: state.payload } : {}),
+  };
+}
+
+/** `failed`: DPS_REGISTRATION_FAILED with the errorCode's cause and fix, plus the limit's own finding when known. */
+function failed(run: RegistrationRun, result: DeviceRegistrationResult): RegistrationFailure {
+  const state = (result as { registrationState?: RegistrationState }).registrationState;
+  const registrationId = run.request.registrationId ?? '';
+  const evidence = {
+    registrationId,
+    ...(state?.errorCode !== undefined ? { errorCode: state.errorCode } : {}),
+    ...(typeof state?.errorMessage === 'string' ? { errorMessage: state.errorMessage.slice(0, 300) } : {}),
+  };
+  const code = FAILURE_FINDINGS[Number(state?.errorCode) as keyof typeof FAILURE_FINDINGS];
+  const related = code ? [createFinding(code, evidence)] : [];
+  return new RegistrationFailure(createFinding('DPS_REGISTRATION_FAILED', evidence), undefined, related);
 }
 
 /**
@@ -163,6 +337,7 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
   const { deadline, retry, last } = run;
   let operationId: string | undefined;
   let attempts = 1;
+  let conflictRetried = false;
   const backoff = (retryAfterSeconds: number | undefined): number => {
     const seconds = usableRetryAfter(retryAfterSeconds);
     const base = seconds !== undefined ? seconds * 1000 : retry.baseDelayMs * 2 ** (attempts - 2);
@@ -177,13 +352,21 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
       reply = await call(run, operationId);
     } catch (err) {
       if (deadline.stopped) throw deadline.stopped;
+      // 409: another registration of this id was in progress; worth one more try after a pause, not more.
+      if (last.status === 409 && !conflictRetried && attempts < retry.maxAttempts) {
+        conflictRetried = true;
+        attempts++;
+        log('DPS answered 409, one retry in %s s', last.retryAfterSeconds);
+        await deadline.sleep(backoff(last.retryAfterSeconds));
+        continue;
+      }
       if (isTransient(err, run.session) && !isUnauthorized(err, last) && attempts < retry.maxAttempts) {
         attempts++;
         log('attempt %d after %s', attempts, (err as Error)?.message);
         await deadline.sleep(backoff(undefined));
         continue;
       }
-      throw new RegistrationFailure(diagnoseRegistrationError(err, run, deadline.step), err);
+      throw new RegistrationFailure(diagnoseRegistrationError(err, run, deadline.step, attempts), err);
     }
     const status = last.status;
     if (status !== undefined && status >= 429) {
@@ -205,56 +388,49 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
       await deadline.sleep(backoff(last.retryAfterSeconds));
       continue;
     }
-    const state = (
-      reply.result as {
-        registrationState?: {
-          assignedHub?: string;
-          deviceId?: string;
-          payload?: unknown;
-          errorCode?: number;
-          errorMessage?: string;
-        };
-      }
-    ).registrationState;
-    switch (String(reply.result.status).toLowerCase()) {
+    const result = reply.result as DeviceRegistrationResult | null;
+    const excerpt = JSON.stringify(result).slice(0, 80);
+    const answered =
+      typeof result === 'object' && result !== null ? (result as { status?: unknown }).status : undefined;
+    if (typeof answered !== 'string') {
+      throw new RegistrationFailure(
+        createFinding('DPS_MALFORMED_RESPONSE', { host: run.dps.host, topic: deadline.step, excerpt, field: 'status' }),
+        undefined,
+      );
+    }
+    const evidence = { host: run.dps.host, registrationId: run.request.registrationId ?? '' };
+    switch (answered.toLowerCase()) {
       case 'assigned':
-        if (!state?.assignedHub || !state.deviceId) {
+        return assignment(run, result!);
+      case 'assigning': {
+        const id = (result as { operationId?: unknown }).operationId;
+        if (typeof id !== 'string' || id.length === 0) {
           throw new RegistrationFailure(
             createFinding('DPS_MALFORMED_RESPONSE', {
               host: run.dps.host,
-              topic: 'assigned',
-              excerpt: JSON.stringify(reply.result).slice(0, 80),
+              topic: 'status assigning',
+              excerpt,
+              field: 'operationId',
             }),
             undefined,
           );
         }
-        return {
-          assignedHub: state.assignedHub,
-          deviceId: state.deviceId,
-          ...(state.payload !== undefined ? { payload: state.payload } : {}),
-        };
-      case 'assigning':
-        operationId = reply.result.operationId;
+        operationId = id;
         // DPS told us when to come back: no jitter, so a healthy run is exactly as fast as the plain SDK. Read off the
         // topic ourselves: the SDK passes retry-after * 1000 through unchecked (negative, NaN).
         await deadline.sleep(pollDelayMs(last.retryAfterSeconds));
         continue;
+      }
       case 'failed':
-        throw new RegistrationFailure(
-          createFinding('DPS_REGISTRATION_FAILED', {
-            registrationId: run.request.registrationId ?? '',
-            errorCode: state?.errorCode,
-            errorMessage: state?.errorMessage,
-          }),
-          undefined,
-        );
+        throw failed(run, result!);
+      case 'disabled':
+        throw new RegistrationFailure(createFinding('DPS_ENROLLMENT_DISABLED', evidence), undefined);
+      case 'unassigned':
+        throw new RegistrationFailure(createFinding('DPS_REGISTRATION_UNASSIGNED', evidence), undefined);
       default:
+        // Well-formed JSON with a status we do not know: never reported as "not valid JSON".
         throw new RegistrationFailure(
-          createFinding('DPS_MALFORMED_RESPONSE', {
-            host: run.dps.host,
-            topic: `status ${String(reply.result.status)}`,
-            excerpt: JSON.stringify(reply.result).slice(0, 80),
-          }),
+          createFinding('DPS_UNEXPECTED_STATUS', { host: run.dps.host, status: answered.slice(0, 60), excerpt }),
           undefined,
         );
     }

@@ -5,7 +5,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { clockSkew } from '../../src/checks/clock-skew';
-import type { CheckContext } from '../../src/checks/types';
+import type { CheckContext, CheckState } from '../../src/checks/types';
 import { loadConfig } from '../../src/config/load';
 import { tempDir, text } from './fixtures';
 
@@ -58,7 +58,7 @@ describe('clock-skew from the HTTP Date header', () => {
         expectedCidrs: ['127.0.0.1/32'],
       },
     });
-    const state = new Map<string, unknown>([['dps-tcp-websocket', { port, reachable: ['127.0.0.1'] }]]);
+    const state: CheckState = { tcp: { 'dps-tcp-websocket': { port, reachable: ['127.0.0.1'] } } };
     return {
       loaded,
       config: loaded.config,
@@ -91,7 +91,7 @@ describe('clock-skew from the HTTP Date header', () => {
 
   it('is skipped with the reason when DPS on 443 was not reached', async () => {
     const c = ctx();
-    c.state.clear();
+    c.state = {};
     const out = await clockSkew.run(c);
     assert.equal(out.result, 'skipped');
     assert.match(out.detail ?? '', /--ntp-server/);

@@ -9,7 +9,7 @@ function ctx(flags: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv = {
     loaded,
     config: loaded.config,
     settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => new Date(), env },
-    state: new Map(),
+    state: {},
   };
 }
 

@@ -33,7 +33,7 @@ describe('device identity checks', () => {
       config: loaded.config,
       identity: loadDeviceIdentity({ certFile, keyFile: kf }),
       settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => now },
-      state: new Map(),
+      state: {},
     };
     const reports = await runChecks(CHECKS, ctx);
     return Object.fromEntries(reports.map((r) => [r.id, r]));
@@ -130,6 +130,36 @@ describe('device identity checks', () => {
     const bad = await run(pem(leaf) + pem(root) + pem(inter));
     assert.equal(bad['device-cert-chain']?.result, 'error');
     assert.match(bad['device-cert-chain']?.detail ?? '', /certificate 1 \("CN=dev-1"\) is not signed by certificate 2/);
+  });
+
+  it('a misordered chain fails with DEVICE_CERT_CHAIN_BROKEN naming the broken link and the fix', async () => {
+    const rootKey = rsaKey();
+    const interKey = rsaKey();
+    const root = makeCert({ cn: 'Lab Root', key: rootKey, ca: true });
+    const inter = makeCert({ cn: 'Lab Group CA', key: interKey, ca: true, issuer: { cert: root, key: rootKey } });
+    const leaf = makeCert({ cn: 'dev-1', key, issuer: { cert: inter, key: interKey } });
+    const bad = (await run(pem(leaf) + pem(root) + pem(inter)))['device-cert-chain'];
+    assert.equal(bad?.result, 'error');
+    assert.deepEqual(codes(bad), ['DEVICE_CERT_CHAIN_BROKEN']);
+    const f = bad?.findings[0];
+    assert.equal(f?.severity, 'error');
+    assert.deepEqual(
+      [f?.evidence['position'], f?.evidence['reason'], f?.evidence['nextSubject']],
+      [1, 'not-signed-by-next', 'CN=Lab Root'],
+    );
+    assert.match(f?.message ?? '', /certificate 1 \("CN=dev-1"\) is not signed by certificate 2 \("CN=Lab Root"\)/);
+    assert.match(f?.remediation ?? '', /device certificate first, then its issuing intermediate/);
+  });
+
+  it('a chain whose next certificate is not a CA fails with DEVICE_CERT_CHAIN_BROKEN (next-not-ca)', async () => {
+    const issuerKey = rsaKey();
+    const notCa = makeCert({ cn: 'Not A CA', key: issuerKey });
+    const leaf = makeCert({ cn: 'dev-1', key, issuer: { cert: notCa, key: issuerKey } });
+    const bad = (await run(pem(leaf) + pem(notCa)))['device-cert-chain'];
+    assert.equal(bad?.result, 'error');
+    assert.deepEqual(codes(bad), ['DEVICE_CERT_CHAIN_BROKEN']);
+    assert.equal(bad?.findings[0]?.evidence['reason'], 'next-not-ca');
+    assert.match(bad?.detail ?? '', /certificate 2 \("CN=Not A CA"\) is not a CA certificate/);
   });
 
   it('flags an expired intermediate in the chain file too', async () => {

@@ -40,7 +40,7 @@ describe('dps-dns --compare-system', () => {
             return systemAnswer.map((address) => ({ address, family: 4 as const }));
           },
         },
-        state: new Map(),
+        state: {},
       },
     };
   }

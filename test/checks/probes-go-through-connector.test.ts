@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dpsCheck } from '../../src/checks/main';
-import { connector } from '../../src/connection/connector';
+import { createConnector, type Connector } from '../../src/connection/connector';
 import { isInCidrs, parseCidrs } from '../../src/endpoint/address';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
@@ -13,31 +13,27 @@ import { startSntpServer, type SntpServer } from './sntp-server';
 
 type Call = { method: string; address: string; port?: number; host?: string };
 
-/** Wraps every connector method so each call is recorded, then delegates to the real one. */
-function spyConnector(): { calls: Call[]; restore(): void } {
+/** A connector that records each call and then opens the socket for real; passed in through CliIo.connector. */
+function spyConnector(): { calls: Call[]; connector: Connector } {
   const calls: Call[] = [];
-  const original = { ...connector };
-  connector.openTcp = (address, port) => (
-    calls.push({ method: 'openTcp', address, port }),
-    original.openTcp.call(connector, address, port)
-  );
-  connector.openUdp = (address) => (
-    calls.push({ method: 'openUdp', address }),
-    original.openUdp.call(connector, address)
-  );
-  connector.openTlsInspect = (t, o, s) => (
-    calls.push({ method: 'openTlsInspect', address: t.addresses.join(','), port: t.port, host: t.host }),
-    original.openTlsInspect.call(connector, t, o, s)
-  );
-  connector.openTls = (t, s) => (
-    calls.push({ method: 'openTls', address: t.addresses.join(','), port: t.port, host: t.host }),
-    original.openTls.call(connector, t, s)
-  );
-  connector.openTlsViaProxy = (t, s, cb) => (
-    calls.push({ method: 'openTlsViaProxy', address: t.proxy.address }),
-    original.openTlsViaProxy.call(connector, t, s, cb)
-  );
-  return { calls, restore: () => Object.assign(connector, original) };
+  const real = createConnector();
+  const connector: Connector = {
+    openTcp: (address, port) => (calls.push({ method: 'openTcp', address, port }), real.openTcp(address, port)),
+    openUdp: (address) => (calls.push({ method: 'openUdp', address }), real.openUdp(address)),
+    openTlsInspect: (...a) => (
+      calls.push({ method: 'openTlsInspect', address: a[0].addresses.join(','), port: a[0].port, host: a[0].host }),
+      real.openTlsInspect(...a)
+    ),
+    openTls: (...a) => (
+      calls.push({ method: 'openTls', address: a[0].addresses.join(','), port: a[0].port, host: a[0].host }),
+      real.openTls(...a)
+    ),
+    openTlsViaProxy: (...a) => (
+      calls.push({ method: 'openTlsViaProxy', address: a[0].proxy.address }),
+      real.openTlsViaProxy(...a)
+    ),
+  };
+  return { calls, connector };
 }
 
 describe('dps-check probes go through the connector', function () {
@@ -78,16 +74,12 @@ describe('dps-check probes go through the connector', function () {
   it('every TCP, TLS and SNTP socket of a healthy run is opened by the connector, to verified addresses only', async () => {
     const spy = spyConnector();
     let out = '';
-    let code: number;
-    try {
-      code = await dpsCheck(args, {
-        stdout: { write: (s: string) => (out += s) },
-        stderr: { write: () => true },
-        env: {},
-      });
-    } finally {
-      spy.restore();
-    }
+    const code = await dpsCheck(args, {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: () => true },
+      env: {},
+      connector: spy.connector,
+    });
     assert.equal(code, 0, out);
     const byMethod = (m: string): Call[] => spy.calls.filter((c) => c.method === m);
     assert.deepEqual(
@@ -103,10 +95,12 @@ describe('dps-check probes go through the connector', function () {
       [lab.dps.port, lab.dps.wsPort].sort(),
     );
     assert.ok(byMethod('openTlsInspect').every((c) => c.host === lab.dps.host && c.address === lab.dps.address));
+    // UDP: the DNS queries to the lab's DNS server, and one SNTP query.
     assert.deepEqual(
-      byMethod('openUdp').map((c) => c.address),
-      ['127.0.0.1'],
+      [...new Set(byMethod('openUdp').map((c) => c.address))].sort(),
+      [lab.dnsServer.split(':')[0], '127.0.0.1'].sort(),
     );
+    assert.equal(byMethod('openUdp').filter((c) => c.address === '127.0.0.1').length, 1);
     for (const c of [...byMethod('openTcp'), ...byMethod('openTlsInspect')])
       assert.ok(
         isInCidrs(c.address, parseCidrs(lab.vnetCidrs, 'vnet')),
@@ -119,16 +113,18 @@ describe('dps-check probes go through the connector', function () {
     lab.setDnsView('public', 'dps');
     const spy = spyConnector();
     try {
-      const code = await dpsCheck(args, { stdout: { write: () => true }, stderr: { write: () => true }, env: {} });
+      const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, connector: spy.connector };
+      const code = await dpsCheck(args, io);
       assert.equal(code, 1);
     } finally {
-      spy.restore();
       lab.setDnsView('private', 'dps');
     }
+    // Only the DNS queries (and the SNTP query, which needs no DPS address) left the process.
     assert.deepEqual(
       spy.calls.filter((c) => c.method !== 'openUdp'),
       [],
     );
+    assert.ok(spy.calls.some((c) => c.method === 'openUdp' && c.address === lab.dnsServer.split(':')[0]));
   });
 
   it('no file of src/checks imports node:net, node:tls or node:dgram (sockets live in src/connection)', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/load';
-import { CHECKS, assertRegistry, checkIds } from '../../src/checks/registry';
+import { CHECKS, assertRegistry, checkIds, defineRegistry } from '../../src/checks/registry';
 import { renderCheck, renderSummary, SYMBOLS } from '../../src/checks/render';
 import { exitCodeOf, runChecks, summarize } from '../../src/checks/runner';
 import { SECTIONS, type Check, type CheckContext } from '../../src/checks/types';
@@ -13,7 +13,7 @@ function ctx(): CheckContext {
     loaded,
     config: loaded.config,
     settings: { register: false, compareSystem: false, timeoutMs: 1000, now: () => new Date() },
-    state: new Map(),
+    state: {},
   };
 }
 
@@ -32,7 +32,7 @@ describe('check runner', () => {
       title: 'throws',
       section: 'dns',
       run: () => {
-        throw new DpsPrivateLinkError('ERR_X', 'outer', {
+        throw new DpsPrivateLinkError('ERR_X' as never, 'outer', {
           cause: Object.assign(new Error('inner'), { code: 'ECONNRESET' }),
         });
       },
@@ -206,5 +206,22 @@ describe('check registry', () => {
       () => assertRegistry([{ ...ok('b'), after: ['a'] }, ok('a')]),
       /runs after a, which does not run before it/,
     );
+  });
+
+  it('is validated where it is built: defineRegistry throws at once on a misordered registry', () => {
+    assert.throws(
+      () =>
+        defineRegistry([
+          { ...ok('late'), section: 'hub' },
+          { ...ok('early'), section: 'configuration' },
+        ]),
+      /check early \(section configuration\) is out of section order/,
+    );
+    assert.throws(() => defineRegistry([ok('a'), ok('a')]), /duplicate check id a/);
+    assert.throws(() => defineRegistry([ok('b', ['a']), ok('a')]), /depends on a, which does not run before it/);
+    assert.throws(() => defineRegistry([{ ...ok('b'), after: ['a'] }, ok('a')]), /runs after a/);
+    const good = defineRegistry([ok('a'), ok('b', ['a'])]);
+    assert.deepEqual(checkIds(good), ['a', 'b']);
+    assert.ok(Object.isFrozen(good) && Object.isFrozen(CHECKS), 'a built registry cannot be reordered later');
   });
 });

@@ -26,7 +26,7 @@ describe('dps-tls checks against real TLS peers', () => {
       loaded,
       config: loaded.config,
       settings: { register: false, compareSystem: false, timeoutMs: 3000, now: () => new Date() },
-      state: new Map<string, unknown>([['dps-tcp-mqtt', { port, reachable: ['127.0.0.1'] }]]),
+      state: { tcp: { 'dps-tcp-mqtt': { port, reachable: ['127.0.0.1'] } } },
     };
   }
 

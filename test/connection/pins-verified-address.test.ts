@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
-import { connector } from '../../src/connection/connector';
+import { createConnector, defaultConnector, type Connector } from '../../src/connection/connector';
 import { probeTls } from '../../src/connection/probe';
 import type { ConnectTarget } from '../../src/connection/types';
 import { HOST, startTlsServer, testPki, type TestTlsServer } from './support';
@@ -53,21 +53,21 @@ describe('connection: pinned TLS to a verified address', () => {
     }
   });
 
-  it('every socket goes through connector.openTls (the seam tests spy on)', async () => {
+  it('every socket goes through the connector it is given (openTls, the seam tests pass in)', async () => {
     const calls: ConnectTarget[] = [];
-    const original = connector.openTls;
-    connector.openTls = (t, onSecure) => {
-      calls.push(t);
-      return original.call(connector, t, onSecure);
-    };
-    try {
-      const result = await probeTls(target());
-      assert.equal(result.ok, true);
-      assert.equal(calls.length, 1);
-      assert.deepEqual(calls[0].addresses, ['127.10.1.10']);
-    } finally {
-      connector.openTls = original;
-    }
+    const real = createConnector();
+    const recording: Connector = { ...real, openTls: (t, ...rest) => (calls.push(t), real.openTls(t, ...rest)) };
+    const result = await probeTls(target(), { connector: recording });
+    assert.equal(result.ok, true);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0].addresses, ['127.10.1.10']);
+  });
+
+  it('the default connector cannot be patched: tests must pass theirs in', () => {
+    assert.ok(Object.isFrozen(defaultConnector));
+    assert.throws(() => {
+      (defaultConnector as { openTls: unknown }).openTls = () => undefined;
+    }, TypeError);
   });
 
   it('honours minVersion TLSv1.3 when the server offers it', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createFinding } from '../../src/findings/finding';
-import { findingsToJson, renderFindingsJson, renderFindingsText } from '../../src/findings/render';
+import { renderCheck, toJsonDocument } from '../../src/checks/render';
+import { findingsToJson, findingToJson, renderFindingsJson, renderFindingsText } from '../../src/findings/render';
 
 const warning = createFinding('DNS_MIXED_ANSWERS', {
   host: 'mydps.azure-devices-provisioning.net',
@@ -48,5 +49,36 @@ describe('findings renderers', () => {
     );
     assert.equal(parsed.findings[0]?.evidence['symmetricKey'], '[redacted]');
     assert.deepEqual(parsed.findings[1], JSON.parse(JSON.stringify(error)));
+  });
+
+  it('nests under something else: indent, no symbols, the given order, the fix two columns past the code', () => {
+    const text = renderFindingsText([warning, error], { indent: '      ', symbols: false, order: 'given' });
+    assert.deepEqual(text.split('\n'), [
+      `      DNS_MIXED_ANSWERS (warning): ${warning.message}`,
+      `        fix: ${warning.remediation}`,
+      `      DNS_NXDOMAIN (error): ${error.message}`,
+      `        fix: ${error.remediation}`,
+    ]);
+  });
+
+  it('is what dps-check prints under a check, and what its --json carries for each finding', () => {
+    const f = { ...error, evidence: { ...error.evidence, passphrase: 'hunter2' } };
+    const report = {
+      id: 'dps-dns',
+      title: 'DNS',
+      section: 'dns' as const,
+      result: 'error' as const,
+      findings: [f],
+      evidence: {},
+      detail: 'd',
+      durationMs: 1,
+    };
+    assert.equal(
+      renderCheck(report, { colour: false, verbose: false }),
+      `  × dps-dns: DNS — d\n      DNS_NXDOMAIN (error): ${error.message}\n        fix: ${error.remediation}`,
+    );
+    const doc = toJsonDocument('0.0.0', [report], { ok: 0, warning: 0, error: 1, skipped: 0 });
+    assert.deepEqual(doc.checks[0]?.findings, [findingToJson(f)]);
+    assert.equal(doc.checks[0]?.findings[0]?.evidence['passphrase'], '[redacted]');
   });
 });

@@ -22,6 +22,8 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     lab = await startLab({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0 });
   });
   after(() => lab.close());
+  // The CONNACK-5 tests select the 'connack' mode; the default (401 after CONNACK 0) is in answers-like-dps.test.ts.
+  afterEach(() => lab.setBehaviour({ badCredentials: 'after-connack' }));
 
   const raw = (): Promise<RawClient> => RawClient.connect(lab.dps.address, lab.dps.port, lab.dps.host, lab.caPem);
 
@@ -128,7 +130,8 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     assert.equal(returnCode, 5);
   });
 
-  it('an expired or not-yet-valid device certificate gets CONNACK 5, though its thumbprint is enrolled', async () => {
+  it("badCredentials 'connack': an expired or not-yet-valid device certificate gets CONNACK 5, though its thumbprint is enrolled", async () => {
+    lab.setBehaviour({ badCredentials: 'connack' });
     const day = 24 * 3600_000;
     const expired = await lab.createDevice('expired-cert', 'x509-individual', {
       notBefore: new Date(Date.now() - 400 * day),
@@ -142,7 +145,8 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     assert.equal((await RawClient.dps(lab, future)).returnCode, 5);
   });
 
-  it('a SAS signed with the wrong key gets CONNACK 5', async () => {
+  it("badCredentials 'connack': a SAS signed with the wrong key gets CONNACK 5", async () => {
+    lab.setBehaviour({ badCredentials: 'connack' });
     await lab.createDevice('sas-victim', 'symmetric-key');
     const { returnCode } = await RawClient.dps(lab, {
       registrationId: 'sas-victim',
@@ -151,7 +155,8 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     assert.equal(returnCode, 5);
   });
 
-  it('re-enrolling replaces the enrollment: the old credentials stop working', async () => {
+  it("badCredentials 'connack': re-enrolling replaces the enrollment: the old credentials stop working", async () => {
+    lab.setBehaviour({ badCredentials: 'connack' });
     const first = await lab.createDevice('re-enrolled', 'symmetric-key');
     const second = await lab.createDevice('re-enrolled', 'x509-individual');
     assert.equal((await RawClient.dps(lab, first)).returnCode, 5);
@@ -160,7 +165,8 @@ describe('lab: bad clients are dropped and the lab keeps serving', () => {
     client.close();
   });
 
-  it('a disabled enrollment gets CONNACK 5', async () => {
+  it("badCredentials 'connack': a disabled enrollment gets CONNACK 5", async () => {
+    lab.setBehaviour({ badCredentials: 'connack' });
     const device = await lab.createDevice('disabled', 'symmetric-key', { status: 'disabled' });
     const { returnCode } = await RawClient.dps(lab, device);
     assert.equal(returnCode, 5);

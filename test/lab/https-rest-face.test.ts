@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { startLab } from '../../src/index';
-import type { LabHandle } from '../../src/index';
+import type { LabDevice, LabHandle } from '../../src/index';
 import { RawClient, dpsResponse } from './helpers/raw-client';
 
 interface Answer {
@@ -203,23 +203,35 @@ describe('lab: HTTPS REST face and the lab clock', function () {
   });
 
   it('judges SAS expiry and certificate validity by the lab clock, as a service with a skewed clock does', async () => {
+    // DPS's default for credentials it does not accept: CONNACK 0, then 401 with 401000 (expired SAS) / 401002.
+    const refusedBy = async (device: LabDevice): Promise<number> => {
+      const { client, returnCode } = await RawClient.dps(lab, device);
+      try {
+        assert.equal(returnCode, 0, 'CONNECT itself is accepted');
+        const answer = dpsResponse(await client.register(device.registrationId));
+        assert.equal(answer.status, 401, answer.body);
+        return (JSON.parse(answer.body) as { errorCode: number }).errorCode;
+      } finally {
+        client.close();
+      }
+    };
     // RawClient signs a SAS that expires 10 min from the host's now: a DPS clock 20 min ahead sees it expired.
     const sas = await lab.createDevice('clock-sas', 'symmetric-key');
     lab.setClockOffset(20 * MINUTE);
-    const late = await RawClient.dps(lab, sas);
-    late.client.close();
-    assert.equal(late.returnCode, 5);
+    assert.equal(await refusedBy(sas), 401000);
     // Lab device certificates are valid from an hour ago: a DPS clock 2 h behind sees one not yet valid.
     const x509 = await lab.createDevice('clock-x509', 'x509-individual');
     lab.setClockOffset(-120 * MINUTE);
-    const early = await RawClient.dps(lab, x509);
-    early.client.close();
-    assert.equal(early.returnCode, 5);
+    assert.equal(await refusedBy(x509), 401002);
     lab.setClockOffset(0);
     for (const device of [sas, x509]) {
       const ok = await RawClient.dps(lab, device);
-      ok.client.close();
-      assert.equal(ok.returnCode, 0, device.registrationId);
+      try {
+        assert.equal(ok.returnCode, 0, device.registrationId);
+        assert.equal(dpsResponse(await ok.client.register(device.registrationId)).status, 202, device.registrationId);
+      } finally {
+        ok.client.close();
+      }
     }
   });
 

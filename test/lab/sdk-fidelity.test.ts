@@ -84,27 +84,44 @@ describe('lab fidelity: the unmodified SDK provisions and sends telemetry', func
     }
   });
 
-  it('a device that is not enrolled is refused at CONNECT (not authorized) and the lab keeps serving', async () => {
+  it('a device that is not enrolled: CONNACK 0, then the register is answered 401 (UnauthorizedError), and the lab keeps serving', async () => {
     const stranger = { registrationId: 'not-enrolled', auth: { symmetricKey: Buffer.alloc(64, 7).toString('base64') } };
+    const unauthorized = lab.counters.unauthorized;
     const refused = lab.counters.refused;
     const outcome = await provisionInChild(lab, stranger);
     assert.equal(outcome.ok, false);
-    // the provisioning SDK does not translate MQTT CONNACK codes: it surfaces mqtt.js's error as is
-    assert.match(outcome.error?.message ?? '', /Not authorized/i, JSON.stringify(outcome.error));
-    assert.equal(lab.counters.refused, refused + 1);
+    // DPS's default for credentials it does not accept: the SDK translates the 401 status, not a CONNACK code
+    assert.equal(outcome.error?.name, 'UnauthorizedError', JSON.stringify(outcome.error));
+    assert.equal(lab.counters.unauthorized, unauthorized + 1);
+    assert.equal(lab.counters.refused, refused, 'CONNECT itself was accepted');
     const device = await lab.createDevice('after-stranger', 'symmetric-key');
     assert.equal((await provisionInChild(lab, device)).ok, true);
   });
 
-  it("a device clock 2 h behind DPS: the SDK's SAS token (1 h TTL) is already expired by the lab clock, CONNECT refused", async () => {
-    const device = await lab.createDevice('skewed-sas', 'symmetric-key');
+  it("badCredentials 'connack': the same stranger is refused at CONNECT (not authorized), surfaced by mqtt.js as is", async () => {
+    const stranger = { registrationId: 'not-enrolled', auth: { symmetricKey: Buffer.alloc(64, 7).toString('base64') } };
     const refused = lab.counters.refused;
+    lab.setBehaviour({ badCredentials: 'connack' });
+    try {
+      const outcome = await provisionInChild(lab, stranger);
+      assert.equal(outcome.ok, false);
+      // the provisioning SDK does not translate MQTT CONNACK codes: it surfaces mqtt.js's error as is
+      assert.match(outcome.error?.message ?? '', /Not authorized/i, JSON.stringify(outcome.error));
+      assert.equal(lab.counters.refused, refused + 1);
+    } finally {
+      lab.setBehaviour({ badCredentials: 'after-connack' });
+    }
+  });
+
+  it("a device clock 2 h behind DPS: the SDK's SAS token (1 h TTL) is already expired by the lab clock, answered 401", async () => {
+    const device = await lab.createDevice('skewed-sas', 'symmetric-key');
+    const unauthorized = lab.counters.unauthorized;
     lab.setClockOffset(2 * 3600_000);
     try {
       const outcome = await provisionInChild(lab, device);
       assert.equal(outcome.ok, false);
-      assert.match(outcome.error?.message ?? '', /Not authorized/i, JSON.stringify(outcome.error));
-      assert.equal(lab.counters.refused, refused + 1);
+      assert.equal(outcome.error?.name, 'UnauthorizedError', JSON.stringify(outcome.error));
+      assert.equal(lab.counters.unauthorized, unauthorized + 1);
     } finally {
       lab.setClockOffset(0);
     }

@@ -8,6 +8,8 @@ const SRC = path.join(__dirname, '..', '..', 'src');
 
 /** Lower first. A folder (or top-level file) may import from any rank below its own, never from its own rank. */
 const LAYERS: readonly (readonly string[])[] = [
+  // What may be shown of a value: below everything, so every layer (the logger first) can use it.
+  ['redact'],
   ['log'],
   ['findings'],
   ['errors'],

@@ -1,4 +1,4 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
 
 /** Evidence about the device certificate as read from the device's files. */
 export type DeviceCertEvidence = {
@@ -30,6 +30,20 @@ export type DeviceCnMismatchEvidence = {
   certFile?: string;
   commonName: string | null;
   registrationId: string;
+};
+
+/** Evidence when the certificates in the device file do not form a chain, leaf first. */
+export type DeviceCertChainEvidence = {
+  certFile?: string;
+  /** 1-based position of the certificate whose link to the next one is broken. */
+  position: number;
+  subject: string;
+  /** The issuer that certificate names. */
+  issuer: string;
+  /** The certificate that follows it in the file. */
+  nextSubject: string;
+  /** `not-signed-by-next`: the next certificate did not issue it; `next-not-ca`: the next one is not a CA. */
+  reason: 'not-signed-by-next' | 'next-not-ca';
 };
 
 /** Evidence comparing the device clock with a server clock. */
@@ -108,6 +122,20 @@ export const deviceFindings = {
           `subject is CN=${e.registrationId}.`
         : `Issue a certificate whose subject is CN=${e.registrationId}.`,
   } satisfies FindingSpec<DeviceCnMismatchEvidence>,
+  DEVICE_CERT_CHAIN_BROKEN: {
+    severity: 'error',
+    title: 'Certificate file is not an ordered chain',
+    message: (e) =>
+      `In the device certificate file${e.certFile ? ` ${e.certFile}` : ''}, ` +
+      `certificate ${e.position} ("${e.subject}") ` +
+      (e.reason === 'next-not-ca'
+        ? `is followed by "${e.nextSubject}", which is not a CA certificate (basicConstraints CA:FALSE). `
+        : `is not signed by certificate ${e.position + 1} ("${e.nextSubject}"); its issuer is "${e.issuer}". `) +
+      `The device sends the file as its chain: DPS cannot build the path to the enrolled CA and answers 401.`,
+    remediation: () =>
+      `Put the device certificate first, then its issuing intermediate, then the next CA up, and leave out any ` +
+      `certificate that is not part of that chain (a foreign or duplicated certificate breaks it too).`,
+  } satisfies FindingSpec<DeviceCertChainEvidence>,
   CLOCK_SKEW: {
     severity: 'error',
     title: 'Device clock differs from the server clock',

@@ -1,4 +1,4 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
 
 // Findings about name resolution and the endpoint name itself (DNS_*, ENDPOINT_*), owned by src/endpoint.
 // Messages name the host, resolver and addresses from the evidence; remediations name the zone, setting or resource.

@@ -1,4 +1,41 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
+
+type RegistrationFailedEvidence = { registrationId: string; errorCode?: number | string; errorMessage?: string };
+
+/** What DPS rejected: the status and DPS's error body (errorCode, message, trackingId). */
+type DpsRejectEvidence = {
+  host: string;
+  registrationId: string;
+  step: string;
+  status: number;
+  errorCode?: number;
+  message?: string;
+  trackingId?: string;
+};
+
+const rejection = (e: DpsRejectEvidence): string =>
+  `${e.status}${e.errorCode !== undefined ? ` (errorCode ${e.errorCode})` : ''}${e.message ? `: ${e.message}` : ''}`;
+
+/**
+ * The registrationState errorCodes seen in SDK fixtures and field reports (no official table exists), each with its
+ * cause and fix. The first two are documented limits of DPS private endpoints.
+ */
+const FAILURE_CAUSES: Record<number, { cause: string; fix: string }> = {
+  400207: {
+    cause: 'custom allocation failed: DPS could not get a hub from the allocation Azure Function',
+    fix:
+      "DPS calls a custom allocation Function over the public network: a VNET-locked Function cannot serve it. Open the Function's " +
+      'public endpoint to DPS (or use another allocation policy) and check the Function logs.',
+  },
+  400208: {
+    cause: 'no IoT hub is linked for this enrollment',
+    fix: 'Link an IoT hub to the DPS instance and select it in the enrollment or group allocation settings.',
+  },
+  400209: {
+    cause: 'DPS could not reach, or is not authorised on, the hub it assigned',
+    fix: 'DPS→hub traffic is not VNET traffic: a hub with public network access disabled or an IP filter that excludes DPS refuses it. Allow trusted Microsoft services on the hub (or relax the IP filter), and re-link the hub in DPS if the link is stale.',
+  },
+};
 
 /** Findings about the DPS registration itself (owned by the provision module). Codes never change once shipped. */
 export const dpsFindings = {
@@ -43,12 +80,142 @@ export const dpsFindings = {
   DPS_REGISTRATION_FAILED: {
     severity: 'error',
     title: 'DPS registration status failed',
-    message: (e: { registrationId: string; errorCode?: number | string; errorMessage?: string }) =>
-      `DPS reported registration ${e.registrationId} as failed${e.errorCode !== undefined ? ` (errorCode ${e.errorCode})` : ''}${e.errorMessage ? `: ${e.errorMessage}` : ''}.`,
+    message: (e: RegistrationFailedEvidence) =>
+      `DPS reported registration ${e.registrationId} as failed${e.errorCode !== undefined ? ` (errorCode ${e.errorCode})` : ''}${e.errorMessage ? `: ${e.errorMessage.replace(/\.$/, '')}` : ''}` +
+      `${FAILURE_CAUSES[Number(e.errorCode)] ? ` — ${FAILURE_CAUSES[Number(e.errorCode)].cause}` : ''}.`,
+    remediation: (e: RegistrationFailedEvidence) =>
+      FAILURE_CAUSES[Number(e.errorCode)]?.fix ??
+      `Look up errorCode ${e.errorCode ?? '(none)'} in the DPS documentation and the DPS resource's diagnostic logs; usual causes: the ` +
+        "enrollment's linked hub was removed, a custom allocation Azure Function is unreachable (a VNET-locked Function does not " +
+        'work for allocation), or the hub rejected the device registration.',
+  } satisfies FindingSpec<RegistrationFailedEvidence>,
+  DPS_CUSTOM_ALLOCATION_FAILED: {
+    severity: 'error',
+    title: 'Custom allocation failed (400207): the allocation Function cannot serve DPS',
+    message: (e: { registrationId: string; errorMessage?: string }) =>
+      `DPS could not allocate ${e.registrationId} through the enrollment's custom allocation Azure Function (400207${e.errorMessage ? `: ${e.errorMessage}` : ''}). ` +
+      'A documented limit of DPS private endpoints: DPS calls the Function over the public network, so a Function locked into a VNET ' +
+      '(private endpoint only, access restrictions) cannot be reached.',
     remediation: () =>
-      "Look up the errorCode in the DPS documentation; usual causes: the enrollment's linked hub was removed, a custom allocation " +
-      'Azure Function is unreachable (a VNET-locked Function does not work for allocation), or the hub rejected the device registration.',
-  } satisfies FindingSpec<{ registrationId: string; errorCode?: number | string; errorMessage?: string }>,
+      "Allow DPS to reach the Function's public endpoint (or use a static/hashed allocation policy instead of custom allocation), " +
+      'and check the Function logs for exceptions or a response that is not a valid allocation result.',
+  } satisfies FindingSpec<{ registrationId: string; errorMessage?: string }>,
+  DPS_NO_HUB_LINKED: {
+    severity: 'error',
+    title: 'No IoT hub linked for the enrollment (400208)',
+    message: (e: { registrationId: string; errorMessage?: string }) =>
+      `DPS found no linked IoT hub to assign ${e.registrationId} to (400208${e.errorMessage ? `: ${e.errorMessage}` : ''}).`,
+    remediation: () =>
+      'Link an IoT hub to the DPS instance (Linked IoT hubs) and select it in the enrollment or group allocation settings; ' +
+      'a hub that was deleted and re-created must be linked again.',
+  } satisfies FindingSpec<{ registrationId: string; errorMessage?: string }>,
+  DPS_HUB_REFUSED_DPS: {
+    severity: 'error',
+    title: 'DPS could not register the device in the hub it assigned (400209)',
+    message: (e: { registrationId: string; errorMessage?: string }) =>
+      `DPS could not create ${e.registrationId} in the hub it assigned (400209${e.errorMessage ? `: ${e.errorMessage}` : ''}): DPS is not ` +
+      'authorised on that hub or cannot reach it. A documented limit of private endpoints: DPS→hub traffic is not VNET traffic, ' +
+      'so a hub with public network access disabled or an IP filter that excludes DPS refuses it.',
+    remediation: () =>
+      "On the hub, allow DPS through: keep public network access enabled for trusted Microsoft services (the hub's 'Allow trusted " +
+      "Microsoft services' exception) or relax the IP filter; then re-link the hub in DPS if its connection string was rotated (stale link).",
+  } satisfies FindingSpec<{ registrationId: string; errorMessage?: string }>,
+  DPS_ENROLLMENT_DISABLED: {
+    severity: 'error',
+    title: 'The enrollment or group is disabled in DPS',
+    message: (e: { host: string; registrationId: string }) =>
+      `DPS ${e.host} answered status "disabled" for ${e.registrationId}: the enrollment or the enrollment group is disabled in DPS.`,
+    remediation: (e: { registrationId: string }) =>
+      `Enable the individual enrollment ${e.registrationId}, or the enrollment group that admits it, in the DPS resource (Manage enrollments); ` +
+      'the network path and the credentials are fine. If it was disabled on purpose, this device must not provision.',
+  } satisfies FindingSpec<{ host: string; registrationId: string }>,
+  DPS_REGISTRATION_UNASSIGNED: {
+    severity: 'error',
+    title: 'DPS answered status unassigned',
+    message: (e: { host: string; registrationId: string }) =>
+      `DPS ${e.host} answered status "unassigned" for ${e.registrationId}: the registration exists but no hub was assigned.`,
+    remediation: () =>
+      'Check the allocation policy and the linked hubs of the enrollment (a hub must be selected and reachable by DPS), then register again.',
+  } satisfies FindingSpec<{ host: string; registrationId: string }>,
+  DPS_UNEXPECTED_STATUS: {
+    severity: 'error',
+    title: 'DPS answered with a registration status this client does not know',
+    message: (e: { host: string; status: string; excerpt: string }) =>
+      `DPS ${e.host} answered well-formed JSON with the registration status ${JSON.stringify(e.status)}, which is none of ` +
+      `assigned, assigning, failed, disabled, unassigned (body starts ${JSON.stringify(e.excerpt)}).`,
+    remediation: () =>
+      'A newer DPS api-version may have added a status: update dps-private-link and the Azure IoT SDK; if the peer is not Azure DPS, ' +
+      'check that DNS answers the real private endpoint.',
+  } satisfies FindingSpec<{ host: string; status: string; excerpt: string }>,
+  DPS_API_VERSION_UNSUPPORTED: {
+    severity: 'error',
+    title: 'DPS does not support the api-version (400004)',
+    message: (e: DpsRejectEvidence & { apiVersion: string; cloud: string }) =>
+      `DPS ${e.host} (${e.cloud} cloud) refused api-version ${e.apiVersion} with 400004${e.message ? `: ${e.message}` : ''}.`,
+    remediation: (e: { apiVersion: string; cloud: string }) =>
+      `Use an api-version the ${e.cloud} cloud supports: Azure Government and Azure China lag the public cloud, so stay on ` +
+      `2019-03-31 there${e.apiVersion === '2019-03-31' ? ' (already used: check that the host really is DPS)' : ''}.`,
+  } satisfies FindingSpec<DpsRejectEvidence & { apiVersion: string; cloud: string }>,
+  DPS_BAD_REQUEST: {
+    severity: 'error',
+    title: 'DPS rejected the request as invalid',
+    message: (e: DpsRejectEvidence) =>
+      `DPS ${e.host} rejected the ${e.step} request for ${e.registrationId} with ${rejection(e)}.`,
+    remediation: () =>
+      'Check the ID scope, the registration id (1-128 of a-z, 0-9, - . _ :) and the payload; the network path is fine.',
+  } satisfies FindingSpec<DpsRejectEvidence>,
+  DPS_FORBIDDEN: {
+    severity: 'error',
+    title: 'DPS refused the request (403)',
+    message: (e: DpsRejectEvidence) =>
+      `DPS ${e.host} refused the ${e.step} request for ${e.registrationId} with ${rejection(e)}.`,
+    remediation: () =>
+      "Check the DPS resource: a quota or a limit on the enrollment (e.g. too many registrations), or the DPS instance's own " +
+      'networking rules; the credentials were accepted.',
+  } satisfies FindingSpec<DpsRejectEvidence>,
+  DPS_NOT_FOUND: {
+    severity: 'error',
+    title: 'DPS does not know the registration or operation (404)',
+    message: (e: DpsRejectEvidence & { idScope: string }) =>
+      `DPS ${e.host} answered ${rejection(e)} to the ${e.step} request for ${e.registrationId} in ID scope ${e.idScope}.`,
+    remediation: (e: { idScope: string; registrationId: string }) =>
+      `Check the ID scope (${e.idScope}) and the registration id (${e.registrationId}) against the DPS resource; a 404 while polling ` +
+      'means the operation expired or belongs to another registration: register again.',
+  } satisfies FindingSpec<DpsRejectEvidence & { idScope: string }>,
+  DPS_REGISTRATION_CONFLICT: {
+    severity: 'error',
+    title: 'A concurrent registration of the same device (409)',
+    message: (e: DpsRejectEvidence & { attempts: number }) =>
+      `DPS ${e.host} answered ${rejection(e)} to ${e.registrationId}, ${e.attempts} time(s): another registration of the same id was in progress.`,
+    remediation: () =>
+      'Make sure only one process (and one device) uses this registration id; retried once after a pause already — retry later.',
+  } satisfies FindingSpec<DpsRejectEvidence & { attempts: number }>,
+  DPS_PRECONDITION_FAILED: {
+    severity: 'error',
+    title: 'DPS precondition failed (412)',
+    message: (e: DpsRejectEvidence) =>
+      `DPS ${e.host} answered ${rejection(e)} to the ${e.step} request for ${e.registrationId}.`,
+    remediation: () =>
+      'The registration record changed under the request (etag mismatch): register again; if it persists, check that nothing else updates the enrollment.',
+  } satisfies FindingSpec<DpsRejectEvidence>,
+  DPS_ASSIGNED_HUB_INVALID: {
+    severity: 'error',
+    title: 'DPS assigned a hub whose name is not a hub host name',
+    message: (e: { host: string; assignedHub: string; problem: string }) =>
+      `DPS ${e.host} assigned the hub ${e.assignedHub}, which is not an IoT hub host name (${e.problem}).`,
+    remediation: () =>
+      'The device options are fine: the answer came from DPS (or a peer impersonating it). Check the linked hubs in the DPS resource ' +
+      '(and a custom allocation Function, which returns the hub name) and that DNS answers the real private endpoint.',
+  } satisfies FindingSpec<{ host: string; assignedHub: string; problem: string }>,
+  DPS_DEVICE_ID_INVALID: {
+    severity: 'error',
+    title: 'DPS assigned a device id that IoT Hub cannot use',
+    message: (e: { host: string; deviceId: string; problem: string }) =>
+      `DPS ${e.host} assigned the device id ${e.deviceId}, which IoT Hub does not accept (${e.problem}).`,
+    remediation: () =>
+      'Check the enrollment (or the custom allocation Function that sets the device id): IoT Hub device ids are 1-128 letters, ' +
+      "digits and - . + % _ # * ? ! ( ) , : = @ $ '.",
+  } satisfies FindingSpec<{ host: string; deviceId: string; problem: string }>,
   DPS_TIMEOUT: {
     severity: 'error',
     title: 'Provisioning deadline passed',
@@ -71,12 +238,14 @@ export const dpsFindings = {
   } satisfies FindingSpec<{ host: string; step: string; timeoutMs: number }>,
   DPS_MALFORMED_RESPONSE: {
     severity: 'error',
-    title: 'DPS sent a response that is not JSON',
-    message: (e: { host: string; topic: string; excerpt: string }) =>
-      `DPS ${e.host} answered on ${e.topic} with a body that is not valid JSON (starts with ${JSON.stringify(e.excerpt)}).`,
+    title: 'DPS sent a response that is not JSON or lacks a required field',
+    message: (e: { host: string; topic: string; excerpt: string; field?: string }) =>
+      e.field
+        ? `DPS ${e.host} answered on ${e.topic} with JSON that lacks the required field ${e.field} (starts with ${JSON.stringify(e.excerpt)}).`
+        : `DPS ${e.host} answered on ${e.topic} with a body that is not valid JSON (starts with ${JSON.stringify(e.excerpt)}).`,
     remediation: (e: { host: string }) =>
       `The peer behind ${e.host} is not behaving like Azure DPS: check that DNS answers the real private endpoint and that no proxy rewrites traffic.`,
-  } satisfies FindingSpec<{ host: string; topic: string; excerpt: string }>,
+  } satisfies FindingSpec<{ host: string; topic: string; excerpt: string; field?: string }>,
   DPS_CONNECTION_LOST: {
     severity: 'error',
     title: 'DPS closed the connection',

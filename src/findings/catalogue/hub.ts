@@ -1,4 +1,4 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
 
 type HubAddress = {
   hub: string;
@@ -17,7 +17,8 @@ export const hubFindings = {
     remediation: (e: HubAddress) =>
       `Link the private DNS zone privatelink.azure-devices.net (with the A record of ${e.hub}'s private endpoint) to the resolver's VNET, ` +
       'or forward the azure-devices.net zone (not the privatelink one) to a resolver inside the VNET (Azure DNS 168.63.129.16). ' +
-      'Linking only the DPS zone is not enough.',
+      'Linking only the DPS zone is not enough. If the enrollment uses lowest-latency allocation, note that it is unreliable inside ' +
+      'a VNET: DPS may pick a hub whose private endpoint this network does not have — prefer static or weighted allocation.',
   } satisfies FindingSpec<HubAddress>,
   HUB_OUTSIDE_VNET: {
     severity: 'error',
@@ -35,7 +36,8 @@ export const hubFindings = {
       `DPS assigned the hub ${e.hub}, but it does not resolve: ${e.detail}.`,
     remediation: (e: { hub: string }) =>
       `Add the A record of ${e.hub}'s private endpoint to privatelink.azure-devices.net (private endpoint DNS zone group), ` +
-      "and link that zone to the resolver's VNET.",
+      "and link that zone to the resolver's VNET. If the enrollment uses lowest-latency allocation, note that it is unreliable " +
+      'inside a VNET: DPS may pick a hub this network has no private endpoint for — prefer static or weighted allocation.',
   } satisfies FindingSpec<{ hub: string; detail: string }>,
   HUB_CROSS_CLOUD: {
     severity: 'error',

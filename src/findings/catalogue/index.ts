@@ -1,4 +1,4 @@
-import type { Evidence, FindingSpec } from '../types';
+import type { Evidence, FindingSpec } from '../spec';
 import { dnsFindings } from './dns';
 import { tlsFindings } from './tls';
 import { deviceFindings } from './device';

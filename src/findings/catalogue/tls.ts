@@ -1,4 +1,4 @@
-import type { FindingSpec } from '../types';
+import type { FindingSpec } from '../spec';
 
 /** Where a connection attempt went: the DNS name, the pinned address and the port. */
 type Target = {
