@@ -57,6 +57,7 @@ export type {
 export { createHubClient, openHubClient, HubConnectionError } from './handoff/hub-client';
 export type { HubClientOptions, OpenHubClientOptions } from './handoff/hub-client';
 export { connectDevice } from './handoff/connect-device';
+export { reverifyHubClient, hubClientFindings } from './handoff/reverify';
 
 // Moved to `dps-private-link/lab` (re-exported here so existing imports keep working).
 export { LabListenError } from './lab/errors';

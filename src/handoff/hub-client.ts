@@ -92,6 +92,9 @@ interface ResolvedHubClient {
   transport: TransportName;
   target: ConnectTarget;
   connector: Connector;
+  /** The ranges and policy the hub was checked under: a re-verification after a drop uses the same. */
+  expectedCidrs: string[];
+  policy: Policy;
 }
 
 function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): Client {
@@ -145,7 +148,7 @@ function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options:
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     ...(proxy ? { proxy } : {}),
   };
-  return { result, credentials, transport, target, connector };
+  return { result, credentials, transport, target, connector, expectedCidrs: [...cidrsInput], policy };
 }
 
 function checkResult(result: ProvisioningResult): void {
@@ -198,14 +201,12 @@ function buildClient(r: ResolvedHubClient): Client {
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, transport));
-  const client = new Client(new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base));
+  const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
+  const client = new Client(deviceTransport);
   sessions.set(client, { session, result });
-  watchHubEndpoint(
-    client,
-    session,
-    { result, expectedCidrs: cidrsInput, policy, sockets: options.connector },
-    deviceTransport,
-  );
+  // Private endpoint IPs can change: after a drop the hub name is verified again before any reconnect dials.
+  const spec = { result, expectedCidrs: r.expectedCidrs, policy: r.policy, sockets: r.connector };
+  watchHubEndpoint(client, session, spec, deviceTransport);
   return client;
 }
 

@@ -276,14 +276,27 @@ export function provisioningSuite(transport: TransportName): void {
         }
       });
 
-      it('401 from the verified private address (disabled enrollment) is DPS_UNAUTHORIZED, not a DNS problem', async () => {
+      it('a disabled enrollment answers status "disabled" as DPS does: DPS_ENROLLMENT_DISABLED, not a DNS problem', async () => {
         const disabled = await fresh('disabled-device', 'symmetric-key', { status: 'disabled' });
         await assert.rejects(provisionDevice(optionsOver(disabled)), (e: ProvisioningError) => {
-          assert.equal(e.code, 'DPS_UNAUTHORIZED');
-          assert.match(e.message, /127\.10\.0\.10/);
+          assert.equal(e.code, 'DPS_ENROLLMENT_DISABLED');
           assert.match(e.message, new RegExp(disabled.registrationId));
           return true;
         });
+      });
+
+      it('401 from the verified private address (wrong key) is DPS_UNAUTHORIZED, not a DNS problem', async () => {
+        const device = await fresh('wrong-key', 'symmetric-key');
+        const wrongKey = Buffer.alloc(32, 7).toString('base64');
+        await assert.rejects(
+          provisionDevice(optionsOver(device, { auth: { symmetricKey: wrongKey } })),
+          (e: ProvisioningError) => {
+            assert.equal(e.code, 'DPS_UNAUTHORIZED');
+            assert.match(e.message, /127\.10\.0\.10/);
+            assert.match(e.message, new RegExp(device.registrationId));
+            return true;
+          },
+        );
       });
 
       it('a 401 error body from the private DPS (401002 "Invalid certificate."): DPS_UNAUTHORIZED, not retried', async () => {
