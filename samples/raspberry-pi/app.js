@@ -229,6 +229,8 @@ async function startLabDevice() {
     close: async () => {
       log(`lab: hub received ${lab.received(device.deviceId).length} message(s)`);
       await lab.close();
+      // The lab's throwaway credentials and cache go with it.
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
