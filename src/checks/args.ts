@@ -76,7 +76,7 @@ Device (each also from the environment or the --config JSON file; flags win, the
   --dns-server IP[:PORT]    ask this DNS server instead of the system resolver; repeatable (DPS_DNS_SERVERS)
   --transport mqtt|mqtt-ws  default mqtt                                                  (DPS_TRANSPORT)
   --policy enforce|warn|off enforce (default): never connect to an address outside --expect-cidr (DPS_POLICY)
-  --config FILE             JSON config file, same format as samples/raspberry-pi         (DPS_CONFIG)
+  --config FILE             JSON config file, as samples/raspberry-pi/device.example.json (DPS_CONFIG)
   --port N, --ws-port N, --hub-port N, --hub-ws-port N   ports (defaults 8883, 443, 8883, 443; for labs)
 
 Run:
@@ -94,6 +94,7 @@ Output:
   --warnings-as-errors      exit 1 on warnings too
   --no-color                no colour (also NO_COLOR)
   -h, --help
+  --version                 print the version and exit
 
 Exit status: 0 no errors (warnings allowed), 1 at least one error, 2 bad usage or unreadable input.
 `;

@@ -28,6 +28,7 @@ Options:
   --out-dir <dir>           where to write the CA and device credentials (default: a new temp directory)
   --json                    print the summary as JSON
   -h, --help                this text
+  --version                 print the version and exit
 
 Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when the lab cannot start, 2 on bad usage.`;
 
@@ -47,6 +48,7 @@ const OPTIONS = {
   'out-dir': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
 } as const;
 
 /** What the command line asks for. */
@@ -56,6 +58,7 @@ interface Args {
   outDir?: string;
   json: boolean;
   help: boolean;
+  version: boolean;
 }
 
 /** Parse argv into lab options and devices; throws a UsageError with the reason. */
@@ -78,6 +81,7 @@ function parse(argv: string[]): Args {
     outDir: values['out-dir'],
     json: values.json ?? false,
     help: values.help ?? false,
+    version: values.version ?? false,
   };
 }
 
@@ -121,6 +125,14 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`dps-lab: ${(err as Error).message}\n\n${USAGE}\n`);
     return 2;
+  }
+  if (args.version) {
+    // package.json is two levels up both from dist/lab (installed) and from src/lab (a clone under tsx).
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    process.stdout.write(`dps-lab ${pkg.version}\n`);
+    return 0;
   }
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);

@@ -1,0 +1,373 @@
+#!/usr/bin/env node
+// @ts-check
+// Raspberry Pi device app: provisions through DPS over the private endpoint (or reuses the cached assignment), opens
+// the pinned hub client and sends telemetry every N seconds until stopped. Plain CommonJS: runs with `node` straight
+// from the installed package (node_modules/dps-private-link/samples/raspberry-pi/app.js), no build step, no tsx.
+//
+//   node app.js [--config /etc/dps-private-link/device.json] [--state-dir /var/lib/dps-private-link] [--interval 60]
+//   node app.js --lab          # the same flow against a local lab on loopback (five-minute quick start)
+//
+// Exit status: 0 stopped by SIGTERM/SIGINT or after --count messages; 1 gave up (see the log); 2 bad usage or
+// configuration (one line naming the setting and the fix; systemd does not restart it: RestartPreventExitStatus=2).
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { Message } = require('azure-iot-device');
+const { NoRetry } = require('azure-iot-common');
+const { connectDevice, DpsPrivateLinkError } = require('dps-private-link');
+const { loadConfig, loadDeviceIdentity } = require('dps-private-link/diagnostics');
+
+const DEFAULT_CONFIG = '/etc/dps-private-link/device.json';
+const DEFAULT_STATE_DIR = '/var/lib/dps-private-link';
+const THERMAL = '/sys/class/thermal/thermal_zone0/temp';
+/** Reconnect back-off: 1 s doubling to 5 min, ±20 % jitter so a fleet that lost the VPN does not return in step. */
+const BACKOFF = { firstMs: 1000, maxMs: 300_000, jitter: 0.2 };
+/** A stop signal must end the process within 5 s (systemd's TimeoutStopSec is longer): close, or exit anyway. */
+const STOP_DEADLINE_MS = 4000;
+
+const USAGE = `Usage: node app.js [options]
+
+Provisions this device through Azure DPS over a private endpoint (or reuses the
+cached assignment), connects to the assigned IoT hub and sends telemetry (CPU
+temperature) every --interval seconds until SIGTERM/SIGINT.
+
+Options:
+  --config FILE     device JSON config, the file dps-check --config reads
+                    (default: $DPS_CONFIG, else
+                    ${DEFAULT_CONFIG})
+  --state-dir DIR   where the cached assignment lives; must be writable
+                    (default: $STATE_DIRECTORY, else
+                    ${DEFAULT_STATE_DIR})
+  --interval S      seconds between messages (default 60; decimals allowed)
+  --count N         stop after N messages (default: run until stopped)
+  --lab             start a local lab on loopback, enroll pi-0001, run there
+  -h, --help        this text
+  --version         print the version and exit
+
+Secrets come from the environment only: DPS_KEY_PASSPHRASE (encrypted key),
+DPS_SYMMETRIC_KEY (symmetric-key enrollment). Every config field can also be
+set as DPS_* (see dps-check --help).
+
+Exit status: 0 stopped, 1 gave up, 2 bad usage or configuration.
+`;
+
+/** @param {string} line */
+const log = (line) => void process.stdout.write(`${line}\n`);
+
+/** A usage or configuration problem: one line naming the setting and the fix; exit 2. */
+class UsageError extends Error {}
+
+/**
+ * @param {string[]} argv
+ * @returns {{ help: true } | { version: true } | { configFile: string, stateDir: string, intervalMs: number,
+ *   count: number | undefined, lab: boolean }}
+ */
+function parse(argv) {
+  /** @type {ReturnType<typeof parseArgs>} */
+  let parsed;
+  const options = /** @type {const} */ ({
+    config: { type: 'string' },
+    'state-dir': { type: 'string' },
+    interval: { type: 'string' },
+    count: { type: 'string' },
+    lab: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  });
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    const message = /** @type {Error} */ (err).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(`${message} (see --help)`);
+  }
+  const v = /** @type {Record<string, string | boolean | undefined>} */ (parsed.values);
+  if (v.help) return { help: true };
+  if (v.version) return { version: true };
+  const interval = /** @type {string | undefined} */ (v.interval) ?? '60';
+  const seconds = /^\d+(\.\d+)?$/.test(interval) ? Number(interval) : NaN;
+  if (!(seconds >= 0.01 && seconds <= 86_400))
+    throw new UsageError(`--interval ${JSON.stringify(interval)}: use a number of seconds from 0.01 to 86400`);
+  const countText = /** @type {string | undefined} */ (v.count);
+  const count = countText === undefined ? undefined : /^\d+$/.test(countText) ? Number(countText) : NaN;
+  if (count !== undefined && !(count >= 1))
+    throw new UsageError(`--count ${JSON.stringify(countText)}: use a whole number of messages, 1 or more`);
+  const stateDir = /** @type {string | undefined} */ (v['state-dir']) ?? process.env.STATE_DIRECTORY?.split(':')[0];
+  return {
+    configFile: /** @type {string | undefined} */ (v.config) ?? (process.env.DPS_CONFIG || DEFAULT_CONFIG),
+    stateDir: stateDir || DEFAULT_STATE_DIR,
+    intervalMs: Math.round(seconds * 1000),
+    count,
+    lab: !!v.lab,
+  };
+}
+
+/** CPU temperature on a Pi (millidegrees in sysfs); a plausible simulated reading elsewhere. */
+function temperature() {
+  try {
+    const c = Number(fs.readFileSync(THERMAL, 'utf8').trim()) / 1000;
+    if (Number.isFinite(c)) return { temperatureC: c, simulated: false };
+  } catch {
+    // not a Pi (or no thermal zone): simulate
+  }
+  return { temperatureC: Math.round((45 + Math.random() * 5) * 10) / 10, simulated: true };
+}
+
+/**
+ * Everything connectDevice needs, from the config file + environment, checked before any network traffic.
+ * @param {string} configFile
+ * @param {string} stateDir
+ */
+function deviceOptions(configFile, stateDir) {
+  if (!fs.existsSync(configFile))
+    throw new UsageError(`--config ${configFile}: no such file: create it (see device.example.json) or pass --config`);
+  const loaded = loadConfig({ configFile, env: process.env });
+  const { config } = loaded;
+  for (const [key, env] of /** @type {const} */ ([
+    ['provisioningHost', 'DPS_PROVISIONING_HOST'],
+    ['idScope', 'DPS_ID_SCOPE'],
+    ['registrationId', 'DPS_REGISTRATION_ID'],
+  ])) {
+    if (!config[key]) throw new UsageError(`${configFile}#${key}: missing: set "${key}" in the file or ${env}`);
+  }
+  if (!config.expectedCidrs.length && config.policy !== 'off')
+    throw new UsageError(
+      `${configFile}#expectedCidrs: missing: list the VNET ranges of the private endpoints, e.g. ["10.1.0.0/16"]`,
+    );
+  /** @type {import('dps-private-link').DeviceAuth} */
+  let auth;
+  if (config.certFile && config.keyFile) {
+    const id = loadDeviceIdentity({
+      certFile: config.certFile,
+      certSource: `${configFile}#certFile`,
+      keyFile: config.keyFile,
+      keySource: `${configFile}#keyFile`,
+      ...(loaded.passphrase ? { passphrase: loaded.passphrase } : {}),
+    });
+    if (!id.key) throw new UsageError(`${configFile}#keyFile: no private key read: check the file`);
+    auth = { cert: id.certPem, key: /** @type {string} */ (id.key.export({ type: 'pkcs8', format: 'pem' })) };
+  } else if (loaded.symmetricKey) {
+    auth = { symmetricKey: loaded.symmetricKey };
+  } else {
+    throw new UsageError(
+      `${configFile}#certFile: no credentials: set certFile and keyFile, or DPS_SYMMETRIC_KEY in the environment`,
+    );
+  }
+  let ca;
+  if (config.caFile) {
+    try {
+      ca = fs.readFileSync(config.caFile, 'utf8');
+    } catch (err) {
+      const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+      throw new UsageError(`${configFile}#caFile: cannot read ${config.caFile} (${code}): fix the path or remove it`);
+    }
+  }
+  // The cache must be writable, or every boot re-registers with DPS: say so now, not as a warning on each start.
+  try {
+    fs.accessSync(stateDir, fs.constants.W_OK);
+  } catch (err) {
+    const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+    throw new UsageError(
+      `--state-dir ${stateDir}: not writable (${code}): create it owned by this user (install.sh does) or set STATE_DIRECTORY`,
+    );
+  }
+  /** @type {import('dps-private-link').ProvisionOptions} */
+  const options = {
+    provisioningHost: /** @type {string} */ (config.provisioningHost),
+    idScope: /** @type {string} */ (config.idScope),
+    registrationId: /** @type {string} */ (config.registrationId),
+    auth,
+    network: {
+      expectedCidrs: config.expectedCidrs,
+      policy: config.policy,
+      ...(config.dnsServers.length ? { dnsServers: config.dnsServers } : {}),
+    },
+    transport: config.transport,
+    ...(ca ? { tls: { ca } } : {}),
+    ...(config.port ? { port: config.port } : {}),
+    ...(config.wsPort ? { wsPort: config.wsPort } : {}),
+    cache: { path: path.join(stateDir, 'assignment.json') },
+  };
+  return { options, hub: config.hubPort ? { port: config.hubPort } : {} };
+}
+
+/**
+ * The lab quick start: a lab on loopback, one enrolled device, its credentials and config in a temp directory.
+ * @returns {Promise<{ close(): Promise<void>, configFile: string, stateDir: string }>}
+ */
+async function startLabDevice() {
+  const { startLab } = require('dps-private-link/lab');
+  const lab = await startLab({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-lab-'));
+  const device = await lab.createDevice('pi-0001', 'x509-individual');
+  if (!('cert' in device.auth)) throw new Error('expected X.509 credentials');
+  fs.writeFileSync(path.join(dir, 'pi-0001.pem'), device.auth.cert, { mode: 0o644 });
+  fs.writeFileSync(path.join(dir, 'pi-0001.key'), device.auth.key, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'lab-ca.pem'), lab.caPem);
+  const configFile = path.join(dir, 'device.json');
+  const config = {
+    provisioningHost: lab.dps.host,
+    idScope: lab.dps.idScope,
+    registrationId: device.registrationId,
+    certFile: 'pi-0001.pem',
+    keyFile: 'pi-0001.key',
+    caFile: 'lab-ca.pem',
+    expectedCidrs: lab.vnetCidrs,
+    dnsServers: [lab.dnsServer],
+    port: lab.dps.port,
+    hubPort: lab.hub.port,
+  };
+  fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  fs.mkdirSync(path.join(dir, 'state'), { mode: 0o700 });
+  log(`lab: DPS ${lab.dps.host} at ${lab.dps.address}:${lab.dps.port}, DNS ${lab.dnsServer}`);
+  log(`lab: config ${configFile}`);
+  return {
+    configFile,
+    stateDir: path.join(dir, 'state'),
+    close: async () => {
+      log(`lab: hub received ${lab.received(device.deviceId).length} message(s)`);
+      await lab.close();
+      // The lab's throwaway credentials and cache go with it.
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** @param {unknown} err */
+function describeError(err) {
+  if (err instanceof DpsPrivateLinkError) {
+    const lines = [`${err.code}: ${err.message}`];
+    for (const f of err.findings ?? [])
+      lines.push(`  [${f.severity}] ${f.code}: ${f.message}`, `    fix: ${f.remediation}`);
+    return lines.join('\n');
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The device loop: connect (re-verifying DNS and the hub each time), send, and on any loss reconnect with back-off.
+ * @param {ReturnType<typeof deviceOptions>} device
+ * @param {{ intervalMs: number, count: number | undefined, configFile: string }} run
+ * @param {AbortSignal} signal
+ */
+async function runDevice(device, run, signal) {
+  let sent = 0;
+  let failures = 0;
+  /** @param {number} ms */
+  const sleep = (ms) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve(undefined);
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  while (!signal.aborted) {
+    /** @type {import('azure-iot-device').Client | undefined} */
+    let client;
+    try {
+      const connected = await connectDevice({ ...device.options, signal }, device.hub);
+      client = connected.client;
+      const { result } = connected;
+      failures = 0;
+      const how = connected.reprovisioned
+        ? 'hub refused the cached identity: provisioned again'
+        : result.fromCache
+          ? 'from cache'
+          : `provisioned over ${result.tls.protocol}`;
+      log(`online: ${result.deviceId} on ${result.assignedHub} (${how})`);
+      for (const f of result.findings) log(`  [${f.severity}] ${f.code}: ${f.message}`);
+      // Our loop reconnects (and re-verifies the endpoints); the SDK's own silent retries would reuse the old pin.
+      client.setRetryPolicy(new NoRetry());
+      const lost = new Promise((resolve) => {
+        client?.once('disconnect', () => resolve('the hub connection was lost'));
+        client?.on('error', (/** @type {Error} */ e) => resolve(`hub client error: ${e.message}`));
+      });
+      while (!signal.aborted) {
+        const reading = temperature();
+        const body = { deviceId: result.deviceId, seq: sent, at: new Date().toISOString(), ...reading };
+        const message = new Message(JSON.stringify(body));
+        message.contentType = 'application/json';
+        message.contentEncoding = 'utf-8';
+        await client.sendEvent(message);
+        sent += 1;
+        const first = sent === 1 ? ` (first, ${Math.round(performance.now())} ms after process start)` : '';
+        log(`telemetry #${sent}: ${reading.temperatureC} °C${reading.simulated ? ' (simulated)' : ''}${first}`);
+        if (run.count !== undefined && sent >= run.count) return 0;
+        const why = await Promise.race([sleep(run.intervalMs).then(() => undefined), lost]);
+        if (why) throw new Error(/** @type {string} */ (why));
+      }
+    } catch (err) {
+      if (signal.aborted) break;
+      if (err instanceof UsageError || (err instanceof DpsPrivateLinkError && err.code === 'ERR_INVALID_OPTION'))
+        throw err;
+      failures += 1;
+      const base = Math.min(BACKOFF.maxMs, BACKOFF.firstMs * 2 ** (failures - 1));
+      const wait = Math.round(base * (1 - BACKOFF.jitter + Math.random() * 2 * BACKOFF.jitter));
+      log(`offline (attempt ${failures}): ${describeError(err)}`);
+      if (failures === 1) log(`  diagnose with: dps-check --config ${run.configFile}`);
+      log(`  retrying in ${(wait / 1000).toFixed(1)} s`);
+      await sleep(wait);
+    } finally {
+      await client?.close().catch(() => undefined);
+    }
+  }
+  return 0;
+}
+
+async function main() {
+  let args;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`app: ${/** @type {Error} */ (err).message}\n`);
+    return 2;
+  }
+  if ('help' in args) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if ('version' in args) {
+    log(`dps-private-link Pi app ${require('dps-private-link/package.json').version}`);
+    return 0;
+  }
+  const stop = new AbortController();
+  const onSignal = (/** @type {string} */ name) => {
+    if (stop.signal.aborted) return;
+    log(`${name}: closing the hub client`);
+    stop.abort();
+    // If closing hangs (a half-open socket), exit anyway: a stop must never take longer than 5 s.
+    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const lab = args.lab ? await startLabDevice() : undefined;
+  const configFile = lab ? lab.configFile : args.configFile;
+  try {
+    const device = deviceOptions(configFile, lab ? lab.stateDir : args.stateDir);
+    log(`config ${configFile}; state ${path.dirname(/** @type {{ path: string }} */ (device.options.cache).path)}`);
+    return await runDevice(device, { ...args, configFile }, stop.signal);
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof DpsPrivateLinkError && err.code === 'ERR_INVALID_OPTION')) {
+      process.stderr.write(`app: ${/** @type {Error} */ (err).message.split('\n')[0]}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await lab?.close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`app: ${describeError(err)}\n`);
+    process.exitCode = 1;
+  },
+);

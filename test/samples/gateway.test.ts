@@ -1,0 +1,108 @@
+// The gateway from the installed tarball, with real-device inputs (--config + --list) against a lab on loopback that
+// throttles: every device still comes online, through provisionDevice's retries and the gateway's shared back-off.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packedApp, type PackedApp } from '../package/packed-app';
+import { startTestLab } from '../support/provision-lab';
+import type { LabHandle } from '../../src/lab/types';
+
+function runGateway(app: PackedApp, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const script = path.join(app.pkgDir, 'samples', 'gateway', 'gateway.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd: app.dir,
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+describe('samples/gateway from the installed tarball', function () {
+  this.timeout(90_000);
+  let app: PackedApp;
+  let lab: LabHandle;
+  let dir: string;
+  let config: string;
+  let list: string;
+
+  before(async () => {
+    app = await packedApp();
+    lab = await startTestLab();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dpl-gateway-'));
+    const entries = [];
+    for (let i = 0; i < 8; i++) {
+      const d = await lab.createDevice(`leaf-${i}`, 'x509-group', { keyType: 'ec' });
+      if (!('cert' in d.auth)) throw new Error('expected X.509 credentials');
+      writeFileSync(path.join(dir, `leaf-${i}.pem`), d.auth.cert);
+      writeFileSync(path.join(dir, `leaf-${i}.key`), d.auth.key, { mode: 0o600 });
+      entries.push({ registrationId: d.registrationId, certFile: `leaf-${i}.pem`, keyFile: `leaf-${i}.key` });
+    }
+    list = path.join(dir, 'devices.json');
+    writeFileSync(list, JSON.stringify(entries));
+    writeFileSync(path.join(dir, 'lab-ca.pem'), lab.caPem);
+    config = path.join(dir, 'gateway.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        provisioningHost: lab.dps.host,
+        idScope: lab.dps.idScope,
+        caFile: 'lab-ca.pem',
+        expectedCidrs: lab.vnetCidrs,
+        dnsServers: [lab.dnsServer],
+        port: lab.dps.port,
+        hubPort: lab.hub.port,
+      }),
+    );
+  });
+  after(async () => {
+    await lab?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('brings every device online through a throttling DPS and prints one row per device', async () => {
+    // 30 throttled answers spread over 8 devices: some exhaust provisionDevice's 5 attempts and are queued again.
+    lab.setFault({ kind: 'throttle', times: 30 });
+    const r = await runGateway(app, ['--config', config, '--list', list, '--concurrency', '4']);
+    lab.setFault(undefined);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^8\/8 online in \d+ ms \([\d.]+ devices\/s; \d+ requeued after 429\)$/m);
+    for (let i = 0; i < 8; i++) assert.match(r.out, new RegExp(`^  leaf-${i}\\s+online\\s+\\d+\\s+\\d+  lab-hub`, 'm'));
+    assert.equal(lab.hubDevices().length, 8);
+    assert.doesNotMatch(r.out + r.err, /PRIVATE KEY/);
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['a non-numeric --concurrency', ['--lab', '--concurrency', 'abc'], /^gateway: --concurrency "abc": use a whole/],
+    ['a non-numeric --devices', ['--lab', '--devices', 'x'], /^gateway: --devices "x": use a whole number/],
+    ['no devices at all', [], /^gateway: missing --list FILE/],
+    ['a bad --list path', ['--list', '/nonexistent.json'], /^gateway: --list \/nonexistent\.json: ENOENT/],
+    ['a bad --table', ['--lab', '--table', 'some'], /^gateway: --table "some": use all or failed/],
+  ];
+  for (const [what, args, expected] of bad) {
+    it(`exits 2 with one line for ${what}`, async () => {
+      const r = await runGateway(app, args);
+      assert.equal(r.code, 2, r.out + r.err);
+      assert.match(r.err, expected);
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    });
+  }
+
+  it('--help fits 80 columns and exits 0', async () => {
+    const r = await runGateway(app, ['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^Usage: node gateway\.js/);
+    assert.ok(r.out.split('\n').every((l) => l.length <= 80));
+  });
+});
