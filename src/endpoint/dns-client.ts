@@ -68,29 +68,7 @@ export function queryDnsServer(
       const firstId = randomInt(0, 0x10000);
       const ids: Record<QType, number> = { A: firstId, AAAA: (firstId + 1 + randomInt(0, 0xfffe)) % 0x10000 };
       const responses = new Map<QType, dnsPacket.DecodedPacket>();
-      const queries = new Map<QType, Buffer>(
-        QTYPES.map((type) => [
-          type,
-          dnsPacket.encode({
-            type: 'query',
-            id: ids[type],
-            flags: dnsPacket.RECURSION_DESIRED,
-            questions: [{ type, name: host, class: 'IN' }],
-            additionals: [
-              {
-                type: 'OPT',
-                name: '.',
-                udpPayloadSize: EDNS_UDP_SIZE,
-                extendedRcode: 0,
-                ednsVersion: 0,
-                flags: 0,
-                flag_do: false,
-                options: [],
-              },
-            ],
-          }),
-        ]),
-      );
+      const queries = new Map<QType, Buffer>(QTYPES.map((type) => [type, encodeQuery(host, type, ids[type])]));
       let malformed: string | undefined;
       const finish = (error?: string): void => {
         if (closed) return;
@@ -123,42 +101,15 @@ export function queryDnsServer(
       // truncated answer stands and is reported as such.
       const retryOverTcp = (type: QType, truncated: dnsPacket.DecodedPacket): void => {
         truncatedTypes.add(type);
-        const query = queries.get(type) as Buffer;
-        const frame = Buffer.alloc(2 + query.length);
-        frame.writeUInt16BE(query.length, 0);
-        query.copy(frame, 2);
-        const tcp = sockets.openTcp(server.address, server.port);
-        tcpSockets.add(tcp);
-        let buffered = Buffer.alloc(0);
-        let done = false;
-        const giveUp = (): void => {
-          if (done) return;
-          done = true;
-          tcp.destroy();
-          if (!responses.has(type)) accept(type, truncated);
+        const isOurs = (p: dnsPacket.DecodedPacket): boolean => {
+          const q = p.questions?.[0];
+          return p.id === ids[type] && !!q && q.type === type && sameName(q.name, host);
         };
-        tcp.on('connect', () => tcp.write(frame));
-        tcp.on('data', (chunk: Buffer) => {
-          buffered = Buffer.concat([buffered, chunk]);
-          if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
-          let packet: dnsPacket.DecodedPacket | undefined;
-          try {
-            packet = dnsPacket.decode(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
-          } catch (err) {
-            log('undecodable TCP answer from %s: %s', server.label, (err as Error).message);
-          }
-          const q = packet?.questions?.[0];
-          if (packet && packet.id === ids[type] && q && q.type === type && sameName(q.name, host)) {
-            done = true;
-            tcp.destroy();
-            accept(type, packet, buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
-          } else giveUp();
+        const tcp = askOverTcp(sockets, server, queries.get(type) as Buffer, isOurs, (answer) => {
+          if (answer) accept(type, answer.packet, answer.raw);
+          else if (!responses.has(type)) accept(type, truncated);
         });
-        tcp.on('error', (err) => {
-          log('TCP retry to %s failed: %s', server.label, err.message);
-          giveUp();
-        });
-        tcp.on('close', giveUp);
+        tcpSockets.add(tcp);
       };
 
       socket.on('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
@@ -201,6 +152,72 @@ export function queryDnsServer(
     });
 
   return abortable(`resolving ${host} with DNS server ${server.label}`, options.signal, run, cleanup);
+}
+
+/** One A or AAAA query with EDNS (a UDP payload size that avoids IP fragmentation), recursion desired. */
+function encodeQuery(host: string, type: QType, id: number): Buffer {
+  const edns = {
+    type: 'OPT' as const,
+    name: '.',
+    udpPayloadSize: EDNS_UDP_SIZE,
+    extendedRcode: 0,
+    ednsVersion: 0,
+    flags: 0,
+    flag_do: false,
+    options: [],
+  };
+  return dnsPacket.encode({
+    type: 'query',
+    id,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type, name: host, class: 'IN' }],
+    additionals: [edns],
+  });
+}
+
+/**
+ * Asks `query` again over TCP (RFC 7766 framing: a 2-byte length first) and calls `done` exactly once: with the
+ * answer when one that `isOurs` arrives, else with undefined (no connection, a close, an undecodable or foreign
+ * answer). Returns the socket so the caller can destroy it with the rest of the exchange.
+ */
+function askOverTcp(
+  sockets: Sockets,
+  server: DnsServerAddress,
+  query: Buffer,
+  isOurs: (packet: dnsPacket.DecodedPacket) => boolean,
+  done: (answer?: { packet: dnsPacket.DecodedPacket; raw: Buffer }) => void,
+): net.Socket {
+  const frame = Buffer.alloc(2 + query.length);
+  frame.writeUInt16BE(query.length, 0);
+  query.copy(frame, 2);
+  const tcp = sockets.openTcp(server.address, server.port);
+  let buffered = Buffer.alloc(0);
+  let settled = false;
+  const settle = (answer?: { packet: dnsPacket.DecodedPacket; raw: Buffer }): void => {
+    if (settled) return;
+    settled = true;
+    tcp.destroy();
+    done(answer);
+  };
+  tcp.on('connect', () => tcp.write(frame));
+  tcp.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+    const raw = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+    let packet: dnsPacket.DecodedPacket | undefined;
+    try {
+      packet = dnsPacket.decode(raw);
+    } catch (err) {
+      log('undecodable TCP answer from %s: %s', server.label, (err as Error).message);
+    }
+    settle(packet && isOurs(packet) ? { packet, raw } : undefined);
+  });
+  tcp.on('error', (err) => {
+    log('TCP retry to %s failed: %s', server.label, err.message);
+    settle();
+  });
+  tcp.on('close', () => settle());
+  return tcp;
 }
 
 /**
