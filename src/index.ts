@@ -58,6 +58,8 @@ export { createHubClient, openHubClient, HubConnectionError } from './handoff/hu
 export type { HubClientOptions, OpenHubClientOptions } from './handoff/hub-client';
 export { connectDevice } from './handoff/connect-device';
 export { reverifyHubClient, hubClientFindings } from './handoff/reverify';
+export { createEndpointCache } from './endpoint/cache';
+export type { EndpointCache, EndpointCacheOptions } from './endpoint/cache';
 
 // Moved to `dps-private-link/lab` (re-exported here so existing imports keep working).
 export { LabListenError } from './lab/errors';

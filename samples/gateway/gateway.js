@@ -12,7 +12,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { Message } = require('azure-iot-device');
-const { connectDevice, verifyEndpoint, DpsPrivateLinkError } = require('dps-private-link');
+const { connectDevice, createEndpointCache, verifyEndpoint, DpsPrivateLinkError } = require('dps-private-link');
+
+/** Verified DPS and hub reports, shared by every device of the run within their DNS TTL. */
+const endpointCache = createEndpointCache();
 const { loadConfig, loadDeviceIdentity } = require('dps-private-link/diagnostics');
 
 const USAGE = `Usage: node gateway.js (--lab | --config FILE --list FILE) [options]
@@ -215,7 +218,9 @@ async function provisionAll(setup, opts) {
       if (!item.started) item.started = performance.now();
       const { registrationId, auth } = item.device;
       try {
-        const { client, result } = await connectDevice({ ...setup.common, registrationId, auth }, setup.hub);
+        // One endpoint cache for every device: the DPS and hub names are verified once per DNS TTL, not per device.
+        const options = { ...setup.common, registrationId, auth, endpointCache };
+        const { client, result } = await connectDevice(options, setup.hub);
         throttleStreak = 0;
         try {
           const body = { from: registrationId, via: 'gateway', at: new Date().toISOString() };
@@ -307,7 +312,7 @@ async function main() {
   }
   try {
     // One look at DNS before N registrations: if the DPS name does not resolve into the VNET, say so once.
-    const report = await verifyEndpoint(setup.common.provisioningHost, setup.common.network);
+    const report = await verifyEndpoint(setup.common.provisioningHost, setup.common.network, { cache: endpointCache });
     const errors = report.findings.filter((f) => f.severity === 'error');
     if (errors.length && setup.common.network.policy !== 'off') {
       for (const f of errors) log(`[error] ${f.code}: ${f.message}\n  fix: ${f.remediation}`);

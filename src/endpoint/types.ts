@@ -1,4 +1,5 @@
 import type { Sockets } from '../support/sockets';
+import type { EndpointCache } from './cache';
 import type { Finding } from '../findings/types';
 import type { AzureCloudName } from './clouds';
 
@@ -42,6 +43,11 @@ export interface VerifyOptions {
    * one sees every query packet the package sends.
    */
   sockets?: Sockets;
+  /**
+   * Reuse verified reports within their DNS TTL (see createEndpointCache): for gateways that provision many devices
+   * against the same names. Default: none, every call resolves.
+   */
+  cache?: EndpointCache;
 }
 
 /** The kind of address, independent of the expected ranges. `shared` is RFC 6598 (100.64.0.0/10). */

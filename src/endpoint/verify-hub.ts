@@ -1,4 +1,5 @@
 import type { Sockets } from '../support/sockets';
+import type { EndpointCache } from './cache';
 import { networkOf, normaliseHost, type ResolvedNetwork } from './options';
 import { verifyHost } from './verify';
 import { cloudOf } from './clouds';
@@ -22,13 +23,14 @@ export async function verifyAssignedHub(
   hub: string,
   dpsHost: string,
   network: NetworkOptions | ResolvedNetwork,
-  options: { signal?: AbortSignal; sockets?: Sockets } = {},
+  options: { signal?: AbortSignal; sockets?: Sockets; cache?: EndpointCache } = {},
 ): Promise<HubVerification> {
   // The same ranges, servers and policy as DPS: validated once at the caller's door when it passes them resolved.
   const report = await verifyHost(normaliseHost(hub), networkOf(network), {
     role: 'hub',
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.sockets ? { sockets: options.sockets } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
   });
   const findings: Finding[] = [];
   const evidence = {

@@ -11,6 +11,7 @@ import { analyseTraces, verdictOf } from './analyse';
 import { identifyHost, isGlobalDpsEndpoint } from './clouds';
 import { queryDnsServer } from './dns-client';
 import { defaultHostsFile, hostsFileAddresses } from './hosts-file';
+import { cacheableSeconds, endpointCacheKey } from './cache';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from './options';
 import { defaultSystemLookup, querySystem } from './system-resolver';
 import type { AddressInfo, EndpointReport, NetworkOptions, Policy, ResolverTrace, VerifyOptions } from './types';
@@ -92,7 +93,16 @@ export async function verifyHost(
   opts: VerifyOptions,
 ): Promise<EndpointReport> {
   if (opts.signal?.aborted) throw new AbortedError(`verifying ${name}`, opts.signal.reason);
+  if (!opts.cache) return verifyUncached(name, resolved, opts);
+  const key = endpointCacheKey(name, opts.role ?? identifyHost(name).role, resolved);
+  const cached = opts.cache.get(key);
+  if (cached) return cached;
+  const report = await verifyUncached(name, resolved, opts);
+  opts.cache.set(key, report, cacheableSeconds(report));
+  return report;
+}
 
+async function verifyUncached(name: string, resolved: ResolvedNetwork, opts: VerifyOptions): Promise<EndpointReport> {
   const identity = identifyHost(name);
   const role = opts.role ?? identity.role;
   const expectedCidrs = resolved.cidrs.map((c) => c.text);

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors';
 import { describe, describeSecret, withAuthScrubbed } from '../redact';
 import { normaliseHost, ownOptions, resolveNetworkOptions, type ResolvedNetwork } from '../endpoint/options';
 import { defaultConnector, type Connector } from '../connection/connector';
+import type { EndpointCache } from '../endpoint/cache';
 import { isTransportName, TRANSPORTS } from '../connection/transports';
 import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
 import type { Finding } from '../findings/types';
@@ -38,6 +39,8 @@ export interface ResolvedProvisionOptions {
   servicePort: number;
   /** Opens every socket of the run (default {@link defaultConnector}). */
   connector: Connector;
+  /** Verified reports shared between calls (ProvisionOptions.endpointCache). */
+  endpointCache?: EndpointCache;
   ca?: PemInput | PemInput[];
   minVersion: TlsMinVersion;
   timeoutMs: number;
@@ -314,6 +317,9 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     transport,
     servicePort: transport === 'mqtt' ? port : wsPort,
     connector: checkConnector(options.connector, 'connector'),
+    ...(options.endpointCache !== undefined
+      ? { endpointCache: checkEndpointCache(options.endpointCache, 'endpointCache') }
+      : {}),
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     minVersion: tls.minVersion,
     timeoutMs,
@@ -325,6 +331,19 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     retry: { maxAttempts, baseDelayMs, jitter },
     ...(proxy ? { proxy } : {}),
   };
+}
+
+/** Checks an endpoint cache (an object with get and set, from createEndpointCache). */
+export function checkEndpointCache(v: unknown, name: string): EndpointCache {
+  const c = v as Record<string, unknown> | null;
+  if (c && typeof c === 'object' && typeof c.get === 'function' && typeof c.set === 'function') {
+    return v as EndpointCache;
+  }
+  throw new InvalidOptionError(
+    name,
+    `expected an endpoint cache, got ${describe(v)}`,
+    'Build one with createEndpointCache().',
+  );
 }
 
 /** Checks a transport name against {@link TRANSPORTS}, naming the option. */

@@ -159,7 +159,12 @@ async function resolveDps(run: Run): Promise<{ report: EndpointReport; addresses
   run.progress('resolving', { host: o.host, dnsServers });
   deadline.step = 'resolving';
   const report = await deadline.race(
-    verifyHost(o.host, o.network, { role: 'dps', signal: deadline.signal, sockets: o.connector }),
+    verifyHost(o.host, o.network, {
+      role: 'dps',
+      signal: deadline.signal,
+      sockets: o.connector,
+      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
+    }),
   );
   run.dps = report;
   run.findings.unshift(...report.findings);
@@ -295,7 +300,11 @@ async function verifyHub(run: Run, assignedHub: string): Promise<HubVerification
   const { o, deadline } = run;
   deadline.step = 'verifying hub';
   const hub = await deadline.race(
-    verifyAssignedHub(assignedHub, o.host, o.network, { signal: deadline.signal, sockets: o.connector }),
+    verifyAssignedHub(assignedHub, o.host, o.network, {
+      signal: deadline.signal,
+      sockets: o.connector,
+      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
+    }),
   );
   run.progress('hub-verified', {
     hub: hub.report.host,
@@ -351,12 +360,21 @@ async function fromCache(
   // DNS only: the cached assignment is used without contacting DPS, but both names are still checked.
   progress('resolving', { host: o.host, fromCache: true });
   const dps = await deadline.race(
-    verifyHost(o.host, o.network, { role: 'dps', signal: deadline.signal, sockets: o.connector }),
+    verifyHost(o.host, o.network, {
+      role: 'dps',
+      signal: deadline.signal,
+      sockets: o.connector,
+      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
+    }),
   );
   progress('verified', { host: o.host, verdict: dps.verdict, fromCache: true });
   progress('assigned', { assignedHub: record.assignedHub, deviceId: record.deviceId, fromCache: true });
   const hub = await deadline.race(
-    verifyAssignedHub(record.assignedHub, o.host, o.network, { signal: deadline.signal, sockets: o.connector }),
+    verifyAssignedHub(record.assignedHub, o.host, o.network, {
+      signal: deadline.signal,
+      sockets: o.connector,
+      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
+    }),
   );
   progress('hub-verified', {
     hub: hub.report.host,

@@ -1,4 +1,5 @@
 import type { Connector } from '../connection/connector';
+import type { EndpointCache } from '../endpoint/cache';
 import type { TransportName } from '../config/types';
 import type { PemInput, TlsMinVersion } from '../connection/types';
 import type { EndpointReport, NetworkOptions } from '../endpoint/types';
@@ -107,6 +108,12 @@ export interface ProvisionOptions {
    * tunnel. Default: the package's own ({@link createConnector}). A recording one sees every packet's destination.
    */
   connector?: Connector;
+  /**
+   * Share DNS verification between calls: a report for the DPS or hub name is reused within its DNS TTL (capped)
+   * instead of resolving again. For gateways provisioning many devices; build one with createEndpointCache().
+   * Default: none.
+   */
+  endpointCache?: EndpointCache;
 }
 
 /** What {@link provisionDevice} returns. */
