@@ -1,18 +1,6 @@
-import type { ResolvedNetwork } from './options';
-import type { EndpointReport } from './types';
+import type { EndpointCache, EndpointReport } from './types';
 
-/**
- * Verified endpoint reports kept for as long as their DNS answer may be (its smallest TTL, capped): a gateway that
- * provisions many devices against one DPS and one hub resolves and classifies each name once per TTL instead of once
- * per device. Only answers from explicit DNS servers are kept (the system resolver gives no TTL), and only answers
- * that resolved; each get returns a copy, so a caller that edits its report cannot change the next one.
- */
-export interface EndpointCache {
-  /** The report for `key` while it is fresh, else undefined. */
-  get(key: string): EndpointReport | undefined;
-  /** Keeps `report` for `ttlSeconds`. */
-  set(key: string, report: EndpointReport, ttlSeconds: number): void;
-}
+export type { EndpointCache };
 
 /** Options of {@link createEndpointCache}. */
 export interface EndpointCacheOptions {
@@ -43,13 +31,6 @@ export function createEndpointCache(options: EndpointCacheOptions = {}): Endpoin
       entries.set(key, { report: structuredClone(report), until: now() + seconds * 1000 });
     },
   };
-}
-
-/** What a report depends on: the name, its role and every network setting that changes the answer or its verdict. */
-export function endpointCacheKey(name: string, role: string, network: ResolvedNetwork): string {
-  const servers = network.dnsServers.map((s) => s.label).join(',');
-  const cidrs = network.cidrs.map((c) => c.text).join(',');
-  return `${role}|${name}|${servers}|${cidrs}|${network.policy}`;
 }
 
 /**

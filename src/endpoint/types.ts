@@ -1,5 +1,4 @@
 import type { Sockets } from '../support/sockets';
-import type { EndpointCache } from './cache';
 import type { Finding } from '../findings/types';
 import type { AzureCloudName } from './clouds';
 
@@ -118,4 +117,17 @@ export interface EndpointReport {
   policy: Policy;
   /** The expected ranges, normalised (`10.1.0.0/16`). */
   expectedCidrs: string[];
+}
+
+/**
+ * Verified endpoint reports kept for as long as their DNS answer may be (its smallest TTL, capped): a gateway that
+ * provisions many devices against one DPS and one hub resolves and classifies each name once per TTL instead of once
+ * per device. Only answers from explicit DNS servers are kept (the system resolver gives no TTL), and only answers
+ * that resolved; each get returns a copy, so a caller that edits its report cannot change the next one.
+ */
+export interface EndpointCache {
+  /** The report for `key` while it is fresh, else undefined. */
+  get(key: string): EndpointReport | undefined;
+  /** Keeps `report` for `ttlSeconds`. */
+  set(key: string, report: EndpointReport, ttlSeconds: number): void;
 }

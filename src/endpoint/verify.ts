@@ -11,7 +11,7 @@ import { analyseTraces, verdictOf } from './analyse';
 import { identifyHost, isGlobalDpsEndpoint } from './clouds';
 import { queryDnsServer } from './dns-client';
 import { defaultHostsFile, hostsFileAddresses } from './hosts-file';
-import { cacheableSeconds, endpointCacheKey } from './cache';
+import { cacheableSeconds } from './cache';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from './options';
 import { defaultSystemLookup, querySystem } from './system-resolver';
 import type { AddressInfo, EndpointReport, NetworkOptions, Policy, ResolverTrace, VerifyOptions } from './types';
@@ -81,6 +81,13 @@ export function hostNameFindings(name: string, cidrs: readonly Cidr[]): Finding[
     return [createFinding('ENDPOINT_PRIVATELINK_NAME', { host: name, serviceName })];
   }
   return [];
+}
+
+/** What a report depends on: the name, its role and every network setting that changes the answer or its verdict. */
+export function endpointCacheKey(name: string, role: string, network: ResolvedNetwork): string {
+  const servers = network.dnsServers.map((s) => s.label).join(',');
+  const cidrs = network.cidrs.map((c) => c.text).join(',');
+  return `${role}|${name}|${servers}|${cidrs}|${network.policy}`;
 }
 
 /**
