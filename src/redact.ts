@@ -100,9 +100,12 @@ export function knownSecrets(values: readonly unknown[]): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
+/** What an error message says in place of a known secret. */
+const NOT_SHOWN = '(secret not shown)';
+
 /** `text` with every occurrence of each of `secrets` (from {@link knownSecrets}) replaced by `[redacted]`. */
-export function scrubKnown(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((t, secret) => (t.includes(secret) ? t.split(secret).join(REDACTED) : t), text);
+export function scrubKnown(text: string, secrets: readonly string[], replacement = REDACTED): string {
+  return secrets.reduce((t, secret) => (t.includes(secret) ? t.split(secret).join(replacement) : t), text);
 }
 
 /**
@@ -231,10 +234,8 @@ export function withAuthScrubbed<T>(auth: unknown, check: () => T): T {
     return check();
   } catch (err) {
     if (err instanceof Error && secrets.length > 0) {
-      const scrub = (text: string): string =>
-        secrets.reduce((t, secret) => t.split(secret).join('(secret not shown)'), text);
-      err.message = scrub(err.message);
-      if (err.stack) err.stack = scrub(err.stack);
+      err.message = scrubKnown(err.message, secrets, NOT_SHOWN);
+      if (err.stack) err.stack = scrubKnown(err.stack, secrets, NOT_SHOWN);
     }
     throw err;
   }

@@ -212,9 +212,6 @@ export function createConnector(sockets: Sockets = createSockets()): Connector {
  */
 export const defaultConnector: Connector = Object.freeze(createConnector(systemSockets));
 
-/** @deprecated the name of {@link defaultConnector} before connectors were passed in; the same object. */
-export const connector = defaultConnector;
-
 function openPinnedTls(target: ConnectTarget, onSecure?: SecureListener): tls.TLSSocket {
   const dial = dialOptions(target);
   log('connect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);

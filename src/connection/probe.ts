@@ -5,7 +5,8 @@ import { createFinding } from '../findings/finding';
 import type { Sockets } from '../support/sockets';
 import { defaultConnector, type Connector } from './connector';
 import { peerChain, type PeerCert } from './peer-chain';
-import { ConnectionSession, type MqttTransportKind } from './session';
+import type { TransportName } from '../config/types';
+import { ConnectionSession } from './session';
 import { trustStoreWith } from './trust';
 import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
@@ -37,7 +38,7 @@ export interface VerifyProbeOptions extends ProbeTlsOptions {
    * Which socket to open, as that transport would: `mqtt` (TLS) or `mqtt-ws` (TLS carrying a WebSocket upgrade to
    * `/$iothub/websocket`); either way the probe ends at the TLS handshake. Default `mqtt`.
    */
-  kind?: MqttTransportKind;
+  kind?: TransportName;
 }
 
 /** {@link probeTls} for diagnostics: the chain is reported, not enforced; the result is a {@link TlsInspection}. */

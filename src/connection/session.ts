@@ -9,9 +9,6 @@ import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
 const log = logger('connection');
 
-/** @deprecated the transport name is {@link TransportName}; kept as an alias for existing imports. */
-export type MqttTransportKind = TransportName;
-
 /** Client credentials that the SDK hands to the provider at connect time. */
 export interface ClientCredentials {
   cert?: ConnectTarget['cert'];

@@ -9,6 +9,7 @@ import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types'
 import type { Finding } from '../findings/types';
 import { checkX509 } from './credentials';
 import type { DeviceAuth, ProvisionOptions, TransportName } from './types';
+import { MAX_DELAY_MS } from '../support/abort';
 
 /** Defaults of {@link ProvisionOptions}, in one place. */
 export const PROVISION_DEFAULTS = {
@@ -23,7 +24,7 @@ export const PROVISION_DEFAULTS = {
 };
 
 /** setTimeout's ceiling: a longer delay silently fires after 1 ms, so no timer option may exceed it. */
-export const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = MAX_DELAY_MS;
 
 /** {@link ProvisionOptions} after validation: every default filled in, nothing shared with the caller's object. */
 export interface ResolvedProvisionOptions {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { connector } from '../../src/connection/connector';
+import { defaultConnector as connector } from '../../src/connection/connector';
 import { diagnoseConnectionError, ProxyTunnelError } from '../../src/connection/diagnose';
 import { probeTls } from '../../src/connection/probe';
 import type { ConnectTarget } from '../../src/connection/types';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
-import { connector } from '../../src/connection/connector';
+import { defaultConnector as connector } from '../../src/connection/connector';
 import { sharedContext } from '../../src/connection/trust';
 import type { ConnectTarget } from '../../src/connection/types';
 import { issueCertificate, rsaKey } from '../../src/lab/certs';

@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
 import { issueCertificate } from '../../src/lab/certs';
 import { startDnsServer, type DnsServer } from '../../src/lab/dns-server';
+import type { ProvisioningResult } from '../../src/index';
 
 /** What the peer does with each packet it receives; `conn` writes packets back or ends the connection. */
 export interface PeerScript {
@@ -161,4 +162,30 @@ export function assignedBody(registrationId: string, hub: string): string {
     status: 'assigned',
     registrationState: { registrationId, assignedHub: hub, deviceId: registrationId, status: 'assigned' },
   });
+}
+
+/**
+ * A stored provisioning result assigning `hub` (served at `address`, inside 127.77.0.0/16) to dev-1: what a hub
+ * client is built from when the test plays the hub itself.
+ */
+export function resultFor(dps: string, hub: string, address: string): ProvisioningResult {
+  return {
+    assignedHub: hub,
+    deviceId: 'dev-1',
+    registrationId: 'dev-1',
+    fromCache: false,
+    transport: 'mqtt',
+    tls: { protocol: 'TLSv1.3', cipher: 'x' },
+    findings: [],
+    dps: { host: dps, addresses: [], expectedCidrs: ['127.77.0.0/16'] },
+    hub: {
+      host: hub,
+      verdict: 'private-in-vnet',
+      expectedCidrs: ['127.77.0.0/16'],
+      addresses: [{ address, addressClass: 'loopback', inExpectedRange: true }],
+      findings: [],
+      trace: [],
+    },
+    provisionedAt: new Date().toISOString(),
+  } as unknown as ProvisioningResult;
 }

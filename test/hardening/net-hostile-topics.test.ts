@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHubClient, openHubClient, provisionDevice, ProvisioningError } from '../../src/index';
 import type { ProvisioningResult, TransportName } from '../../src/index';
 import { flushRejections, guardProcess, type ProcessGuard } from './net-process-guard';
-import { ridOf, startHostilePeer, type HostilePeer } from './net-hostile-peer';
+import { resultFor, ridOf, startHostilePeer, type HostilePeer } from './net-hostile-peer';
 import { unsafeTopic } from '../../src/connection/topic-guard';
 
 const DPS = 'hostile-topics.azure-devices-provisioning.net';
@@ -98,26 +98,7 @@ describe('topics that would crash the SDK never reach it (issue 14 item 6)', fun
     });
     after(() => hub.close());
 
-    const result = (): ProvisioningResult =>
-      ({
-        assignedHub: HUB,
-        deviceId: 'dev-1',
-        registrationId: 'dev-1',
-        fromCache: false,
-        transport: 'mqtt',
-        tls: { protocol: 'TLSv1.3', cipher: 'x' },
-        findings: [],
-        dps: { host: DPS, addresses: [], expectedCidrs: ['127.77.0.0/16'] },
-        hub: {
-          host: HUB,
-          verdict: 'private-in-vnet',
-          expectedCidrs: ['127.77.0.0/16'],
-          addresses: [{ address: hub.address, addressClass: 'loopback', inExpectedRange: true }],
-          findings: [],
-          trace: [],
-        },
-        provisionedAt: new Date().toISOString(),
-      }) as unknown as ProvisioningResult;
+    const result = (): ProvisioningResult => resultFor(DPS, HUB, hub.address);
 
     it('twin response on $rid=__proto__ is dropped (the getTwin times out in the caller), nothing uncaught', async () => {
       const client = createHubClient(result(), { symmetricKey: KEY }, { tls: { ca: hub.caPem }, port: hub.port });

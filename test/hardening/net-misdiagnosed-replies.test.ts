@@ -11,7 +11,7 @@ import {
 } from '../../src/index';
 import type { ProvisioningResult } from '../../src/index';
 import { flushRejections, guardProcess, type ProcessGuard } from './net-process-guard';
-import { ridOf, startHostilePeer, type HostilePeer } from './net-hostile-peer';
+import { resultFor, ridOf, startHostilePeer, type HostilePeer } from './net-hostile-peer';
 
 const DPS = 'hostile-nesting.azure-devices-provisioning.net';
 const HUB = 'hostile-connack.azure-devices.net';
@@ -70,26 +70,7 @@ describe('replies that used to be misdiagnosed (issue 14 item 9)', function () {
       hub = await startHostilePeer(HUB, { onConnect: (conn) => (conn.drop(), false) });
     });
     after(() => hub.close());
-    const result = (): ProvisioningResult =>
-      ({
-        assignedHub: HUB,
-        deviceId: 'dev-1',
-        registrationId: 'dev-1',
-        fromCache: false,
-        transport: 'mqtt',
-        tls: { protocol: 'TLSv1.3', cipher: 'x' },
-        findings: [],
-        dps: { host: DPS, addresses: [], expectedCidrs: ['127.77.0.0/16'] },
-        hub: {
-          host: HUB,
-          verdict: 'private-in-vnet',
-          expectedCidrs: ['127.77.0.0/16'],
-          addresses: [{ address: hub.address, addressClass: 'loopback', inExpectedRange: true }],
-          findings: [],
-          trace: [],
-        },
-        provisionedAt: new Date().toISOString(),
-      }) as unknown as ProvisioningResult;
+    const result = (): ProvisioningResult => resultFor(DPS, HUB, hub.address);
 
     it('→ HUB_CONNECTION_LOST naming the missing CONNACK, not HUB_UNAUTHORIZED', async () => {
       const client = createHubClient(result(), { symmetricKey: KEY }, { tls: { ca: hub.caPem }, port: hub.port });
