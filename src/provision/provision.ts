@@ -19,6 +19,8 @@ import { resolveProvisionOptions, type ResolvedProvisionOptions } from './option
 import { parseResponseTopic, RegistrationFailure, runRegistration } from './register';
 import { createDpsTransport, type DpsTransport } from './sdk-transport';
 import type { ProgressStep, ProvisionOptions, ProvisioningResult } from './types';
+import type { Connector } from '../connection/connector';
+import type { EndpointCache } from '../endpoint/types';
 
 const log = logger('provision');
 
@@ -82,6 +84,14 @@ async function overlapping<T>(pending: Promise<void>, next: () => Promise<T>, de
   }
   await deadline.race(pending);
   return result;
+}
+
+/** How every DNS verification of a call runs: under its deadline, through its connector, with its cache if any. */
+function dnsOptions(
+  o: ResolvedProvisionOptions,
+  deadline: Deadline,
+): { signal: AbortSignal; sockets: Connector; cache?: EndpointCache } {
+  return { signal: deadline.signal, sockets: o.connector, ...(o.endpointCache ? { cache: o.endpointCache } : {}) };
 }
 
 /** What one provisionDevice call owns while it runs: the deadline, progress, findings so far and open connections. */
@@ -158,14 +168,7 @@ async function resolveDps(run: Run): Promise<{ report: EndpointReport; addresses
   const dnsServers = o.network.dnsServers.length ? o.network.dnsServers.map((d) => d.label) : ['system'];
   run.progress('resolving', { host: o.host, dnsServers });
   deadline.step = 'resolving';
-  const report = await deadline.race(
-    verifyHost(o.host, o.network, {
-      role: 'dps',
-      signal: deadline.signal,
-      sockets: o.connector,
-      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
-    }),
-  );
+  const report = await deadline.race(verifyHost(o.host, o.network, { role: 'dps', ...dnsOptions(o, deadline) }));
   run.dps = report;
   run.findings.unshift(...report.findings);
   const addresses = connectableAddresses(report, o.network.policy).map((a) => a.address);
@@ -299,13 +302,7 @@ function malformed(run: Run, topic: string, excerpt: string): void {
 async function verifyHub(run: Run, assignedHub: string): Promise<HubVerification> {
   const { o, deadline } = run;
   deadline.step = 'verifying hub';
-  const hub = await deadline.race(
-    verifyAssignedHub(assignedHub, o.host, o.network, {
-      signal: deadline.signal,
-      sockets: o.connector,
-      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
-    }),
-  );
+  const hub = await deadline.race(verifyAssignedHub(assignedHub, o.host, o.network, dnsOptions(o, deadline)));
   run.progress('hub-verified', {
     hub: hub.report.host,
     verdict: hub.report.verdict,
@@ -359,23 +356,10 @@ async function fromCache(
 ): Promise<ProvisioningResult> {
   // DNS only: the cached assignment is used without contacting DPS, but both names are still checked.
   progress('resolving', { host: o.host, fromCache: true });
-  const dps = await deadline.race(
-    verifyHost(o.host, o.network, {
-      role: 'dps',
-      signal: deadline.signal,
-      sockets: o.connector,
-      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
-    }),
-  );
+  const dps = await deadline.race(verifyHost(o.host, o.network, { role: 'dps', ...dnsOptions(o, deadline) }));
   progress('verified', { host: o.host, verdict: dps.verdict, fromCache: true });
   progress('assigned', { assignedHub: record.assignedHub, deviceId: record.deviceId, fromCache: true });
-  const hub = await deadline.race(
-    verifyAssignedHub(record.assignedHub, o.host, o.network, {
-      signal: deadline.signal,
-      sockets: o.connector,
-      ...(o.endpointCache ? { cache: o.endpointCache } : {}),
-    }),
-  );
+  const hub = await deadline.race(verifyAssignedHub(record.assignedHub, o.host, o.network, dnsOptions(o, deadline)));
   progress('hub-verified', {
     hub: hub.report.host,
     verdict: hub.report.verdict,
