@@ -1,27 +1,14 @@
 import { catalogue, type EvidenceOf, type FindingCode } from './catalogue';
+import { InvalidOptionError } from './error';
 import type { Finding, Severity } from './types';
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 
 /**
  * A finding function was given something that is not a finding, a catalogue code or evidence (a caller in plain
- * JavaScript, a stored result edited by hand). `code` and `name` are those of the package's InvalidOptionError, so
- * callers that switch on either treat both alike; it cannot extend that class, because findings sit below errors in
- * the one-way flow (errors.ts is built on the Finding type).
+ * JavaScript, a stored result edited by hand): an InvalidOptionError like every malformed input of this package.
  */
-export class InvalidFindingInputError extends Error {
-  /** `InvalidOptionError`, as for every malformed input of this package. */
-  override name = 'InvalidOptionError';
-  /** Always `ERR_INVALID_OPTION`. */
-  readonly code = 'ERR_INVALID_OPTION';
-  /** The input, e.g. `code` or `findings[2]`. */
-  readonly option: string;
-
-  constructor(option: string, problem: string, fix: string) {
-    super(`Invalid ${option}: ${problem}. ${fix}`);
-    this.option = option;
-  }
-}
+export class InvalidFindingInputError extends InvalidOptionError {}
 
 /** What a value is, for messages, without showing it (it may be anything, a secret included). */
 function kind(v: unknown): string {
