@@ -84,9 +84,11 @@ export function queryDnsServer(
         });
       };
 
-      const accept = (type: QType, packet: dnsPacket.DecodedPacket, raw?: Buffer): void => {
+      // `raw` is required: a packet accepted without its bytes would skip the record check (a truncated answer
+      // standing after a failed TCP retry once did, and a 0-byte A record became `undefined.undefined…`).
+      const accept = (type: QType, packet: dnsPacket.DecodedPacket, raw: Buffer): void => {
         // One bad record spoils the answer: its decoder read past it (or short of it), so nothing in it is trusted.
-        const bad = raw ? malformedRecord(raw, packet) : undefined;
+        const bad = malformedRecord(raw, packet);
         if (bad) {
           log('malformed answer from %s: %s', server.label, bad);
           malformed = `malformed answer (${bad})`;
@@ -99,7 +101,7 @@ export function queryDnsServer(
       const truncatedTypes = new Set<QType>();
       // A truncated UDP answer is asked again over TCP (RFC 7766), within the same timeout; if that fails, the
       // truncated answer stands and is reported as such.
-      const retryOverTcp = (type: QType, truncated: dnsPacket.DecodedPacket): void => {
+      const retryOverTcp = (type: QType, truncated: dnsPacket.DecodedPacket, truncatedRaw: Buffer): void => {
         truncatedTypes.add(type);
         const isOurs = (p: dnsPacket.DecodedPacket): boolean => {
           const q = p.questions?.[0];
@@ -107,7 +109,7 @@ export function queryDnsServer(
         };
         const tcp = askOverTcp(sockets, server, queries.get(type) as Buffer, isOurs, (answer) => {
           if (answer) accept(type, answer.packet, answer.raw);
-          else if (!responses.has(type)) accept(type, truncated);
+          else if (!responses.has(type)) accept(type, truncated, truncatedRaw);
         });
         tcpSockets.add(tcp);
       };
@@ -135,7 +137,7 @@ export function queryDnsServer(
           !sameName(q.name, host)
         )
           return;
-        if (packet.flag_tc) retryOverTcp(type, packet);
+        if (packet.flag_tc) retryOverTcp(type, packet, msg);
         else accept(type, packet, msg);
       });
 
