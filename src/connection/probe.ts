@@ -173,9 +173,9 @@ function stalled(target: ConnectTarget, address: string, error: Error): Connecti
 /**
  * The failure for a probe that ran out of time with no socket error and no TCP connection. Without a proxy:
  * TCP_UNREACHABLE at the pinned address. Through a proxy that never opened the tunnel: PROXY_UNREACHABLE, since the
- * device only ever dialled the proxy. Through a proxy that did open it (`tunnel`): the proxy worked, and the silence came from the far end of the
- * tunnel, so the finding is TLS_HANDSHAKE_FAILED with the proxy as evidence and a remediation aimed at the proxy's own
- * DNS and route to the private endpoint (the one path the device cannot see from here).
+ * device only ever dialled the proxy. Through a proxy that did open it (`tunnel`): the proxy worked, and the silence
+ * came from the far end of the tunnel, so the finding is TLS_HANDSHAKE_FAILED with the proxy as evidence and a
+ * remediation aimed at the proxy's own DNS and route to the private endpoint (the one path the device cannot see).
  */
 function timedOut(target: ConnectTarget, error: Error, tunnel: string | undefined): ConnectionFailure {
   const proxy = target.proxy
