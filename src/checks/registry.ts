@@ -10,6 +10,7 @@ import { dpsHost } from './dps-host';
 import { dpsRegister } from './dps-register';
 import { hubDns } from './hub-dns';
 import { dpsTcpMqtt, dpsTcpWebsocket, hubTcpMqtt, hubTcpWebsocket } from './tcp-reach';
+import { tlsEnvironment } from './tls-environment';
 import { dpsTlsMqtt, dpsTlsWebsocket, hubTlsMqtt, hubTlsWebsocket } from './tls-handshake';
 import { SECTIONS, type Check } from './types';
 
@@ -33,6 +34,7 @@ export const CHECKS: readonly Check[] = defineRegistry([
   dpsDns,
   dpsTcpMqtt,
   dpsTcpWebsocket,
+  tlsEnvironment,
   dpsTlsMqtt,
   dpsTlsWebsocket,
   clockSkew,

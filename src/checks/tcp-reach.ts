@@ -67,7 +67,10 @@ function notDialled(ctx: CheckContext, report: EndpointReport, port: number, ref
   };
 }
 
-/** TCP_UNREACHABLE for the addresses that did not answer. */
+/**
+ * The findings for the addresses that did not connect: TCP_REFUSED for those that answered with a refusal, and
+ * TCP_UNREACHABLE for the silent ones (timeout, no route); the fixes differ, so one finding for each kind.
+ */
 function unreachable(
   host: string,
   port: number,
@@ -76,19 +79,30 @@ function unreachable(
   evidence: Evidence,
 ): CheckOutcome {
   const failed = results.filter((r) => !r.ok);
-  const finding = createFinding(
-    'TCP_UNREACHABLE',
-    {
-      host,
-      port,
-      address: failed[0]?.address,
-      addresses: failed.map((r) => r.address),
-      detail: failed.map((r) => `${r.address}: ${r.error}`).join(', '),
-    },
-    { severity },
-  );
+  const refused = failed.filter((r) => r.error === 'ECONNREFUSED');
+  const silent = failed.filter((r) => r.error !== 'ECONNREFUSED');
+  const findings = (
+    [
+      ['TCP_REFUSED', refused],
+      ['TCP_UNREACHABLE', silent],
+    ] as const
+  )
+    .filter(([, group]) => group.length > 0)
+    .map(([code, group]) =>
+      createFinding(
+        code,
+        {
+          host,
+          port,
+          address: group[0]?.address,
+          addresses: group.map((r) => r.address),
+          detail: group.map((r) => `${r.address}: ${r.error}`).join(', '),
+        },
+        { severity },
+      ),
+    );
   return {
-    findings: [finding],
+    findings,
     evidence,
     detail: `${failed.map((r) => `${r.address}:${port} ${r.error}`).join(', ')}`,
   };

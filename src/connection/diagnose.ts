@@ -61,8 +61,13 @@ const UNTRUSTED_CODES = new Set([
   'CERT_REVOKED',
 ]);
 const EXPIRED_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+/**
+ * The code probes give a handshake that timed out after TCP connected (no Node error has it): the peer took the
+ * connection and never answered the ClientHello.
+ */
+export const TLS_STALLED_CODE = 'ERR_TLS_HANDSHAKE_STALLED';
+// ECONNREFUSED is not here: a refusal is an answer (TCP_REFUSED), these are silence or a broken path.
 const TCP_CODES = new Set([
-  'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EHOSTUNREACH',
@@ -126,6 +131,12 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
   if (UNTRUSTED_CODES.has(code)) return createFinding('TLS_UNTRUSTED_CHAIN', { ...target, detail });
   if (EXPIRED_CODES.has(code))
     return createFinding('TLS_SERVER_CERT_EXPIRED', { ...target, detail, now: new Date().toISOString() });
+  // Our own code, not Node's: the message alone is the detail.
+  if (code === TLS_STALLED_CODE)
+    return createFinding('TLS_HANDSHAKE_STALLED', { ...target, detail: first?.message ?? String(error) });
+  if (code === 'ECONNREFUSED' && !ctx.secured) {
+    return createFinding('TCP_REFUSED', { ...target, detail, addresses: ctx.address ? [ctx.address] : undefined });
+  }
   if (TCP_CODES.has(code) && !ctx.secured) {
     return createFinding('TCP_UNREACHABLE', { ...target, detail, addresses: ctx.address ? [ctx.address] : undefined });
   }

@@ -4,6 +4,7 @@ import { AbortedError, InvalidOptionError } from '../errors';
 import { createFinding } from '../findings/finding';
 import type { Sockets } from '../support/sockets';
 import { defaultConnector, type Connector } from './connector';
+import { diagnoseConnectionError, TLS_STALLED_CODE } from './diagnose';
 import { peerChain, type PeerCert } from './peer-chain';
 import type { TransportName } from '../config/types';
 import { ConnectionSession } from './session';
@@ -20,8 +21,9 @@ export type ProbeResult = { ok: true; tls: TlsInfo } | { ok: false; failure: Con
 export interface ProbeTlsOptions {
   /**
    * Milliseconds until the handshake must be done (TCP, proxy tunnel, TLS); past it the result is the failure seen so
-   * far, else TCP_UNREACHABLE (through a proxy: PROXY_UNREACHABLE before its 2xx to CONNECT, TLS_HANDSHAKE_FAILED with
-   * the proxy as evidence after it); in `inspect` mode a result with `errorCode: 'ETIMEDOUT'`. Default 10000.
+   * far, else TLS_HANDSHAKE_STALLED once TCP connected and TCP_UNREACHABLE before (through a proxy: PROXY_UNREACHABLE
+   * before its 2xx to CONNECT, TLS_HANDSHAKE_FAILED with the proxy as evidence after it); in `inspect` mode a result
+   * with `errorCode` {@link TLS_STALLED_CODE} (TCP connected) or `'ETIMEDOUT'`. Default 10000.
    */
   timeoutMs?: number;
   /** Cancels the attempt: the socket is closed and the promise rejects with AbortedError. */
@@ -137,10 +139,14 @@ function verifyAttempt(target: ConnectTarget, options: VerifyProbeOptions, timeo
       return () => s.close();
     },
     timedOut() {
-      const error = Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), {
-        code: 'ETIMEDOUT',
-      });
-      return { ok: false, failure: session?.failure ?? timedOut(target, error, session?.tunnel) };
+      const connected = target.proxy ? undefined : session?.connected;
+      const error = Object.assign(
+        new Error(connected ? `no TLS answer within ${timeoutMs} ms` : `no TLS handshake within ${timeoutMs} ms`),
+        { code: connected ? TLS_STALLED_CODE : 'ETIMEDOUT' },
+      );
+      if (session?.failure) return { ok: false, failure: session.failure };
+      if (connected) return { ok: false, failure: stalled(target, connected, error) };
+      return { ok: false, failure: timedOut(target, error, session?.tunnel) };
     },
   };
 }
@@ -158,12 +164,18 @@ function handshakeFailed(target: ConnectTarget, err: Error): ConnectionFailure {
   };
 }
 
+/** TCP to `address` connected and the handshake went silent: TLS_HANDSHAKE_STALLED, from the one diagnosis boundary. */
+function stalled(target: ConnectTarget, address: string, error: Error): ConnectionFailure {
+  const ctx = { host: target.host, address, port: target.port, minVersion: target.minVersion };
+  return { error, address, finding: diagnoseConnectionError(error, ctx) };
+}
+
 /**
- * The failure for a probe that ran out of time with no socket error. Without a proxy: TCP_UNREACHABLE at the pinned
- * address. Through a proxy that never opened the tunnel: PROXY_UNREACHABLE, since the device only ever dialled the
- * proxy. Through a proxy that did open it (`tunnel`): the proxy worked, and the silence came from the far end of the
- * tunnel, so the finding is TLS_HANDSHAKE_FAILED with the proxy as evidence and a remediation aimed at the proxy's own
- * DNS and route to the private endpoint (the one path the device cannot see from here).
+ * The failure for a probe that ran out of time with no socket error and no TCP connection. Without a proxy:
+ * TCP_UNREACHABLE at the pinned address. Through a proxy that never opened the tunnel: PROXY_UNREACHABLE, since the
+ * device only ever dialled the proxy. Through a proxy that did open it (`tunnel`): the proxy worked, and the silence
+ * came from the far end of the tunnel, so the finding is TLS_HANDSHAKE_FAILED with the proxy as evidence and a
+ * remediation aimed at the proxy's own DNS and route to the private endpoint (the one path the device cannot see).
  */
 function timedOut(target: ConnectTarget, error: Error, tunnel: string | undefined): ConnectionFailure {
   const proxy = target.proxy
@@ -304,6 +316,8 @@ export interface TlsInspection {
   root?: string;
   /** The handshake failed (no TLS at all), e.g. a protocol version refusal or the policy floor. */
   error?: string;
+  /** Set on a failure after TCP connected: the peer took the connection (a timeout then is a stalled handshake). */
+  tcpConnected?: boolean;
   errorCode?: string;
   /** Date header from an HTTP request made over this connection (httpPath option), and when it was received. */
   httpDate?: { date: string; receivedAt: string };
@@ -357,12 +371,14 @@ function inspectAttempt(
   const started = performance.now();
   const address = target.addresses[0] as string;
   const base = { address, port: target.port, servername: target.host };
+  let tcpConnected = false;
   const failure = (error: string, errorCode: string): TlsInspection => ({
     ...base,
     ok: false,
     durationMs: Math.round(performance.now() - started),
     error,
     errorCode,
+    ...(tcpConnected ? { tcpConnected } : {}),
   });
   return {
     open(settle) {
@@ -398,10 +414,16 @@ function inspectAttempt(
         failed(err as NodeJS.ErrnoException);
         return () => undefined;
       }
+      socket.once('connect', () => {
+        tcpConnected = true;
+      });
       socket.once('error', failed);
       return () => socket?.destroy();
     },
-    timedOut: () => failure(`no TLS handshake within ${timeoutMs} ms`, 'ETIMEDOUT'),
+    timedOut: () =>
+      tcpConnected
+        ? failure(`TCP connected, no TLS answer within ${timeoutMs} ms`, TLS_STALLED_CODE)
+        : failure(`no TLS handshake within ${timeoutMs} ms`, 'ETIMEDOUT'),
   };
 }
 

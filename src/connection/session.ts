@@ -31,6 +31,11 @@ export class ConnectionSession {
    * without a proxy or before its answer. Tells "the proxy failed" apart from "the service behind it did".
    */
   tunnel: string | undefined;
+  /**
+   * Where the latest attempt's TCP connection got through: the service address, or the proxy (`address:port`) once it
+   * opened the tunnel. Set before TLS starts, so a handshake that then goes silent is told apart from no TCP at all.
+   */
+  connected: string | undefined;
   /** Number of connection attempts made (sockets opened). */
   attempts = 0;
   private readonly sockets = new Set<net.Socket | Duplex>();
@@ -38,12 +43,17 @@ export class ConnectionSession {
 
   /**
    * @param target where to connect (pinned addresses, TLS policy, proxy).
-   * @param hooks called at each connection attempt and each completed, policy-checked handshake.
+   * @param hooks called at each connection attempt, each TCP connection (or opened tunnel) and each completed,
+   *   policy-checked handshake.
    * @param connector opens the sockets (default {@link defaultConnector}); tests pass a recording one.
    */
   constructor(
     private pinned: Readonly<ConnectTarget>,
-    private readonly hooks: { onAttempt?: () => void; onSecure?: (info: TlsInfo) => void } = {},
+    private readonly hooks: {
+      onAttempt?: () => void;
+      onConnect?: () => void;
+      onSecure?: (info: TlsInfo) => void;
+    } = {},
     private readonly connector: Connector = defaultConnector,
   ) {}
 
@@ -77,6 +87,7 @@ export class ConnectionSession {
     const target: ConnectTarget = { ...this.target, ...credentials };
     this.failure = undefined;
     this.tunnel = undefined;
+    this.connected = undefined;
     return TRANSPORTS[kind].openStream(this.opener, target, path);
   }
 
@@ -92,6 +103,7 @@ export class ConnectionSession {
     openTls: (target) => {
       this.attempt();
       const socket = this.connector.openTls(target, (info) => this.secured(info));
+      socket.once('connect', () => this.tcpConnected(socket.remoteAddress ?? target.addresses[0]));
       this.watch(socket, target, () => socket.remoteAddress ?? undefined);
       return socket;
     },
@@ -101,6 +113,7 @@ export class ConnectionSession {
       this.attempt();
       const onTunnel = (address: string): void => {
         this.tunnel = address;
+        this.tcpConnected(address);
       };
       const raw = this.connector.openTlsViaProxy(
         { ...target, proxy },
@@ -127,6 +140,11 @@ export class ConnectionSession {
   private attempt(): void {
     this.attempts++;
     this.hooks.onAttempt?.();
+  }
+
+  private tcpConnected(address: string | undefined): void {
+    this.connected = address;
+    this.hooks.onConnect?.();
   }
 
   private secured(info: TlsInfo): void {

@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
-import { proxyInPathFinding } from '../connection/diagnose';
+import { diagnoseConnectionError, proxyInPathFinding, TLS_STALLED_CODE } from '../connection/diagnose';
 import { ConnectionSession } from '../connection/session';
 import { within } from '../support/abort';
 import { TRANSPORTS } from '../connection/transports';
@@ -77,6 +77,8 @@ interface ClientEntry {
   session: ConnectionSession;
   result: ProvisioningResult;
   connacks: number;
+  /** The result's findings and this connection's own (PROXY_IN_PATH): the context of every open error. */
+  findings: Finding[];
 }
 const sessions = new WeakMap<Client, ClientEntry>();
 
@@ -102,6 +104,8 @@ interface ResolvedHubClient {
   /** The ranges and policy the hub was checked under: a re-verification after a drop uses the same. */
   expectedCidrs: string[];
   policy: Policy;
+  /** Warnings about this connection (PROXY_IN_PATH under warn, or a proxy inside the ranges). */
+  findings: Finding[];
 }
 
 function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): Client {
@@ -157,7 +161,8 @@ function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options:
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     ...(proxy ? { proxy } : {}),
   };
-  return { result, credentials, transport, target, connector, expectedCidrs: [...cidrsInput], policy };
+  const findings = proxyFinding ? [proxyFinding] : [];
+  return { result, credentials, transport, target, connector, expectedCidrs: [...cidrsInput], policy, findings };
 }
 
 /**
@@ -233,7 +238,7 @@ function buildClient(r: ResolvedHubClient): Client {
           ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
-  const entry: Omit<ClientEntry, 'session' | 'result'> = { connacks: 0 };
+  const entry: Omit<ClientEntry, 'session' | 'result'> = { connacks: 0, findings: [...result.findings, ...r.findings] };
   const base = new MqttBase(createMqttProvider(session, transport, { onConnackPacket: () => entry.connacks++ }));
   const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
   const client = new Client(deviceTransport);
@@ -303,7 +308,8 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
         timeoutMs,
         tlsCompleted: session.tls !== undefined,
       });
-    throw new HubConnectionError(finding, result.findings);
+    const stalled = session.failure ? undefined : stalledHandshake(session, timeoutMs);
+    throw new HubConnectionError(finding, [...(stalled ? [stalled] : []), ...entry.findings]);
   } catch (err) {
     if (err instanceof AbortedError) await stopOpening(client, session, opening);
     if (err instanceof HubConnectionError || err instanceof AbortedError) throw err;
@@ -327,14 +333,27 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
       createFinding('HUB_UNAUTHORIZED', {
         hub: result.assignedHub,
         deviceId: result.deviceId,
-        ...(session.tls ? { address: session.tls.remoteAddress } : {}),
+        // Through a proxy the socket's remote address is the proxy's: where the proxy went is unknown.
+        ...(session.target.proxy
+          ? { proxy: `${session.target.proxy.address}:${session.target.proxy.port}` }
+          : session.tls
+            ? { address: session.tls.remoteAddress }
+            : {}),
         detail: (err as Error)?.message ?? String(err),
       });
     // Closing also stops the SDK's token renewal timer: nothing is left running after a failed open.
     await closeQuietly(client);
     session.close();
-    throw new HubConnectionError(finding, result.findings, err);
+    throw new HubConnectionError(finding, entry.findings, err);
   }
+}
+
+/** TLS_HANDSHAKE_STALLED when TCP to the hub connected directly and no handshake completed before the timeout. */
+function stalledHandshake(session: ConnectionSession, timeoutMs: number): Finding | undefined {
+  const { target } = session;
+  if (!session.connected || session.tls || target.proxy) return undefined;
+  const error = Object.assign(new Error(`no TLS answer within ${timeoutMs} ms`), { code: TLS_STALLED_CODE });
+  return diagnoseConnectionError(error, { ...target, address: session.connected });
 }
 
 /** Closes the SDK client, waiting at most 1 s: a client stuck mid-connect may never call back. */

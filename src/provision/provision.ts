@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { proxyInPathFinding } from '../connection/diagnose';
+import { diagnoseConnectionError, proxyInPathFinding, TLS_STALLED_CODE } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
+import { tlsEnvironmentFinding } from '../connection/tls-environment';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../connection/topic-guard';
 import type { TlsInfo } from '../connection/types';
 import { connectableAddresses, verifyHost } from '../endpoint/verify';
@@ -63,7 +64,7 @@ export async function provisionDevice(options: ProvisionOptions): Promise<Provis
     run.ok = true;
     return result;
   } catch (err) {
-    throw toError(err, run.deadline, o, run.dps);
+    throw toError(err, run);
   } finally {
     await run.dispose();
   }
@@ -111,6 +112,9 @@ class Run {
 
   constructor(readonly o: ResolvedProvisionOptions) {
     this.deadline = new Deadline(o.timeoutMs, o.signal);
+    // Once per call: our sockets ignore these settings, the caller's other TLS clients in this process do not.
+    const env = tlsEnvironmentFinding(process.env);
+    if (env) this.findings.push(env);
   }
 
   progress(step: ProgressStep, detail: Record<string, unknown>): void {
@@ -148,6 +152,7 @@ async function cachedAssignment(run: Run): Promise<ProvisioningResult | undefine
   const read = await deadline.race(readCache(o.cachePath, key));
   if (read.kind === 'hit') {
     const result = await fromCache(o, read.record, deadline, (step, detail) => run.progress(step, detail));
+    result.findings.push(...run.findings);
     run.ok = true;
     return result;
   }
@@ -256,6 +261,10 @@ function openSession(run: Run, addresses: string[]): ConnectionSession {
       ...(o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
     });
   };
+  // From TCP connected (or the proxy's tunnel open) until CONNACK the step is "tls": a silence then is not the route.
+  const onConnect = (): void => {
+    deadline.step = 'tls';
+  };
   const onSecure = (info: TlsInfo): void => {
     deadline.step = 'tls';
     run.tls = { protocol: info.protocol, cipher: info.cipher };
@@ -263,7 +272,7 @@ function openSession(run: Run, addresses: string[]): ConnectionSession {
     if (legacy && !run.findings.some((f) => f.code === legacy.code)) run.findings.push(legacy);
     run.progress('tls', { protocol: info.protocol, cipher: info.cipher, remoteAddress: info.remoteAddress });
   };
-  return new ConnectionSession(target, { onAttempt, onSecure }, o.connector);
+  return new ConnectionSession(target, { onAttempt, onConnect, onSecure }, o.connector);
 }
 
 /**
@@ -423,19 +432,24 @@ function isStopReason(x: unknown): x is StopReason {
   );
 }
 
-/** Maps whatever stopped the run to our error types, with the DNS findings as context. */
-function toError(
-  err: unknown,
-  deadline: Deadline,
-  o: ResolvedProvisionOptions,
-  dps: EndpointReport | undefined,
-): Error {
-  const context = dps?.findings ?? [];
+/**
+ * Maps whatever stopped the run to our error types, with every finding of the call so far (DNS, cache, proxy,
+ * environment) as context.
+ */
+function toError(err: unknown, run: Run): Error {
+  const { deadline, o, dps } = run;
+  const context = run.findings;
   const stop = deadline.stopped ?? (isStopReason(err) ? err : undefined);
   if (stop?.kind === 'timeout') {
-    const finding = createFinding('DPS_TIMEOUT', { host: o.host, step: deadline.step, timeoutMs: o.timeoutMs });
+    const finding = createFinding('DPS_TIMEOUT', {
+      host: o.host,
+      step: deadline.step,
+      timeoutMs: o.timeoutMs,
+      ...(deadline.step === 'tls' ? { tlsCompleted: run.tls !== undefined } : {}),
+    });
+    const stalled = stalledHandshake(run);
     return new ProvisioningError(finding, {
-      findings: [finding, ...context],
+      findings: [finding, ...(stalled ? [stalled] : []), ...context],
       step: deadline.step,
       ...(dps ? { dps } : {}),
     });
@@ -461,5 +475,23 @@ function toError(
     cause: failure,
     step: deadline.step,
     ...(dps ? { dps } : {}),
+  });
+}
+
+/**
+ * TLS_HANDSHAKE_STALLED when the deadline passed after TCP to DPS connected and before any handshake completed (not
+ * through a proxy: there the far side of the tunnel is the proxy's to explain).
+ */
+function stalledHandshake(run: Run): Finding | undefined {
+  const session = run.session;
+  if (!session?.connected || run.tls || session.failure || run.o.proxy) return undefined;
+  const error = Object.assign(new Error(`no TLS answer within the ${run.o.timeoutMs} ms deadline`), {
+    code: TLS_STALLED_CODE,
+  });
+  return diagnoseConnectionError(error, {
+    host: run.o.host,
+    address: session.connected,
+    port: run.o.servicePort,
+    minVersion: run.o.minVersion,
   });
 }

@@ -115,7 +115,8 @@ const isUnauthorized = (err: unknown, last: LastResponse): boolean => {
 
 /** True for failures worth another attempt: the connection dropped (not a TLS or auth problem). */
 const isTransient = (err: unknown, session: ConnectionSession): boolean => {
-  if (session.failure && session.failure.finding.code !== 'TCP_UNREACHABLE') return false;
+  const code = session.failure?.finding.code;
+  if (code !== undefined && code !== 'TCP_UNREACHABLE' && code !== 'TCP_REFUSED') return false;
   const name = (err as { name?: string })?.name ?? '';
   return (
     /NotConnectedError|ServiceUnavailableError|InternalServerError|ThrottlingError|OperationCancelledError/.test(
@@ -135,6 +136,7 @@ export function diagnoseRegistrationError(
   if (session.failure) return session.failure.finding;
   const body = errorBodyOf(err);
   if (isUnauthorized(err, last)) {
+    const proxy = session.target.proxy;
     const address = session.tls?.remoteAddress ?? '';
     const info = dps.addresses.find((a) => a.address === address);
     // DPS's own words when it sent an error body (401002 "Invalid certificate.", 401000), else the transport's.
@@ -142,6 +144,16 @@ export function diagnoseRegistrationError(
       body.errorCode !== undefined
         ? `errorCode ${body.errorCode}${body.message ? ` ${body.message}` : ''}`
         : (err as Error)?.message;
+    if (proxy) {
+      // The socket's remote address is the proxy's: where the proxy went is unknown, so no address is claimed.
+      return createFinding('DPS_UNAUTHORIZED', {
+        host: dps.host,
+        proxy: `${net.isIPv6(proxy.address) ? `[${proxy.address}]` : proxy.address}:${proxy.port}`,
+        registrationId: request.registrationId ?? '',
+        idScope: request.idScope,
+        detail,
+      });
+    }
     if (info && !info.inExpectedRange) {
       return createFinding('DPS_UNAUTHORIZED_PUBLIC', {
         host: dps.host,

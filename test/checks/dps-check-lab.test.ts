@@ -403,7 +403,7 @@ describe('dps-check against the lab', function () {
     const mqtt = jsonOf(await runCli([...base, ...withDevice(), '--register', '--hub-ws-port', '1', '--json']));
     assert.equal(resultOf(mqtt, 'hub-tcp-mqtt'), 'ok');
     assert.equal(resultOf(mqtt, 'hub-tcp-websocket'), 'warning');
-    assert.deepEqual(codesOf(mqtt, 'hub-tcp-websocket'), ['TCP_UNREACHABLE']);
+    assert.deepEqual(codesOf(mqtt, 'hub-tcp-websocket'), ['TCP_REFUSED']);
     assert.equal(resultOf(mqtt, 'hub-tls-websocket'), 'skipped');
     const ws = await runCli([
       ...base,

@@ -57,7 +57,7 @@ describe('connection: TLS and TCP failures become findings', () => {
     assert.equal(f.code, 'TLS_VERSION_TOO_LOW');
   });
 
-  it('a closed port gives TCP_UNREACHABLE naming the address', async () => {
+  it('a closed port gives TCP_REFUSED naming the address', async () => {
     const port = await freePort('127.10.2.14');
     const f = await failureOf({
       host: HOST,
@@ -66,7 +66,7 @@ describe('connection: TLS and TCP failures become findings', () => {
       minVersion: 'TLSv1.2',
       ca: pki.root.certPem,
     });
-    assert.equal(f.code, 'TCP_UNREACHABLE');
+    assert.equal(f.code, 'TCP_REFUSED');
     assert.match(f.message, /127\.10\.2\.14/);
   });
 });

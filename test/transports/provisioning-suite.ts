@@ -498,7 +498,8 @@ export function provisioningSuite(transport: TransportName): void {
       });
 
       for (const [kind, step] of [
-        ['tcp', 'connecting'],
+        // TCP connected: from then on the step is "tls" (a silence there is a stalled handshake, not the route).
+        ['tcp', 'tls'],
         ['tls', 'tls'],
       ] as const) {
         it(`a private endpoint that accepts ${kind === 'tcp' ? 'TCP but never starts TLS' : 'TLS but never answers MQTT'} → DPS_TIMEOUT at step "${step}", not a DPS problem`, async () => {

@@ -37,6 +37,19 @@ const FAILURE_CAUSES: Record<number, { cause: string; fix: string }> = {
   },
 };
 
+/** A 401 from DPS: at the address the socket reached, or through a proxy (whose own socket is all the device sees). */
+type DpsUnauthorized = {
+  host: string;
+  address?: string;
+  proxy?: string;
+  registrationId: string;
+  idScope: string;
+  detail?: string;
+};
+
+/** The deadline passed at `step`; at "tls", whether a handshake had completed (false: TCP connected, TLS silent). */
+type DpsTimeout = { host: string; step: string; timeoutMs: number; tlsCompleted?: boolean };
+
 /** Findings about the DPS registration itself (owned by the provision module). Codes never change once shipped. */
 export const dpsFindings = {
   DPS_UNAUTHORIZED_PUBLIC: {
@@ -53,12 +66,20 @@ export const dpsFindings = {
   DPS_UNAUTHORIZED: {
     severity: 'error',
     title: '401 from the private DPS endpoint',
-    message: (e: { host: string; address: string; registrationId: string; idScope: string; detail?: string }) =>
-      `DPS ${e.host} at the private address ${e.address} rejected registration ${e.registrationId} in ID scope ${e.idScope} (401 Unauthorized${e.detail ? `: ${e.detail}` : ''}).`,
-    remediation: (e: { registrationId: string; idScope: string }) =>
-      `The network path is right; check the enrollment: ID scope ${e.idScope}, an enabled individual enrollment for ${e.registrationId} ` +
+    message: (e: DpsUnauthorized) =>
+      e.proxy
+        ? `DPS ${e.host}, reached through the HTTP CONNECT proxy ${e.proxy}, rejected registration ${e.registrationId} in ID scope ${e.idScope} ` +
+          `(401 Unauthorized${e.detail ? `: ${e.detail}` : ''}). The proxy resolved ${e.host} itself: the device cannot see which address it connected to.`
+        : `DPS ${e.host} at the private address ${e.address} rejected registration ${e.registrationId} in ID scope ${e.idScope} (401 Unauthorized${e.detail ? `: ${e.detail}` : ''}).`,
+    remediation: (e: DpsUnauthorized) =>
+      (e.proxy
+        ? `Through a proxy a 401 has two causes the device cannot tell apart. First check the proxy's DNS: if ${e.proxy} resolves ${e.host} to the public endpoint ` +
+          '(public network access disabled or IP-filtered answers a bare 401), link its resolver to the private DNS zone or forward azure-devices-provisioning.net ' +
+          'to 168.63.129.16 inside the VNET, or bypass the proxy for the Azure endpoints. If the proxy does reach the private endpoint, check the enrollment: '
+        : 'The network path is right; check the enrollment: ') +
+      `ID scope ${e.idScope}, an enabled individual enrollment for ${e.registrationId} ` +
       'or an enrollment group whose CA / intermediate is verified, the certificate CN equal to the registration id, and for symmetric keys the derived device key.',
-  } satisfies FindingSpec<{ host: string; address: string; registrationId: string; idScope: string; detail?: string }>,
+  } satisfies FindingSpec<DpsUnauthorized>,
   DPS_THROTTLED: {
     severity: 'error',
     title: 'DPS kept throttling (429); retries exhausted',
@@ -219,15 +240,24 @@ export const dpsFindings = {
   DPS_TIMEOUT: {
     severity: 'error',
     title: 'Provisioning deadline passed',
-    message: (e: { host: string; step: string; timeoutMs: number }) =>
-      `Provisioning through ${e.host} did not finish within ${e.timeoutMs} ms; it was stuck at step "${e.step}".`,
+    message: (e: DpsTimeout) =>
+      `Provisioning through ${e.host} did not finish within ${e.timeoutMs} ms; it was stuck at step "${e.step}"` +
+      `${e.tlsCompleted === false ? ' (TCP connected, no TLS answer)' : ''}.`,
     // The advice follows the evidence: what was being waited for when time ran out.
-    remediation: (e: { host: string; step: string }) => {
+    remediation: (e: DpsTimeout) => {
       switch (e.step) {
         case 'resolving':
           return `The DNS server did not answer for ${e.host} in time: check that network.dnsServers (or the system resolver) is reachable from the device and forwards azure-devices-provisioning.net to a resolver inside the VNET.`;
-        case 'connecting':
         case 'tls':
+          if (e.tlsCompleted === false) {
+            return (
+              `TCP to ${e.host} connected, so the route to the private endpoint and its port work, but the TLS handshake got no answer: ` +
+              'most often an MTU black hole on the VPN / ExpressRoute path (clamp the tunnel\'s TCP MSS or lower its MTU, let ICMP "fragmentation needed" through), ' +
+              'or an IPS / firewall dropping the ClientHello (see TLS_HANDSHAKE_STALLED).'
+            );
+          }
+          return `Packets to ${e.host} get no answer: check the route to the private endpoint (VPN, peering, NSG on 8883/443) and that the endpoint is Approved.`;
+        case 'connecting':
           return `Packets to ${e.host} get no answer: check the route to the private endpoint (VPN, peering, NSG on 8883/443) and that the endpoint is Approved.`;
         case 'verifying hub':
           return 'DPS assigned a hub, but resolving the hub name did not finish in time: check that the DNS server answers for azure-devices.net (the hub zone), or raise timeoutMs.';
@@ -235,7 +265,7 @@ export const dpsFindings = {
           return 'DPS accepted the connection but did not answer in time: retry later, check Azure Service Health, or raise timeoutMs.';
       }
     },
-  } satisfies FindingSpec<{ host: string; step: string; timeoutMs: number }>,
+  } satisfies FindingSpec<DpsTimeout>,
   DPS_MALFORMED_RESPONSE: {
     severity: 'error',
     title: 'DPS sent a response that is not JSON or lacks a required field',

@@ -6,6 +6,9 @@ type HubAddress = {
   expectedCidrs: string[];
 };
 
+/** The hub refused the device, at the address the socket reached or through a proxy (whose socket is all we see). */
+type HubUnauthorized = { hub: string; deviceId: string; address?: string; proxy?: string; detail: string };
+
 /** Findings about the IoT hub that DPS assigned (owned by the hand-off module). Codes never change once shipped. */
 export const hubFindings = {
   HUB_PUBLIC_ADDRESS: {
@@ -50,12 +53,16 @@ export const hubFindings = {
   HUB_UNAUTHORIZED: {
     severity: 'error',
     title: 'Hub rejected the device',
-    message: (e: { hub: string; deviceId: string; address?: string; detail: string }) =>
-      `The hub ${e.hub}${e.address ? ` (${e.address})` : ''} rejected device ${e.deviceId}: ${e.detail}.`,
-    remediation: (e: { hub: string; deviceId: string }) =>
-      `If ${e.hub} resolved publicly, fix the hub's private DNS zone first (public access is likely disabled). Otherwise the ` +
-      `device identity ${e.deviceId} may have been deleted or disabled on the hub: re-provision (forceReprovision) to re-create it.`,
-  } satisfies FindingSpec<{ hub: string; deviceId: string; address?: string; detail: string }>,
+    message: (e: HubUnauthorized) =>
+      `The hub ${e.hub}${e.proxy ? `, reached through the HTTP CONNECT proxy ${e.proxy},` : e.address ? ` (${e.address})` : ''} rejected device ${e.deviceId}: ${e.detail}.` +
+      (e.proxy ? ` The proxy resolved ${e.hub} itself: the device cannot see which address it connected to.` : ''),
+    remediation: (e: HubUnauthorized) =>
+      (e.proxy
+        ? `First check the proxy's DNS: if ${e.proxy} resolves ${e.hub} to the hub's public endpoint (public access disabled answers "not authorized"), ` +
+          'link its resolver to privatelink.azure-devices.net or forward azure-devices.net to 168.63.129.16 inside the VNET, or bypass the proxy for the Azure endpoints. '
+        : `If ${e.hub} resolved publicly, fix the hub's private DNS zone first (public access is likely disabled). `) +
+      `Otherwise the device identity ${e.deviceId} may have been deleted or disabled on the hub: re-provision (forceReprovision) to re-create it.`,
+  } satisfies FindingSpec<HubUnauthorized>,
   HUB_CONNECTION_LOST: {
     severity: 'error',
     title: 'The hub closed the connection before answering CONNECT',

@@ -94,10 +94,47 @@ export const tlsFindings = {
     title: 'TCP connection failed',
     message: (e: Target & { detail: string; addresses?: string[] }) =>
       `No TCP connection to ${e.host}${e.addresses?.length ? ` at ${e.addresses.join(', ')}` : ''}${e.port ? ` port ${e.port}` : ''}: ${e.detail}.`,
+    // Silence (timeout, no route): refusals are TCP_REFUSED, whose fix is different.
     remediation: (e: Target) =>
-      `Check the route from the device to the private endpoint of ${e.host} (VPN / ExpressRoute, VNET peering, NSG rules for ` +
-      'TCP 8883 and 443) and that the private endpoint connection is Approved.',
+      `Nothing answered: check the route from the device to the private endpoint of ${e.host} (VPN / ExpressRoute, VNET peering, ` +
+      'NSG rules that drop TCP 8883 and 443) and that the private endpoint connection is Approved.',
   } satisfies FindingSpec<Target & { detail: string; addresses?: string[] }>,
+  TCP_REFUSED: {
+    severity: 'error',
+    title: 'TCP connection refused',
+    message: (e: Target & { detail: string; addresses?: string[] }) =>
+      `${e.host}${e.addresses?.length ? ` at ${e.addresses.join(', ')}` : e.address ? ` at ${e.address}` : ''}${e.port ? ` port ${e.port}` : ''} ` +
+      `refused the TCP connection (${e.detail}): something at that address answered and turned it away.`,
+    remediation: (e: Target) =>
+      'A refusal is an answer, not silence: something at that address answered, so the route works. ' +
+      'Check the port (8883 for MQTT, 443 for MQTT over WebSockets, or the custom port configured), ' +
+      `that the address is the private endpoint of ${e.host} and not another host in that subnet, ` +
+      'and for a firewall (site, host or network virtual appliance) that rejects (RST or ICMP port-unreachable) instead of dropping.',
+  } satisfies FindingSpec<Target & { detail: string; addresses?: string[] }>,
+  TLS_HANDSHAKE_STALLED: {
+    severity: 'error',
+    title: 'TCP connected, the TLS handshake got no answer',
+    message: (e: Target & { detail: string }) =>
+      `TCP to ${at(e)} connected, but the TLS handshake got no answer (${e.detail}): the ClientHello was sent and nothing came back.`,
+    remediation: (e: Target) =>
+      `The route and the port to ${e.host} work (TCP connected); something on the path swallows the TLS handshake. ` +
+      "Most often an MTU black hole on the VPN / ExpressRoute path: the small ClientHello passes, the server's large certificate flight " +
+      'is lost because ICMP "fragmentation needed" is dropped. Clamp the TCP MSS on the tunnel (e.g. 1350) or lower its MTU, and let ICMP type 3 code 4 through. ' +
+      `Otherwise an IPS, firewall or TLS-inspecting appliance drops the ClientHello for ${e.host}: allow TLS to the Azure endpoints. ` +
+      'Also check that the address is really the private endpoint of this service.',
+  } satisfies FindingSpec<Target & { detail: string }>,
+  ENV_TLS_WEAKENED: {
+    severity: 'warning',
+    title: 'The process environment weakens TLS',
+    message: (e: { settings: string[]; effects: string[] }) =>
+      `This process's environment weakens TLS: ${e.effects.join('; ')}. ` +
+      "dps-private-link's own sockets set their version floor and certificate check themselves, " +
+      'but every other TLS client in the same process (other Azure SDK clients, https requests) follows these settings.',
+    remediation: (e: { settings: string[] }) =>
+      `Remove ${e.settings.join(', ')} from the device service's environment (systemd Environment=, Dockerfile ENV, .env files, shell profile). ` +
+      'If they were added to get past a TLS-inspecting proxy or a missing root certificate, trust that root instead ' +
+      '(NODE_EXTRA_CA_CERTS, or tls.ca / --ca for this library); DPS and IoT Hub need TLS 1.2 or later and no legacy algorithms.',
+  } satisfies FindingSpec<{ settings: string[]; effects: string[] }>,
   PROXY_IN_PATH: {
     severity: 'warning',
     title: 'Connection goes through a proxy',
