@@ -2,6 +2,7 @@ import { parseDnsServer } from '../endpoint/address';
 import { createFinding } from '../findings/finding';
 import { inspectTls } from '../connection/probe';
 import { sntpQuery } from '../connection/sntp';
+import type { Finding } from '../findings/types';
 import { caOf } from './tls-handshake';
 import type { Check, CheckContext, CheckOutcome } from './types';
 
@@ -20,8 +21,8 @@ interface Reading {
   skewSeconds: number;
 }
 
-/** The skew against the SNTP server given with --ntp-server. */
-async function sntpReading(ctx: CheckContext, server: string): Promise<Reading> {
+/** The skew against the SNTP server given with --ntp-server, or the finding that says its time is not to be trusted. */
+async function sntpReading(ctx: CheckContext, server: string): Promise<Reading | Finding> {
   const s = parseDnsServer(server, '--ntp-server');
   const port = /:\d+$/.test(server) ? s.port : 123;
   const r = await sntpQuery(
@@ -31,6 +32,14 @@ async function sntpReading(ctx: CheckContext, server: string): Promise<Reading> 
     () => ctx.settings.now().getTime(),
     ctx.settings.connector,
   );
+  if (!r.synchronised) {
+    return createFinding('CLOCK_SOURCE_UNSYNCHRONISED', {
+      server: r.server,
+      leapIndicator: r.leapIndicator,
+      stratum: r.stratum,
+      ...(r.kissCode !== undefined ? { kissCode: r.kissCode } : {}),
+    });
+  }
   return {
     source: `SNTP ${r.server} (round trip ${r.roundTripMs} ms)`,
     serverTime: r.serverTime,
@@ -38,12 +47,11 @@ async function sntpReading(ctx: CheckContext, server: string): Promise<Reading> 
   };
 }
 
-/** The skew against DPS's HTTP Date header on 443, or the skip that says why there is none. */
-async function httpDateReading(ctx: CheckContext, device: Date): Promise<Reading | CheckOutcome> {
+/** The skew against DPS's HTTP Date header on 443, or why there is none. */
+async function httpDateReading(ctx: CheckContext, device: Date): Promise<Reading | { noReading: string }> {
   const tcp = ctx.state.tcp?.['dps-tcp-websocket'];
   const address = tcp?.reachable[0];
-  const noSource = 'no clock source: pass --ntp-server <ip[:port]> of an NTP server the device can reach';
-  if (!tcp || !address) return { result: 'skipped', detail: `${noSource} (DPS on 443 was not reached)` };
+  if (!tcp || !address) return { noReading: 'DPS on 443 was not reached' };
   const ca = caOf(ctx);
   const host = ctx.config.provisioningHost as string;
   const tls = await inspectTls(address, tcp.port, host, {
@@ -52,11 +60,9 @@ async function httpDateReading(ctx: CheckContext, device: Date): Promise<Reading
     ...(ca ? { ca } : {}),
     ...(ctx.settings.connector ? { connector: ctx.settings.connector } : {}),
   });
-  if (!tls.httpDate)
-    return { result: 'skipped', detail: `${noSource} (no HTTP Date header from ${host} at ${address}:${tcp.port})` };
+  if (!tls.httpDate) return { noReading: `no HTTP Date header from ${host} at ${address}:${tcp.port}` };
   const server = new Date(tls.httpDate.date);
-  if (Number.isNaN(server.getTime()))
-    return { result: 'skipped', detail: `unparseable HTTP Date header "${tls.httpDate.date}"` };
+  if (Number.isNaN(server.getTime())) return { noReading: `unparseable HTTP Date header "${tls.httpDate.date}"` };
   // The header is truncated to the second: the server's clock was somewhere in [date, date + 1 s).
   const received = new Date(tls.httpDate.receivedAt).getTime() + (device.getTime() - Date.now());
   const raw = (received - server.getTime()) / 1000;
@@ -64,6 +70,27 @@ async function httpDateReading(ctx: CheckContext, device: Date): Promise<Reading
     source: `HTTP Date header from ${tls.servername} at ${tls.address}:${tls.port} (1 s resolution)`,
     serverTime: server.toISOString(),
     skewSeconds: raw >= 0 && raw < 1 ? 0 : Math.round(raw),
+  };
+}
+
+const NO_SOURCE = 'no clock source: pass --ntp-server <ip[:port]> of an NTP server the device can reach';
+
+/** The HTTP Date fallback after an unsynchronised NTP server: judged against DPS's clock, or the warning alone. */
+async function afterUnsynchronised(ctx: CheckContext, device: Date, unsynchronised: Finding): Promise<CheckOutcome> {
+  const fallback = await httpDateReading(ctx, device);
+  const server = String(unsynchronised.evidence['server']);
+  if ('noReading' in fallback) {
+    return {
+      findings: [unsynchronised],
+      evidence: { ntpServer: unsynchronised.evidence },
+      detail: `${server} is not synchronised and there is no other clock source (${fallback.noReading})`,
+    };
+  }
+  const judged = judge(device, fallback);
+  return {
+    ...judged,
+    findings: [unsynchronised, ...(judged.findings ?? [])],
+    evidence: { ...judged.evidence, ntpServer: unsynchronised.evidence },
   };
 }
 
@@ -88,9 +115,10 @@ function judge(device: Date, { source, serverTime, skewSeconds }: Reading): Chec
 }
 
 /**
- * `clock-skew`: the device clock against a clock reachable inside a VNET — the NTP server given with --ntp-server,
- * else the HTTP Date header of DPS's HTTPS answer on 443 (to the address dps-tcp-websocket reached). Nothing
- * internet-only: with neither, skipped with the reason.
+ * `clock-skew`: the device clock against a clock reachable inside a VNET — the NTP server given with --ntp-server
+ * (unless it says it is not synchronised: CLOCK_SOURCE_UNSYNCHRONISED, and its time is not used), else the HTTP
+ * Date header of DPS's HTTPS answer on 443 (to the address dps-tcp-websocket reached). Nothing internet-only: with
+ * neither, skipped with the reason.
  */
 export const clockSkew: Check = {
   id: 'clock-skew',
@@ -100,9 +128,12 @@ export const clockSkew: Check = {
   after: ['dps-tcp-websocket'],
   async run(ctx) {
     const device = ctx.settings.now();
-    const reading = ctx.settings.ntpServer
-      ? await sntpReading(ctx, ctx.settings.ntpServer)
-      : await httpDateReading(ctx, device);
-    return 'skewSeconds' in reading ? judge(device, reading) : reading;
+    if (ctx.settings.ntpServer) {
+      const reading = await sntpReading(ctx, ctx.settings.ntpServer);
+      return 'skewSeconds' in reading ? judge(device, reading) : afterUnsynchronised(ctx, device, reading);
+    }
+    const reading = await httpDateReading(ctx, device);
+    if ('noReading' in reading) return { result: 'skipped', detail: `${NO_SOURCE} (${reading.noReading})` };
+    return judge(device, reading);
   },
 };

@@ -30,7 +30,12 @@ export function verdictOf(addresses: readonly AddressInfo[]): Verdict {
  * The findings one resolver's answer calls for. Findings from a secondary resolver are at most warnings: the device
  * connects to what the primary answers, but may meet the secondary's answer when the primary is slow.
  */
-export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primary: boolean): Finding[] {
+export function traceFindings(
+  trace: ResolverTrace,
+  ctx: AnalysisContext,
+  primary: boolean,
+  usedResolver?: string,
+): Finding[] {
   const zones = privateLinkZonesFor(ctx.role, ctx.cloud);
   const base = {
     host: ctx.host,
@@ -49,15 +54,18 @@ export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primar
   const out: Finding[] = [];
 
   if (trace.addresses.length === 0) {
-    if (trace.error === 'timeout') out.push(createFinding('DNS_TIMEOUT', { ...base, timeoutMs: ctx.dnsTimeoutMs }));
-    else if (privateLinkName && (trace.rcode === 'NXDOMAIN' || trace.rcode === 'NOERROR')) {
+    if (trace.error === 'timeout')
+      out.push(createFinding('DNS_TIMEOUT', timeoutEvidence(trace, ctx, base, usedResolver)));
+    else if (isFilteredAnswer(trace, ctx, privateLinkName)) {
       out.push(
-        createFinding('DNS_PRIVATELINK_RECORD_MISSING', {
+        createFinding('DNS_PRIVATE_ANSWER_FILTERED', {
           ...base,
-          privateLinkName,
-          ...(trace.rcode ? { rcode: trace.rcode } : {}),
+          ...(privateLinkName ? { privateLinkName } : {}),
+          rcode: 'NOERROR',
         }),
       );
+    } else if (privateLinkName && trace.rcode === 'NXDOMAIN') {
+      out.push(createFinding('DNS_PRIVATELINK_RECORD_MISSING', { ...base, privateLinkName, rcode: trace.rcode }));
     } else if (trace.rcode === 'NXDOMAIN') out.push(createFinding('DNS_NXDOMAIN', base));
     else if (trace.rcode === 'SERVFAIL') out.push(createFinding('DNS_SERVFAIL', base));
     else {
@@ -108,14 +116,43 @@ export function traceFindings(trace: ResolverTrace, ctx: AnalysisContext, primar
   }
   // The policy decides what a connection may use (connectableAddresses), not how bad a finding is: a public answer
   // is an error under 'warn' too (dps-check relies on this).
-  return primary ? out : out.map(asSecondary);
+  return primary ? out : out.map((f) => asSecondary(f, usedResolver));
 }
 
-function asSecondary(f: Finding): Finding {
+/** DNS_TIMEOUT's evidence: how long the server was waited for, and who answered instead when it was overtaken. */
+function timeoutEvidence(
+  trace: ResolverTrace,
+  ctx: AnalysisContext,
+  base: { host: string; resolver: string },
+  usedResolver: string | undefined,
+): { host: string; resolver: string; timeoutMs: number; answeredBy?: string } {
+  if (!trace.overtaken || !usedResolver) return { ...base, timeoutMs: ctx.dnsTimeoutMs };
+  return { ...base, timeoutMs: Math.round(trace.durationMs), answeredBy: usedResolver };
+}
+
+/**
+ * An empty NOERROR answer where Azure never gives one: a privatelink name, or a DPS / hub name, exists whenever it is
+ * asked (a record missing from a linked private zone is NXDOMAIN), so "no data" is a resolver that dropped the private
+ * address from the answer — DNS-rebinding protection (dnsmasq stop-dns-rebind, OpenWrt, Unbound private-address).
+ */
+function isFilteredAnswer(trace: ResolverTrace, ctx: AnalysisContext, privateLinkName: string | undefined): boolean {
+  if (trace.rcode !== 'NOERROR' || (trace.error !== undefined && trace.error !== 'ENODATA')) return false;
+  // Without the A answer, it is not known what the resolver would have said.
+  if (trace.unanswered?.includes('A')) return false;
+  return privateLinkName !== undefined || ctx.hostIsPrivateLinkName || ctx.role !== 'other';
+}
+
+function asSecondary(f: Finding, usedResolver: string | undefined): Finding {
+  const used = usedResolver ? `, ${usedResolver}` : '';
+  // An overtaken server's DNS_TIMEOUT already says who answered instead.
+  const note =
+    f.evidence['answeredBy'] !== undefined
+      ? ''
+      : ` (not the DNS server whose answer is used${used}: the device meets this answer whenever its resolver asks this server first)`;
   return {
     ...f,
     severity: f.severity === 'error' ? 'warning' : f.severity,
-    message: `${f.message} (secondary DNS server: the device meets this answer whenever the first server does not answer in time)`,
+    message: `${f.message}${note}`,
     evidence: { ...f.evidence, secondary: true },
   };
 }
@@ -138,7 +175,7 @@ export function analyseTraces(
   const dnsTraces = traces.filter((t) => t.resolver !== 'hosts-file');
   const primary = dnsTraces[0];
   const out: Finding[] = [];
-  dnsTraces.forEach((t, i) => out.push(...traceFindings(t, ctx, i === 0)));
+  dnsTraces.forEach((t, i) => out.push(...traceFindings(t, ctx, i === 0, primary?.resolver)));
   for (const t of dnsTraces.slice(1)) {
     if (
       primary &&
@@ -157,6 +194,27 @@ export function analyseTraces(
       );
     }
   }
+  if (!primary?.fromHostsFile) {
+    const override = hostsFileOverride(traces, primary, ctx, []);
+    return override ? [...out, override] : out;
+  }
+  // The hosts file gave the very answer the other findings are about: it is their cause, so it comes first and is as
+  // severe as the worst of them (a hosts entry outside the VNET is an error, not a side note).
+  const caused = out.filter((f) => f.severity !== 'info');
+  const override = hostsFileOverride(traces, primary, ctx, caused);
+  return override ? [override, ...out] : out;
+}
+
+/**
+ * DNS_HOSTS_FILE_OVERRIDE when the hosts file names the host (its own trace, or the system answer came from it), as
+ * severe as the worst of the findings its answer `caused` (a warning when none).
+ */
+function hostsFileOverride(
+  traces: readonly ResolverTrace[],
+  primary: ResolverTrace | undefined,
+  ctx: AnalysisContext & { hostsFile: string },
+  caused: readonly Finding[],
+): Finding | undefined {
   const zoneEvidence =
     ctx.cloud && ctx.role !== 'other'
       ? {
@@ -166,26 +224,26 @@ export function analyseTraces(
       : {};
   const hostsTrace = traces.find((t) => t.resolver === 'hosts-file');
   if (hostsTrace) {
-    out.push(
-      createFinding('DNS_HOSTS_FILE_OVERRIDE', {
-        host: ctx.host,
-        resolver: 'hosts-file',
-        hostsFile: ctx.hostsFile,
-        addresses: hostsTrace.addresses.map((a) => a.address),
-        ...(primary ? { dnsAddresses: primary.addresses.map((a) => a.address) } : {}),
-        ...zoneEvidence,
-      }),
-    );
-  } else if (primary?.fromHostsFile) {
-    out.push(
-      createFinding('DNS_HOSTS_FILE_OVERRIDE', {
-        host: ctx.host,
-        resolver: primary.resolver,
-        hostsFile: ctx.hostsFile,
-        addresses: primary.addresses.map((a) => a.address),
-        ...zoneEvidence,
-      }),
-    );
+    return createFinding('DNS_HOSTS_FILE_OVERRIDE', {
+      host: ctx.host,
+      resolver: 'hosts-file',
+      hostsFile: ctx.hostsFile,
+      addresses: hostsTrace.addresses.map((a) => a.address),
+      ...(primary ? { dnsAddresses: primary.addresses.map((a) => a.address) } : {}),
+      ...zoneEvidence,
+    });
   }
-  return out;
+  if (!primary?.fromHostsFile) return undefined;
+  return createFinding(
+    'DNS_HOSTS_FILE_OVERRIDE',
+    {
+      host: ctx.host,
+      resolver: primary.resolver,
+      hostsFile: ctx.hostsFile,
+      addresses: primary.addresses.map((a) => a.address),
+      ...zoneEvidence,
+      ...(caused.length ? { causes: caused.map((f) => f.code) } : {}),
+    },
+    caused.some((f) => f.severity === 'error') ? { severity: 'error' } : {},
+  );
 }

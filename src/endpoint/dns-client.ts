@@ -326,7 +326,14 @@ function combine(host: string, responses: Map<QType, dnsPacket.DecodedPacket>, e
     if (read.chain.length > chain.length) chain = read.chain;
     records.push(...read.records);
   }
-  const rcode = rcodes.includes('NOERROR') ? 'NOERROR' : rcodes[0];
+  // NXDOMAIN is about the name, whatever the type: dnsmasq answers the second query of a pair from its cache as NOERROR
+  // with the CNAME alone after the first came back NXDOMAIN, and that must not read as "exists, no address".
+  const rcode =
+    records.length === 0 && rcodes.includes('NXDOMAIN')
+      ? 'NXDOMAIN'
+      : rcodes.includes('NOERROR')
+        ? 'NOERROR'
+        : rcodes[0];
   const unanswered = QTYPES.filter((t) => !responses.has(t));
   const out: DnsServerAnswer = { chain, records };
   if (rcode !== undefined) out.rcode = rcode;

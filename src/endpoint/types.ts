@@ -15,7 +15,9 @@ export interface NetworkOptions {
   expectedCidrs: string[];
   /**
    * DNS servers to ask directly instead of the system resolver: `'ip'`, `'ip:port'` or `'[v6]:port'` (port 53 by
-   * default). The first one is the primary: its answer is what a connection uses. Default: the system resolver.
+   * default). All are asked at once; a connection uses the answer of the first one, in this order, that answers
+   * (NOERROR or NXDOMAIN): a dead server is passed over, as the device's own resolver does, and costs a short grace
+   * (at least 250 ms) instead of its timeout. Default: the system resolver.
    */
   dnsServers?: string[];
   /** What to do with an address outside `expectedCidrs` (see {@link Policy}). Default `'enforce'`. */
@@ -82,6 +84,11 @@ export interface ResolverTrace {
   error?: string;
   /** The answer came from the hosts file rather than DNS. */
   fromHostsFile?: boolean;
+  /**
+   * Not waited for to the end: another DNS server had answered and this one was still silent when the grace for
+   * comparing answers ran out (`error` is then `'timeout'` and `durationMs` how long it was waited for).
+   */
+  overtaken?: boolean;
   /** Query types that got no response before the timeout while the other one did (e.g. `['AAAA']`). */
   unanswered?: ('A' | 'AAAA')[];
   /** Wall time of this resolver's lookup, in milliseconds. */
@@ -105,8 +112,8 @@ export interface EndpointReport {
   /** The one-word summary of `addresses` against the expected ranges (see {@link Verdict}). */
   verdict: Verdict;
   /**
-   * What a device would connect to: the primary resolver's answer (the first `dnsServers` entry when given, else the
-   * system resolver), in answer order.
+   * What a device would connect to: the primary resolver's answer (the first `dnsServers` entry that answered when
+   * given, else the system resolver), in answer order.
    */
   addresses: AddressInfo[];
   /** One entry per resolver asked (plus `hosts-file` when the hosts file names the host). Primary first. */

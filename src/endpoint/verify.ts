@@ -9,7 +9,7 @@ import { logger } from '../log';
 import { classifyAddress, describe, isInCidrs, type Cidr, type DnsServerAddress } from './address';
 import { analyseTraces, verdictOf } from './analyse';
 import { identifyHost, isGlobalDpsEndpoint } from './clouds';
-import { queryDnsServer } from './dns-client';
+import { queryDnsServer, type DnsServerAnswer } from './dns-client';
 import { defaultHostsFile, hostsFileAddresses } from './hosts-file';
 import { cacheableSeconds } from './cache';
 import { normaliseHost, resolveNetworkOptions, type ResolvedNetwork } from './options';
@@ -22,9 +22,11 @@ const log = logger('endpoint');
  * Resolves `host` the way a device would and says, without connecting, whether it leads to a private endpoint inside
  * `network.expectedCidrs` — and if not, why (findings with evidence and the fix).
  *
- * With `network.dnsServers`, each server is asked directly (A and AAAA together: one round trip per server, cut at
- * `network.dnsTimeoutMs`), so the report shows the CNAME chain, TTLs and response codes; the first server's answer is
- * the one a connection uses. Without, the system resolver (getaddrinfo) answers. Either way the hosts file is read to
+ * With `network.dnsServers`, every server is asked directly and at once (A and AAAA together: one round trip per
+ * server, cut at `network.dnsTimeoutMs`), so the report shows the CNAME chain, TTLs and response codes. The answer a
+ * connection uses is that of the first server, in the order given, that answers (NOERROR or NXDOMAIN), as the device's
+ * resolver falls over to the next server; a server that is still silent a short grace after that answer is reported,
+ * not waited for. Without, the system resolver (getaddrinfo) answers. Either way the hosts file is read to
  * show an override. Throws InvalidOptionError for a malformed host or option and AbortedError when `options.signal`
  * fires; resolution failures are findings, never exceptions.
  *
@@ -155,7 +157,7 @@ async function verifyUncached(name: string, resolved: ResolvedNetwork, opts: Ver
 
 type Timing = { timeoutMs: number; signal?: AbortSignal; sockets?: Sockets };
 
-/** Every DNS server asked at once; then a `hosts-file` trace when the hosts file names the host. */
+/** Every DNS server asked at once ({@link askDnsServers}); then a `hosts-file` trace when the hosts file names it. */
 async function traceDnsServers(
   name: string,
   servers: readonly DnsServerAddress[],
@@ -163,22 +165,7 @@ async function traceDnsServers(
   timing: Timing,
   hostsPromise: Promise<string[]>,
 ): Promise<ResolverTrace[]> {
-  const traces = await Promise.all(
-    servers.map(async (server): Promise<ResolverTrace> => {
-      const started = performance.now();
-      const answer = await queryDnsServer(server, name, timing);
-      const trace: ResolverTrace = {
-        resolver: server.label,
-        chain: answer.chain,
-        addresses: answer.records.map((r) => toAddressInfo(r.address, cidrs, r.ttl)),
-        durationMs: performance.now() - started,
-      };
-      if (answer.rcode !== undefined) trace.rcode = answer.rcode;
-      if (answer.error !== undefined) trace.error = answer.error;
-      if (answer.unanswered) trace.unanswered = answer.unanswered;
-      return trace;
-    }),
-  );
+  const traces = await askDnsServers(name, servers, cidrs, timing);
   const hostsEntries = await hostsPromise;
   if (hostsEntries.length > 0) {
     // The device's own getaddrinfo (and the unmodified SDK) would take these instead of asking the DNS servers.
@@ -191,6 +178,108 @@ async function traceDnsServers(
     });
   }
   return traces;
+}
+
+/**
+ * After the first usable answer, how long the other servers still have to answer to be compared with it (ms): this,
+ * or the time the first answer took when that was longer (a slow link slows every server alike).
+ */
+export const COMPARE_GRACE_MS = 250;
+
+/** An answer a device's resolver would stop at: the name exists with these records, or it does not exist. */
+function isUsable(answer: DnsServerAnswer): boolean {
+  return answer.error === undefined && (answer.rcode === 'NOERROR' || answer.rcode === 'NXDOMAIN');
+}
+
+/**
+ * Asks every server at once, the way a device's resolver falls over from a dead server to the next without the
+ * device noticing: the trace used (first) is the first server, in the order given, with a usable answer; the others
+ * follow in order. Servers still silent {@link COMPARE_GRACE_MS} after the first usable answer are not waited for
+ * (`overtaken`), so a dead server costs that grace, not its timeout. With no usable answer, every server gets its
+ * whole timeout and the first server's trace stays first.
+ */
+function askDnsServers(
+  name: string,
+  servers: readonly DnsServerAddress[],
+  cidrs: readonly Cidr[],
+  timing: Timing,
+): Promise<ResolverTrace[]> {
+  const outer = timing.signal;
+  if (outer?.aborted) return Promise.reject(new AbortedError(`resolving ${name}`, outer.reason));
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+  // Aborting it closes the sockets of the servers no longer waited for.
+  const stop = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, stop.signal]) : stop.signal;
+  const answers: (DnsServerAnswer | undefined)[] = servers.map(() => undefined);
+  const durations: number[] = servers.map(() => 0);
+  return new Promise<ResolverTrace[]>((resolve, reject) => {
+    let grace: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(grace);
+      outer?.removeEventListener('abort', onAbort);
+      stop.abort();
+      if (err !== undefined) reject(err);
+      else resolve(orderTraces(name, servers, answers, durations, elapsed(), cidrs));
+    };
+    const onAbort = (): void => finish(new AbortedError(`resolving ${name}`, outer?.reason));
+    outer?.addEventListener('abort', onAbort, { once: true });
+    servers.forEach((server, i) => {
+      queryDnsServer(server, name, { ...timing, signal }).then(
+        (answer) => {
+          if (settled) return;
+          answers[i] = answer;
+          durations[i] = elapsed();
+          if (answers.every((a) => a !== undefined)) finish();
+          else if (grace === undefined && isUsable(answer)) {
+            grace = setTimeout(finish, Math.max(COMPARE_GRACE_MS, elapsed()));
+          }
+        },
+        // Only an abort (handled above) or a bug rejects; either way the whole lookup ends.
+        (err: unknown) => finish(err),
+      );
+    });
+  });
+}
+
+/** The traces, the one a connection uses first (see {@link askDnsServers}), the rest in the order given. */
+function orderTraces(
+  name: string,
+  servers: readonly DnsServerAddress[],
+  answers: readonly (DnsServerAnswer | undefined)[],
+  durations: readonly number[],
+  waitedMs: number,
+  cidrs: readonly Cidr[],
+): ResolverTrace[] {
+  const traces = servers.map((server, i): ResolverTrace => {
+    const answer = answers[i];
+    if (!answer) {
+      return {
+        resolver: server.label,
+        chain: [name],
+        addresses: [],
+        error: 'timeout',
+        overtaken: true,
+        durationMs: waitedMs,
+      };
+    }
+    const trace: ResolverTrace = {
+      resolver: server.label,
+      chain: answer.chain,
+      addresses: answer.records.map((r) => toAddressInfo(r.address, cidrs, r.ttl)),
+      durationMs: durations[i] as number,
+    };
+    if (answer.rcode !== undefined) trace.rcode = answer.rcode;
+    if (answer.error !== undefined) trace.error = answer.error;
+    if (answer.unanswered) trace.unanswered = answer.unanswered;
+    return trace;
+  });
+  const used = answers.findIndex((a) => a !== undefined && isUsable(a));
+  if (used <= 0) return traces;
+  return [traces[used] as ResolverTrace, ...traces.filter((_, i) => i !== used)];
 }
 
 /** The system resolver's answer, marked `fromHostsFile` when the hosts file holds exactly what it returned. */

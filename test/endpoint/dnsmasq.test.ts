@@ -35,7 +35,10 @@ describe('verifyEndpoint against dnsmasq (independent DNS peer)', function () {
   const cases: [string, string, string, string[], string[]][] = [
     ['a private chain (A and AAAA)', `priv.${D}`, 'private-in-vnet', [], ['10.1.2.4', 'fd00:1::4']],
     ['a public chain', `pub.${D}`, 'public', ['DNS_PRIVATELINK_NOT_PRIVATE'], ['20.61.4.5']],
-    ['a privatelink name with no record', `pending.${D}`, 'unresolved', ['DNS_PRIVATELINK_RECORD_MISSING'], []],
+    // dnsmasq answers a local CNAME to a name it has no record for NOERROR with the CNAME alone: exactly what its
+    // rebind filter sends, so it reads as filtered. A missing record that answers NXDOMAIN, as Azure DNS does, stays
+    // DNS_PRIVATELINK_RECORD_MISSING (rebind-filter.test.ts, through dnsmasq forwarding).
+    ['a privatelink name answered NOERROR, no data', `pending.${D}`, 'unresolved', ['DNS_PRIVATE_ANSWER_FILTERED'], []],
     [
       'a private address in another network, no CNAME',
       `other.${D}`,

@@ -20,7 +20,12 @@ const DESIGN_CODES = [
   'ENDPOINT_IS_IP_ADDRESS',
 ];
 // Added by this area beyond §5.
-const EXTRA_CODES = ['DNS_QUERY_FAILED', 'DNS_RESOLVERS_DISAGREE', 'ENDPOINT_PRIVATELINK_NAME'];
+const EXTRA_CODES = [
+  'DNS_QUERY_FAILED',
+  'DNS_RESOLVERS_DISAGREE',
+  'ENDPOINT_PRIVATELINK_NAME',
+  'DNS_PRIVATE_ANSWER_FILTERED',
+];
 
 /** Evidence with every field a DNS/endpoint spec may read, so each message can be rendered. */
 const SAMPLE = {

@@ -58,6 +58,26 @@ export type ClockSkewEvidence = {
   thresholdSeconds: number;
 };
 
+/** Evidence when the NTP server says its own clock is not synchronised. */
+export type ClockSourceUnsynchronisedEvidence = {
+  /** The NTP server as `ip:port`. */
+  server: string;
+  /** 3 is the alarm condition (not synchronised). */
+  leapIndicator: number;
+  /** 0 is unspecified or kiss-of-death, 16 unsynchronised. */
+  stratum: number;
+  /** The kiss code at stratum 0 (RATE, DENY, RSTR…). */
+  kissCode?: string;
+};
+
+function unsynchronisedBecause(e: ClockSourceUnsynchronisedEvidence): string {
+  const why: string[] = [];
+  if (e.leapIndicator === 3) why.push('leap indicator 3, alarm');
+  if (e.stratum === 16) why.push('stratum 16, unsynchronised');
+  if (e.stratum === 0) why.push(e.kissCode ? `stratum 0, kiss code ${e.kissCode}` : 'stratum 0, unspecified');
+  return why.join('; ');
+}
+
 function cn(e: { commonName?: string | null; subject: string }): string {
   return e.commonName ? `"${e.commonName}"` : `"${e.subject}"`;
 }
@@ -148,6 +168,23 @@ export const deviceFindings = {
       `VNET or on-prem (public pools such as pool.ntp.org are usually blocked there); on devices without an RTC, wait for ` +
       `time sync before provisioning.`,
   } satisfies FindingSpec<ClockSkewEvidence>,
+  CLOCK_SOURCE_UNSYNCHRONISED: {
+    severity: 'warning',
+    title: 'The NTP server is not synchronised itself',
+    message: (e) =>
+      `The NTP server ${e.server} says it is not synchronised (${unsynchronisedBecause(e)}): its time is only its ` +
+      `own free-running clock, so it is not used as the reference.`,
+    remediation: (e) =>
+      (e.kissCode === 'RATE'
+        ? `${e.server} tells the device to ask less often (RATE): lengthen the poll interval of the device's NTP client. `
+        : e.kissCode === 'DENY' || e.kissCode === 'RSTR'
+          ? `${e.server} refuses this device (${e.kissCode}): allow the device's subnet in its access rules. `
+          : '') +
+      `Give ${e.server} an upstream time source it can reach (another NTP server inside the VNET or on-prem, a ` +
+      `GPS/PTP reference, or the Azure host clock through the VM's PTP device) and check it with \`chronyc tracking\` ` +
+      `or \`ntpq -p\`; a server that has just started answers like this until its first sync. Devices that sync ` +
+      `from it keep whatever time they had.`,
+  } satisfies FindingSpec<ClockSourceUnsynchronisedEvidence>,
   // Each spec has its own evidence type; `any` is what lets them share one record.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;

@@ -16,6 +16,15 @@ export interface DnsEvidence {
   publicZone?: string;
 }
 
+/** DNS_HOSTS_FILE_OVERRIDE: the entry, what DNS says instead, and the findings the entry's answer caused. */
+type HostsOverrideEvidence = DnsEvidence & {
+  hostsFile: string;
+  addresses: string[];
+  dnsAddresses?: string[];
+  /** Codes of the findings about the answer the hosts file gave (when getaddrinfo answered from it). */
+  causes?: string[];
+};
+
 function by(resolver: string): string {
   if (resolver === 'system') return 'the system resolver';
   if (resolver === 'hosts-file') return 'the hosts file';
@@ -56,12 +65,17 @@ export const dnsFindings = {
   DNS_TIMEOUT: {
     severity: 'error',
     title: 'The DNS server did not answer in time',
-    message: (e: DnsEvidence & { timeoutMs: number }) =>
-      `${by(e.resolver)} did not answer for ${e.host} within ${e.timeoutMs} ms.`,
-    remediation: (e: DnsEvidence & { timeoutMs: number }) =>
+    message: (e: DnsEvidence & { timeoutMs: number; answeredBy?: string }) =>
+      `${by(e.resolver)} did not answer for ${e.host} within ${e.timeoutMs} ms` +
+      (e.answeredBy
+        ? `; ${by(e.answeredBy)} answered, and its answer is used. A device whose resolver asks ${e.resolver} first ` +
+          `waits out that server's timeout (glibc: 5 s) on every lookup.`
+        : '.'),
+    remediation: (e: DnsEvidence & { timeoutMs: number; answeredBy?: string }) =>
+      (e.answeredBy ? `If ${e.resolver} is gone for good, remove it from the device's DNS servers. ` : '') +
       `Check that ${by(e.resolver)} is reachable from the device (UDP port 53 through the VPN/ExpressRoute and any firewall or NSG) and running; ` +
       `if it is a forwarder, check that its upstream (e.g. the Azure DNS Private Resolver inbound endpoint) answers. Raise network.dnsTimeoutMs only if the link is known to be slow.`,
-  } satisfies FindingSpec<DnsEvidence & { timeoutMs: number }>,
+  } satisfies FindingSpec<DnsEvidence & { timeoutMs: number; answeredBy?: string }>,
 
   DNS_SERVFAIL: {
     severity: 'error',
@@ -124,6 +138,26 @@ export const dnsFindings = {
       `with a self-managed zone, add the A record with the private endpoint's IP (Private endpoint → DNS configuration).`,
   } satisfies FindingSpec<DnsEvidence & { privateLinkName: string; rcode?: string }>,
 
+  DNS_PRIVATE_ANSWER_FILTERED: {
+    severity: 'error',
+    title: 'The resolver answered NOERROR with no address (private answer filtered)',
+    message: (e: DnsEvidence & { privateLinkName?: string }) =>
+      `${by(e.resolver)} answered NOERROR with no address for ${e.host}` +
+      `${e.privateLinkName ? ` after the privatelink CNAME ${e.privateLinkName}` : ''}${chainText(e.chain)}: that is ` +
+      `how a resolver with DNS-rebinding protection drops a private address from a forwarded answer (a record missing ` +
+      `from a linked private DNS zone would be NXDOMAIN).`,
+    remediation: (e: DnsEvidence & { privateLinkName?: string }) => {
+      const pub = e.publicZone ?? 'azure-devices-provisioning.net and azure-devices.net';
+      const zone = e.privateLinkZone ?? 'privatelink.azure-devices-provisioning.net / privatelink.azure-devices.net';
+      return (
+        `Allow private answers for the Azure zone on ${by(e.resolver)} (it covers ${zone}): dnsmasq, Pi-hole and ` +
+        `OpenWrt \`--rebind-domain-ok=/${pub}/\` (OpenWrt: list rebind_domain in /etc/config/dhcp), Unbound ` +
+        `\`private-domain: "${pub}"\`, pfSense/OPNsense a domain override or the DNS-rebinding exception list. Or ` +
+        `point the device at a resolver that does not filter, e.g. an Azure DNS Private Resolver inbound endpoint.`
+      );
+    },
+  } satisfies FindingSpec<DnsEvidence & { privateLinkName?: string }>,
+
   DNS_OUTSIDE_VNET: {
     severity: 'error',
     title: 'The address is private but outside the expected VNET ranges',
@@ -168,13 +202,16 @@ export const dnsFindings = {
   DNS_HOSTS_FILE_OVERRIDE: {
     severity: 'warning',
     title: 'The hosts file overrides DNS for this host',
-    message: (e: DnsEvidence & { hostsFile: string; addresses: string[]; dnsAddresses?: string[] }) =>
+    message: (e: HostsOverrideEvidence) =>
       `${e.hostsFile} maps ${e.host} to ${list(e.addresses)}; getaddrinfo (and so the unmodified SDK) uses that instead of DNS` +
-      (e.dnsAddresses ? `, which answers ${list(e.dnsAddresses)}.` : '.'),
-    remediation: (e: DnsEvidence & { hostsFile: string; addresses: string[]; dnsAddresses?: string[] }) =>
+      (e.dnsAddresses ? `, which answers ${list(e.dnsAddresses)}.` : '.') +
+      (e.causes?.length
+        ? ` That entry is what ${e.causes.join(' and ')} below ${e.causes.length > 1 ? 'are' : 'is'} about.`
+        : ''),
+    remediation: (e: HostsOverrideEvidence) =>
       `Remove the ${e.host} line from ${e.hostsFile} and fix DNS instead (${zoneFix(e)}). A hosts entry silently breaks when the private endpoint's IP changes ` +
       `and hides DNS problems from every other tool.`,
-  } satisfies FindingSpec<DnsEvidence & { hostsFile: string; addresses: string[]; dnsAddresses?: string[] }>,
+  } satisfies FindingSpec<HostsOverrideEvidence>,
 
   ENDPOINT_GLOBAL_WITH_PRIVATE_LINK: {
     severity: 'error',
