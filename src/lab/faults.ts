@@ -1,7 +1,10 @@
 import { InvalidOptionError } from '../errors';
 import type { LabFault } from './types';
 
-type ProtocolFault = Exclude<LabFault, { kind: 'wrong-san' } | { kind: 'expired-cert' }>;
+/** The faults a listener itself injects, for every client of the target: its certificate, or a stalled handshake. */
+type ListenerFault = Extract<LabFault, { kind: 'wrong-san' | 'expired-cert' | 'tls-stall' }>;
+
+type ProtocolFault = Exclude<LabFault, ListenerFault>;
 
 interface Armed {
   fault: ProtocolFault;
@@ -45,11 +48,9 @@ export class FaultTable {
   }
 }
 
-/** Whether a fault is about server certificates (global, per target) rather than the DPS protocol. */
-export function isCertificateFault(
-  fault: LabFault,
-): fault is Extract<LabFault, { kind: 'wrong-san' | 'expired-cert' }> {
-  return fault.kind === 'wrong-san' || fault.kind === 'expired-cert';
+/** Whether a fault is a listener's (server certificate or TLS stall; global, per target) rather than the protocol's. */
+export function isListenerFault(fault: LabFault): fault is ListenerFault {
+  return fault.kind === 'wrong-san' || fault.kind === 'expired-cert' || fault.kind === 'tls-stall';
 }
 
 /** The faults the hub injects, per device id. */
@@ -98,12 +99,12 @@ export function checkFault(fault: LabFault, scope: { registrationId?: string; de
       'Omit it for "every time".',
     );
   }
-  if (isCertificateFault(fault)) {
-    if (scope.registrationId !== undefined) {
+  if (isListenerFault(fault)) {
+    if (scope.registrationId !== undefined || scope.deviceId !== undefined) {
       throw new InvalidOptionError(
-        'scope.registrationId',
-        `a ${fault.kind} fault cannot be scoped to one registration`,
-        'Server certificates are per listener: set it globally.',
+        scope.registrationId !== undefined ? 'scope.registrationId' : 'scope.deviceId',
+        `a ${fault.kind} fault cannot be scoped to one client`,
+        'It acts before the client says who it is (TLS, per listener): set it globally.',
       );
     }
     const target = fault.target ?? 'dps';
@@ -121,12 +122,20 @@ export function checkFault(fault: LabFault, scope: { registrationId?: string; de
     throw new InvalidOptionError(
       'fault.kind',
       `${JSON.stringify(fault.kind)} is not a lab fault`,
-      `Use one of ${PROTOCOL_FAULT_KINDS.join(', ')}, wrong-san, expired-cert.`,
+      `Use one of ${FAULT_KINDS.join(', ')}.`,
     );
   }
 }
 
-export type { ProtocolFault };
+/** Every fault kind {@link LabHandle.setFault} takes, for validation and the CLI. */
+export const FAULT_KINDS: readonly LabFault['kind'][] = [
+  ...PROTOCOL_FAULT_KINDS,
+  'wrong-san',
+  'expired-cert',
+  'tls-stall',
+];
+
+export type { ListenerFault, ProtocolFault };
 
 /** The fields some kinds require, and which scope each kind takes. */
 function checkFaultFields(fault: LabFault, scope: { registrationId?: string; deviceId?: string }): void {

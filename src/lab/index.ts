@@ -22,3 +22,5 @@ export type {
   LabAllocationFailure,
 } from './types';
 export type { DnsServer, DnsRecord, DnsZone } from './dns-server';
+export { LAB_SCENARIOS, findScenario, applySetup } from './scenarios';
+export type { LabScenario, ScenarioSetup, ScenarioCheckResult } from './scenarios';

@@ -7,7 +7,7 @@ import { startDnsServer, type DnsServer } from './dns-server';
 import { createDpsHandler, createPublicTwinHandler } from './dps';
 import { DpsService, type DpsBehaviour } from './dps-service';
 import { Enrollments } from './enrollments';
-import { FaultTable, checkFault, isCertificateFault, isHubFault } from './faults';
+import { FaultTable, checkFault, isHubFault, isListenerFault } from './faults';
 import { HubRegistry, createHubHandler, createHubPublicHandler } from './hub';
 import { createDpsRestResponder, createHttpsResponder, type HttpsFace, type HttpsResponder } from './https-api';
 import { startListener, type Listener, type SessionHandler } from './mqtt-listener';
@@ -395,23 +395,29 @@ function setFault(
   fault: LabFault | undefined,
   scope: { registrationId?: string; deviceId?: string } = {},
 ): void {
+  const each = (target: 'dps' | 'hub', act: (l: Listener) => void): void =>
+    [listeners[target].private, listeners[target].public].forEach(act);
   const serve = (target: 'dps' | 'hub', variant: 'good' | 'wrong-san' | 'expired'): void => {
     const cert = lab.pki.server(target, variant);
-    for (const l of [listeners[target].private, listeners[target].public]) l.setCertificate(cert);
+    each(target, (l) => l.setCertificate(cert));
   };
   if (fault === undefined) {
     if (scope.deviceId !== undefined) return lab.hubFaults.set(undefined, scope.deviceId);
     lab.faults.set(undefined, scope.registrationId);
     if (scope.registrationId === undefined) {
       lab.hubFaults.set(undefined);
-      serve('dps', 'good');
-      serve('hub', 'good');
+      for (const target of ['dps', 'hub'] as const) {
+        serve(target, 'good');
+        each(target, (l) => l.setStalled(false));
+      }
     }
     return;
   }
   checkFault(fault, scope);
-  if (isCertificateFault(fault)) {
-    serve(fault.target ?? 'dps', fault.kind === 'wrong-san' ? 'wrong-san' : 'expired');
+  if (isListenerFault(fault)) {
+    const target = fault.target ?? 'dps';
+    if (fault.kind === 'tls-stall') each(target, (l) => l.setStalled(true));
+    else serve(target, fault.kind === 'wrong-san' ? 'wrong-san' : 'expired');
     return;
   }
   if (isHubFault(fault)) return lab.hubFaults.set(fault, scope.deviceId);

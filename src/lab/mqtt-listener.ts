@@ -209,6 +209,8 @@ export interface Listener {
   wsPort: number;
   /** Serve a different certificate from the next handshake on (certificate faults). */
   setCertificate(cert: { certPem: string; keyPem: string }): void;
+  /** From the next connection on, accept TCP and never answer TLS (the tls-stall fault); false serves TLS again. */
+  setStalled(stalled: boolean): void;
   close(): Promise<void>;
 }
 
@@ -224,7 +226,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     socket.once('close', () => sockets.delete(socket));
     options.onConnection?.();
   };
+  let stalled = false;
   const tlsServer = await startTlsServer(options, track);
+  holdWhenStalled(tlsServer, () => stalled, track);
   let ws: WebSocketFace | undefined;
   try {
     ws = options.wsPort === undefined ? undefined : await startWebSocketServer(options, options.wsPort, track);
@@ -233,6 +237,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     await close(tlsServer);
     throw err;
   }
+  if (ws) holdWhenStalled(ws.https, () => stalled, track);
   return {
     port: (tlsServer.address() as net.AddressInfo).port,
     wsPort: ws ? (ws.https.address() as net.AddressInfo).port : 0,
@@ -240,12 +245,32 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       tlsServer.setSecureContext(secureContext(options, cert));
       ws?.https.setSecureContext(secureContext(options, cert));
     },
+    setStalled(value) {
+      stalled = value;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       ws?.wss.close();
       await Promise.all([close(tlsServer), ws ? close(ws.https) : undefined]);
     },
   };
+}
+
+/**
+ * While `stalled()`, a new connection is accepted and tracked but never reaches TLS: what the client sends is read
+ * and discarded, nothing is ever sent back. The server's TLS connection listeners are moved behind this gate.
+ */
+function holdWhenStalled(server: net.Server, stalled: () => boolean, track: (socket: net.Socket) => void): void {
+  const tlsListeners = server.listeners('connection').filter((l) => l !== track) as ((socket: net.Socket) => void)[];
+  for (const l of tlsListeners) server.off('connection', l);
+  server.on('connection', (socket: net.Socket) => {
+    if (!stalled()) {
+      for (const l of tlsListeners) l.call(server, socket);
+      return;
+    }
+    socket.on('error', (err) => log('held connection from %s: %s', socket.remoteAddress ?? '?', err.message));
+    socket.resume();
+  });
 }
 
 /** TLS options of every lab listener, for `cert`. */

@@ -1,3 +1,4 @@
+import type { LabScenario } from './scenarios';
 import type { LabDevice, LabHandle } from './types';
 
 /** Where the CLI wrote one device's credentials (files, never stdout: keys are secrets). */
@@ -8,7 +9,12 @@ export interface DeviceFiles {
 }
 
 /** The machine-readable description of a running lab (`dps-lab --json`). Holds no secrets, only file paths. */
-export function labSummary(lab: LabHandle, caFile: string, devices: DeviceFiles[]): Record<string, unknown> {
+export function labSummary(
+  lab: LabHandle,
+  caFile: string,
+  devices: DeviceFiles[],
+  scenario?: LabScenario,
+): Record<string, unknown> {
   return {
     dnsServer: lab.dnsServer,
     vnetCidrs: lab.vnetCidrs,
@@ -22,12 +28,120 @@ export function labSummary(lab: LabHandle, caFile: string, devices: DeviceFiles[
       deviceId: device.deviceId,
       kind: device.kind,
       ...files,
+      dpsCheck: dpsCheckCommand(lab, caFile, { device, files }, scenario),
     })),
+    ...(scenario
+      ? {
+          scenario: {
+            name: scenario.name,
+            summary: scenario.summary,
+            expect: scenario.expect,
+            technician: scenario.technician,
+          },
+        }
+      : {}),
   };
 }
 
+/** `words` joined by `separator` into lines of at most `width` columns, each indented by `indent` spaces. */
+export function wrapWords(words: readonly string[], indent: number, separator = ', ', width = 80): string {
+  const pad = ' '.repeat(indent);
+  const lines: string[] = [];
+  let line = '';
+  words.forEach((word, i) => {
+    const piece = i < words.length - 1 ? `${word}${separator.trimEnd()}` : word;
+    if (line && pad.length + line.length + 1 + piece.length > width) {
+      lines.push(pad + line);
+      line = piece;
+    } else line = line ? `${line} ${piece}` : piece;
+  });
+  if (line) lines.push(pad + line);
+  return lines.join('\n');
+}
+
+/** A dps-check command line for one lab device: arguments, and where a symmetric key comes from. */
+export interface DpsCheckCommand {
+  /** The arguments after `dps-check`, each one word (no shell quoting). */
+  args: string[];
+  /** Symmetric-key devices: the file whose content goes into DPS_SYMMETRIC_KEY (a key is never a flag). */
+  symmetricKeyFile?: string;
+}
+
+/**
+ * The dps-check command that checks `device` against this lab (with `--register`): the lab's DNS server, VNET and CA,
+ * every port that is not the SDK's 8883/443, and what `scenario` changes in the device's configuration.
+ */
+export function dpsCheckCommand(
+  lab: LabHandle,
+  caFile: string,
+  { device, files }: DeviceFiles,
+  scenario?: LabScenario,
+): DpsCheckCommand {
+  const auth = files.cert ? ['--cert', files.cert, '--key', files.key ?? ''] : [];
+  const args = [
+    ...['--host', scenario?.device?.host ?? lab.dps.host, '--id-scope', lab.dps.idScope],
+    ...['--registration-id', device.registrationId, ...auth],
+    ...['--ca', caFile, '--dns-server', lab.dnsServer, '--expect-cidr', lab.vnetCidrs[0] ?? ''],
+    ...portArgs(lab),
+    '--register',
+    ...(scenario?.device?.checkArgs ?? []),
+  ];
+  return files.symmetricKey ? { args, symmetricKeyFile: files.symmetricKey } : { args };
+}
+
+/** The port flags dps-check needs for this lab: the unmodified SDK always dials 8883/443, dps-check can be told. */
+function portArgs(lab: LabHandle): string[] {
+  const flags: [string, number, number][] = [
+    ['--port', lab.dps.port, 8883],
+    ['--ws-port', lab.dps.wsPort, 443],
+    ['--hub-port', lab.hub.port, 8883],
+    ['--hub-ws-port', lab.hub.wsPort, 443],
+  ];
+  return flags.flatMap(([flag, port, standard]) => (port === standard ? [] : [flag, String(port)]));
+}
+
+/** One shell word: left alone when it needs no quoting, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command as pasteable shell lines (continued with `\`), each at most about 80 columns. */
+export function formatCommand(command: DpsCheckCommand, indent = '  '): string[] {
+  const head = command.symmetricKeyFile
+    ? `DPS_SYMMETRIC_KEY="$(cat ${shellWord(command.symmetricKeyFile)})" dps-check`
+    : 'dps-check';
+  const lines: string[] = [];
+  let line = `${indent}${head}`;
+  // a flag and its value stay on one line
+  for (const group of flagGroups(command.args)) {
+    const words = group.map(shellWord).join(' ');
+    if (line.trim().length > 0 && line.length + 1 + words.length > 78) {
+      lines.push(`${line} \\`);
+      line = `${indent}    ${words}`;
+    } else line = `${line} ${words}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** `--flag value` pairs (and lone `--flag`s) as groups. */
+function flagGroups(args: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  for (const arg of args) {
+    const last = groups.at(-1);
+    if (!arg.startsWith('--') && last && last.length === 1) last.push(arg);
+    else groups.push([arg]);
+  }
+  return groups;
+}
+
 /** The human summary `dps-lab` prints: where everything listens and how to point a device at the lab. */
-export function formatLabSummary(lab: LabHandle, caFile: string, devices: DeviceFiles[]): string {
+export function formatLabSummary(
+  lab: LabHandle,
+  caFile: string,
+  devices: DeviceFiles[],
+  scenario?: LabScenario,
+): string {
   const lines = [
     'dps-private-link lab is running (loopback only). Ctrl-C stops it.',
     '',
@@ -50,24 +164,36 @@ export function formatLabSummary(lab: LabHandle, caFile: string, devices: Device
         '(HTTP Date, DPS timestamps, SAS and certificate validity)',
     );
   }
-  // the unmodified SDK always dials 8883/443; dps-check can be told otherwise
-  const ports =
-    (lab.dps.port !== 8883 ? ` --port ${lab.dps.port} --hub-port ${lab.hub.port}` : '') +
-    (lab.dps.wsPort !== 443 ? ` --ws-port ${lab.dps.wsPort}` : '');
-  for (const { device, files } of devices) {
-    lines.push('', `Device ${device.registrationId} (${device.kind}):`);
-    const auth = files.cert ? `--cert ${files.cert} --key ${files.key}` : `(symmetric key in ${files.symmetricKey})`;
-    lines.push(
-      `  dps-check --host ${lab.dps.host} --id-scope ${lab.dps.idScope} ` +
-        `--registration-id ${device.registrationId} ${auth} \\`,
-      `            --ca ${caFile} --dns-server ${lab.dnsServer} ` +
-        `--expect-cidr ${lab.vnetCidrs[0]} --register${ports}`,
-      '  provisionDevice options:',
-      `    { provisioningHost: '${lab.dps.host}', idScope: '${lab.dps.idScope}', ` +
-        `registrationId: '${device.registrationId}',`,
-      `      network: { expectedCidrs: ${JSON.stringify(lab.vnetCidrs)}, dnsServers: ['${lab.dnsServer}'] }, ` +
-        `tls: { ca: <${caFile}> } }`,
-    );
-  }
+  for (const deviceFiles of devices) lines.push('', ...deviceLines(lab, caFile, deviceFiles, scenario));
+  if (scenario) lines.push('', ...scenarioLines(scenario));
   return lines.join('\n');
+}
+
+/** One device: the dps-check command for it, and the provisionDevice options that reach the lab. */
+function deviceLines(lab: LabHandle, caFile: string, deviceFiles: DeviceFiles, scenario?: LabScenario): string[] {
+  const { device } = deviceFiles;
+  const host = scenario?.device?.host ?? lab.dps.host;
+  return [
+    `Device ${device.registrationId} (${device.kind}):`,
+    ...formatCommand(dpsCheckCommand(lab, caFile, deviceFiles, scenario)),
+    '  provisionDevice options:',
+    `    { provisioningHost: '${host}', idScope: '${lab.dps.idScope}', registrationId: '${device.registrationId}',`,
+    `      network: { expectedCidrs: ${JSON.stringify(lab.vnetCidrs)}, dnsServers: ['${lab.dnsServer}'] }, ` +
+      `tls: { ca: <${caFile}> } }`,
+  ];
+}
+
+/** The scenario in force: what it staged and what the technician should see. */
+export function scenarioLines(scenario: LabScenario): string[] {
+  const failing = Object.entries(scenario.expect.checks).map(([id, result]) => `${id} (${result})`);
+  return [
+    `Scenario ${scenario.name}:`,
+    wrapWords(scenario.summary.split(' '), 2, ' '),
+    'What you should see when you run the dps-check command above:',
+    wrapWords(scenario.technician.split(' '), 2, ' '),
+    '  failing checks:',
+    wrapWords(failing, 4),
+    '  finding codes:',
+    wrapWords(scenario.expect.codes, 4),
+  ];
 }

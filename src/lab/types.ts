@@ -87,6 +87,11 @@ export type LabDnsView =
   | 'no-privatelink'
   /** privatelink CNAME, then NXDOMAIN (endpoint pending/rejected or no zone group). */
   | 'privatelink-missing'
+  /**
+   * privatelink CNAME, then NOERROR with no address: what a resolver with DNS-rebinding protection (dnsmasq
+   * stop-dns-rebind, OpenWrt's default) answers when the real answer is a private address.
+   */
+  | 'rebind-filter'
   /** privatelink → A 10.99.0.4: private but outside the VNET; nobody listens there and no client may connect. */
   | 'outside-vnet'
   /**
@@ -148,7 +153,13 @@ export type LabFault =
   /** Serve a server certificate whose SAN is wrong-name.example.net (global; `target` default 'dps'). */
   | { kind: 'wrong-san'; target?: 'dps' | 'hub' }
   /** Serve an expired server certificate (global; `target` default 'dps'). */
-  | { kind: 'expired-cert'; target?: 'dps' | 'hub' };
+  | { kind: 'expired-cert'; target?: 'dps' | 'hub' }
+  /**
+   * Accept TCP on the target's MQTT and WebSocket ports, then never answer the TLS ClientHello (no ServerHello): an
+   * MTU black hole or an IPS dropping the handshake. Global; `target` default 'dps'. Connections held when it is
+   * cleared stay held.
+   */
+  | { kind: 'tls-stall'; target?: 'dps' | 'hub' };
 
 /** The kinds of device {@link LabHandle.createDevice} enrolls. */
 export type LabDeviceKind = 'x509-individual' | 'x509-group' | 'symmetric-key' | 'symmetric-key-group';

@@ -56,6 +56,13 @@ export function viewRecords(view: LabDnsView, n: ServiceNames): Record<string, D
       return { [n.host]: cname(n.internalHost), [n.privatelinkHost]: undefined, [n.internalHost]: internal };
     case 'privatelink-missing':
       return { [n.host]: cname(n.privatelinkHost), [n.privatelinkHost]: undefined, [n.internalHost]: internal };
+    case 'rebind-filter':
+      // the resolver drops the private A record and keeps the rest: NOERROR, no address
+      return {
+        [n.host]: cname(n.privatelinkHost),
+        [n.privatelinkHost]: { ttl: 10 },
+        [n.internalHost]: internal,
+      };
     case 'outside-vnet':
       return {
         [n.host]: cname(n.privatelinkHost),
@@ -87,6 +94,7 @@ export const DNS_VIEWS: readonly LabDnsView[] = [
   'public',
   'no-privatelink',
   'privatelink-missing',
+  'rebind-filter',
   'outside-vnet',
   'outside-vnet-loopback',
   'mixed',

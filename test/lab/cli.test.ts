@@ -3,6 +3,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import dns from 'node:dns';
+import tls from 'node:tls';
+import { LAB_SCENARIOS } from '../../src/lab/index';
 import { startLab } from '../../src/lab/lab';
 import { formatLabSummary, labSummary } from '../../src/lab/summary';
 
@@ -63,8 +66,57 @@ function runCli(
   });
 }
 
+/** The dps-check commands of a summary, continuation lines joined: what a technician pastes. */
+function printedCommands(text: string): string[] {
+  const joined = text.replace(/ \\\n\s+/g, ' ');
+  return joined
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^(DPS_SYMMETRIC_KEY="\$\(cat \S+\)" )?dps-check /.test(line));
+}
+
+/** Runs a printed command in bash, with `dps-check` standing for this checkout's CLI and no DPS_* environment. */
+function pasteIntoShell(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = path.join(ROOT, 'src/checks/cli.ts');
+  const script = `dps-check() { "${process.execPath}" --require tsx/cjs "${cli}" "$@"; }\n${command}\n`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A resolver asking only the lab DNS server (never the system resolver). */
+function resolver(server: string): dns.promises.Resolver {
+  const r = new dns.promises.Resolver({ timeout: 1000, tries: 2 });
+  r.setServers([server]);
+  return r;
+}
+
+/** 'tls' when the handshake completes, 'stalled' when TCP connects and nothing comes back within 1 s. */
+function tlsOutcome(address: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: address, port, rejectUnauthorized: false });
+    let tcp = false;
+    const done = (outcome: string): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    // a stall is permanent: the wait is a lower bound, never a race
+    const timer = setTimeout(() => done(tcp ? 'stalled' : 'no tcp'), 1000);
+    socket.once('connect', () => (tcp = true));
+    socket.once('secureConnect', () => done('tls'));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(`error ${err.code ?? err.message}`));
+  });
+}
+
 describe('dps-lab CLI', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
 
   it('starts the lab, prints where everything listens, writes credentials to files (never to stdout), stops on SIGTERM with 0', async () => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dps-lab-test-'));
@@ -107,15 +159,131 @@ describe('dps-lab CLI', function () {
     }
   });
 
-  it('prints the human summary with a ready dps-check command line', async () => {
-    const run = await runCli(['--mqtt-port', '0', '--ws-port', '0'], /--register/);
-    assert.match(run.stdout, /DPS \(private\)\s+lab-dps\.azure-devices-provisioning\.net -> 127\.10\.0\.10/);
-    assert.match(
-      run.stdout,
-      /dps-check --host lab-dps\.azure-devices-provisioning\.net --id-scope 0ne00000A1B --registration-id lab-device-01/,
+  it('prints dps-check commands that run as pasted: real ports (--hub-ws-port too), DPS_SYMMETRIC_KEY from its file', async () => {
+    // Pasted into a shell, each command must pass against the lab it came from. Before, the line lacked
+    // --hub-ws-port (the hub checks dialled 443) and a symmetric-key device got no runnable command at all.
+    const run = await runCli(
+      ['--mqtt-port', '0', '--ws-port', '0', '--device', 'paste-x509', '--device', 'paste-sym:symmetric-key'],
+      /Device paste-sym[\s\S]*provisionDevice/,
     );
-    assert.equal(await run.stop(), 0);
+    try {
+      const commands = printedCommands(run.stdout);
+      assert.equal(commands.length, 2, run.stdout);
+      assert.match(
+        commands[0] ?? '',
+        /^dps-check --host lab-dps\.azure-devices-provisioning\.net --id-scope 0ne00000A1B/,
+      );
+      assert.match(commands[0] ?? '', /--hub-ws-port \d+/);
+      assert.match(commands[1] ?? '', /^DPS_SYMMETRIC_KEY="\$\(cat \S+paste-sym\.key\.txt\)" dps-check /);
+      for (const command of commands) {
+        const check = await pasteIntoShell(command);
+        assert.equal(check.code, 0, `${command}\n${check.stdout}${check.stderr}`);
+        assert.match(check.stdout, /√ hub-tls-websocket/);
+      }
+    } finally {
+      assert.equal(await run.stop(), 0);
+    }
   });
+
+  it('--help fits 80 columns', async () => {
+    const run = await runCli(['--help']);
+    assert.equal(run.code, 0);
+    const wide = run.stdout.split('\n').filter((line) => line.length > 80);
+    assert.deepEqual(wide, []);
+    assert.match(run.stdout, /--scenario <name>/);
+  });
+
+  it('--list-scenarios lists every scenario of the table within 80 columns', async () => {
+    const run = await runCli(['--list-scenarios']);
+    assert.equal(run.code, 0);
+    for (const s of LAB_SCENARIOS) assert.match(run.stdout, new RegExp(`^${s.name}$`, 'm'));
+    assert.deepEqual(
+      run.stdout.split('\n').filter((line) => line.length > 80),
+      [],
+    );
+  });
+
+  it('--scenario stages the setup and prints what the technician should see, from the table', async () => {
+    const scenario = LAB_SCENARIOS.find((s) => s.name === 'rebind-filter')!;
+    const run = await runCli(
+      ['--mqtt-port', '0', '--ws-port', '0', '--scenario', 'rebind-filter'],
+      /finding codes:\n.*\n/,
+    );
+    try {
+      assert.match(run.stdout, /^Scenario rebind-filter:$/m);
+      assert.match(run.stdout, /^ {4}dps-dns \(error\)$/m);
+      for (const code of scenario.expect.codes) assert.ok(run.stdout.includes(code), code);
+      assert.ok(run.stdout.includes(scenario.technician.split(' ').slice(0, 6).join(' ')));
+      const dnsServer = /DNS server\s+(\S+)/.exec(run.stdout)?.[1] ?? '';
+      await assert.rejects(resolver(dnsServer).resolve4('lab-dps.privatelink.azure-devices-provisioning.net'), {
+        code: 'ENODATA',
+      });
+    } finally {
+      assert.equal(await run.stop(), 0);
+    }
+  });
+
+  it('--dns-view dps=<view>,hub=<view> and --fault are staged; --json carries the scenario and the command', async () => {
+    const run = await runCli(
+      [
+        '--mqtt-port',
+        '0',
+        '--ws-port',
+        '0',
+        '--dns-view',
+        'dps=nxdomain,hub=outside-vnet',
+        '--fault',
+        'tls-stall',
+        '--json',
+      ],
+      /\}\n/,
+    );
+    try {
+      const summary = JSON.parse(run.stdout) as {
+        dnsServer: string;
+        dps: { address: string; port: number };
+        devices: { dpsCheck: { args: string[] } }[];
+        scenario?: unknown;
+      };
+      assert.equal(summary.scenario, undefined);
+      assert.ok(summary.devices[0]?.dpsCheck.args.includes('--register'));
+      const r = resolver(summary.dnsServer);
+      await assert.rejects(r.resolve4('lab-dps.azure-devices-provisioning.net'), { code: 'ENOTFOUND' });
+      assert.deepEqual(await r.resolve4('lab-hub.azure-devices.net'), ['10.99.0.4']);
+      assert.equal(await tlsOutcome(summary.dps.address, summary.dps.port), 'stalled');
+    } finally {
+      assert.equal(await run.stop(), 0);
+    }
+    const both = await runCli(['--mqtt-port', '0', '--ws-port', '0', '--dns-view', 'public', '--json'], /\}\n/);
+    try {
+      const { dnsServer } = JSON.parse(both.stdout) as { dnsServer: string };
+      assert.deepEqual(await resolver(dnsServer).resolve4('lab-hub.azure-devices.net'), ['127.200.0.2']);
+      assert.deepEqual(await resolver(dnsServer).resolve4('lab-dps.azure-devices-provisioning.net'), ['127.200.0.1']);
+    } finally {
+      assert.equal(await both.stop(), 0);
+    }
+  });
+
+  for (const [args, pattern] of [
+    [
+      ['--scenario', 'sideways'],
+      /^dps-lab: --scenario "sideways" is not a scenario; use one of public-dns, .*rebind-filter/,
+    ],
+    [['--dns-view', 'sideways'], /^dps-lab: --dns-view sideways: "sideways" is not a view; use one of private, public/],
+    [
+      ['--dns-view', 'dps=public,edge=private'],
+      /^dps-lab: --dns-view dps=public,edge=private: "edge" is not dps or hub/,
+    ],
+    [['--dns-view', 'hub=sideways'], /^dps-lab: --dns-view hub=sideways: "sideways" is not a view/],
+    [['--fault', 'gremlins'], /^dps-lab: --fault "gremlins" is not a fault kind; use one of throttle, .*tls-stall/],
+  ] as const) {
+    it(`${args.join(' ')}: one line naming the input and the valid values, exit 2`, async () => {
+      const run = await runCli([...args]);
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, pattern);
+      assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    });
+  }
 
   it('exits 2 on bad usage, naming the problem', async () => {
     const bad = await runCli(['--mqtt-port', 'eighty']);
@@ -140,13 +308,16 @@ describe('dps-lab CLI', function () {
 });
 
 describe('dps-lab summary', () => {
-  it('adds --port/--hub-port/--ws-port to the dps-check line when the lab is not on 8883/443, and holds no secret', async () => {
+  it('adds --port/--ws-port/--hub-port/--hub-ws-port to the dps-check line when the lab is not on 8883/443, and holds no secret', async () => {
     const lab = await startLab({ mqttPort: 0, wsPort: 0 });
     try {
       const device = await lab.createDevice('summary-dev', 'symmetric-key');
       const files = { symmetricKey: '/tmp/x/summary-dev.key.txt' };
       const text = formatLabSummary(lab, '/tmp/x/ca.pem', [{ device, files }]);
-      assert.match(text, new RegExp(`--port ${lab.dps.port} --hub-port ${lab.hub.port} --ws-port ${lab.dps.wsPort}`));
+      const line = printedCommands(text)[0] ?? '';
+      assert.match(line, new RegExp(`--port ${lab.dps.port} --ws-port ${lab.dps.wsPort} `));
+      assert.match(line, new RegExp(`--hub-port ${lab.hub.port} --hub-ws-port ${lab.hub.wsPort} `));
+      assert.match(line, /^DPS_SYMMETRIC_KEY="\$\(cat \/tmp\/x\/summary-dev\.key\.txt\)" dps-check /);
       // with ephemeral ports every listener has its own: the public twins' ports are printed too
       assert.match(
         text,

@@ -21,8 +21,14 @@ import type {
 import * as root from '../../src/index';
 
 describe('lab entry point (src/lab/index.ts)', () => {
-  it('exports exactly startLab and LabListenError at runtime, the same ones the package root exports', () => {
-    assert.deepEqual(Object.keys(lab).sort(), ['LabListenError', 'startLab']);
+  it('exports exactly startLab, LabListenError and the scenario table at runtime; the first two are the package root ones', () => {
+    assert.deepEqual(Object.keys(lab).sort(), [
+      'LAB_SCENARIOS',
+      'LabListenError',
+      'applySetup',
+      'findScenario',
+      'startLab',
+    ]);
     assert.equal(typeof startLab, 'function');
     assert.equal(LabListenError, root.LabListenError);
   });
