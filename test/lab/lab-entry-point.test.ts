@@ -21,8 +21,8 @@ import type {
 import * as root from '../../src/index';
 
 describe('lab entry point (src/lab/index.ts)', () => {
-  it('exports exactly startLab and LabListenError at runtime, the same ones the package root exports', () => {
-    assert.deepEqual(Object.keys(lab).sort(), ['LabListenError', 'startLab']);
+  it('exports exactly startLab, LabListenError, queryTwins and TWIN_LIMITS at runtime', () => {
+    assert.deepEqual(Object.keys(lab).sort(), ['LabListenError', 'TWIN_LIMITS', 'queryTwins', 'startLab']);
     assert.equal(typeof startLab, 'function');
     assert.equal(LabListenError, root.LabListenError);
   });
