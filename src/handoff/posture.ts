@@ -21,13 +21,15 @@ export const POSTURE_SCHEMA = 1;
 
 /**
  * The size budget of the reported document, in bytes of JSON: far below the twin's 32 KB for reported properties,
- * so the application keeps the rest. The document is built to stay inside it (findings beyond 32 codes are counted,
+ * so the application keeps the rest. The document is built to stay inside it (findings beyond 24 codes are counted,
  * not listed).
  */
 export const POSTURE_MAX_BYTES = 2048;
 
 /** Findings listed by code at most; more are counted in `findingsOmitted`, errors listed first. */
-const MAX_LISTED_FINDINGS = 32;
+const MAX_LISTED_FINDINGS = 24;
+/** Resolvers listed per endpoint at most (primary first). */
+const MAX_LISTED_RESOLVERS = 3;
 
 /** One endpoint as the posture reports it: how it resolved, where the device went, what TLS it got. */
 export interface PostureEndpoint {
@@ -42,7 +44,7 @@ export interface PostureEndpoint {
   address?: string;
   /** Whether `address` is inside the expected ranges. Absent with `address`. */
   inRange?: boolean;
-  /** The resolvers asked, primary first, space-separated (`system` = the system resolver). */
+  /** The resolvers asked, primary first, at most 3, space-separated (`system` = the system resolver). */
   resolvers: string;
   /** TLS protocol negotiated, e.g. `TLSv1.2` (DPS: of the cached registration when `fromCache`). */
   tls?: string;
@@ -464,7 +466,7 @@ function endpoint(
   const out: PostureEndpoint = {
     host: report.host,
     verdict: report.verdict,
-    resolvers: [...new Set(report.trace.map((t) => t.resolver))].join(' '),
+    resolvers: [...new Set(report.trace.map((t) => t.resolver))].slice(0, MAX_LISTED_RESOLVERS).join(' '),
   };
   if (address) {
     out.address = address;
