@@ -57,6 +57,9 @@ export type {
 export { createHubClient, openHubClient, HubConnectionError } from './handoff/hub-client';
 export type { HubClientOptions, OpenHubClientOptions } from './handoff/hub-client';
 export { connectDevice } from './handoff/connect-device';
+export type { ConnectDeviceOptions, ConnectedDevice } from './handoff/connect-device';
+export { reportPosture, POSTURE_MAX_BYTES, POSTURE_SCHEMA } from './handoff/posture';
+export type { PostureDocument, PostureEndpoint, PostureOptions, PostureReport } from './handoff/posture';
 export { reverifyHubClient, hubClientFindings } from './handoff/reverify';
 export { createEndpointCache } from './endpoint/cache';
 export type { EndpointCache, EndpointCacheOptions } from './endpoint/cache';

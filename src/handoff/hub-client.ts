@@ -6,7 +6,7 @@ import { diagnoseConnectionError, proxyInPathFinding, TLS_STALLED_CODE } from '.
 import { ConnectionSession } from '../connection/session';
 import { within } from '../support/abort';
 import { TRANSPORTS } from '../connection/transports';
-import type { ConnectTarget, PemInput, TlsMinVersion } from '../connection/types';
+import type { ConnectTarget, PemInput, TlsInfo, TlsMinVersion } from '../connection/types';
 import { connectableAddresses } from '../endpoint/verify';
 import type { Policy } from '../endpoint/types';
 import { AbortedError, DpsPrivateLinkError, InvalidOptionError } from '../errors';
@@ -247,6 +247,14 @@ function buildClient(r: ResolvedHubClient): Client {
   const spec = { result, expectedCidrs: r.expectedCidrs, policy: r.policy, sockets: r.connector };
   watchHubEndpoint(client, session, spec, deviceTransport);
   return client;
+}
+
+/**
+ * What the hub connection of a client from {@link createHubClient} negotiated on its latest TLS handshake (protocol,
+ * cipher, the address dialled — the proxy's when tunnelling), or undefined before one completed or for another client.
+ */
+export function hubConnectionTls(client: Client): Readonly<TlsInfo> | undefined {
+  return sessions.get(client)?.session.tls;
 }
 
 /** Options of {@link openHubClient}. */

@@ -4,6 +4,7 @@ import { certificateValidityProblem, type HubIdentity } from './enrollments';
 import type { FaultTable } from './faults';
 import type { MqttSession, SessionHandler } from './mqtt-listener';
 import { verifySas } from './sas';
+import type { TwinStore } from './twin';
 import type { LabCounters, LabMessage } from './types';
 
 const log = logger('lab:hub');
@@ -13,6 +14,16 @@ const NO_CONNACK = -1;
 const TELEMETRY = /^devices\/([^/]+)\/messages\/events\/(.*)$/;
 const TWIN_GET = /^\$iothub\/twin\/GET\/\?\$rid=(.+)$/;
 const TWIN_PATCH = /^\$iothub\/twin\/PATCH\/properties\/reported\/\?\$rid=([^&]+)/;
+
+/** What the hub handler works with: its name, registry, twins and counters, the lab clock and the hub faults. */
+export interface HubContext {
+  hubHost: string;
+  registry: HubRegistry;
+  twins: TwinStore;
+  counters: LabCounters;
+  now: () => number;
+  faults?: FaultTable;
+}
 
 /** The hub's device registry and what devices sent. */
 export class HubRegistry {
@@ -43,13 +54,8 @@ export class HubRegistry {
  * assigned, the hub username format, telemetry on `devices/<id>/messages/events/`, and a minimal twin so
  * `getTwin()` does not hang.
  */
-export function createHubHandler(
-  hubHost: string,
-  registry: HubRegistry,
-  counters: LabCounters,
-  now: () => number = Date.now,
-  faults?: FaultTable,
-): SessionHandler {
+export function createHubHandler(hub: HubContext): SessionHandler {
+  const { hubHost, registry, counters, now, faults } = hub;
   const deviceOf = new WeakMap<MqttSession, string>();
   return {
     connect(session, packet) {
@@ -82,7 +88,7 @@ export function createHubHandler(
       const deviceId = deviceOf.get(session)!;
       const telemetry = TELEMETRY.exec(packet.topic);
       if (telemetry) return recordTelemetry(session, packet, deviceId, telemetry, { registry, counters, now });
-      if (answerTwin(session, packet.topic)) return;
+      if (answerTwin(session, packet, deviceId, hub)) return;
       log('%s published to %s: ignored', deviceId, packet.topic);
     },
   };
@@ -109,33 +115,59 @@ function recordTelemetry(
   });
 }
 
-/** A minimal twin, so the SDK's getTwin() and reported-property updates do not hang: true when it answered. */
-function answerTwin(session: MqttSession, topic: string): boolean {
-  const get = TWIN_GET.exec(topic);
+/**
+ * The twin topics the SDK speaks: GET answers desired and reported with their `$version`; a reported-properties PATCH
+ * is applied as IoT Hub does and answered 204 with the new `$version`, or refused with the service's status and error
+ * body. True when the topic was a twin request.
+ */
+function answerTwin(
+  session: MqttSession,
+  packet: IPublishPacket,
+  deviceId: string,
+  { twins, counters }: HubContext,
+): boolean {
+  const get = TWIN_GET.exec(packet.topic);
   if (get) {
-    session.publish(
-      `$iothub/twin/res/200/?$rid=${get[1]}`,
-      JSON.stringify({ desired: { $version: 1 }, reported: { $version: 1 } }),
-    );
+    session.publish(`$iothub/twin/res/200/?$rid=${get[1]}`, JSON.stringify(twins.get(deviceId)));
     return true;
   }
-  const patch = TWIN_PATCH.exec(topic);
-  if (patch) {
-    session.publish(`$iothub/twin/res/204/?$rid=${patch[1]}&$version=2`, '');
-    return true;
+  const patch = TWIN_PATCH.exec(packet.topic);
+  if (!patch) return false;
+  counters.twinPatches++;
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(packet.payload).toString('utf8'));
+  } catch {
+    body = undefined;
   }
-  return false;
+  const outcome = twins.patchReported(deviceId, body);
+  if ('version' in outcome) {
+    session.publish(`$iothub/twin/res/204/?$rid=${patch[1]}&$version=${outcome.version}`, '');
+  } else {
+    log('%s: reported properties patch refused %d: %s', deviceId, outcome.status, outcome.body.message);
+    session.publish(`$iothub/twin/res/${outcome.status}/?$rid=${patch[1]}`, JSON.stringify(outcome.body));
+  }
+  return true;
 }
 
-/** The hub reached through its public address with public network access disabled: CONNACK "not authorized". */
-export function createHubPublicHandler(counters: LabCounters): SessionHandler {
+/**
+ * The hub reached through its public address. With public network access disabled (the default): CONNACK "not
+ * authorized". Enabled (`access.enabled`), it is the same hub as the private endpoint — a device that resolved the
+ * public name works, and only its posture shows which way it came.
+ */
+export function createHubPublicHandler(
+  counters: LabCounters,
+  access: { enabled: boolean } = { enabled: false },
+  hub?: SessionHandler,
+): SessionHandler {
   return {
-    connect(session) {
+    connect(session, packet) {
+      if (access.enabled && hub) return hub.connect(session, packet);
       counters.refused++;
       log('public hub endpoint: refusing %s (public network access disabled)', session.peer.remoteAddress);
       return 5;
     },
-    publish: () => undefined,
+    publish: (session, packet) => (access.enabled && hub ? hub.publish(session, packet) : undefined),
   };
 }
 

@@ -8,6 +8,8 @@
  */
 export { startLab } from './lab';
 export { LabListenError } from './errors';
+export { queryTwins } from './query';
+export { TWIN_LIMITS } from './twin';
 export type {
   LabOptions,
   LabHandle,

@@ -8,10 +8,12 @@ import { createDpsHandler, createPublicTwinHandler } from './dps';
 import { DpsService, type DpsBehaviour } from './dps-service';
 import { Enrollments } from './enrollments';
 import { FaultTable, checkFault, isHubFault, isListenerFault } from './faults';
-import { HubRegistry, createHubHandler, createHubPublicHandler } from './hub';
+import { HubRegistry, createHubHandler, createHubPublicHandler, type HubContext } from './hub';
 import { createDpsRestResponder, createHttpsResponder, type HttpsFace, type HttpsResponder } from './https-api';
 import { startListener, type Listener, type SessionHandler } from './mqtt-listener';
 import { checkDpsBehaviour, resolveLabOptions, type ResolvedLabOptions } from './options';
+import { runTwinQuery } from './query';
+import { TwinStore } from './twin';
 import type { LabCounters, LabDnsView, LabFault, LabHandle, LabOptions } from './types';
 import { DNS_VIEWS, serviceNames, viewRecords, type ServiceNames } from './zones';
 
@@ -78,6 +80,10 @@ interface LabState {
   /** Hub faults, keyed by device id. */
   hubFaults: FaultTable;
   registry: HubRegistry;
+  /** The hub's device twins (reported properties). */
+  twins: TwinStore;
+  /** Public network access of the hub: disabled (the default) refuses every CONNECT on the public address. */
+  hubPublicAccess: { enabled: boolean };
   /** What DPS does that may change at run time. */
   behaviour: DpsBehaviour;
 }
@@ -116,12 +122,15 @@ function createLabState(o: ResolvedLabOptions, issued: Issued): LabState {
       refused: 0,
       dropped: 0,
       telemetry: 0,
+      twinPatches: 0,
     },
     clock,
     enrollments: new Enrollments(o.idScope, issued.pki.groupCa.thumbprint, () => clock.now()),
     faults: new FaultTable(),
     hubFaults: new FaultTable(),
     registry: new HubRegistry(),
+    twins: new TwinStore(),
+    hubPublicAccess: { enabled: false },
     behaviour: {
       badCredentials: o.badCredentials,
       responseQueryOrder: o.responseQueryOrder,
@@ -175,7 +184,10 @@ async function startDpsListeners(lab: LabState, started: Started): Promise<Servi
     counters,
     clock: lab.clock,
     behaviour: lab.behaviour,
-    assign: (deviceId: string, identity: Parameters<HubRegistry['set']>[1]) => lab.registry.set(deviceId, identity),
+    assign: (deviceId: string, identity: Parameters<HubRegistry['set']>[1]) => {
+      lab.registry.set(deviceId, identity);
+      lab.twins.ensure(deviceId);
+    },
   };
   // One service behind both faces of the private endpoint: MQTT (8883, 443/WebSockets) and REST (443).
   const service = new DpsService(ctx);
@@ -205,7 +217,7 @@ async function startHubListeners(lab: LabState, started: Started): Promise<Servi
     name: 'hub-public',
     face: 'hub',
     address: o.hubPublicTwinAddress,
-    handler: createHubPublicHandler(counters),
+    handler: createHubPublicHandler(counters, lab.hubPublicAccess, createHubHandler(hubContext(lab))),
     onConnection: () => counters.connections.hubPublic++,
   });
   return { private: privateEndpoint, public: publicTwin };
@@ -218,9 +230,21 @@ function hubPrivateSpec(lab: LabState, address: string, ports?: { port: number; 
     name: 'hub',
     face: 'hub',
     address,
-    handler: createHubHandler(lab.hubNames.host, lab.registry, counters, () => lab.clock.now(), lab.hubFaults),
+    handler: createHubHandler(hubContext(lab)),
     onConnection: () => counters.connections.hub++,
     ...(ports ? { ports } : {}),
+  };
+}
+
+/** What the hub's handlers (private endpoint and, with public access enabled, the public one) serve from. */
+function hubContext(lab: LabState): HubContext {
+  return {
+    hubHost: lab.hubNames.host,
+    registry: lab.registry,
+    twins: lab.twins,
+    counters: lab.counters,
+    now: () => lab.clock.now(),
+    faults: lab.hubFaults,
   };
 }
 
@@ -339,6 +363,18 @@ function buildHandle(
     counters,
     received: (deviceId) => registry.received(deviceId),
     hubDevices: () => registry.ids(),
+    reportedProperties: (deviceId) => lab.twins.reported(deviceId),
+    queryTwins: (sql) => runTwinQuery(lab.twins.all(), sql),
+    setTwinPatchFault(fault) {
+      checkTwinPatchFault(fault);
+      lab.twins.setPatchFault(fault);
+    },
+    setHubPublicAccess(enabled) {
+      if (typeof enabled !== 'boolean')
+        throw new InvalidOptionError('enabled', `expected true or false, got ${typeof enabled}`, 'Pass a boolean.');
+      lab.hubPublicAccess.enabled = enabled;
+      log('hub public network access %s', enabled ? 'enabled' : 'disabled');
+    },
     close: () => started.close(),
   };
   return handle;
@@ -370,6 +406,20 @@ async function moveHubEndpoint(
   handle.hub.address = address;
   log('hub private endpoint moved to %s', address);
   await old.close();
+}
+
+function checkTwinPatchFault(fault: { status: number; times?: number } | undefined): void {
+  if (fault === undefined) return;
+  if (
+    typeof fault !== 'object' ||
+    fault === null ||
+    !Number.isInteger(fault.status) ||
+    fault.status < 400 ||
+    fault.status > 599
+  )
+    throw new InvalidOptionError('fault.status', 'expected an HTTP error status 400-599', 'Pass e.g. { status: 500 }.');
+  if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times > 0))
+    throw new InvalidOptionError('fault.times', 'expected a positive integer', 'Pass e.g. { status: 500, times: 2 }.');
 }
 
 function checkDnsView(view: LabDnsView, target: 'dps' | 'hub'): void {

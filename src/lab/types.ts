@@ -244,6 +244,8 @@ export interface LabCounters {
   dropped: number;
   /** Telemetry messages the hub received. */
   telemetry: number;
+  /** Reported-property PATCHes the hub received (accepted or refused). */
+  twinPatches: number;
 }
 
 /** A running lab. */
@@ -343,6 +345,27 @@ export interface LabHandle {
   received(deviceId: string): LabMessage[];
   /** Devices the hub knows (assigned by DPS). */
   hubDevices(): string[];
+  /**
+   * A copy of the reported properties of a device's twin (without `$version`), as the device's PATCHes left them;
+   * undefined for a device the hub does not know.
+   */
+  reportedProperties(deviceId: string): Record<string, unknown> | undefined;
+  /**
+   * Runs an IoT Hub query over every twin in the lab hub: the subset `SELECT deviceId|* FROM devices WHERE <path> <op>
+   * <literal> [AND|OR|NOT …]`, `IS_DEFINED(path)`, paths `deviceId` and `properties.reported.…`; undefined compares are
+   * not true, as in IoT Hub. @throws InvalidOptionError (option `sql`) for anything outside the subset.
+   */
+  queryTwins(sql: string): Record<string, unknown>[];
+  /**
+   * Refuse reported-property PATCHes with `status` and an IoT Hub-style error body, `times` times (default until
+   * cleared with undefined).
+   */
+  setTwinPatchFault(fault: { status: number; times?: number } | undefined): void;
+  /**
+   * Public network access of the hub. Disabled (default): the public address refuses every CONNECT. Enabled: it is
+   * the same hub, so a device whose DNS answered the public name connects, and only its posture says so.
+   */
+  setHubPublicAccess(enabled: boolean): void;
   /** Release every socket; no open handles after it. */
   close(): Promise<void>;
 }

@@ -21,12 +21,14 @@ import type {
 import * as root from '../../src/index';
 
 describe('lab entry point (src/lab/index.ts)', () => {
-  it('exports exactly startLab, LabListenError and the scenario table at runtime; the first two are the package root ones', () => {
+  it('exports exactly startLab, LabListenError, the scenario table, queryTwins and TWIN_LIMITS at runtime', () => {
     assert.deepEqual(Object.keys(lab).sort(), [
       'LAB_SCENARIOS',
       'LabListenError',
+      'TWIN_LIMITS',
       'applySetup',
       'findScenario',
+      'queryTwins',
       'startLab',
     ]);
     assert.equal(typeof startLab, 'function');

@@ -86,6 +86,16 @@ export const hubFindings = {
         : `Check the route to ${e.hub}'s private endpoint (VPN / peering, NSG rules for 8883 or 443), that the endpoint is Approved, ` +
           'and that no middlebox or proxy holds the connection open without passing TLS through.',
   } satisfies FindingSpec<{ hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }>,
+  HUB_POSTURE_NOT_REPORTED: {
+    severity: 'warning',
+    title: 'The private-link posture could not be written to the device twin',
+    message: (e: { hub: string; deviceId: string; property: string; attempts: number; detail: string }) =>
+      `Writing the reported property ${e.property} of device ${e.deviceId} on ${e.hub} failed ${e.attempts} time(s): ` +
+      `${e.detail}. The device works; the fleet's posture queries will not see its current state.`,
+    remediation: (e: { property: string }) =>
+      "Check the hub's twin quota (reported properties are limited to 32 KB: other properties may fill it), throttling " +
+      `in the hub's metrics, and that nothing else writes ${e.property}; the next connection reports again.`,
+  } satisfies FindingSpec<{ hub: string; deviceId: string; property: string; attempts: number; detail: string }>,
   // Each spec has its own evidence type; `any` is what lets them share one record.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, FindingSpec<any>>;
