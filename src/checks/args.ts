@@ -83,7 +83,8 @@ Run:
   --register                also run a real registration (provisionDevice) and check the assigned hub
   --compare-system          with --dns-server: also ask the system resolver (what the plain SDK uses) and compare
   --ntp-server IP[:PORT]    compare the clock with this NTP server (default: DPS's HTTP Date on 443)
-  --timeout-ms N            per network step (default 5000)
+  --timeout-ms N            per network step (default 5000); --register's whole
+                            registration gets 4 times that, at least 10000
   --dont-run ID,...         skip these checks (see --list)
   --list                    list the checks and exit
 
