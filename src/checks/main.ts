@@ -116,13 +116,14 @@ function contextOf(args: CliArgs, prepared: Prepared, io: CliIo, now: () => Date
 }
 
 /** --dont-run, and the text output as checks finish: a heading per section, a line per check; on a TTY, progress. */
-function runOptions(args: CliArgs, io: CliIo): RunChecksOptions {
+function runOptions(args: CliArgs, prepared: Prepared, io: CliIo): RunChecksOptions {
   const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
   const progress = !args.json && io.stdout.isTTY === true;
   let section: Section | undefined;
   let progressShown = false;
   return {
     dontRun: args.dontRun,
+    cannotRun: new Map(prepared.problems.flatMap((p) => p.checks.map((id) => [id, p.error] as const))),
     onStart: (c) => {
       if (!progress) return;
       io.stdout.write(`  … ${c.id}\r`);
@@ -155,7 +156,7 @@ export async function dpsCheck(argv: readonly string[], rawIo: CliIo): Promise<n
   const startedAt = now();
   const ctx = contextOf(args, prepared, io, now);
   if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
-  const reports = await runChecks(CHECKS, ctx, runOptions(args, io));
+  const reports = await runChecks(CHECKS, ctx, runOptions(args, prepared, io));
   const summary = summarize(reports);
   const doc = toJsonDocument(toolVersion(), reports, summary, secrets);
   if (args.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -5,6 +5,11 @@ import type { Check, CheckContext, CheckOutcome, CheckReport, CheckResult, Check
 export interface RunChecksOptions {
   /** Check ids not to run; they and their dependents are reported as skipped. */
   dontRun?: readonly string[];
+  /**
+   * Checks that cannot run, by id, with the error that says why (an unusable input found at the door): each is
+   * reported as `error` with that one-line reason and its cause chain, without running; the others still run.
+   */
+  cannotRun?: ReadonlyMap<string, Error>;
   /** Called before each check starts (progress output). */
   onStart?: (check: Check) => void;
   /** Called after each check finished. */
@@ -79,6 +84,11 @@ function fromThrow(base: ReportBase, err: unknown): CheckReport {
   };
 }
 
+/** A check that cannot run because of an unusable input: an error with the input's one-line reason. */
+function fromInputProblem(base: ReportBase, err: Error): CheckReport {
+  return { ...fromThrow(base, err), detail: err.message.replace(/\s*\n\s*/g, ' ') };
+}
+
 async function runGuarded(check: Check, ctx: CheckContext, base: ReportBase): Promise<CheckReport> {
   const started = performance.now();
   let report: CheckReport;
@@ -117,6 +127,8 @@ export async function runChecks(
   const reportFor = (check: Check): Promise<CheckReport> | CheckReport => {
     const base = { id: check.id, title: check.title, section: check.section };
     if (dontRun.has(check.id)) return skipped(base, 'excluded by --dont-run');
+    const problem = options.cannotRun?.get(check.id);
+    if (problem) return fromInputProblem(base, problem);
     const blocker = (check.dependsOn ?? []).find((d) => results.get(d) !== 'ok' && results.get(d) !== 'warning');
     if (blocker !== undefined) {
       const r = results.get(blocker) ?? 'not run';

@@ -1,6 +1,7 @@
 // dps-check as the technician meets it, against the lab: what it skips and why, and what it says to do next.
 // Every run passes --dns-server <lab DNS>: no Azure name ever goes to the system resolver.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
 import { jsonOf, resultOf, runCli } from './cli-helper';
@@ -71,6 +72,29 @@ describe('dps-check for the technician (lab)', function () {
     const register = doc.checks.find((c) => c.id === 'dps-register');
     assert.equal(register?.result, 'ok', JSON.stringify(register));
     assert.equal(register?.evidence['timeoutMs'], 12_000);
+  });
+
+  it('a wrong key passphrase: the identity checks error with the reason, DNS, TCP and TLS still answer', async () => {
+    const { createPrivateKey } = await import('node:crypto');
+    const keyFile = device[device.indexOf('--key') + 1] as string;
+    const encrypted = createPrivateKey(readFileSync(keyFile)).export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'Right-Pass-1',
+    });
+    const args = [...device];
+    args[args.indexOf('--key') + 1] = put(dir, 'enc.key', encrypted);
+    const run = await runCli([...base, ...args, '--port', String(lab.dps.port), '--json'], {
+      DPS_KEY_PASSPHRASE: 'Wrong-Pass-2',
+    });
+    const doc = jsonOf(run);
+    assert.equal(run.code, 1);
+    for (const id of ['dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-tls-mqtt', 'dps-tls-websocket'])
+      assert.equal(resultOf(doc, id), 'ok', id);
+    assert.equal(resultOf(doc, 'device-cert'), 'error');
+    assert.match(doc.checks.find((c) => c.id === 'device-cert')?.detail ?? '', /wrong passphrase/);
+    assert.equal(resultOf(doc, 'device-key-match'), 'skipped');
   });
 
   it('--help says what --timeout-ms means for a registration', async () => {
