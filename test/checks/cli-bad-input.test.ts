@@ -11,11 +11,6 @@ describe('dps-check bad input', () => {
   const dir = tempDir('dps-check-bad-');
   const key = rsaKey();
   const cert = put(dir, 'dev.pem', pem(makeCert({ cn: 'dev-1', key })));
-  const encKey = put(
-    dir,
-    'enc.key',
-    key.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'Correct-Horse-7' }),
-  );
   const plainKey = put(dir, 'dev.key', key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const host = [
     '--host',
