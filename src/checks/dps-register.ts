@@ -42,7 +42,7 @@ function tcpCheckOf(ctx: CheckContext): TcpCheckId {
 function blockedBy(ctx: CheckContext): string | undefined {
   const dns = ctx.state.dpsEndpoint;
   if (dns && connectableAddresses(dns, ctx.config.policy).length === 0) {
-    return `no address provisionDevice may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})`;
+    return `no address a registration may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})`;
   }
   const id = tcpCheckOf(ctx);
   const tcp = ctx.state.tcp?.[id];

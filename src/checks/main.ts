@@ -1,15 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../config/sources';
+import { existsSync, readFileSync } from 'node:fs';
+import { ENV_CONFIG_FILE, ENV_OF, ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../config/sources';
 import { knownSecrets, scrubKnown } from '../redact';
 import path from 'node:path';
 import { DpsPrivateLinkError } from '../errors';
-import { parseCliArgs, USAGE, type CliArgs } from './args';
+import { DEFAULT_CONFIG_FILE, parseCliArgs, USAGE, wantsJson, type CliArgs } from './args';
 import { prepare, type Prepared } from './prepare';
 import { CHECKS } from './registry';
-import { renderCheck, renderSection, renderSummary, toJsonDocument } from './render';
+import { renderCheck, renderSection, renderSummary, toJsonDocument, type JsonDocument } from './render';
 import { writeSupportBundle } from './report';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
-import type { CheckContext, Section } from './types';
+import type { CheckContext, CheckReport, Section } from './types';
 import type { Connector } from '../connection/connector';
 import { NotARegularFileError } from '../support/atomic-write';
 
@@ -28,6 +28,8 @@ export interface CliIo {
    * package's own connector. A recording one sees each destination.
    */
   connector?: Connector;
+  /** Advanced (tests): the config file read when neither --config nor DPS_CONFIG names one. */
+  defaultConfigFile?: string;
 }
 
 /** The package version, for the --json document. */
@@ -66,12 +68,63 @@ function scrubbedIo(io: CliIo, secrets: () => readonly string[]): CliIo {
   };
 }
 
-/** Parses and prepares the run, or writes the usage error (one line naming the input and the fix) and says 2. */
+/** The one-line form of a usage error: the input and the fix, never a stack trace. */
+function usageMessage(err: unknown): string {
+  const message =
+    err instanceof DpsPrivateLinkError
+      ? err.message
+      : `unexpected problem with the input: ${(err as Error)?.message ?? String(err)}`;
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
+/** A usage error: one line on stderr; under --json / --output json* also a JSON document on stdout. Exit 2. */
+function usageError(err: unknown, argv: readonly string[], io: CliIo): number {
+  const message = usageMessage(err);
+  io.stderr.write(`dps-check: ${message}\n`);
+  if (wantsJson(argv)) {
+    const e = err as { code?: unknown; option?: unknown };
+    const error = {
+      code: typeof e.code === 'string' ? e.code : 'ERR_INVALID_OPTION',
+      ...(typeof e.option === 'string' ? { option: e.option } : {}),
+      message,
+    };
+    io.stdout.write(`${JSON.stringify({ version: toolVersion(), error, exitCode: 2 })}\n`);
+  }
+  return 2;
+}
+
+/** --list: the checks in run order, as a table or (with --json) as JSON. */
+function listChecks(args: CliArgs, io: CliIo): number {
+  if (args.json) {
+    const checks = CHECKS.map((c) => ({ id: c.id, section: c.section, title: c.title, dependsOn: c.dependsOn ?? [] }));
+    io.stdout.write(`${JSON.stringify({ version: toolVersion(), checks }, null, 2)}\n`);
+  } else {
+    for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
+  }
+  return 0;
+}
+
+/** A bare `dps-check` with nothing to check: no flags, no DPS_* setting and no default config file. */
+function nothingToCheck(argv: readonly string[], io: CliIo): boolean {
+  const file = io.defaultConfigFile ?? DEFAULT_CONFIG_FILE;
+  const configured = [ENV_CONFIG_FILE, ...Object.values(ENV_OF)].some((name) => io.env[name]);
+  return argv.length === 0 && !configured && !existsSync(file);
+}
+
+/** Parses and prepares the run, or answers --help, --version, --list or bad usage and says the exit status. */
 function parseAndPrepare(
   argv: readonly string[],
   io: CliIo,
   onArgs: (args: CliArgs) => void,
 ): { args: CliArgs; prepared: Prepared } | number {
+  if (nothingToCheck(argv, io)) {
+    const file = io.defaultConfigFile ?? DEFAULT_CONFIG_FILE;
+    io.stderr.write(
+      `${USAGE}\ndps-check: nothing to check: ${file} does not exist. ` +
+        'Pass --config FILE, or --host and --expect-cidr.\n',
+    );
+    return 2;
+  }
   try {
     const args = parseCliArgs(argv);
     onArgs(args);
@@ -79,19 +132,15 @@ function parseAndPrepare(
       io.stdout.write(USAGE);
       return 0;
     }
-    if (args.list) {
-      for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
+    if (args.version) {
+      io.stdout.write(args.json ? `${JSON.stringify({ version: toolVersion() })}\n` : `dps-check ${toolVersion()}\n`);
       return 0;
     }
-    return { args, prepared: prepare(args, io.env) };
+    if (args.list) return listChecks(args, io);
+    const options = io.defaultConfigFile ? { defaultConfigFile: io.defaultConfigFile } : {};
+    return { args, prepared: prepare(args, io.env, options) };
   } catch (err) {
-    // Bad usage: one line naming the input and the fix, never a stack trace.
-    const message =
-      err instanceof DpsPrivateLinkError
-        ? err.message
-        : `unexpected problem with the input: ${(err as Error)?.message ?? String(err)}`;
-    io.stderr.write(`dps-check: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return 2;
+    return usageError(err, argv, io);
   }
 }
 
@@ -115,8 +164,14 @@ function contextOf(args: CliArgs, prepared: Prepared, io: CliIo, now: () => Date
   };
 }
 
-/** --dont-run, and the text output as checks finish: a heading per section, a line per check; on a TTY, progress. */
-function runOptions(args: CliArgs, prepared: Prepared, io: CliIo): RunChecksOptions {
+/** One check of a --output json-stream run: its --json form, on one line, as soon as it is reported. */
+function streamCheck(r: CheckReport, secrets: readonly string[], io: CliIo): void {
+  const [check] = toJsonDocument(toolVersion(), [r], summarize([r]), secrets).checks;
+  io.stdout.write(`${JSON.stringify({ type: 'check', ...check })}\n`);
+}
+
+/** --dont-run, and the output as checks finish: text (a heading per section, a line per check) or a JSON line. */
+function runOptions(args: CliArgs, prepared: Prepared, io: CliIo, secrets: () => readonly string[]): RunChecksOptions {
   const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
   const progress = !args.json && io.stdout.isTTY === true;
   let section: Section | undefined;
@@ -130,6 +185,7 @@ function runOptions(args: CliArgs, prepared: Prepared, io: CliIo): RunChecksOpti
       progressShown = true;
     },
     onResult: (r) => {
+      if (args.output === 'json-stream') return streamCheck(r, secrets(), io);
       if (args.json) return;
       if (progressShown) io.stdout.write('\x1b[2K'); // erase the progress line before the result replaces it
       progressShown = false;
@@ -140,6 +196,23 @@ function runOptions(args: CliArgs, prepared: Prepared, io: CliIo): RunChecksOpti
       io.stdout.write(`${renderCheck(r, { colour, verbose: args.verbose })}\n`);
     },
   };
+}
+
+/** The end of a run: the JSON document, the stream's summary line, or the text summary with how to see more. */
+function writeEnd(args: CliArgs, doc: JsonDocument, io: CliIo): void {
+  if (args.output === 'json') io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else if (args.output === 'json-stream') {
+    const end = {
+      type: 'summary',
+      version: doc.version,
+      summary: doc.summary,
+      exitCode: exitCodeOf(doc.summary, args.warningsAsErrors),
+    };
+    io.stdout.write(`${JSON.stringify(end)}\n`);
+  } else
+    io.stdout.write(
+      `\n${renderSummary(doc.summary, { verbose: args.verbose, report: args.reportFile !== undefined })}\n`,
+    );
 }
 
 /**
@@ -156,11 +229,14 @@ export async function dpsCheck(argv: readonly string[], rawIo: CliIo): Promise<n
   const startedAt = now();
   const ctx = contextOf(args, prepared, io, now);
   if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
-  const reports = await runChecks(CHECKS, ctx, runOptions(args, prepared, io));
+  const reports = await runChecks(
+    CHECKS,
+    ctx,
+    runOptions(args, prepared, io, () => secrets),
+  );
   const summary = summarize(reports);
   const doc = toJsonDocument(toolVersion(), reports, summary, secrets);
-  if (args.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  else io.stdout.write(`\n${renderSummary(summary)}\n`);
+  writeEnd(args, doc, io);
   if (args.reportFile) {
     try {
       writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt, io.env);

@@ -1,14 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { loadConfig } from '../config/load';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { loadConfig, type LoadConfigOptions } from '../config/load';
 import { loadDeviceIdentity, type DeviceIdentity } from '../config/identity';
-import { ENV_PASSPHRASE } from '../config/sources';
+import { ENV_CONFIG_FILE, ENV_PASSPHRASE } from '../config/sources';
 import type { DeviceConfig, LoadedConfig } from '../config/types';
 import { parseCidrs, parseDnsServer } from '../endpoint/address';
 import { normaliseHost } from '../endpoint/options';
 import { InvalidOptionError } from '../errors';
 import { describe } from '../redact';
-import type { CliArgs } from './args';
+import { DEFAULT_CONFIG_FILE, type CliArgs } from './args';
 import { checkIds } from './registry';
 
 /**
@@ -37,8 +37,22 @@ const NEED_IDENTITY = ['device-cert', 'dps-register'];
 /** Names the source of a value in errors: the flag, variable or config key it came from, else `fallback`. */
 type SourceOf = (key: keyof LoadedConfig['sources'], fallback: string) => string;
 
+/** Options of {@link prepare}. */
+export interface PrepareOptions {
+  /** Read when neither --config nor DPS_CONFIG names a file and it exists (default {@link DEFAULT_CONFIG_FILE}). */
+  defaultConfigFile?: string;
+}
+
+/** --config, else DPS_CONFIG (loadConfig reads it), else the default file when it exists. */
+function configFileOf(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareOptions): Partial<LoadConfigOptions> {
+  if (args.configFile) return { configFile: args.configFile };
+  if (env[ENV_CONFIG_FILE]) return {};
+  const fallback = options.defaultConfigFile ?? DEFAULT_CONFIG_FILE;
+  return existsSync(fallback) ? { configFile: fallback, configFileSource: 'the default config file' } : {};
+}
+
 /** Loads the configuration, reading the key passphrase from --passphrase-env's variable. */
-function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv): LoadedConfig {
+function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareOptions): LoadedConfig {
   const passEnv = args.passphraseEnv ?? ENV_PASSPHRASE;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passEnv)) {
     throw new InvalidOptionError(
@@ -50,7 +64,7 @@ function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv): LoadedConfig
   const loaded = loadConfig({
     flags: args.flags,
     env: { ...env, [ENV_PASSPHRASE]: env[passEnv] },
-    ...(args.configFile ? { configFile: args.configFile } : {}),
+    ...configFileOf(args, env, options),
   });
   if (passEnv !== ENV_PASSPHRASE && loaded.passphrase) loaded.passphraseSource = passEnv;
   return loaded;
@@ -193,8 +207,8 @@ function readIdentity(loaded: LoadedConfig, src: SourceOf): Pick<Prepared, 'iden
  * missing --expect-cidr are {@link InputProblem}s, so the checks that do not need them still run.
  * @throws InvalidOptionError naming the flag, variable or file and the fix.
  */
-export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
-  const loaded = loadWithPassphrase(args, env);
+export function prepare(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareOptions = {}): Prepared {
+  const loaded = loadWithPassphrase(args, env, options);
   const { config, sources } = loaded;
   const src: SourceOf = (k, fallback) => sources[k]?.name ?? fallback;
   const problems: InputProblem[] = [];

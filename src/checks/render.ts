@@ -66,9 +66,29 @@ export function renderSection(section: Section): string {
   return `\n${SECTION_TITLES[section]}\n${'-'.repeat(SECTION_TITLES[section].length)}`;
 }
 
-/** `N ok, N warnings, N errors, N skipped`. */
-export function renderSummary(s: CheckSummary): string {
-  return `${s.ok} ok, ${s.warning} warnings, ${s.error} errors, ${s.skipped} skipped`;
+/** `1 error`, `2 errors`, `0 warnings`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** What the run already shows, so the summary only suggests what it does not. */
+export interface SummaryOptions {
+  verbose?: boolean;
+  report?: boolean;
+}
+
+/**
+ * `N ok, 1 warning, N errors, N skipped`, then (when something is not ok) how to see more: --verbose for the evidence,
+ * --report for a support bundle, unless the run already has them.
+ */
+export function renderSummary(s: CheckSummary, options: SummaryOptions = {}): string {
+  const line = `${s.ok} ok, ${count(s.warning, 'warning')}, ${count(s.error, 'error')}, ${s.skipped} skipped`;
+  if (s.error + s.warning === 0) return line;
+  const more = [
+    ...(options.verbose ? [] : ['--verbose for the evidence behind each line']),
+    ...(options.report ? [] : ['--report FILE for a support bundle to attach to a ticket']),
+  ];
+  return more.length ? `${line}\nRun again with ${more.join(', or ')}.` : line;
 }
 
 /** The --json document. */
