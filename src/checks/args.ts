@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ConfigFlags } from '../config/load';
 import { InvalidOptionError } from '../errors';
+import { wrapLines } from '../findings/render';
 import { describe, describeSecret, looksSecret } from '../redact';
 
 /** The output formats of `--output`. */
@@ -146,19 +147,8 @@ const USAGE_SECTIONS: readonly (readonly [heading: string, rows: readonly UsageR
 
 const FLAG_COLUMN = 28;
 
-/** `text` broken into lines of at most `width` columns, at spaces (a longer word stays whole). */
-export function wrapWords(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/ +/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
+/** Plain text wrapped to `width`. */
+const wrapText = (text: string, width: number): string[] => wrapLines(text, '', '', width);
 
 /** The usage text, wrapped to `width` columns (at least 60). */
 export function usage(width = 80): string {
@@ -166,7 +156,7 @@ export function usage(width = 80): string {
   const out = [
     'Usage: dps-check [options]',
     '',
-    ...wrapWords(
+    ...wrapText(
       'Diagnoses why a device cannot provision through Azure DPS over a private endpoint: configuration, DNS ' +
         '(per resolver), TCP 8883/443, TLS, the device certificate, the clock, and (with --register) a real ' +
         'registration and the hub.',
@@ -174,18 +164,18 @@ export function usage(width = 80): string {
     ),
   ];
   for (const [heading, rows] of USAGE_SECTIONS) {
-    out.push('', ...wrapWords(heading, w));
+    out.push('', ...wrapText(heading, w));
+    const pad = ' '.repeat(FLAG_COLUMN);
     for (const [flag, text] of rows) {
-      const body = wrapWords(text, w - FLAG_COLUMN);
+      // A flag too long for its column gets a line of its own, its text under it.
       const first = `  ${flag}`;
-      if (first.length < FLAG_COLUMN) out.push(`${first.padEnd(FLAG_COLUMN)}${body.shift() ?? ''}`.trimEnd());
-      else out.push(first);
-      for (const l of body) out.push(`${' '.repeat(FLAG_COLUMN)}${l}`);
+      if (first.length < FLAG_COLUMN) out.push(...wrapLines(text, first.padEnd(FLAG_COLUMN), pad, w));
+      else out.push(first, ...wrapLines(text, pad, pad, w));
     }
   }
   out.push(
     '',
-    ...wrapWords(
+    ...wrapText(
       'Exit status: 0 no errors (warnings allowed), 1 at least one error (a check that could not run because an ' +
         'input is unusable counts as one), 2 bad usage.',
       w,

@@ -6,19 +6,31 @@ import { DpsPrivateLinkError } from '../errors';
 import { DEFAULT_CONFIG_FILE, parseCliArgs, USAGE, wantsJson, type CliArgs } from './args';
 import { prepare, type Prepared } from './prepare';
 import { CHECKS } from './registry';
-import { renderCheck, renderSection, renderSummary, toJsonDocument, type JsonDocument } from './render';
+import { startProgress, type Progress } from './progress';
+import {
+  outputWidth,
+  renderCheck,
+  renderSection,
+  renderSummary,
+  toJsonDocument,
+  type JsonDocument,
+  type TextOptions,
+} from './render';
 import { writeSupportBundle } from './report';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
-import type { CheckContext, CheckReport, Section } from './types';
+import type { Check, CheckContext, CheckReport, Section } from './types';
 import type { Connector } from '../connection/connector';
 import { NotARegularFileError } from '../support/atomic-write';
 
 /** Where dps-check writes, and what it knows about the terminal (seams for tests). */
 export interface CliIo {
-  /** Where results go; colour and live progress only when `isTTY` is true (and NO_COLOR is unset). */
-  stdout: { write(s: string): unknown; isTTY?: boolean };
+  /**
+   * Where results go; colour only when `isTTY` is true (and NO_COLOR is unset). Text wraps to COLUMNS, else to
+   * `columns` on a TTY, else to 80.
+   */
+  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   /** Where usage errors, unreadable input and a failed --report write are reported, one line each. */
-  stderr: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
   /** The environment to read configuration (DPS_*), the passphrase and NO_COLOR from; usually `process.env`. */
   env: NodeJS.ProcessEnv;
   /** The device clock, for timestamps, clock-skew and certificate-validity checks. Default `() => new Date()`. */
@@ -63,8 +75,12 @@ function scrubbedIo(io: CliIo, secrets: () => readonly string[]): CliIo {
     stdout: {
       write: (s: string) => io.stdout.write(scrubbed(s)),
       ...(io.stdout.isTTY !== undefined ? { isTTY: io.stdout.isTTY } : {}),
+      ...(io.stdout.columns !== undefined ? { columns: io.stdout.columns } : {}),
     },
-    stderr: { write: (s: string) => io.stderr.write(scrubbed(s)) },
+    stderr: {
+      write: (s: string) => io.stderr.write(scrubbed(s)),
+      ...(io.stderr.isTTY !== undefined ? { isTTY: io.stderr.isTTY } : {}),
+    },
   };
 }
 
@@ -170,30 +186,36 @@ function streamCheck(r: CheckReport, secrets: readonly string[], io: CliIo): voi
   io.stdout.write(`${JSON.stringify({ type: 'check', ...check })}\n`);
 }
 
+/** Live progress on stderr while checks run: text output, and only when stderr is a terminal. */
+function progressOf(args: CliArgs, io: CliIo): Progress | undefined {
+  if (args.json || io.stderr.isTTY !== true) return undefined;
+  return startProgress(io.stderr, outputWidth(io.env, io.stdout));
+}
+
 /** --dont-run, and the output as checks finish: text (a heading per section, a line per check) or a JSON line. */
-function runOptions(args: CliArgs, prepared: Prepared, io: CliIo, secrets: () => readonly string[]): RunChecksOptions {
+function runOptions(
+  args: CliArgs,
+  prepared: Prepared,
+  io: CliIo,
+  secrets: () => readonly string[],
+  progress?: Progress,
+): RunChecksOptions {
   const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
-  const progress = !args.json && io.stdout.isTTY === true;
+  const text: TextOptions = { colour, verbose: args.verbose, width: outputWidth(io.env, io.stdout) };
   let section: Section | undefined;
-  let progressShown = false;
   return {
     dontRun: args.dontRun,
     cannotRun: new Map(prepared.problems.flatMap((p) => p.checks.map((id) => [id, p.error] as const))),
-    onStart: (c) => {
-      if (!progress) return;
-      io.stdout.write(`  … ${c.id}\r`);
-      progressShown = true;
-    },
+    ...(progress ? { onStart: (c: Check) => progress.started(c), onFinish: (c: Check) => progress.finished(c) } : {}),
     onResult: (r) => {
       if (args.output === 'json-stream') return streamCheck(r, secrets(), io);
       if (args.json) return;
-      if (progressShown) io.stdout.write('\x1b[2K'); // erase the progress line before the result replaces it
-      progressShown = false;
+      progress?.erase();
       if (r.section !== section) {
         section = r.section;
         io.stdout.write(`${renderSection(r.section)}\n`);
       }
-      io.stdout.write(`${renderCheck(r, { colour, verbose: args.verbose })}\n`);
+      io.stdout.write(`${renderCheck(r, text)}\n`);
     },
   };
 }
@@ -211,7 +233,7 @@ function writeEnd(args: CliArgs, doc: JsonDocument, io: CliIo): void {
     io.stdout.write(`${JSON.stringify(end)}\n`);
   } else
     io.stdout.write(
-      `\n${renderSummary(doc.summary, { verbose: args.verbose, report: args.reportFile !== undefined })}\n`,
+      `\n${renderSummary(doc.summary, { verbose: args.verbose, report: args.reportFile !== undefined, width: outputWidth(io.env, io.stdout) })}\n`,
     );
 }
 
@@ -229,11 +251,17 @@ export async function dpsCheck(argv: readonly string[], rawIo: CliIo): Promise<n
   const startedAt = now();
   const ctx = contextOf(args, prepared, io, now);
   if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
-  const reports = await runChecks(
-    CHECKS,
-    ctx,
-    runOptions(args, prepared, io, () => secrets),
-  );
+  const progress = progressOf(args, io);
+  let reports: CheckReport[];
+  try {
+    reports = await runChecks(
+      CHECKS,
+      ctx,
+      runOptions(args, prepared, io, () => secrets, progress),
+    );
+  } finally {
+    progress?.stop();
+  }
   const summary = summarize(reports);
   const doc = toJsonDocument(toolVersion(), reports, summary, secrets);
   writeEnd(args, doc, io);

@@ -12,7 +12,9 @@ export interface RunChecksOptions {
   cannotRun?: ReadonlyMap<string, Error>;
   /** Called before each check starts (progress output). */
   onStart?: (check: Check) => void;
-  /** Called after each check finished. */
+  /** Called as soon as a check finished (or was skipped), before it is reported. */
+  onFinish?: (check: Check, report: CheckReport) => void;
+  /** Called for each check's report, in registry order (so a report may wait for slower checks before it). */
   onResult?: (report: CheckReport) => void;
 }
 
@@ -163,6 +165,7 @@ export async function runChecks(
     await Promise.all(waitsFor(checks, index).map((id) => finished.get(id) ?? Promise.resolve()));
     const report = await reportFor(check);
     markNotRun(check, report);
+    options.onFinish?.(check, report);
     results.set(check.id, report.result);
     reports[index] = report;
     flush();

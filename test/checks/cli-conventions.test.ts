@@ -124,8 +124,8 @@ describe('dps-check conventions', function () {
     assert.equal(
       renderSummary({ ok: 1, warning: 1, error: 1, skipped: 0 }),
       '1 ok, 1 warning, 1 error, 0 skipped\n' +
-        'Run again with --verbose for the evidence behind each line, or --report FILE for a support bundle to ' +
-        'attach to a ticket.',
+        'Run again with --verbose for the evidence behind each line, or --report FILE for\n' +
+        'a support bundle to attach to a ticket.',
     );
     assert.equal(
       renderSummary({ ok: 3, warning: 0, error: 2, skipped: 1 }, { verbose: true, report: true }),
