@@ -2,8 +2,6 @@
 // dps-check: field diagnostics for a device that will not provision through DPS over a private endpoint.
 // First: narrows DEBUG to dps-private-link:* before `debug` is loaded by anything below.
 import './debug-scope';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { dpsCheck } from './main';
 
 // `dps-check ... | head` closes the pipe early: stop quietly instead of dying on an unhandled EPIPE with a stack trace.
@@ -14,14 +12,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const argv = process.argv.slice(2);
-if (argv.length === 1 && argv[0] === '--version') {
-  // package.json is two levels up both from dist/checks (installed) and from src/checks (a clone under tsx).
-  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  process.stdout.write(`dps-check ${pkg.version}\n`);
-} else {
-  runDpsCheck(argv);
-}
+runDpsCheck(process.argv.slice(2));
 
 function runDpsCheck(args: string[]): void {
   void dpsCheck(args, { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(

@@ -2,7 +2,7 @@ import { connectableAddresses } from '../endpoint/verify';
 import type { Finding } from '../findings/types';
 import type { DeviceAuth, ProvisionOptions, ProvisioningResult } from '../provision/types';
 import { caOf } from './tls-handshake';
-import type { Check, CheckContext, CheckOutcome } from './types';
+import type { Check, CheckContext, CheckOutcome, TcpCheckId } from './types';
 
 function authOf(ctx: CheckContext): DeviceAuth {
   const id = ctx.identity;
@@ -22,6 +22,36 @@ function ownFindings(findings: readonly Finding[]): Finding[] {
   return own.length ? own : findings.slice(0, 1);
 }
 
+/**
+ * The registration's whole deadline: a registration is several network steps (DNS, TCP, TLS, CONNECT, register,
+ * polls), so it gets four of --timeout-ms, never under 10 s. The --help text and the check's evidence say so.
+ */
+export function registrationTimeoutMs(stepTimeoutMs: number): number {
+  return Math.max(stepTimeoutMs * 4, 10_000);
+}
+
+/** The TCP check of the port the registration would use. */
+function tcpCheckOf(ctx: CheckContext): TcpCheckId {
+  return ctx.config.transport === 'mqtt-ws' ? 'dps-tcp-websocket' : 'dps-tcp-mqtt';
+}
+
+/**
+ * Why a registration cannot get anywhere, from what the earlier checks found (undefined: try it). Running it anyway
+ * only waits for its own deadline and reports the same cause a second time.
+ */
+function blockedBy(ctx: CheckContext): string | undefined {
+  const dns = ctx.state.dpsEndpoint;
+  if (dns && connectableAddresses(dns, ctx.config.policy).length === 0) {
+    return `no address a registration may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})`;
+  }
+  const id = tcpCheckOf(ctx);
+  const tcp = ctx.state.tcp?.[id];
+  if (tcp && tcp.reachable.length === 0) {
+    return `not tried: ${id} reached no address on port ${tcp.port}, so a registration could only time out`;
+  }
+  return undefined;
+}
+
 /** provisionDevice's options for this run: the configured device, network and policy, a bounded retry. */
 function registrationOptions(ctx: CheckContext): ProvisionOptions {
   const { config } = ctx;
@@ -38,7 +68,7 @@ function registrationOptions(ctx: CheckContext): ProvisionOptions {
     },
     transport: config.transport,
     ...(ca ? { tls: { ca } } : {}),
-    timeoutMs: Math.max(ctx.settings.timeoutMs * 4, 10_000),
+    timeoutMs: registrationTimeoutMs(ctx.settings.timeoutMs),
     retry: { maxAttempts: 2 },
     port: config.port,
     wsPort: config.wsPort,
@@ -47,7 +77,7 @@ function registrationOptions(ctx: CheckContext): ProvisionOptions {
   };
 }
 
-function registered(result: ProvisioningResult, started: number): CheckOutcome {
+function registered(result: ProvisioningResult, started: number, timeoutMs: number): CheckOutcome {
   const evidence = {
     registrationId: result.registrationId,
     assignedHub: result.assignedHub,
@@ -56,6 +86,7 @@ function registered(result: ProvisioningResult, started: number): CheckOutcome {
     tls: result.tls,
     dpsAddresses: result.dps.addresses.map((a) => a.address),
     durationMs: Math.round(performance.now() - started),
+    timeoutMs,
   };
   return {
     findings: result.findings.filter((f) => f.code.startsWith('DPS_')),
@@ -64,12 +95,17 @@ function registered(result: ProvisioningResult, started: number): CheckOutcome {
   };
 }
 
-function refused(err: unknown, started: number): CheckOutcome {
+function refused(err: unknown, started: number, timeoutMs: number): CheckOutcome {
   const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
   return {
     result: 'error',
     findings: ownFindings(e.findings ?? []),
-    evidence: { code: e.code ?? null, step: e.step ?? null, durationMs: Math.round(performance.now() - started) },
+    evidence: {
+      code: e.code ?? null,
+      step: e.step ?? null,
+      durationMs: Math.round(performance.now() - started),
+      timeoutMs,
+    },
     detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}`,
   };
 }
@@ -84,14 +120,9 @@ export const dpsRegister: Check = {
   section: 'provisioning',
   async run(ctx) {
     if (!ctx.settings.register) return { result: 'skipped', detail: 'pass --register to run a real registration' };
-    const dns = ctx.state.dpsEndpoint;
-    if (dns && connectableAddresses(dns, ctx.config.policy).length === 0) {
-      // provisionDevice would refuse before connecting; dps-dns already says why.
-      return {
-        result: 'skipped',
-        detail: `no address provisionDevice may use under --policy ${ctx.config.policy} (dps-dns: ${dns.verdict})`,
-      };
-    }
+    const blocked = blockedBy(ctx);
+    if (blocked) return { result: 'skipped', detail: blocked };
+    const timeoutMs = registrationTimeoutMs(ctx.settings.timeoutMs);
     const started = performance.now();
     try {
       // Loaded on demand: the Azure SDK behind provisionDevice doubles dps-check's start-up time, and only --register
@@ -99,9 +130,9 @@ export const dpsRegister: Check = {
       const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
       const result = await provisionDevice(registrationOptions(ctx));
       ctx.state.registration = result;
-      return registered(result, started);
+      return registered(result, started, timeoutMs);
     } catch (err) {
-      return refused(err, started);
+      return refused(err, started, timeoutMs);
     }
   },
 };

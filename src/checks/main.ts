@@ -1,24 +1,36 @@
-import { readFileSync } from 'node:fs';
-import { ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../config/sources';
+import { existsSync, readFileSync } from 'node:fs';
+import { ENV_CONFIG_FILE, ENV_OF, ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../config/sources';
 import { knownSecrets, scrubKnown } from '../redact';
 import path from 'node:path';
 import { DpsPrivateLinkError } from '../errors';
-import { parseCliArgs, USAGE, type CliArgs } from './args';
+import { DEFAULT_CONFIG_FILE, parseCliArgs, USAGE, wantsJson, type CliArgs } from './args';
 import { prepare, type Prepared } from './prepare';
 import { CHECKS } from './registry';
-import { renderCheck, renderSection, renderSummary, toJsonDocument } from './render';
+import { startProgress, type Progress } from './progress';
+import {
+  outputWidth,
+  renderCheck,
+  renderSection,
+  renderSummary,
+  toJsonDocument,
+  type JsonDocument,
+  type TextOptions,
+} from './render';
 import { writeSupportBundle } from './report';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
-import type { CheckContext, Section } from './types';
+import type { Check, CheckContext, CheckReport, Section } from './types';
 import type { Connector } from '../connection/connector';
 import { NotARegularFileError } from '../support/atomic-write';
 
 /** Where dps-check writes, and what it knows about the terminal (seams for tests). */
 export interface CliIo {
-  /** Where results go; colour and live progress only when `isTTY` is true (and NO_COLOR is unset). */
-  stdout: { write(s: string): unknown; isTTY?: boolean };
+  /**
+   * Where results go; colour only when `isTTY` is true (and NO_COLOR is unset). Text wraps to COLUMNS, else to
+   * `columns` on a TTY, else to 80.
+   */
+  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   /** Where usage errors, unreadable input and a failed --report write are reported, one line each. */
-  stderr: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
   /** The environment to read configuration (DPS_*), the passphrase and NO_COLOR from; usually `process.env`. */
   env: NodeJS.ProcessEnv;
   /** The device clock, for timestamps, clock-skew and certificate-validity checks. Default `() => new Date()`. */
@@ -28,6 +40,8 @@ export interface CliIo {
    * package's own connector. A recording one sees each destination.
    */
   connector?: Connector;
+  /** Advanced (tests): the config file read when neither --config nor DPS_CONFIG names one. */
+  defaultConfigFile?: string;
 }
 
 /** The package version, for the --json document. */
@@ -61,17 +75,72 @@ function scrubbedIo(io: CliIo, secrets: () => readonly string[]): CliIo {
     stdout: {
       write: (s: string) => io.stdout.write(scrubbed(s)),
       ...(io.stdout.isTTY !== undefined ? { isTTY: io.stdout.isTTY } : {}),
+      ...(io.stdout.columns !== undefined ? { columns: io.stdout.columns } : {}),
     },
-    stderr: { write: (s: string) => io.stderr.write(scrubbed(s)) },
+    stderr: {
+      write: (s: string) => io.stderr.write(scrubbed(s)),
+      ...(io.stderr.isTTY !== undefined ? { isTTY: io.stderr.isTTY } : {}),
+    },
   };
 }
 
-/** Parses and prepares the run, or writes the usage error (one line naming the input and the fix) and says 2. */
+/** The one-line form of a usage error: the input and the fix, never a stack trace. */
+function usageMessage(err: unknown): string {
+  const message =
+    err instanceof DpsPrivateLinkError
+      ? err.message
+      : `unexpected problem with the input: ${(err as Error)?.message ?? String(err)}`;
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
+/** A usage error: one line on stderr; under --json / --output json* also a JSON document on stdout. Exit 2. */
+function usageError(err: unknown, argv: readonly string[], io: CliIo): number {
+  const message = usageMessage(err);
+  io.stderr.write(`dps-check: ${message}\n`);
+  if (wantsJson(argv)) {
+    const e = err as { code?: unknown; option?: unknown };
+    const error = {
+      code: typeof e.code === 'string' ? e.code : 'ERR_INVALID_OPTION',
+      ...(typeof e.option === 'string' ? { option: e.option } : {}),
+      message,
+    };
+    io.stdout.write(`${JSON.stringify({ version: toolVersion(), error, exitCode: 2 })}\n`);
+  }
+  return 2;
+}
+
+/** --list: the checks in run order, as a table or (with --json) as JSON. */
+function listChecks(args: CliArgs, io: CliIo): number {
+  if (args.json) {
+    const checks = CHECKS.map((c) => ({ id: c.id, section: c.section, title: c.title, dependsOn: c.dependsOn ?? [] }));
+    io.stdout.write(`${JSON.stringify({ version: toolVersion(), checks }, null, 2)}\n`);
+  } else {
+    for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
+  }
+  return 0;
+}
+
+/** A bare `dps-check` with nothing to check: no flags, no DPS_* setting and no default config file. */
+function nothingToCheck(argv: readonly string[], io: CliIo): boolean {
+  const file = io.defaultConfigFile ?? DEFAULT_CONFIG_FILE;
+  const configured = [ENV_CONFIG_FILE, ...Object.values(ENV_OF)].some((name) => io.env[name]);
+  return argv.length === 0 && !configured && !existsSync(file);
+}
+
+/** Parses and prepares the run, or answers --help, --version, --list or bad usage and says the exit status. */
 function parseAndPrepare(
   argv: readonly string[],
   io: CliIo,
   onArgs: (args: CliArgs) => void,
 ): { args: CliArgs; prepared: Prepared } | number {
+  if (nothingToCheck(argv, io)) {
+    const file = io.defaultConfigFile ?? DEFAULT_CONFIG_FILE;
+    io.stderr.write(
+      `${USAGE}\ndps-check: nothing to check: ${file} does not exist. ` +
+        'Pass --config FILE, or --host and --expect-cidr.\n',
+    );
+    return 2;
+  }
   try {
     const args = parseCliArgs(argv);
     onArgs(args);
@@ -79,19 +148,15 @@ function parseAndPrepare(
       io.stdout.write(USAGE);
       return 0;
     }
-    if (args.list) {
-      for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
+    if (args.version) {
+      io.stdout.write(args.json ? `${JSON.stringify({ version: toolVersion() })}\n` : `dps-check ${toolVersion()}\n`);
       return 0;
     }
-    return { args, prepared: prepare(args, io.env) };
+    if (args.list) return listChecks(args, io);
+    const options = io.defaultConfigFile ? { defaultConfigFile: io.defaultConfigFile } : {};
+    return { args, prepared: prepare(args, io.env, options) };
   } catch (err) {
-    // Bad usage: one line naming the input and the fix, never a stack trace.
-    const message =
-      err instanceof DpsPrivateLinkError
-        ? err.message
-        : `unexpected problem with the input: ${(err as Error)?.message ?? String(err)}`;
-    io.stderr.write(`dps-check: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return 2;
+    return usageError(err, argv, io);
   }
 }
 
@@ -115,30 +180,61 @@ function contextOf(args: CliArgs, prepared: Prepared, io: CliIo, now: () => Date
   };
 }
 
-/** --dont-run, and the text output as checks finish: a heading per section, a line per check; on a TTY, progress. */
-function runOptions(args: CliArgs, io: CliIo): RunChecksOptions {
+/** One check of a --output json-stream run: its --json form, on one line, as soon as it is reported. */
+function streamCheck(r: CheckReport, secrets: readonly string[], io: CliIo): void {
+  const [check] = toJsonDocument(toolVersion(), [r], summarize([r]), secrets).checks;
+  io.stdout.write(`${JSON.stringify({ type: 'check', ...check })}\n`);
+}
+
+/** Live progress on stderr while checks run: text output, and only when stderr is a terminal. */
+function progressOf(args: CliArgs, io: CliIo): Progress | undefined {
+  if (args.json || io.stderr.isTTY !== true) return undefined;
+  return startProgress(io.stderr, outputWidth(io.env, io.stdout));
+}
+
+/** --dont-run, and the output as checks finish: text (a heading per section, a line per check) or a JSON line. */
+function runOptions(
+  args: CliArgs,
+  prepared: Prepared,
+  io: CliIo,
+  secrets: () => readonly string[],
+  progress?: Progress,
+): RunChecksOptions {
   const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
-  const progress = !args.json && io.stdout.isTTY === true;
+  const text: TextOptions = { colour, verbose: args.verbose, width: outputWidth(io.env, io.stdout) };
   let section: Section | undefined;
-  let progressShown = false;
   return {
     dontRun: args.dontRun,
-    onStart: (c) => {
-      if (!progress) return;
-      io.stdout.write(`  … ${c.id}\r`);
-      progressShown = true;
-    },
+    cannotRun: new Map(prepared.problems.flatMap((p) => p.checks.map((id) => [id, p.error] as const))),
+    ...(progress ? { onStart: (c: Check) => progress.started(c), onFinish: (c: Check) => progress.finished(c) } : {}),
     onResult: (r) => {
+      if (args.output === 'json-stream') return streamCheck(r, secrets(), io);
       if (args.json) return;
-      if (progressShown) io.stdout.write('\x1b[2K'); // erase the progress line before the result replaces it
-      progressShown = false;
+      progress?.erase();
       if (r.section !== section) {
         section = r.section;
         io.stdout.write(`${renderSection(r.section)}\n`);
       }
-      io.stdout.write(`${renderCheck(r, { colour, verbose: args.verbose })}\n`);
+      io.stdout.write(`${renderCheck(r, text)}\n`);
     },
   };
+}
+
+/** The end of a run: the JSON document, the stream's summary line, or the text summary with how to see more. */
+function writeEnd(args: CliArgs, doc: JsonDocument, io: CliIo): void {
+  if (args.output === 'json') io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else if (args.output === 'json-stream') {
+    const end = {
+      type: 'summary',
+      version: doc.version,
+      summary: doc.summary,
+      exitCode: exitCodeOf(doc.summary, args.warningsAsErrors),
+    };
+    io.stdout.write(`${JSON.stringify(end)}\n`);
+  } else
+    io.stdout.write(
+      `\n${renderSummary(doc.summary, { verbose: args.verbose, report: args.reportFile !== undefined, width: outputWidth(io.env, io.stdout) })}\n`,
+    );
 }
 
 /**
@@ -155,11 +251,20 @@ export async function dpsCheck(argv: readonly string[], rawIo: CliIo): Promise<n
   const startedAt = now();
   const ctx = contextOf(args, prepared, io, now);
   if (!args.json) io.stdout.write(`dps-check ${toolVersion()}: ${ctx.config.provisioningHost}\n`);
-  const reports = await runChecks(CHECKS, ctx, runOptions(args, io));
+  const progress = progressOf(args, io);
+  let reports: CheckReport[];
+  try {
+    reports = await runChecks(
+      CHECKS,
+      ctx,
+      runOptions(args, prepared, io, () => secrets, progress),
+    );
+  } finally {
+    progress?.stop();
+  }
   const summary = summarize(reports);
   const doc = toJsonDocument(toolVersion(), reports, summary, secrets);
-  if (args.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  else io.stdout.write(`\n${renderSummary(summary)}\n`);
+  writeEnd(args, doc, io);
   if (args.reportFile) {
     try {
       writeSupportBundle(args.reportFile, doc, prepared.loaded, startedAt, io.env);

@@ -1,27 +1,58 @@
 import { X509Certificate } from 'node:crypto';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { loadConfig } from '../config/load';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { loadConfig, type LoadConfigOptions } from '../config/load';
 import { loadDeviceIdentity, type DeviceIdentity } from '../config/identity';
-import { ENV_PASSPHRASE } from '../config/sources';
+import { ENV_CONFIG_FILE, ENV_PASSPHRASE } from '../config/sources';
 import type { DeviceConfig, LoadedConfig } from '../config/types';
 import { parseCidrs, parseDnsServer } from '../endpoint/address';
 import { normaliseHost } from '../endpoint/options';
 import { InvalidOptionError } from '../errors';
 import { describe } from '../redact';
-import type { CliArgs } from './args';
+import { DEFAULT_CONFIG_FILE, type CliArgs } from './args';
 import { checkIds } from './registry';
 
-/** Everything a run needs, validated at the door. */
+/**
+ * An input that is unusable but does not stop the run (an unreadable key, a wrong passphrase, no --expect-cidr): the
+ * checks that need it report `error` with its one-line reason, and every other check still runs.
+ */
+export interface InputProblem {
+  /** The ids of the checks that cannot run without the input. */
+  checks: readonly string[];
+  /** Why, naming the input and the fix. */
+  error: InvalidOptionError;
+}
+
+/** Everything a run needs, validated at the door, and the inputs that are unusable. */
 export interface Prepared {
   loaded: LoadedConfig;
   identity?: DeviceIdentity;
+  problems: InputProblem[];
 }
+
+/** The checks that dial under the enforce policy, or verify against --expect-cidr. */
+const NEED_EXPECTED_CIDRS = ['dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-register'];
+/** The checks that need the device certificate and key to be readable. */
+const NEED_IDENTITY = ['device-cert', 'dps-register'];
 
 /** Names the source of a value in errors: the flag, variable or config key it came from, else `fallback`. */
 type SourceOf = (key: keyof LoadedConfig['sources'], fallback: string) => string;
 
+/** Options of {@link prepare}. */
+export interface PrepareOptions {
+  /** Read when neither --config nor DPS_CONFIG names a file and it exists (default {@link DEFAULT_CONFIG_FILE}). */
+  defaultConfigFile?: string;
+}
+
+/** --config, else DPS_CONFIG (loadConfig reads it), else the default file when it exists. */
+function configFileOf(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareOptions): Partial<LoadConfigOptions> {
+  if (args.configFile) return { configFile: args.configFile };
+  if (env[ENV_CONFIG_FILE]) return {};
+  const fallback = options.defaultConfigFile ?? DEFAULT_CONFIG_FILE;
+  return existsSync(fallback) ? { configFile: fallback, configFileSource: 'the default config file' } : {};
+}
+
 /** Loads the configuration, reading the key passphrase from --passphrase-env's variable. */
-function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv): LoadedConfig {
+function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareOptions): LoadedConfig {
   const passEnv = args.passphraseEnv ?? ENV_PASSPHRASE;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passEnv)) {
     throw new InvalidOptionError(
@@ -33,14 +64,17 @@ function loadWithPassphrase(args: CliArgs, env: NodeJS.ProcessEnv): LoadedConfig
   const loaded = loadConfig({
     flags: args.flags,
     env: { ...env, [ENV_PASSPHRASE]: env[passEnv] },
-    ...(args.configFile ? { configFile: args.configFile } : {}),
+    ...configFileOf(args, env, options),
   });
   if (passEnv !== ENV_PASSPHRASE && loaded.passphrase) loaded.passphraseSource = passEnv;
   return loaded;
 }
 
-/** The host, the VNET ranges and the DNS servers (the host is normalised in place). */
-function checkNetwork(config: DeviceConfig, src: SourceOf): void {
+/**
+ * The host, the VNET ranges and the DNS servers (the host is normalised in place). Returns the problem of a missing
+ * --expect-cidr under enforce: the checks that need it cannot run, the rest still can.
+ */
+function checkNetwork(config: DeviceConfig, src: SourceOf): InputProblem | undefined {
   if (!config.provisioningHost) {
     throw new InvalidOptionError(
       '--host',
@@ -52,14 +86,14 @@ function checkNetwork(config: DeviceConfig, src: SourceOf): void {
   config.provisioningHost = normaliseHost(config.provisioningHost, src('provisioningHost', '--host'));
   parseCidrs(config.expectedCidrs, src('expectedCidrs', '--expect-cidr'));
   config.dnsServers.forEach((s) => parseDnsServer(s, src('dnsServers', '--dns-server')));
-  if (config.expectedCidrs.length === 0 && config.policy === 'enforce') {
-    throw new InvalidOptionError(
-      '--expect-cidr',
-      'missing, so the enforce policy would refuse every address',
-      'Pass the VNET range of the private endpoint, e.g. --expect-cidr 10.1.0.0/16 (repeatable), ' +
-        'or --policy warn to probe whatever DNS answers.',
-    );
-  }
+  if (config.expectedCidrs.length > 0 || config.policy !== 'enforce') return undefined;
+  const error = new InvalidOptionError(
+    '--expect-cidr',
+    'missing, so the enforce policy would refuse every address',
+    'Pass the VNET range of the private endpoint, e.g. --expect-cidr 10.1.0.0/16 (repeatable), ' +
+      'or --policy warn to probe whatever DNS answers.',
+  );
+  return { checks: NEED_EXPECTED_CIDRS, error };
 }
 
 /** --ntp-server and --dont-run. */
@@ -148,26 +182,51 @@ function checkCredentials(args: CliArgs, loaded: LoadedConfig, src: SourceOf): v
   }
 }
 
+/** The device certificate and key, or the problem that keeps the identity checks from running. */
+function readIdentity(loaded: LoadedConfig, src: SourceOf): Pick<Prepared, 'identity'> | InputProblem {
+  const { config } = loaded;
+  if (!config.certFile) return {};
+  try {
+    return {
+      identity: loadDeviceIdentity({
+        certFile: config.certFile,
+        certSource: src('certFile', '--cert'),
+        ...(config.keyFile ? { keyFile: config.keyFile, keySource: src('keyFile', '--key') } : {}),
+        ...(loaded.passphrase ? { passphrase: loaded.passphrase } : {}),
+      }),
+    };
+  } catch (err) {
+    if (!(err instanceof InvalidOptionError)) throw err;
+    return { checks: NEED_IDENTITY, error: err };
+  }
+}
+
 /**
- * Loads and validates the configuration and reads the device files. Every problem here is bad usage (exit 2):
+ * Loads and validates the configuration and reads the device files. Unknown flags, malformed values and missing
+ * prerequisites of --register are bad usage (exit 2); an unreadable certificate or key, a wrong passphrase and a
+ * missing --expect-cidr are {@link InputProblem}s, so the checks that do not need them still run.
  * @throws InvalidOptionError naming the flag, variable or file and the fix.
  */
-export function prepare(args: CliArgs, env: NodeJS.ProcessEnv): Prepared {
-  const loaded = loadWithPassphrase(args, env);
+export function prepare(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareOptions = {}): Prepared {
+  const loaded = loadWithPassphrase(args, env, options);
   const { config, sources } = loaded;
   const src: SourceOf = (k, fallback) => sources[k]?.name ?? fallback;
-  checkNetwork(config, src);
+  const problems: InputProblem[] = [];
+  const network = checkNetwork(config, src);
+  if (network) problems.push(network);
   checkRunFlags(args);
   checkCaFile(config, src);
   checkCredentials(args, loaded, src);
-  const prepared: Prepared = { loaded };
-  if (config.certFile) {
-    prepared.identity = loadDeviceIdentity({
-      certFile: config.certFile,
-      certSource: src('certFile', '--cert'),
-      ...(config.keyFile ? { keyFile: config.keyFile, keySource: src('keyFile', '--key') } : {}),
-      ...(loaded.passphrase ? { passphrase: loaded.passphrase } : {}),
-    });
-  }
-  return prepared;
+  const identity = readIdentity(loaded, src);
+  if ('error' in identity) problems.push(identity);
+  // Without --register, dps-register only says how to run it: no input problem is its to report.
+  const withoutRegister = problems.map((p) => ({
+    ...p,
+    checks: args.register ? p.checks : p.checks.filter((id) => id !== 'dps-register'),
+  }));
+  return {
+    loaded,
+    problems: withoutRegister,
+    ...('identity' in identity && identity.identity ? { identity: identity.identity } : {}),
+  };
 }

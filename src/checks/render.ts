@@ -1,5 +1,5 @@
 import { redact } from '../redact';
-import { findingToJson, renderFindingsText } from '../findings/render';
+import { findingToJson, renderFindingsText, wrapLines } from '../findings/render';
 import type { Finding } from '../findings/types';
 import type { CheckReport, CheckResult, CheckSummary, Section } from './types';
 
@@ -28,35 +28,79 @@ const SECTION_TITLES: Record<Section, string> = {
 export interface TextOptions {
   colour: boolean;
   verbose: boolean;
+  /** Columns to wrap to (see {@link outputWidth}). Default 80. */
+  width?: number;
+}
+
+/** The columns text output wraps to: COLUMNS when it is a number, else the terminal's width, else 80. */
+export function outputWidth(env: NodeJS.ProcessEnv, stdout: { isTTY?: boolean; columns?: number }): number {
+  const fromEnv = /^\d+$/.test(env['COLUMNS'] ?? '') ? Number(env['COLUMNS']) : undefined;
+  const columns = fromEnv ?? (stdout.isTTY && stdout.columns ? stdout.columns : 80);
+  // Narrower than 40 leaves no room for the text beside the indents: wrap at 40 and let the terminal fold.
+  return Math.max(columns, 40);
 }
 
 function paint(text: string, result: CheckResult, colour: boolean): string {
   return colour ? `${COLOURS[result]}${text}${RESET}` : text;
 }
 
+/** Evidence and cause chains sit here, under their check's line; findings too. */
+const UNDER = '      ';
+
 /** A check's findings, nested under its result line: rendered by the findings renderer, in the check's order. */
-const FINDINGS_UNDER_CHECK = { indent: '      ', symbols: false, order: 'given' } as const;
+const FINDINGS_UNDER_CHECK = { indent: UNDER, symbols: false, order: 'given' } as const;
+
+/** One value of the evidence as text: lists joined with commas, nothing as `(none)`. */
+function scalarText(value: unknown): string {
+  if (value === null || value === undefined) return '(none)';
+  return typeof value === 'string' ? value || '""' : String(value);
+}
+
+const isScalar = (v: unknown): boolean => v === null || typeof v !== 'object';
 
 /**
- * One check as text: the result line, then its findings (through the findings renderer), then (verbose) evidence and
- * cause chain.
+ * Evidence as `key: value` pairs a person reads: nested objects become dotted keys (`tls.protocol`), lists of plain
+ * values one comma-separated value, lists of objects one group per item (`results[0].address`).
+ */
+export function evidencePairs(value: unknown, key = ''): [string, string][] {
+  if (isScalar(value)) return [[key, scalarText(value)]];
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [[key, '(none)']];
+    if (value.every(isScalar)) return [[key, value.map(scalarText).join(', ')]];
+    return value.flatMap((v, i) => evidencePairs(v, `${key}[${i}]`));
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return [[key, '(none)']];
+  return entries.flatMap(([k, v]) => evidencePairs(v, key ? `${key}.${k}` : k));
+}
+
+/** The check's own line: symbol, id, title and detail, wrapped with continuation lines under the id. */
+function resultLines(r: CheckReport, options: TextOptions): string[] {
+  const text = `${r.id}: ${r.title}${r.detail ? ` — ${r.detail}` : ''}`;
+  const lines = wrapLines(text, '  × ', '    ', options.width ?? 80);
+  lines[0] = `  ${paint(SYMBOLS[r.result], r.result, options.colour)} ${(lines[0] as string).slice(4)}`;
+  return lines;
+}
+
+/**
+ * One check as text: the result line, then its findings (through the findings renderer), then (verbose) evidence as
+ * `key: value` lines and the cause chain; all wrapped to `options.width` and indented under the result line.
  */
 export function renderCheck(r: CheckReport, options: TextOptions): string {
-  const lines = [
-    `  ${paint(SYMBOLS[r.result], r.result, options.colour)} ${r.id}: ${r.title}${r.detail ? ` — ${r.detail}` : ''}`,
-  ];
-  if (r.findings.length) lines.push(renderFindingsText(r.findings, FINDINGS_UNDER_CHECK));
+  const width = options.width ?? 80;
+  const lines = resultLines(r, options);
+  if (r.findings.length) lines.push(renderFindingsText(r.findings, { ...FINDINGS_UNDER_CHECK, width }));
   if (options.verbose) {
     // Redacted like --json and --report: verbose output is what gets pasted into tickets.
     if (Object.keys(r.evidence).length) {
-      lines.push(
-        ...JSON.stringify(redact(r.evidence), null, 2)
-          .split('\n')
-          .map((l) => `      ${l}`),
+      for (const [key, value] of evidencePairs(redact(r.evidence)))
+        lines.push(...wrapLines(value, `${UNDER}${key}: `, `${UNDER}  `, width));
+    }
+    if (r.errorChain) {
+      redact(r.errorChain).forEach((c, i) =>
+        lines.push(...wrapLines(c, `${UNDER}${i === 0 ? 'error' : 'caused by'}: `, `${UNDER}  `, width)),
       );
     }
-    if (r.errorChain)
-      redact(r.errorChain).forEach((c, i) => lines.push(`      ${i === 0 ? 'error' : 'caused by'}: ${c}`));
   }
   return lines.join('\n');
 }
@@ -66,9 +110,32 @@ export function renderSection(section: Section): string {
   return `\n${SECTION_TITLES[section]}\n${'-'.repeat(SECTION_TITLES[section].length)}`;
 }
 
-/** `N ok, N warnings, N errors, N skipped`. */
-export function renderSummary(s: CheckSummary): string {
-  return `${s.ok} ok, ${s.warning} warnings, ${s.error} errors, ${s.skipped} skipped`;
+/** `1 error`, `2 errors`, `0 warnings`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** What the run already shows, so the summary only suggests what it does not. */
+export interface SummaryOptions {
+  verbose?: boolean;
+  report?: boolean;
+  /** Columns to wrap the advice to. Default 80. */
+  width?: number;
+}
+
+/**
+ * `N ok, 1 warning, N errors, N skipped`, then (when something is not ok) how to see more: --verbose for the evidence,
+ * --report for a support bundle, unless the run already has them.
+ */
+export function renderSummary(s: CheckSummary, options: SummaryOptions = {}): string {
+  const line = `${s.ok} ok, ${count(s.warning, 'warning')}, ${count(s.error, 'error')}, ${s.skipped} skipped`;
+  if (s.error + s.warning === 0) return line;
+  const more = [
+    ...(options.verbose ? [] : ['--verbose for the evidence behind each line']),
+    ...(options.report ? [] : ['--report FILE for a support bundle to attach to a ticket']),
+  ];
+  if (!more.length) return line;
+  return [line, ...wrapLines(`Run again with ${more.join(', or ')}.`, '', '', options.width ?? 80)].join('\n');
 }
 
 /** The --json document. */

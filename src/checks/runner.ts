@@ -5,9 +5,16 @@ import type { Check, CheckContext, CheckOutcome, CheckReport, CheckResult, Check
 export interface RunChecksOptions {
   /** Check ids not to run; they and their dependents are reported as skipped. */
   dontRun?: readonly string[];
+  /**
+   * Checks that cannot run, by id, with the error that says why (an unusable input found at the door): each is
+   * reported as `error` with that one-line reason and its cause chain, without running; the others still run.
+   */
+  cannotRun?: ReadonlyMap<string, Error>;
   /** Called before each check starts (progress output). */
   onStart?: (check: Check) => void;
-  /** Called after each check finished. */
+  /** Called as soon as a check finished (or was skipped), before it is reported. */
+  onFinish?: (check: Check, report: CheckReport) => void;
+  /** Called for each check's report, in registry order (so a report may wait for slower checks before it). */
   onResult?: (report: CheckReport) => void;
 }
 
@@ -79,6 +86,25 @@ function fromThrow(base: ReportBase, err: unknown): CheckReport {
   };
 }
 
+/** A check that cannot run because of an unusable input: an error with the input's one-line reason. */
+function fromInputProblem(base: ReportBase, err: Error): CheckReport {
+  return { ...fromThrow(base, err), detail: err.message.replace(/\s*\n\s*/g, ' ') };
+}
+
+/**
+ * A check that skipped itself for want of what a check in its `after` finds, when that one was not run: says so,
+ * rather than the check's own guess (e.g. "did not resolve the name" after --dont-run dps-dns).
+ */
+function explainNotRun(
+  report: CheckReport,
+  check: Check,
+  notRun: ReadonlySet<string>,
+  reason: (id: string) => string,
+): CheckReport {
+  const missing = report.result === 'skipped' ? check.after?.find((id) => notRun.has(id)) : undefined;
+  return missing === undefined ? report : { ...report, detail: `not run: ${reason(missing)}` };
+}
+
 async function runGuarded(check: Check, ctx: CheckContext, base: ReportBase): Promise<CheckReport> {
   const started = performance.now();
   let report: CheckReport;
@@ -114,20 +140,32 @@ export async function runChecks(
       options.onResult?.(r);
     }
   };
+  // Excluded by --dont-run, or skipped for want of one that was: what depends on these says "not run".
+  const notRun = new Set<string>();
+  const notRunReason = (id: string): string =>
+    dontRun.has(id) ? `${id} was excluded by --dont-run` : `${id} was not run`;
   const reportFor = (check: Check): Promise<CheckReport> | CheckReport => {
     const base = { id: check.id, title: check.title, section: check.section };
     if (dontRun.has(check.id)) return skipped(base, 'excluded by --dont-run');
+    const problem = options.cannotRun?.get(check.id);
+    if (problem) return fromInputProblem(base, problem);
     const blocker = (check.dependsOn ?? []).find((d) => results.get(d) !== 'ok' && results.get(d) !== 'warning');
     if (blocker !== undefined) {
+      if (notRun.has(blocker)) return skipped(base, `not run: ${notRunReason(blocker)}`, { blockedBy: blocker });
       const r = results.get(blocker) ?? 'not run';
       return skipped(base, `skipped: ${blocker} was ${r}`, { blockedBy: blocker });
     }
     options.onStart?.(check);
-    return runGuarded(check, ctx, base);
+    return runGuarded(check, ctx, base).then((report) => explainNotRun(report, check, notRun, notRunReason));
+  };
+  const markNotRun = (check: Check, report: CheckReport): void => {
+    if (dontRun.has(check.id) || report.detail?.startsWith('not run: ')) notRun.add(check.id);
   };
   const runOne = async (check: Check, index: number): Promise<void> => {
     await Promise.all(waitsFor(checks, index).map((id) => finished.get(id) ?? Promise.resolve()));
     const report = await reportFor(check);
+    markNotRun(check, report);
+    options.onFinish?.(check, report);
     results.set(check.id, report.result);
     reports[index] = report;
     flush();

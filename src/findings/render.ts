@@ -14,6 +14,36 @@ export interface RenderTextOptions {
   symbols?: boolean;
   /** `severity` (default): errors first, then warnings, then info. `given`: the order the findings came in. */
   order?: 'severity' | 'given';
+  /**
+   * Wrap each line to this many columns, continuation lines indented under their start (a serial console has 80).
+   * Default: no wrapping.
+   */
+  width?: number;
+}
+
+/**
+ * `text` as lines of at most `width` columns (when given), broken at spaces: the first starts with `first`, the
+ * others with `rest`. A word longer than the room (a URL, a path) stays whole on its own line.
+ */
+export function wrapLines(text: string, first: string, rest: string, width?: number): string[] {
+  if (width === undefined) return [`${first}${text}`];
+  const lines: string[] = [];
+  let prefix = first;
+  let line = '';
+  for (const word of text.split(/ +/)) {
+    if (line && prefix.length + line.length + 1 + word.length > width) {
+      lines.push(`${prefix}${line}`);
+      prefix = rest;
+      line = word;
+    } else if (!line && prefix !== rest && prefix.length + word.length > width && rest.length + word.length <= width) {
+      // `key: <a long name>`: the name goes whole under its key rather than past the edge.
+      lines.push(prefix.trimEnd());
+      prefix = rest;
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(`${prefix}${line}`);
+  return lines;
 }
 
 const SYMBOL: Record<Severity, string> = { error: '×', warning: '‼', info: 'i' };
@@ -28,11 +58,15 @@ function findingLines(f: Finding, options: RenderTextOptions): string[] {
   // Continuation lines start two columns past the code.
   const inner = `${indent}${symbols ? '    ' : '  '}`;
   const symbol = options.color ? `${COLOUR[f.severity]}${SYMBOL[f.severity]}${RESET}` : SYMBOL[f.severity];
-  const lines = [`${indent}${symbols ? `${symbol} ` : ''}${f.code} (${f.severity}): ${f.message}`];
-  lines.push(`${inner}fix: ${f.remediation}`);
+  const width = options.width;
+  // Wrapped without the colour codes, which take no columns; the symbol is put back in colour afterwards.
+  const head = wrapLines(`${f.code} (${f.severity}): ${f.message}`, `${indent}${symbols ? '× ' : ''}`, inner, width);
+  if (symbols) head[0] = `${indent}${symbol} ${(head[0] as string).slice(indent.length + 2)}`;
+  const lines = [...head, ...wrapLines(f.remediation, `${inner}fix: `, `${inner}     `, width)];
+  if (f.link) lines.push(...wrapLines(f.link, `${inner}docs: `, `${inner}      `, width));
   if (options.verbose) {
     for (const [key, value] of Object.entries(redact(f.evidence)))
-      lines.push(`${inner}${key}: ${JSON.stringify(value)}`);
+      lines.push(...wrapLines(JSON.stringify(value), `${inner}${key}: `, `${inner}  `, width));
   }
   return lines;
 }

@@ -19,4 +19,6 @@ export interface Finding {
   evidence: Evidence;
   /** The specific fix, naming the Azure resource, zone or setting to change. */
   remediation: string;
+  /** The Microsoft Learn page the finding and its fix rest on (see findings/links.ts). */
+  link?: string;
 }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { createFinding } from '../../src/findings/finding';
 import { renderCheck, toJsonDocument } from '../../src/checks/render';
-import { findingsToJson, findingToJson, renderFindingsJson, renderFindingsText } from '../../src/findings/render';
+import {
+  findingsToJson,
+  findingToJson,
+  renderFindingsJson,
+  renderFindingsText,
+  wrapLines,
+} from '../../src/findings/render';
 
 const warning = createFinding('DNS_MIXED_ANSWERS', {
   host: 'mydps.azure-devices-provisioning.net',
@@ -75,10 +81,26 @@ describe('findings renderers', () => {
     };
     assert.equal(
       renderCheck(report, { colour: false, verbose: false }),
-      `  × dps-dns: DNS — d\n      DNS_NXDOMAIN (error): ${error.message}\n        fix: ${error.remediation}`,
+      `  × dps-dns: DNS — d\n${renderFindingsText([f], { indent: '      ', symbols: false, width: 80 })}`,
     );
+    assert.match(renderCheck(report, { colour: false, verbose: false }), /^ {6}DNS_NXDOMAIN \(error\): /m);
     const doc = toJsonDocument('0.0.0', [report], { ok: 0, warning: 0, error: 1, skipped: 0 });
     assert.deepEqual(doc.checks[0]?.findings, [findingToJson(f)]);
     assert.equal(doc.checks[0]?.findings[0]?.evidence['passphrase'], '[redacted]');
   });
+});
+
+describe('wrapLines', () => {
+  const cases: { text: string; first: string; rest: string; width?: number; lines: string[] }[] = [
+    { text: 'a b c', first: '', rest: '', lines: ['a b c'] },
+    { text: 'aaa bbb ccc', first: '- ', rest: '  ', width: 9, lines: ['- aaa bbb', '  ccc'] },
+    { text: 'a-very-long-name', first: 'key: ', rest: '  ', width: 20, lines: ['key:', '  a-very-long-name'] },
+    { text: 'short', first: 'key: ', rest: '  ', width: 12, lines: ['key: short'] },
+    { text: 'https://learn.microsoft.com/x', first: '', rest: '', width: 10, lines: ['https://learn.microsoft.com/x'] },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.text)} at ${c.width ?? 'no'} columns`, () => {
+      assert.deepEqual(wrapLines(c.text, c.first, c.rest, c.width), c.lines);
+    });
+  }
 });

@@ -1,0 +1,107 @@
+// dps-check as the technician meets it, against the lab: what it skips and why, and what it says to do next.
+// Every run passes --dns-server <lab DNS>: no Azure name ever goes to the system resolver.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startLab } from '../../src/lab/lab';
+import type { LabHandle } from '../../src/lab/types';
+import { jsonOf, resultOf, runCli } from './cli-helper';
+import { put, tempDir } from './fixtures';
+
+describe('dps-check for the technician (lab)', function () {
+  this.timeout(90_000);
+  let lab: LabHandle;
+  const dir = tempDir('dps-check-tech-');
+  let base: string[];
+  let device: string[];
+
+  before(async () => {
+    lab = await startLab({ retryAfterSeconds: 0 });
+    const d = await lab.createDevice('tech-dev-1', 'x509-individual');
+    assert.ok('cert' in d.auth);
+    device = [
+      '--id-scope',
+      lab.dps.idScope,
+      '--registration-id',
+      d.registrationId,
+      '--cert',
+      put(dir, 'dev.pem', d.auth.cert),
+      '--key',
+      put(dir, 'dev.key', d.auth.key),
+    ];
+    base = [
+      '--host',
+      lab.dps.host,
+      '--dns-server',
+      lab.dnsServer,
+      '--expect-cidr',
+      lab.vnetCidrs[0] as string,
+      '--ca',
+      put(dir, 'lab-ca.pem', lab.caPem),
+      '--ws-port',
+      String(lab.dps.wsPort),
+      '--hub-port',
+      String(lab.hub.port),
+      '--hub-ws-port',
+      String(lab.hub.wsPort),
+      '--timeout-ms',
+      '3000',
+      '--dont-run',
+      'clock-skew',
+    ];
+  });
+  after(async () => {
+    await lab?.close();
+  });
+
+  it('--register after the TCP port in use failed: dps-register is skipped with the reason, not run into its deadline', async () => {
+    // Port 1 on the DPS address: nothing listens there, so dps-tcp-mqtt fails at once.
+    const run = await runCli([...base, ...device, '--port', '1', '--register', '--json']);
+    const doc = jsonOf(run);
+    assert.equal(run.code, 1);
+    assert.equal(resultOf(doc, 'dps-tcp-mqtt'), 'error');
+    const register = doc.checks.find((c) => c.id === 'dps-register');
+    assert.equal(register?.result, 'skipped', JSON.stringify(register));
+    assert.match(register?.detail ?? '', /dps-tcp-mqtt reached no address on port 1/);
+    assert.deepEqual(register?.findings, []);
+    assert.equal(resultOf(doc, 'hub-dns'), 'skipped');
+  });
+
+  it('--register with the port in use reachable still registers, and says what deadline it had', async () => {
+    const run = await runCli([...base, ...device, '--port', String(lab.dps.port), '--register', '--json']);
+    const doc = jsonOf(run);
+    const register = doc.checks.find((c) => c.id === 'dps-register');
+    assert.equal(register?.result, 'ok', JSON.stringify(register));
+    assert.equal(register?.evidence['timeoutMs'], 12_000);
+  });
+
+  it('a wrong key passphrase: the identity checks error with the reason, DNS, TCP and TLS still answer', async () => {
+    const { createPrivateKey } = await import('node:crypto');
+    const keyFile = device[device.indexOf('--key') + 1] as string;
+    const encrypted = createPrivateKey(readFileSync(keyFile)).export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'Right-Pass-1',
+    });
+    const args = [...device];
+    args[args.indexOf('--key') + 1] = put(dir, 'enc.key', encrypted);
+    const run = await runCli([...base, ...args, '--port', String(lab.dps.port), '--json'], {
+      DPS_KEY_PASSPHRASE: 'Wrong-Pass-2',
+    });
+    const doc = jsonOf(run);
+    assert.equal(run.code, 1);
+    for (const id of ['dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-tls-mqtt', 'dps-tls-websocket'])
+      assert.equal(resultOf(doc, id), 'ok', id);
+    assert.equal(resultOf(doc, 'device-cert'), 'error');
+    assert.match(doc.checks.find((c) => c.id === 'device-cert')?.detail ?? '', /wrong passphrase/);
+    assert.equal(resultOf(doc, 'device-key-match'), 'skipped');
+  });
+
+  it('--help says what --timeout-ms means for a registration', async () => {
+    const help = await runCli(['--help']);
+    assert.match(
+      help.stdout,
+      /--timeout-ms N +per network step \(default 5000\); --register's whole\n +registration gets 4 times that, at least 10000/,
+    );
+  });
+});
