@@ -8,6 +8,7 @@ import { prepare, type Prepared } from './prepare';
 import { CHECKS } from './registry';
 import { renderCheck, renderSection, renderSummary, toJsonDocument } from './render';
 import { writeSupportBundle } from './report';
+import { checkReportPath } from './report-path';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
 import type { CheckContext, Section } from './types';
 import type { Connector } from '../connection/connector';
@@ -83,6 +84,8 @@ function parseAndPrepare(
       for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
       return 0;
     }
+    // Before any check: an unwritable --report path is found now, not after every network check has run.
+    if (args.reportFile !== undefined) checkReportPath(args.reportFile);
     return { args, prepared: prepare(args, io.env) };
   } catch (err) {
     // Bad usage: one line naming the input and the fix, never a stack trace.
