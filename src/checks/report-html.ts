@@ -223,6 +223,7 @@ function tlsBox(check: Check, transport: string, inUse: boolean): Box {
   const lines = handshake
     ? [
         `${handshake} ${str(ev['cipher']) ?? ''}`.trim(),
+        `subject ${str(rec(chain[0])['subject']) ?? '?'}`,
         sanOf(chain),
         `root ${str(ev['root']) ?? '?'}`,
         ev['hostnameMatch'] === true ? 'name matches' : `name does not match ${str(ev['servername']) ?? ''}`.trim(),
