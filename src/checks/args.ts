@@ -89,7 +89,7 @@ Run:
 
 Output:
   --json                    print one JSON document {version, checks, summary}
-  --report FILE             write a support bundle (JSON, secrets redacted, runtime facts)
+  --report FILE             write a support bundle (secrets redacted, runtime facts): FILE.html a page, else JSON
   -v, --verbose             show evidence and cause chains
   --warnings-as-errors      exit 1 on warnings too
   --no-color                no colour (also NO_COLOR)
