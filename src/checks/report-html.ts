@@ -187,13 +187,18 @@ function dnsStage(check: Check | undefined, name: string): Stage {
   };
 }
 
+/** `TCP 8883 MQTT (in use)`; a skipped check's evidence may not name its port. */
+function portTitle(layer: string, ev: Record<string, unknown>, transport: string, inUse: boolean): string {
+  return [layer, str(ev['port']), transport, inUse ? '(in use)' : undefined].filter(Boolean).join(' ');
+}
+
 /** One TCP check as a box: each address dialled and how it went, and the ones the policy refused to dial. */
 function tcpBox(check: Check, transport: string, inUse: boolean): Box {
   const ev = rec(check.evidence);
   const results = list(ev['results']).map(rec);
   const refused = list(ev['refused']).map(String);
   return {
-    title: `TCP ${str(ev['port']) ?? '?'} ${transport}${inUse ? ' (in use)' : ''}`,
+    title: portTitle('TCP', ev, transport, inUse),
     lines: [
       ...results.map((r) =>
         r['ok'] === true
@@ -230,8 +235,7 @@ function tlsBox(check: Check, transport: string, inUse: boolean): Box {
         ...(ev['authorized'] === false ? [`chain not trusted: ${str(ev['authorizationError']) ?? '?'}`] : []),
       ]
     : [str(ev['error']) ?? check.detail ?? 'no handshake'];
-  const title = `TLS ${str(ev['port']) ?? '?'} ${transport}${inUse ? ' (in use)' : ''}`;
-  return { title, lines, status: check.result };
+  return { title: portTitle('TLS', ev, transport, inUse), lines, status: check.result };
 }
 
 /** TCP or TLS on both ports, as one stage of two boxes (the port of the configured transport marked in use). */
@@ -402,6 +406,15 @@ function renderFindings(bundle: SupportBundle): Markup {
   </section>`;
 }
 
+/** A check's own evidence (what the drawing summarises, and a check bug's error chain), folded away. */
+function renderCheckEvidence(c: Check): Markup | '' {
+  if (Object.keys(c.evidence).length === 0) return '';
+  return html`<details>
+    <summary>evidence</summary>
+    <pre>${JSON.stringify(c.evidence, null, 2)}</pre>
+  </details>`;
+}
+
 function renderChecks(bundle: SupportBundle): Markup {
   return html`<section id="checks">
     <h2>Checks</h2>
@@ -421,7 +434,7 @@ function renderChecks(bundle: SupportBundle): Markup {
             <td>${c.id}<br /><small>${c.title}</small></td>
             <td>${c.section}</td>
             <td>${c.result}</td>
-            <td>${c.detail ?? ''}</td>
+            <td>${c.detail ?? ''}${renderCheckEvidence(c)}</td>
             <td>${c.durationMs}</td>
           </tr>`,
       )}
@@ -493,6 +506,7 @@ h3{font-size:15px;margin:0 0 8px}.checks{color:#666;font-weight:normal;font-size
 .sev{font-size:12px;text-transform:uppercase;color:#555}.fix{background:#f3f6fb;padding:6px 8px;border-radius:4px}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #e0e0e0;padding:4px 6px;text-align:left;
 vertical-align:top;overflow-wrap:anywhere}th{background:#f5f5f5;width:18%}code{font-size:12px}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:11px}
 tr.st-error td{background:#fdecec}tr.st-warning td{background:#fff6e5}
 `;
 

@@ -2,7 +2,7 @@
 // carrying markup must appear on the page as text, never as elements. Real peers: the lab's DNS server answers a
 // CNAME with <script> in it, and a real TLS server presents a certificate whose subject and SAN carry markup.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -45,6 +45,7 @@ describe('dps-check --report FILE.html: hostile DNS answers and certificates ren
   after(async () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     await lab?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a <script> CNAME hop and a certificate subject and SAN with markup are text on the page; no element is made', async function () {

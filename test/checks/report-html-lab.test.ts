@@ -1,7 +1,7 @@
 // dps-check --report FILE.html against the local lab, opened in headless Chromium: the page a technician mails to
 // support, checked by what a browser renders (DOM text and a screenshot), for a healthy device and a broken DNS path.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
@@ -65,13 +65,14 @@ describe('dps-check --report FILE.html against the lab', function () {
   });
   after(async () => {
     await lab?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
   afterEach(() => lab.setDnsView('private', 'dps'));
 
-  /** Runs dps-check with --report <name>.html; returns the page and the run. */
-  async function report(name: string): Promise<{ file: string; page: string; code: number | null }> {
+  /** Runs dps-check with --report <name>.html (and `argv` instead of the lab's); returns the page and the run. */
+  async function report(name: string, argv = args): Promise<{ file: string; page: string; code: number | null }> {
     const file = path.join(dir, `${name}.html`);
-    const run = await runCli([...args, '--report', file], {}, 90_000);
+    const run = await runCli([...argv, '--report', file], {}, 90_000);
     assert.match(run.stdout, new RegExp(`support bundle written to ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     return { file, page: readFileSync(file, 'utf8'), code: run.code };
   }
@@ -139,5 +140,24 @@ describe('dps-check --report FILE.html against the lab', function () {
     ])
       assert.ok(shown.text.includes(expected), `rendered page lacks ${JSON.stringify(expected)}:\n${shown.text}`);
     assert.match(shown.dom, /<a href="https:\/\/github\.com\/dps-private-link\/dps-private-link#findings">/);
+  });
+
+  it('TCP refused on the port in use: DNS is fine, the TCP box of that port is the failing hop', async function () {
+    // Nothing listens on port 1 of the DPS private endpoint: a refusal, on loopback, inside the VNET.
+    const argv = args.filter((a) => a !== '--register').map((a, i, all) => (all[i - 1] === '--port' ? '1' : a));
+    const { file, code } = await report('tcp-refused', argv);
+    assert.equal(code, 1);
+    if (!chromium) return this.skip();
+    const shown = await renderInChromium(chromium, file);
+    assert.match(shown.text, /× The path fails at: TCP to DPS \(dps-tcp-mqtt, dps-tcp-websocket\)/);
+    const failing = elementsWithClass(shown.dom, 'failing');
+    assert.equal(failing.length, 1, failing.join('\n'));
+    assert.match(
+      visibleText(failing[0] as string),
+      /^× TCP 1 MQTT \(in use\) 127\.10\.0\.10 ECONNREFUSED .*fails here$/,
+    );
+    // TCP_REFUSED once the diag-net branch separates refusals from silence; TCP_UNREACHABLE before it.
+    assert.match(shown.text, /TCP_(UNREACHABLE|REFUSED) error dps-tcp-mqtt/);
+    assert.ok(shown.text.includes('√ DNS — '), 'the DNS stage before it is ok');
   });
 });

@@ -1,7 +1,7 @@
 // An unwritable --report path is found before the checks run: exit 2 with one line naming the path and the fix, and
 // not one socket opened (the recording connector sees every DNS query and connection of the run).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { dpsCheck } from '../../src/checks/main';
 import { reportFormatOf } from '../../src/checks/report-path';
@@ -31,6 +31,7 @@ async function run(report: string): Promise<{ code: number; stdout: string; stde
 
 describe('dps-check --report: an unwritable path is refused before any check runs', function () {
   this.timeout(60_000);
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const [what, file, why] of [
     ['a directory that does not exist', path.join(dir, 'missing', 'report.html'), /ENOENT/],

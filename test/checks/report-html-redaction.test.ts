@@ -1,7 +1,7 @@
 // The HTML page is the JSON bundle redacted once and then drawn: a secret in evidence, proxy credentials in the
 // environment and the passphrase are absent from the page exactly as from the JSON file; the file is 0600.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { toJsonDocument } from '../../src/checks/render';
 import { writeSupportBundle } from '../../src/checks/report';
@@ -43,6 +43,7 @@ describe('dps-check --report FILE.html is redacted like the JSON bundle', () => 
     passphrase: 'hunter2-passphrase',
     symmetricKey: SYMMETRIC_KEY,
   };
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const env = { HTTPS_PROXY: 'http://alice:Pr0xyPassw0rd@127.0.0.9:3128' };
 
   function write(name: string): string {
