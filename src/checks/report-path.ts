@@ -13,8 +13,9 @@ export function reportFormatOf(file: string): ReportFormat {
 
 const FIX = 'Pass --report the path of a regular file in a directory you can write (e.g. /tmp/dps-check-report.html).';
 
+// The same words as the write-time error in main.ts, so a path refused early or late reads alike.
 function refuse(file: string, problem: string, cause?: unknown): never {
-  throw new InvalidOptionError('--report', `${JSON.stringify(file)}: ${problem}`, FIX, cause);
+  throw new InvalidOptionError('--report', `cannot write --report ${file}: ${problem}`, FIX, cause);
 }
 
 function lstatOrUndefined(file: string): Stats | undefined {

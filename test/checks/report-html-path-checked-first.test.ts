@@ -47,7 +47,7 @@ describe('dps-check --report: an unwritable path is refused before any check run
       assert.equal(r.stdout, '', 'no check ran');
       const lines = r.stderr.trimEnd().split('\n');
       assert.equal(lines.length, 1, r.stderr);
-      assert.ok(lines[0]?.startsWith(`dps-check: Invalid --report: ${JSON.stringify(file)}: `), r.stderr);
+      assert.ok(lines[0]?.startsWith(`dps-check: Invalid --report: cannot write --report ${file}: `), r.stderr);
       assert.match(r.stderr, why);
       assert.match(r.stderr, /Pass --report the path of a regular file in a directory you can write/);
       assert.deepEqual(readdirSync(dir).sort(), before);
