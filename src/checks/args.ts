@@ -135,7 +135,7 @@ const USAGE_SECTIONS: readonly (readonly [heading: string, rows: readonly UsageR
         'text (default); one JSON document {version, checks, summary}; or one JSON object per line for each check as it finishes, then the summary',
       ],
       ['--json', 'the same as --output json'],
-      ['--report FILE', 'write a support bundle (JSON, secrets redacted, runtime facts)'],
+      ['--report FILE', 'write a support bundle (secrets redacted, runtime facts): FILE.html a page, else JSON'],
       ['-v, --verbose', 'show evidence and cause chains'],
       ['--warnings-as-errors', 'exit 1 on warnings too'],
       ['--no-color', 'no colour (also NO_COLOR); text wraps to the terminal width, or COLUMNS, else 80'],

@@ -17,6 +17,7 @@ import {
   type TextOptions,
 } from './render';
 import { writeSupportBundle } from './report';
+import { checkReportPath } from './report-path';
 import { exitCodeOf, runChecks, summarize, type RunChecksOptions } from './runner';
 import type { Check, CheckContext, CheckReport, Section } from './types';
 import type { Connector } from '../connection/connector';
@@ -153,6 +154,8 @@ function parseAndPrepare(
       return 0;
     }
     if (args.list) return listChecks(args, io);
+    // Before any check: an unwritable --report path is found now, not after every network check has run.
+    if (args.reportFile !== undefined) checkReportPath(args.reportFile);
     const options = io.defaultConfigFile ? { defaultConfigFile: io.defaultConfigFile } : {};
     return { args, prepared: prepare(args, io.env, options) };
   } catch (err) {

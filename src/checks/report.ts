@@ -3,6 +3,8 @@ import { ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../config/sources';
 import { redact, shownValue } from '../redact';
 import { writeFileAtomic } from '../support/atomic-write';
 import type { JsonDocument } from './render';
+import { renderHtmlReport, type SupportBundle } from './report-html';
+import { reportFormatOf } from './report-path';
 
 /** Facts about the device runtime that decide TLS behaviour, for the support bundle. */
 export function environmentFacts(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
@@ -21,19 +23,19 @@ export function environmentFacts(env: NodeJS.ProcessEnv = process.env): Record<s
 }
 
 /**
- * Writes the support bundle: the --json document, the configuration with the source of each value, and the
- * environment facts — passed through redact() so a secret that slipped into evidence never leaves the device.
+ * The support bundle: the --json document, the configuration with the source of each value, and the environment
+ * facts — passed through redact() so a secret that slipped into evidence never leaves the device. The one redaction
+ * of the bundle, whichever format is written.
  */
-export function writeSupportBundle(
-  file: string,
+export function supportBundle(
   doc: JsonDocument,
   loaded: LoadedConfig,
   startedAt: Date,
   env: NodeJS.ProcessEnv = process.env,
-): void {
+): SupportBundle {
   const secrets = [loaded.passphrase, loaded.symmetricKey, env[ENV_PASSPHRASE], env[ENV_SYMMETRIC_KEY]];
   const values = Object.fromEntries(Object.entries(loaded.config).map(([k, v]) => [k, shownValue(v, secrets)]));
-  const bundle = {
+  const bundle: SupportBundle = {
     ...doc,
     generatedAt: startedAt.toISOString(),
     configuration: {
@@ -45,7 +47,23 @@ export function writeSupportBundle(
     },
     environment: environmentFacts(env),
   };
+  return redact(bundle, { secrets });
+}
+
+/**
+ * Writes the support bundle (see {@link supportBundle}) to `file`: a self-contained HTML page for `.html`/`.htm`
+ * (see renderHtmlReport), else JSON.
+ */
+export function writeSupportBundle(
+  file: string,
+  doc: JsonDocument,
+  loaded: LoadedConfig,
+  startedAt: Date,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  const bundle = supportBundle(doc, loaded, startedAt, env);
+  const text = reportFormatOf(file) === 'html' ? renderHtmlReport(bundle) : `${JSON.stringify(bundle, null, 2)}\n`;
   // A fresh 0600 file renamed into place: an existing bundle is never readable with its old mode, and a symlink
   // planted at the path is replaced rather than written through.
-  writeFileAtomic(file, `${JSON.stringify(redact(bundle, { secrets }), null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomic(file, text, { mode: 0o600 });
 }
