@@ -49,8 +49,8 @@ async function main(): Promise<void> {
   try {
     const overhead = (env: Record<string, string>): Promise<{ a: Sample[]; b: Sample[] }> =>
       runWorker(lab, ['overhead', String(pairs), String(size(5, 3))], { env });
-    const run = await overhead({ DPL_BENCH_NODELAY: '1' });
-    const asWritten = await overhead({});
+    const run = await overhead({});
+    const asWritten = await overhead({ DPL_BENCH_NODELAY: '0' });
     const note =
       `${pairs} alternating pairs in one process after a warm-up; B with TCP_NODELAY as A (see bench/lib/lab-resolver.js). ` +
       `The SDK as written (Nagle on): A ${stats(asWritten.a.map((s) => s.ms)).median.toFixed(1)} ms vs B ` +

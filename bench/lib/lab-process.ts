@@ -88,7 +88,7 @@ export async function startLabProcess(options: LabOptions, batches: DeviceBatch[
 }
 
 async function child(): Promise<void> {
-  const { startLab } = await import('../../src/lab/lab');
+  const { startLab } = require('../../src/lab/lab') as typeof import('../../src/lab/lab');
   process.on('disconnect', () => process.exit(0));
   const { options, batches } = await new Promise<{ options: LabOptions; batches: DeviceBatch[] }>((resolve) =>
     process.once('message', resolve),

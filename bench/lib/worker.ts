@@ -20,6 +20,8 @@ export function runWorker<T>(
         NODE_EXTRA_CA_CERTS: lab.caFile,
         DPL_LAB_DNS: lab.labCase.dnsServer,
         DPL_BENCH_CASE: lab.caseFile,
+        // B with the socket option A sets, unless a scenario asks for the SDK as written (see lab-resolver.js).
+        DPL_BENCH_NODELAY: '1',
         ...extra.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
