@@ -80,6 +80,50 @@ function nodeExtraCaCerts(): string | null {
   return extraCerts;
 }
 
+/**
+ * Bodies of the certificates Node's default store holds, bucketed by their first base64 line so an anchor is compared
+ * only with the few that share it: normalising all ~140 bundled roots costs several ms, far more than the lookup saves.
+ */
+let defaultStore: Map<string, string[]> | undefined;
+
+function defaultStoreIndex(): Map<string, string[]> {
+  if (defaultStore) return defaultStore;
+  defaultStore = new Map();
+  const add = (pem: string): void => {
+    const key = firstBodyLine(pem);
+    if (key) defaultStore!.set(key, [...(defaultStore!.get(key) ?? []), pem]);
+  };
+  // Under --use-openssl-ca the store is OpenSSL's (its contents unknown here): only what NODE_EXTRA_CA_CERTS added.
+  if (!usesOpenSslStore()) tls.rootCertificates.forEach(add);
+  (STARTUP_EXTRA_CA_TEXT.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).forEach(add);
+  return defaultStore;
+}
+
+/** The first 64 base64 characters after the BEGIN line, whatever the line breaks; '' when there is no PEM block. */
+function firstBodyLine(pem: string): string {
+  const start = pem.indexOf('-----BEGIN CERTIFICATE-----');
+  if (start < 0) return '';
+  let out = '';
+  for (let i = start + 27; i < pem.length && out.length < 64; i++) {
+    const ch = pem.charCodeAt(i);
+    if (ch === 45) break; // '-': the END line
+    if (ch > 32) out += pem[i];
+  }
+  return out;
+}
+
+/**
+ * True when every certificate in `anchor` (PEM, one or more blocks) is already in Node's default store, compared by
+ * the whole base64 body. Anything else (DER, a key, text that is not a certificate) is false: it is added as before.
+ */
+function alreadyTrusted(anchor: PemInput): boolean {
+  const text = typeof anchor === 'string' ? anchor : Buffer.from(anchor).toString('latin1');
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks || blocks.join('').replace(/\s/g, '').length !== text.replace(/\s/g, '').length) return false;
+  const index = defaultStoreIndex();
+  return blocks.every((b) => (index.get(firstBodyLine(b)) ?? []).some((known) => pemBody(known) === pemBody(b)));
+}
+
 /** What a secure context with extra anchors is built from. */
 export interface AnchoredContextOptions extends Pick<tls.SecureContextOptions, 'cert' | 'key' | 'passphrase'> {
   /** Extra trust anchors (PEM), added to Node's roots. */
@@ -100,11 +144,9 @@ export interface AnchoredContextOptions extends Pick<tls.SecureContextOptions, '
  * syswide-cas uses. If a Node release drops the native method, the documented (slow) form is used.
  */
 export function contextWithAnchors(options: AnchoredContextOptions): tls.SecureContext {
-  const anchors: PemInput[] = Array.isArray(options.ca)
+  const given: PemInput[] = Array.isArray(options.ca)
     ? [...(options.ca as readonly PemInput[])]
     : [options.ca as PemInput];
-  const extra = nodeExtraCaCerts();
-  if (extra) anchors.unshift(extra);
   const base: tls.SecureContextOptions = {
     minVersion: options.minVersion,
     maxVersion: options.maxVersion ?? maxVersionFor(options.minVersion),
@@ -113,6 +155,13 @@ export function contextWithAnchors(options: AnchoredContextOptions): tls.SecureC
   if (options.key !== undefined) base.key = options.key;
   if (options.passphrase !== undefined) base.passphrase = options.passphrase;
   const fast = tls.createSecureContext(base);
+  // Adding even one anchor makes Node copy its whole root store into the context (~3 ms on a quiet x86 core, 12 ms
+  // loaded; once per identity, so a gateway pays it per device). An anchor the default store already holds (a bundled
+  // root such as DigiCert Global Root G2, or one NODE_EXTRA_CA_CERTS loaded) adds nothing: skip the copy.
+  if (given.every(alreadyTrusted)) return fast;
+  const anchors = [...given];
+  const extra = nodeExtraCaCerts();
+  if (extra) anchors.unshift(extra);
   const native = (fast as unknown as { context?: NativeContext }).context;
   if (typeof native?.addCACert === 'function') {
     for (const anchor of anchors) native.addCACert(anchor);
