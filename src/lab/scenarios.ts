@@ -126,10 +126,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     setup: { faults: [{ kind: 'tls-stall' }] },
     expect: {
       checks: { 'dps-tls-mqtt': 'error', 'dps-tls-websocket': 'warning', 'dps-register': 'error' },
-      codes: [
-        'TCP_UNREACHABLE', // after #9 diag fixes: TLS_HANDSHAKE_STALLED
-        'DPS_TIMEOUT',
-      ],
+      codes: ['TLS_HANDSHAKE_STALLED', 'DPS_TIMEOUT'],
     },
     technician:
       'TCP connects, then the TLS handshake gets no answer until the timeout, on both ports, and the ' +
@@ -184,9 +181,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     setup: { dnsViews: { dps: 'rebind-filter' } },
     expect: {
       checks: { 'dps-dns': 'error' },
-      codes: [
-        'DNS_PRIVATELINK_RECORD_MISSING', // after #9 diag fixes: DNS_PRIVATE_ANSWER_FILTERED
-      ],
+      codes: ['DNS_PRIVATE_ANSWER_FILTERED'],
     },
     technician:
       'dps-dns fails: the privatelink name answers NOERROR with no address (a missing record would be ' +
