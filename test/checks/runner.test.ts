@@ -183,6 +183,7 @@ describe('check registry', () => {
       'dps-dns',
       'dps-tcp-mqtt',
       'dps-tcp-websocket',
+      'tls-environment',
       'dps-tls-mqtt',
       'dps-tls-websocket',
       'clock-skew',
