@@ -446,6 +446,7 @@ function toError(err: unknown, run: Run): Error {
       step: deadline.step,
       timeoutMs: o.timeoutMs,
       ...(deadline.step === 'tls' ? { tlsCompleted: run.tls !== undefined } : {}),
+      ...(deadline.step === 'tls' && o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
     });
     const stalled = stalledHandshake(run);
     return new ProvisioningError(finding, {
