@@ -4,7 +4,7 @@ import { AbortedError, InvalidOptionError } from '../errors';
 import { createFinding } from '../findings/finding';
 import type { Sockets } from '../support/sockets';
 import { defaultConnector, type Connector } from './connector';
-import { diagnoseConnectionError, TLS_STALLED_CODE } from './diagnose';
+import { TLS_STALLED_CODE } from './diagnose';
 import { peerChain, type PeerCert } from './peer-chain';
 import type { TransportName } from '../config/types';
 import { ConnectionSession } from './session';
@@ -139,14 +139,12 @@ function verifyAttempt(target: ConnectTarget, options: VerifyProbeOptions, timeo
       return () => s.close();
     },
     timedOut() {
-      const connected = target.proxy ? undefined : session?.connected;
-      const error = Object.assign(
-        new Error(connected ? `no TLS answer within ${timeoutMs} ms` : `no TLS handshake within ${timeoutMs} ms`),
-        { code: connected ? TLS_STALLED_CODE : 'ETIMEDOUT' },
-      );
-      if (session?.failure) return { ok: false, failure: session.failure };
-      if (connected) return { ok: false, failure: stalled(target, connected, error) };
-      return { ok: false, failure: timedOut(target, error, session?.tunnel) };
+      const error = Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      const failure =
+        session?.failure ??
+        session?.stalledHandshake(`no TLS answer within ${timeoutMs} ms`) ??
+        timedOut(target, error, session?.tunnel);
+      return { ok: false, failure };
     },
   };
 }
@@ -162,12 +160,6 @@ function handshakeFailed(target: ConnectTarget, err: Error): ConnectionFailure {
       detail: err.message,
     }),
   };
-}
-
-/** TCP to `address` connected and the handshake went silent: TLS_HANDSHAKE_STALLED, from the one diagnosis boundary. */
-function stalled(target: ConnectTarget, address: string, error: Error): ConnectionFailure {
-  const ctx = { host: target.host, address, port: target.port, minVersion: target.minVersion };
-  return { error, address, finding: diagnoseConnectionError(error, ctx) };
 }
 
 /**

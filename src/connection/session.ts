@@ -4,7 +4,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { logger } from '../log';
 import { defaultConnector, type Connector } from './connector';
 import { TRANSPORTS, type StreamOpener } from './transports';
-import { diagnoseConnectionError } from './diagnose';
+import { diagnoseConnectionError, TLS_STALLED_CODE } from './diagnose';
 import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
 const log = logger('connection');
@@ -89,6 +89,19 @@ export class ConnectionSession {
     this.tunnel = undefined;
     this.connected = undefined;
     return TRANSPORTS[kind].openStream(this.opener, target, path);
+  }
+
+  /**
+   * TLS_HANDSHAKE_STALLED, with `detail`, when the latest attempt's TCP connection got through directly and its
+   * handshake neither completed nor failed: for a deadline that passed in between. Undefined otherwise, and through a
+   * proxy, whose side of the tunnel the device cannot see.
+   */
+  stalledHandshake(detail: string): ConnectionFailure | undefined {
+    const address = this.connected;
+    if (!address || this.tls || this.failure || this.pinned.proxy) return undefined;
+    const error = Object.assign(new Error(detail), { code: TLS_STALLED_CODE });
+    const { host, port, minVersion } = this.pinned;
+    return { error, address, finding: diagnoseConnectionError(error, { host, address, port, minVersion }) };
   }
 
   /** Destroys every socket this session opened. Idempotent. */

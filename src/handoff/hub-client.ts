@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
-import { diagnoseConnectionError, proxyInPathFinding, TLS_STALLED_CODE } from '../connection/diagnose';
+import { proxyInPathFinding } from '../connection/diagnose';
 import { ConnectionSession } from '../connection/session';
 import { within } from '../support/abort';
 import { TRANSPORTS } from '../connection/transports';
@@ -316,7 +316,7 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
         timeoutMs,
         tlsCompleted: session.tls !== undefined,
       });
-    const stalled = session.failure ? undefined : stalledHandshake(session, timeoutMs);
+    const stalled = session.stalledHandshake(`no TLS answer within ${timeoutMs} ms`)?.finding;
     throw new HubConnectionError(finding, [...(stalled ? [stalled] : []), ...entry.findings]);
   } catch (err) {
     if (err instanceof AbortedError) await stopOpening(client, session, opening);
@@ -354,14 +354,6 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
     session.close();
     throw new HubConnectionError(finding, entry.findings, err);
   }
-}
-
-/** TLS_HANDSHAKE_STALLED when TCP to the hub connected directly and no handshake completed before the timeout. */
-function stalledHandshake(session: ConnectionSession, timeoutMs: number): Finding | undefined {
-  const { target } = session;
-  if (!session.connected || session.tls || target.proxy) return undefined;
-  const error = Object.assign(new Error(`no TLS answer within ${timeoutMs} ms`), { code: TLS_STALLED_CODE });
-  return diagnoseConnectionError(error, { ...target, address: session.connected });
 }
 
 /** Closes the SDK client, waiting at most 1 s: a client stuck mid-connect may never call back. */

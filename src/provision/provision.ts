@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { diagnoseConnectionError, proxyInPathFinding, TLS_STALLED_CODE } from '../connection/diagnose';
+import { proxyInPathFinding } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
 import { tlsEnvironmentFinding } from '../connection/tls-environment';
@@ -446,8 +446,9 @@ function toError(err: unknown, run: Run): Error {
       step: deadline.step,
       timeoutMs: o.timeoutMs,
       ...(deadline.step === 'tls' ? { tlsCompleted: run.tls !== undefined } : {}),
+      ...(deadline.step === 'tls' && o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
     });
-    const stalled = stalledHandshake(run);
+    const stalled = run.session?.stalledHandshake(`no TLS answer within the ${o.timeoutMs} ms deadline`)?.finding;
     return new ProvisioningError(finding, {
       findings: [finding, ...(stalled ? [stalled] : []), ...context],
       step: deadline.step,
@@ -475,23 +476,5 @@ function toError(err: unknown, run: Run): Error {
     cause: failure,
     step: deadline.step,
     ...(dps ? { dps } : {}),
-  });
-}
-
-/**
- * TLS_HANDSHAKE_STALLED when the deadline passed after TCP to DPS connected and before any handshake completed (not
- * through a proxy: there the far side of the tunnel is the proxy's to explain).
- */
-function stalledHandshake(run: Run): Finding | undefined {
-  const session = run.session;
-  if (!session?.connected || run.tls || session.failure || run.o.proxy) return undefined;
-  const error = Object.assign(new Error(`no TLS answer within the ${run.o.timeoutMs} ms deadline`), {
-    code: TLS_STALLED_CODE,
-  });
-  return diagnoseConnectionError(error, {
-    host: run.o.host,
-    address: session.connected,
-    port: run.o.servicePort,
-    minVersion: run.o.minVersion,
   });
 }

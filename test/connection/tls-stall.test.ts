@@ -10,6 +10,7 @@ import {
   ProvisioningError,
 } from '../../src/index';
 import type { LabHandle } from '../../src/index';
+import { startTestProxy } from '../support/proxy';
 import { optionsFor, startTestLab } from '../support/provision-lab';
 import { silentTcpPeer } from './silent-tcp-peer';
 import { HOST } from './support';
@@ -86,6 +87,42 @@ describe('provisionDevice: a DPS private endpoint that accepts TCP and never ans
       }
     });
   }
+
+  it('mqtt-ws through a proxy that opened the tunnel: DPS_TIMEOUT at "tls" aimed at the proxy side, no stall claimed', async () => {
+    const device = await lab.createDevice('stall-proxied', 'symmetric-key');
+    const peer = await silentTcpPeer('127.10.6.8');
+    const proxy = await startTestProxy('127.10.0.5', { [lab.dps.host]: peer.address });
+    try {
+      await assert.rejects(
+        provisionDevice(
+          optionsFor(lab, device, {
+            transport: 'mqtt-ws',
+            proxy: `http://127.10.0.5:${proxy.port}`,
+            timeoutMs: 1500,
+            wsPort: peer.port,
+          }),
+        ),
+        (e: unknown) => {
+          assert.ok(e instanceof ProvisioningError, String(e));
+          assert.equal(e.code, 'DPS_TIMEOUT', e.message);
+          assert.equal(e.step, 'tls');
+          assert.equal(e.findings[0].evidence['proxy'], `127.10.0.5:${proxy.port}`);
+          assert.match(e.findings[0].remediation, /proxy's side/);
+          // Behind the tunnel the device cannot see TCP: the proxy's path is not diagnosed as an MTU problem here.
+          assert.equal(
+            e.findings.some((f) => f.code === 'TLS_HANDSHAKE_STALLED'),
+            false,
+          );
+          assert.ok(e.findings.some((f) => f.code === 'PROXY_IN_PATH'));
+          return true;
+        },
+      );
+      assert.equal(peer.accepted(), 1, 'the proxy relayed the tunnel to the silent peer');
+    } finally {
+      await proxy.close();
+      await peer.close();
+    }
+  });
 
   it('hub: HUB_TIMEOUT (no TLS completed) with TLS_HANDSHAKE_STALLED at the hub address', async () => {
     const device = await lab.createDevice('stall-hub', 'symmetric-key');

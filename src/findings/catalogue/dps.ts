@@ -47,8 +47,11 @@ type DpsUnauthorized = {
   detail?: string;
 };
 
-/** The deadline passed at `step`; at "tls", whether a handshake had completed (false: TCP connected, TLS silent). */
-type DpsTimeout = { host: string; step: string; timeoutMs: number; tlsCompleted?: boolean };
+/**
+ * The deadline passed at `step`; at "tls", whether a handshake had completed (false: TCP connected, TLS silent) and
+ * the proxy whose tunnel it went through, if any.
+ */
+type DpsTimeout = { host: string; step: string; timeoutMs: number; tlsCompleted?: boolean; proxy?: string };
 
 /** Findings about the DPS registration itself (owned by the provision module). Codes never change once shipped. */
 export const dpsFindings = {
@@ -249,6 +252,12 @@ export const dpsFindings = {
         case 'resolving':
           return `The DNS server did not answer for ${e.host} in time: check that network.dnsServers (or the system resolver) is reachable from the device and forwards azure-devices-provisioning.net to a resolver inside the VNET.`;
         case 'tls':
+          if (e.tlsCompleted === false && e.proxy) {
+            return (
+              `The proxy ${e.proxy} opened the tunnel to ${e.host}, but no TLS answer came back through it: the silence is on the proxy's side. ` +
+              `Check the proxy's own DNS for ${e.host} (it must resolve to the private endpoint) and its route and firewall to that endpoint, or bypass the proxy for the Azure endpoints.`
+            );
+          }
           if (e.tlsCompleted === false) {
             return (
               `TCP to ${e.host} connected, so the route to the private endpoint and its port work, but the TLS handshake got no answer: ` +
