@@ -147,7 +147,7 @@ function resolverLane(trace: Record<string, unknown>, dnsStatus: Status, label: 
   const resolver: Box = {
     title: `${label} ${str(trace['resolver']) ?? '?'}`,
     lines: [
-      trace['fromHostsFile'] ? 'answered from the hosts file' : (rcode ?? 'answered'),
+      trace['fromHostsFile'] ? 'answered from the hosts file' : (rcode ?? (error ? 'no answer' : 'answered')),
       ...(error ? [error] : []),
       ...(duration ? [`${duration} ms`] : []),
     ],

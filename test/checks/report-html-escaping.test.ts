@@ -90,7 +90,12 @@ describe('dps-check --report FILE.html: hostile DNS answers and certificates ren
     assert.doesNotMatch(page, /<script|<img/i, 'the markup from the network is escaped in the file');
     const text = visibleText(page);
     for (const hostile of [EVIL_CNAME, EVIL_CN, EVIL_SAN]) assert.ok(text.includes(hostile), hostile);
-    if (!chromium) return this.skip(); // chromium not installed: the file-level assertions above still ran
+    if (!chromium) {
+      console.log(
+        '      chromium is not installed: the rendered-page assertions are skipped (apt-get install chromium)',
+      );
+      return this.skip(); // the file-level assertions above still ran
+    }
 
     const shown = await renderInChromium(chromium, file);
     assert.ok(shown.pngBytes > 20_000, `screenshot ${shown.png} is ${shown.pngBytes} bytes`);
