@@ -308,6 +308,19 @@ describe('dps-lab CLI', function () {
 });
 
 describe('dps-lab summary', () => {
+  it('warns that public-access-disabled needs fixed ports when the public twin listens on ephemeral ports of its own', async () => {
+    const scenario = LAB_SCENARIOS.find((s) => s.name === 'public-access-disabled')!;
+    const lab = await startLab({ mqttPort: 0, wsPort: 0 });
+    try {
+      const text = formatLabSummary(lab, '/tmp/x/ca.pem', [], scenario);
+      assert.match(text, /start dps-lab with fixed --mqtt-port and --ws-port/);
+      const other = LAB_SCENARIOS.find((s) => s.name === 'public-dns')!;
+      assert.doesNotMatch(formatLabSummary(lab, '/tmp/x/ca.pem', [], other), /fixed --mqtt-port/);
+    } finally {
+      await lab.close();
+    }
+  });
+
   it('adds --port/--ws-port/--hub-port/--hub-ws-port to the dps-check line when the lab is not on 8883/443, and holds no secret', async () => {
     const lab = await startLab({ mqttPort: 0, wsPort: 0 });
     try {
