@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
+import net from 'node:net';
 import tls from 'node:tls';
 import * as dnsPacket from 'dns-packet';
 import { startLab } from '../../src/lab/lab';
@@ -83,6 +84,18 @@ describe('lab tls-stall fault and rebind-filter view', function () {
     assert.equal(await handshake(lab, lab.dps.address, lab.dps.port, lab.dps.host), 'tcp-only');
     lab.setFault(undefined);
     assert.equal(await handshake(lab, lab.dps.address, lab.dps.port, lab.dps.host), 'tls');
+  });
+
+  it('close() releases the connections a tls-stall holds: the held client sees its socket closed', async () => {
+    const own = await startLab({ mqttPort: 0, wsPort: 0 });
+    own.setFault({ kind: 'tls-stall' });
+    const client = net.connect(own.dps.port, own.dps.address);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.on('error', () => undefined); // a reset from the closing lab is fine; only the close matters
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    client.write('\x16\x03\x01 not really a ClientHello');
+    await own.close();
+    await closed;
   });
 
   it('tls-stall cannot be scoped to one client: it acts before the client says who it is', () => {
