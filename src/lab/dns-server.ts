@@ -18,6 +18,11 @@ export interface DnsRecord {
   ttl?: number;
   /** Answer this name with NXDOMAIN, SERVFAIL, or never answer at all. */
   behaviour?: 'nxdomain' | 'servfail' | 'drop';
+  /**
+   * A DNS-rebinding filter sits in front (dnsmasq stop-dns-rebind): a reply that would carry this name's addresses
+   * carries no answer at all, not even the CNAMEs that led here (NOERROR, empty). Queries of other types pass.
+   */
+  rebindFiltered?: boolean;
 }
 
 /** A lab DNS zone: lower-case names without a trailing dot, each mapped to what it answers. */
@@ -182,6 +187,8 @@ function answer(
       name = normaliseName(record.cname);
       continue;
     }
+    const addresses = question.type === 'A' ? record.a : question.type === 'AAAA' ? record.aaaa : undefined;
+    if (record.rebindFiltered && addresses?.length) return reply(RCODE.NOERROR);
     if (question.type === 'A')
       for (const a of record.a ?? []) answers.push({ type: 'A', name, ttl, class: 'IN', data: a });
     if (question.type === 'AAAA')

@@ -21,6 +21,11 @@ export interface LabScenario {
     host?: string;
     /** Flags the printed dps-check command adds (e.g. `--policy warn` to let it reach the public endpoint). */
     checkArgs?: string[];
+    /**
+     * dps-check is meant to reach the public twin. It dials the private endpoint's port numbers there, as in Azure,
+     * so the lab must not use ephemeral ports (with those every listener has its own).
+     */
+    reachesPublicEndpoint?: boolean;
   };
   /**
    * What the printed dps-check command (with `--register`) reports: every check that does not pass or skip, and the
@@ -146,7 +151,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     name: 'public-access-disabled',
     summary: 'the device reaches the public DPS endpoint, where public network access is disabled: TLS works, then 401',
     setup: { dnsViews: { dps: 'public' } },
-    device: { checkArgs: ['--policy', 'warn'] },
+    device: { checkArgs: ['--policy', 'warn'], reachesPublicEndpoint: true },
     expect: {
       checks: { 'config-well-formed': 'warning', 'dps-dns': 'error', 'dps-register': 'error' },
       codes: ['DNS_PRIVATELINK_NOT_PRIVATE', 'DPS_UNAUTHORIZED_PUBLIC'],

@@ -165,7 +165,7 @@ export function formatLabSummary(
     );
   }
   for (const deviceFiles of devices) lines.push('', ...deviceLines(lab, caFile, deviceFiles, scenario));
-  if (scenario) lines.push('', ...scenarioLines(scenario));
+  if (scenario) lines.push('', ...scenarioLines(scenario), ...portsNote(lab, scenario));
   return lines.join('\n');
 }
 
@@ -180,6 +180,17 @@ function deviceLines(lab: LabHandle, caFile: string, deviceFiles: DeviceFiles, s
     `    { provisioningHost: '${host}', idScope: '${lab.dps.idScope}', registrationId: '${device.registrationId}',`,
     `      network: { expectedCidrs: ${JSON.stringify(lab.vnetCidrs)}, dnsServers: ['${lab.dnsServer}'] }, ` +
       `tls: { ca: <${caFile}> } }`,
+  ];
+}
+
+/** A scenario that dials the public twin cannot work when the twin listens on other ports than the private endpoint. */
+function portsNote(lab: LabHandle, scenario: LabScenario): string[] {
+  const { dps, publicTwin } = lab;
+  if (!scenario.device?.reachesPublicEndpoint || (publicTwin.port === dps.port && publicTwin.wsPort === dps.wsPort))
+    return [];
+  return [
+    `Note: with ephemeral ports the public twin listens on :${publicTwin.port} and :${publicTwin.wsPort}, not on the`,
+    '  ports dps-check dials: start dps-lab with fixed --mqtt-port and --ws-port to see this scenario.',
   ];
 }
 

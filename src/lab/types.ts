@@ -88,8 +88,9 @@ export type LabDnsView =
   /** privatelink CNAME, then NXDOMAIN (endpoint pending/rejected or no zone group). */
   | 'privatelink-missing'
   /**
-   * privatelink CNAME, then NOERROR with no address: what a resolver with DNS-rebinding protection (dnsmasq
-   * stop-dns-rebind, OpenWrt's default) answers when the real answer is a private address.
+   * What a resolver with DNS-rebinding protection (dnsmasq stop-dns-rebind, OpenWrt's default) answers when the real
+   * answer is a private address: an A query of either name gets NOERROR with no answer at all (dnsmasq 2.90 drops the
+   * CNAME too); a CNAME or AAAA query still sees the privatelink CNAME.
    */
   | 'rebind-filter'
   /** privatelink → A 10.99.0.4: private but outside the VNET; nobody listens there and no client may connect. */

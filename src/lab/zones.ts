@@ -57,10 +57,10 @@ export function viewRecords(view: LabDnsView, n: ServiceNames): Record<string, D
     case 'privatelink-missing':
       return { [n.host]: cname(n.privatelinkHost), [n.privatelinkHost]: undefined, [n.internalHost]: internal };
     case 'rebind-filter':
-      // the resolver drops the private A record and keeps the rest: NOERROR, no address
+      // the private answer as in the 'private' view, but behind the filter: an A query gets NOERROR and nothing
       return {
         [n.host]: cname(n.privatelinkHost),
-        [n.privatelinkHost]: { ttl: 10 },
+        [n.privatelinkHost]: { ...a(n.privateAddress), rebindFiltered: true },
         [n.internalHost]: internal,
       };
     case 'outside-vnet':

@@ -7,7 +7,8 @@ import dns from 'node:dns';
 import tls from 'node:tls';
 import { LAB_SCENARIOS } from '../../src/lab/index';
 import { startLab } from '../../src/lab/lab';
-import { formatLabSummary, labSummary } from '../../src/lab/summary';
+import { dpsCheckCommand, formatLabSummary, labSummary } from '../../src/lab/summary';
+import type { LabDevice, LabHandle } from '../../src/lab/types';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -308,6 +309,33 @@ describe('dps-lab CLI', function () {
 });
 
 describe('dps-lab summary', () => {
+  it('not root (8883 and 8443): the command names only the WebSocket ports, --hub-ws-port 8443 included', () => {
+    // a handle as startLab returns it for a non-root user; only the fields the command reads matter here
+    const lab = {
+      dnsServer: '127.0.0.53:5353',
+      vnetCidrs: ['127.10.0.0/16'],
+      dps: { host: 'lab-dps.azure-devices-provisioning.net', idScope: '0ne00000A1B', port: 8883, wsPort: 8443 },
+      hub: { port: 8883, wsPort: 8443 },
+    } as unknown as LabHandle;
+    const device = { registrationId: 'pi-1', deviceId: 'pi-1', kind: 'x509-individual' } as LabDevice;
+    const { args } = dpsCheckCommand(lab, '/tmp/x/ca.pem', { device, files: { cert: '/c.pem', key: '/k.pem' } });
+    const ports = args.filter((a, i) => /port$/.test(a) || /port$/.test(args[i - 1] ?? ''));
+    assert.deepEqual(ports, ['--ws-port', '8443', '--hub-ws-port', '8443']);
+  });
+
+  it('warns that public-access-disabled needs fixed ports when the public twin listens on ephemeral ports of its own', async () => {
+    const scenario = LAB_SCENARIOS.find((s) => s.name === 'public-access-disabled')!;
+    const lab = await startLab({ mqttPort: 0, wsPort: 0 });
+    try {
+      const text = formatLabSummary(lab, '/tmp/x/ca.pem', [], scenario);
+      assert.match(text, /start dps-lab with fixed --mqtt-port and --ws-port/);
+      const other = LAB_SCENARIOS.find((s) => s.name === 'public-dns')!;
+      assert.doesNotMatch(formatLabSummary(lab, '/tmp/x/ca.pem', [], other), /fixed --mqtt-port/);
+    } finally {
+      await lab.close();
+    }
+  });
+
   it('adds --port/--ws-port/--hub-port/--hub-ws-port to the dps-check line when the lab is not on 8883/443, and holds no secret', async () => {
     const lab = await startLab({ mqttPort: 0, wsPort: 0 });
     try {
