@@ -332,7 +332,7 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
 /** One attempt: GET the twin (to clear fields the last writer left), then PATCH, each within the attempt's time. */
 async function writeOnce(client: Client, o: ResolvedPostureOptions, document: PostureDocument): Promise<void> {
   const deadline = Date.now() + o.attemptTimeoutMs;
-  const twin = await bounded(client.getTwin(), deadline, 'getting the twin');
+  const twin = await bounded(client.getTwin(), deadline, 'getting the twin', o.signal);
   if (hubClientClosed(client)) throw new Error('the client was closed');
   const current = (twin.properties?.reported as Record<string, unknown> | undefined)?.[o.propertyName];
   const patch = { [o.propertyName]: mergePatchFor(current, document as unknown as Record<string, unknown>) };
@@ -342,12 +342,14 @@ async function writeOnce(client: Client, o: ResolvedPostureOptions, document: Po
     ),
     deadline,
     'updating the reported properties',
+    o.signal,
   );
 }
 
-async function bounded<T>(promise: Promise<T>, deadline: number, step: string): Promise<T> {
+/** `promise` within the attempt's deadline; a fired signal ends the wait at once (AbortedError). */
+async function bounded<T>(promise: Promise<T>, deadline: number, step: string, signal?: AbortSignal): Promise<T> {
   const ms = Math.max(1, deadline - Date.now());
-  const outcome = await within(promise, Math.min(ms, MAX_DELAY_MS));
+  const outcome = await within(promise, Math.min(ms, MAX_DELAY_MS), signal, step);
   if (outcome === 'timeout') throw new Error(`no answer ${step} within ${ms} ms`);
   return outcome;
 }
