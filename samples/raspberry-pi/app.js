@@ -6,6 +6,7 @@
 //
 //   node app.js [--config /etc/dps-private-link/device.json] [--state-dir /var/lib/dps-private-link] [--interval 60]
 //   node app.js --lab          # the same flow against a local lab on loopback (five-minute quick start)
+//   node app.js --no-posture   # do not write the private-link posture to the device twin (on by default)
 //
 // Exit status: 0 stopped by SIGTERM/SIGINT or after --count messages; 1 gave up (see the log); 2 bad usage or
 // configuration (one line naming the setting and the fix; systemd does not restart it: RestartPreventExitStatus=2).
@@ -44,6 +45,8 @@ Options:
   --interval S      seconds between messages (default 60; decimals allowed)
   --count N         stop after N messages (default: run until stopped)
   --lab             start a local lab on loopback, enroll pi-0001, run there
+  --no-posture      do not report the private-link posture to the device twin
+                    (reported property privateLink; on by default)
   -h, --help        this text
   --version         print the version and exit
 
@@ -63,7 +66,7 @@ class UsageError extends Error {}
 /**
  * @param {string[]} argv
  * @returns {{ help: true } | { version: true } | { configFile: string, stateDir: string, intervalMs: number,
- *   count: number | undefined, lab: boolean }}
+ *   count: number | undefined, lab: boolean, posture: boolean }}
  */
 function parse(argv) {
   /** @type {ReturnType<typeof parseArgs>} */
@@ -74,6 +77,7 @@ function parse(argv) {
     interval: { type: 'string' },
     count: { type: 'string' },
     lab: { type: 'boolean' },
+    'no-posture': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean' },
   });
@@ -101,6 +105,7 @@ function parse(argv) {
     intervalMs: Math.round(seconds * 1000),
     count,
     lab: !!v.lab,
+    posture: !v['no-posture'],
   };
 }
 
@@ -228,6 +233,14 @@ async function startLabDevice() {
     stateDir: path.join(dir, 'state'),
     close: async () => {
       log(`lab: hub received ${lab.received(device.deviceId).length} message(s)`);
+      const posture = /** @type {{ dps?: { verdict?: string }, hub?: { verdict?: string } } | undefined} */ (
+        lab.reportedProperties(device.deviceId)?.privateLink
+      );
+      log(
+        posture
+          ? `lab: twin reports privateLink (dps ${posture.dps?.verdict}, hub ${posture.hub?.verdict})`
+          : 'lab: twin has no privateLink',
+      );
       await lab.close();
       // The lab's throwaway credentials and cache go with it.
       fs.rmSync(dir, { recursive: true, force: true });
@@ -249,7 +262,7 @@ function describeError(err) {
 /**
  * The device loop: connect (re-verifying DNS and the hub each time), send, and on any loss reconnect with back-off.
  * @param {ReturnType<typeof deviceOptions>} device
- * @param {{ intervalMs: number, count: number | undefined, configFile: string }} run
+ * @param {{ intervalMs: number, count: number | undefined, configFile: string, posture: boolean }} run
  * @param {AbortSignal} signal
  */
 async function runDevice(device, run, signal) {
@@ -269,9 +282,15 @@ async function runDevice(device, run, signal) {
   while (!signal.aborted) {
     /** @type {import('azure-iot-device').Client | undefined} */
     let client;
+    /** @type {Promise<unknown> | undefined} */
+    let posture;
     try {
-      const connected = await connectDevice({ ...device.options, signal }, device.hub);
+      // The posture goes to the twin beside the telemetry (only when it changed); --no-posture turns it off.
+      const connected = await connectDevice({ ...device.options, signal }, device.hub, {
+        posture: run.posture ? { signal } : false,
+      });
       client = connected.client;
+      posture = connected.posture?.then(logPosture);
       const { result } = connected;
       failures = 0;
       const how = connected.reprovisioned
@@ -313,10 +332,18 @@ async function runDevice(device, run, signal) {
       log(`  retrying in ${(wait / 1000).toFixed(1)} s`);
       await sleep(wait);
     } finally {
+      // A report still in flight gets a moment to finish before the connection closes under it.
+      if (posture) await Promise.race([posture, new Promise((r) => setTimeout(r, 2000).unref())]);
       await client?.close().catch(() => undefined);
     }
   }
   return 0;
+}
+
+/** @param {import('dps-private-link').PostureReport} report */
+function logPosture(report) {
+  if (report.status === 'failed') for (const f of report.findings) log(`  [${f.severity}] ${f.code}: ${f.message}`);
+  else log(`posture: ${report.status} (${report.propertyName}, ${report.bytes} bytes)`);
 }
 
 async function main() {

@@ -72,13 +72,17 @@ export class HubConnectionError extends DpsPrivateLinkError {
   }
 }
 
-/** What openHubClient needs of a client createHubClient built; `connacks` counts CONNACKs received (any code). */
+/**
+ * What openHubClient needs of a client createHubClient built; `connacks` counts CONNACKs received (any code);
+ * `closed` is set once the app called close().
+ */
 interface ClientEntry {
   session: ConnectionSession;
   result: ProvisioningResult;
   connacks: number;
   /** The result's findings and this connection's own (PROXY_IN_PATH): the context of every open error. */
   findings: Finding[];
+  closed: boolean;
 }
 const sessions = new WeakMap<Client, ClientEntry>();
 
@@ -238,11 +242,22 @@ function buildClient(r: ResolvedHubClient): Client {
           ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
-  const entry: Omit<ClientEntry, 'session' | 'result'> = { connacks: 0, findings: [...result.findings, ...r.findings] };
+  const entry: Omit<ClientEntry, 'session' | 'result'> = {
+    connacks: 0,
+    findings: [...result.findings, ...r.findings],
+    closed: false,
+  };
   const base = new MqttBase(createMqttProvider(session, transport, { onConnackPacket: () => entry.connacks++ }));
   const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
   const client = new Client(deviceTransport);
   sessions.set(client, Object.assign(entry, { session, result }));
+  // The SDK reconnects a closed client for the next twin or telemetry call; work started before close() (a posture
+  // retry) must be able to see that the app is done with it, and the SDK emits nothing on close.
+  const close = client.close.bind(client) as (cb?: unknown) => unknown;
+  client.close = ((cb?: unknown) => {
+    entry.closed = true;
+    return close(cb);
+  }) as Client['close'];
   // Private endpoint IPs can change: after a drop the hub name is verified again before any reconnect dials.
   const spec = { result, expectedCidrs: r.expectedCidrs, policy: r.policy, sockets: r.connector };
   watchHubEndpoint(client, session, spec, deviceTransport);
@@ -255,6 +270,11 @@ function buildClient(r: ResolvedHubClient): Client {
  */
 export function hubConnectionTls(client: Client): Readonly<TlsInfo> | undefined {
   return sessions.get(client)?.session.tls;
+}
+
+/** True once close() was called on a client from {@link createHubClient} (false for any other client). */
+export function hubClientClosed(client: Client): boolean {
+  return sessions.get(client)?.closed ?? false;
 }
 
 /** Options of {@link openHubClient}. */

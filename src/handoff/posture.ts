@@ -11,7 +11,7 @@ import { logger } from '../log';
 import type { ProvisioningResult, TransportName } from '../provision/types';
 import { delay, MAX_DELAY_MS, within } from '../support/abort';
 import { writeFileAtomic } from '../support/atomic-write';
-import { hubConnectionTls } from './hub-client';
+import { hubClientClosed, hubConnectionTls } from './hub-client';
 import { hubClientFindings } from './reverify';
 
 const log = logger('handoff');
@@ -292,8 +292,10 @@ async function report(client: Client, result: ProvisioningResult, o: ResolvedPos
   if (readDigest(key, o.digestPath) === digest) return { ...base, status: 'unchanged', attempts: 0, findings: [] };
   let attempts = 0;
   let lastError = '';
-  while (attempts < o.maxAttempts && !o.signal?.aborted) {
+  while (attempts < o.maxAttempts && !o.signal?.aborted && !hubClientClosed(client)) {
     if (attempts > 0 && !(await pause(o.baseDelayMs * 2 ** (attempts - 1), o.signal))) break;
+    // Closed while waiting: a twin call now would make the SDK open the connection again.
+    if (hubClientClosed(client)) break;
     attempts++;
     try {
       await writeOnce(client, o, document);
@@ -310,7 +312,9 @@ async function report(client: Client, result: ProvisioningResult, o: ResolvedPos
     deviceId: result.deviceId,
     property: o.propertyName,
     attempts,
-    detail: lastError || 'stopped before the first attempt',
+    detail: hubClientClosed(client)
+      ? `the client was closed${lastError ? ` (last error: ${lastError})` : ''}`
+      : lastError || 'stopped before the first attempt',
   });
   return { ...base, status: 'failed', attempts, findings: [finding] };
 }
@@ -328,7 +332,8 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
 /** One attempt: GET the twin (to clear fields the last writer left), then PATCH, each within the attempt's time. */
 async function writeOnce(client: Client, o: ResolvedPostureOptions, document: PostureDocument): Promise<void> {
   const deadline = Date.now() + o.attemptTimeoutMs;
-  const twin = await bounded(client.getTwin(), deadline, 'getting the twin');
+  const twin = await bounded(client.getTwin(), deadline, 'getting the twin', o.signal);
+  if (hubClientClosed(client)) throw new Error('the client was closed');
   const current = (twin.properties?.reported as Record<string, unknown> | undefined)?.[o.propertyName];
   const patch = { [o.propertyName]: mergePatchFor(current, document as unknown as Record<string, unknown>) };
   await bounded(
@@ -337,12 +342,14 @@ async function writeOnce(client: Client, o: ResolvedPostureOptions, document: Po
     ),
     deadline,
     'updating the reported properties',
+    o.signal,
   );
 }
 
-async function bounded<T>(promise: Promise<T>, deadline: number, step: string): Promise<T> {
+/** `promise` within the attempt's deadline; a fired signal ends the wait at once (AbortedError). */
+async function bounded<T>(promise: Promise<T>, deadline: number, step: string, signal?: AbortSignal): Promise<T> {
   const ms = Math.max(1, deadline - Date.now());
-  const outcome = await within(promise, Math.min(ms, MAX_DELAY_MS));
+  const outcome = await within(promise, Math.min(ms, MAX_DELAY_MS), signal, step);
   if (outcome === 'timeout') throw new Error(`no answer ${step} within ${ms} ms`);
   return outcome;
 }

@@ -121,6 +121,14 @@ describe('posture: the README queries find exactly the devices that took each pa
     assert.deepEqual([...readmeQueries().keys()].sort(), Object.keys(EXPECTED).sort());
   });
 
+  it("the Pi sample's guide shows only queries tested here", () => {
+    const guide = readFileSync(path.join(__dirname, '..', '..', 'samples', 'raspberry-pi', 'README.md'), 'utf8');
+    const shown = guide.split('\n').filter((l) => l.startsWith('SELECT '));
+    assert.ok(shown.length >= 5);
+    const tested = [...readmeQueries().values()];
+    for (const q of shown) assert.ok(tested.includes(q), q);
+  });
+
   const EXPECTED: Record<string, string[]> = {
     'dps-not-private': ['mixed-dps'],
     'public-path': ['public-hub', 'mixed-dps'],

@@ -182,6 +182,24 @@ describe('posture: each device reports the path it took to its twin', function (
     assert.equal(reported(device).schema, 1);
   });
 
+  it('a closed client or a fired signal ends the report as failed, never as a rejection', async () => {
+    const device = await lab.createDevice('posture-closed', 'symmetric-key');
+    const c = await connect(optionsFor(lab, device), {}, {});
+    const stop = new AbortController();
+    stop.abort();
+    const aborted = await reportPosture(c.client, c.result, { signal: stop.signal });
+    assert.deepEqual([aborted.status, aborted.attempts], ['failed', 0]);
+    await c.client.close();
+    // The SDK would open a closed client again for a twin call: nothing is dialled, nothing written.
+    const connections = lab.counters.connections.hub;
+    const closed = await reportPosture(c.client, c.result, { maxAttempts: 2, baseDelayMs: 10 });
+    assert.deepEqual([closed.status, closed.attempts], ['failed', 0]);
+    assert.equal(closed.findings[0].code, 'HUB_POSTURE_NOT_REPORTED');
+    assert.match(closed.findings[0].message, /the client was closed/);
+    assert.equal(lab.counters.connections.hub, connections);
+    assert.equal(lab.reportedProperties(device.deviceId)?.privateLink, undefined);
+  });
+
   it('a twin the application already filled to the 32 KB limit: 400, failed, device working', async () => {
     const device = await lab.createDevice('posture-full', 'symmetric-key');
     const c = await connect(optionsFor(lab, device), {}, {});

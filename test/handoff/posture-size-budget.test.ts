@@ -6,7 +6,8 @@ import { buildPosture, resolvePostureOptions } from '../../src/handoff/posture';
 import { twinSize } from '../../src/lab/twin';
 
 // The budget is a promise to the application, which shares the twin's 32 KB: the largest document the schema allows
-// must fit in it. Names at DNS's 253-character limit, the longest IPv6 spellings, four resolvers (three listed), every finding code.
+// must fit in it. Names at DNS's 253-character limit, the longest IPv6 spellings, four resolvers (three listed),
+// every finding code.
 describe('posture: the reported document stays inside its size budget', () => {
   const label = (n: number): string => `${'a'.repeat(60)}${n}`.slice(0, 63);
   const longHost = (suffix: string): string => {
