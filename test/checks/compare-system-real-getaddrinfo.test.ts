@@ -1,9 +1,10 @@
-// --compare-system through the real getaddrinfo, never the host's resolver: a child process runs in its own network
+// --compare-system (and the system path of verifyEndpoint) through the real getaddrinfo, never the host's resolver: a child process runs in its own network
 // and mount namespace (unshare -n -m, root only) whose /etc/resolv.conf names only loopback.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { hasDnsmasq } from '../endpoint/dnsmasq-peer';
 import { tempDir } from './fixtures';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -38,7 +39,7 @@ describe('dps-dns --compare-system with the real getaddrinfo (own namespace and 
     writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
   });
 
-  function runChild(mode: 'dead' | 'public'): ChildFinding[] {
+  function runChild(mode: 'dead' | 'public' | 'rebind'): ChildFinding[] {
     const script = [
       `mount --bind ${JSON.stringify(resolvConf)} /etc/resolv.conf`,
       'ip link set lo up',
@@ -62,6 +63,17 @@ describe('dps-dns --compare-system with the real getaddrinfo (own namespace and 
     );
     assert.match(findings[0]?.message ?? '', /EAI_AGAIN/);
     assert.match(findings[0]?.message ?? '', /plain SDK/);
+  });
+
+  it('getaddrinfo behind dnsmasq --stop-dns-rebind: DNS_NXDOMAIN that names the rebind filter as a cause', function () {
+    if (!hasDnsmasq()) this.skip();
+    const findings = runChild('rebind');
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.resolver]),
+      [['DNS_NXDOMAIN', 'system']],
+    );
+    assert.match(findings[0]?.message ?? '', /ENOTFOUND/);
+    assert.match(findings[0]?.message ?? '', /DNS-rebinding filter/);
   });
 
   it('getaddrinfo answers the public address: DNS_RESOLVERS_DISAGREE', () => {
