@@ -1,5 +1,6 @@
-// --compare-system (and the system path of verifyEndpoint) through the real getaddrinfo, never the host's resolver: a child process runs in its own network
-// and mount namespace (unshare -n -m, root only) whose /etc/resolv.conf names only loopback.
+// --compare-system (and the system path of verifyEndpoint) through the real getaddrinfo, never the host's
+// resolver: a child process runs in its own network and mount namespace (unshare -n -m, root only) whose
+// /etc/resolv.conf names only loopback.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
