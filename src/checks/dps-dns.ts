@@ -58,6 +58,54 @@ export function traceLine(report: EndpointReport): string {
   return `${chain}${answer} via ${t?.resolver ?? '?'} [${report.verdict}]`;
 }
 
+/** The DPS name through getaddrinfo, as the plain SDK (and anything else on the device) resolves it. */
+function resolveWithSystem(ctx: CheckContext, host: string): Promise<EndpointReport> {
+  return verifyEndpoint(
+    host,
+    {
+      expectedCidrs: ctx.config.expectedCidrs,
+      policy: ctx.config.policy,
+      dnsTimeoutMs: Math.min(ctx.settings.timeoutMs, 60_000),
+    },
+    {
+      role: 'dps',
+      ...(ctx.settings.systemLookup ? { systemLookup: ctx.settings.systemLookup } : {}),
+      ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
+    },
+  );
+}
+
+/**
+ * What --compare-system adds: DNS_RESOLVERS_DISAGREE when getaddrinfo answers other addresses than the configured
+ * servers, and its own failure (EAI_AGAIN, NXDOMAIN, no answer…) when it answers none — the plain SDK and every other
+ * client on the device would fail there. Warnings: what this library connects to comes from the configured servers.
+ */
+function compareWithSystem(report: EndpointReport, system: EndpointReport): Finding[] {
+  const ours = report.addresses.map((a) => a.address).sort();
+  const theirs = system.addresses.map((a) => a.address).sort();
+  if (theirs.length === 0) {
+    return system.findings
+      .filter((f) => f.evidence['resolver'] === 'system' && !HOST_FORM_CODES.has(f.code))
+      .map((f) => ({
+        ...f,
+        severity: f.severity === 'error' ? 'warning' : f.severity,
+        message:
+          `${f.message} The plain SDK and every other client on the device that resolves through getaddrinfo fail ` +
+          `here; dps-check resolved ${report.host} through the configured DNS servers instead.`,
+      }));
+  }
+  if (ours.join(',') === theirs.join(',')) return [];
+  return [
+    createFinding('DNS_RESOLVERS_DISAGREE', {
+      host: report.host,
+      resolver: 'system',
+      addresses: theirs,
+      primary: report.trace[0]?.resolver ?? 'dns-server',
+      primaryAddresses: ours,
+    }),
+  ];
+}
+
 /** `dps-dns`: the DPS name resolves to a private endpoint address inside the VNET, per resolver. */
 export const dpsDns: Check = {
   id: 'dps-dns',
@@ -70,30 +118,9 @@ export const dpsDns: Check = {
     const findings: Finding[] = report.findings.filter((f) => !HOST_FORM_CODES.has(f.code));
     const evidence = traceEvidence(report);
     if (ctx.settings.compareSystem && ctx.config.dnsServers.length > 0) {
-      // The plain SDK (and anything else on the device) asks getaddrinfo, not our DNS servers: show where that goes.
-      const system = await verifyEndpoint(
-        host,
-        { expectedCidrs: ctx.config.expectedCidrs, policy: ctx.config.policy },
-        {
-          role: 'dps',
-          ...(ctx.settings.systemLookup ? { systemLookup: ctx.settings.systemLookup } : {}),
-          ...(ctx.settings.signal ? { signal: ctx.settings.signal } : {}),
-        },
-      );
+      const system = await resolveWithSystem(ctx, host);
       evidence['system'] = traceEvidence(system)['resolvers'];
-      const ours = report.addresses.map((a) => a.address).sort();
-      const theirs = system.addresses.map((a) => a.address).sort();
-      if (theirs.length > 0 && ours.join(',') !== theirs.join(',')) {
-        findings.push(
-          createFinding('DNS_RESOLVERS_DISAGREE', {
-            host: report.host,
-            resolver: 'system',
-            addresses: theirs,
-            primary: report.trace[0]?.resolver ?? 'dns-server',
-            primaryAddresses: ours,
-          }),
-        );
-      }
+      findings.push(...compareWithSystem(report, system));
     }
     return { findings, evidence, detail: traceLine(report) };
   },

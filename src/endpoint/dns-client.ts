@@ -291,15 +291,22 @@ function rcodeOf(packet: dnsPacket.DecodedPacket): string {
 }
 
 /** Follows the CNAMEs from `host` through the answer section; returns the chain and the addresses at its end. */
-function readAnswer(host: string, packet: dnsPacket.DecodedPacket): { chain: string[]; records: DnsAddressRecord[] } {
+function readAnswer(
+  host: string,
+  packet: dnsPacket.DecodedPacket,
+): { chain: string[]; records: DnsAddressRecord[]; loop: boolean } {
   const answers = packet.answers ?? [];
   const chain = [host];
+  let loop = false;
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
     const current = chain[chain.length - 1] as string;
     const cname = answers.find((a): a is dnsPacket.StringAnswer => a.type === 'CNAME' && sameName(a.name, current));
     if (!cname) break;
     const target = cname.data.toLowerCase().replace(/\.$/, '');
-    if (chain.includes(target)) break; // a loop: stop rather than spin
+    if (chain.includes(target)) {
+      loop = true; // stop rather than spin
+      break;
+    }
     chain.push(target);
   }
   const records: DnsAddressRecord[] = [];
@@ -308,7 +315,7 @@ function readAnswer(host: string, packet: dnsPacket.DecodedPacket): { chain: str
       records.push({ address: a.data, family: a.type === 'A' ? 4 : 6, ttl: a.ttl ?? 0 });
     }
   }
-  return { chain, records };
+  return { chain, records, loop };
 }
 
 function combine(host: string, responses: Map<QType, dnsPacket.DecodedPacket>, error?: string): DnsServerAnswer {
@@ -317,12 +324,14 @@ function combine(host: string, responses: Map<QType, dnsPacket.DecodedPacket>, e
   const records: DnsAddressRecord[] = [];
   const rcodes: string[] = [];
   let truncated = false;
+  let loop = false;
   for (const type of QTYPES) {
     const packet = responses.get(type);
     if (!packet) continue;
     rcodes.push(rcodeOf(packet));
     truncated ||= packet.flag_tc;
     const read = readAnswer(host, packet);
+    loop ||= read.loop;
     if (read.chain.length > chain.length) chain = read.chain;
     records.push(...read.records);
   }
@@ -340,6 +349,8 @@ function combine(host: string, responses: Map<QType, dnsPacket.DecodedPacket>, e
   if (unanswered.length) out.unanswered = unanswered;
   // Still truncated after the TCP retry: report it rather than a partial answer when no address came through.
   if (truncated && records.length === 0) out.error = 'truncated';
+  // A chain that comes back to itself never ends in an address; NOERROR must not make it look like filtered data.
+  else if (loop && records.length === 0) out.error = 'CNAME loop';
   else if (error && records.length === 0) out.error = error;
   return out;
 }

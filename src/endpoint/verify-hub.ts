@@ -40,8 +40,7 @@ export async function verifyAssignedHub(
   };
   const outside = report.addresses.filter((a) => !a.inExpectedRange);
   if (report.verdict === 'unresolved') {
-    const why = report.trace[0]?.rcode ?? report.trace[0]?.error ?? 'no address';
-    findings.push(createFinding('HUB_UNRESOLVED', { hub: report.host, detail: why }));
+    findings.push(createFinding('HUB_UNRESOLVED', { hub: report.host, detail: unresolvedDetail(report) }));
   } else if (outside.length > 0 && (outside.some((a) => a.addressClass === 'public') || viaPublicPath(report))) {
     findings.push(createFinding('HUB_PUBLIC_ADDRESS', { ...evidence, addresses: outside.map((a) => a.address) }));
   } else if (outside.length > 0) {
@@ -53,6 +52,14 @@ export async function verifyAssignedHub(
     findings.push(createFinding('HUB_CROSS_CLOUD', { dps: dpsHost, dpsCloud, hub: report.host, hubCloud }));
   }
   return { report, findings: [...findings, ...report.findings] };
+}
+
+/** Why the hub has no address, in a few words: a bare "NOERROR" would read as if all were well. */
+function unresolvedDetail(report: EndpointReport): string {
+  if (report.findings.some((f) => f.code === 'DNS_PRIVATE_ANSWER_FILTERED')) {
+    return 'NOERROR with no address, the resolver filters private answers (DNS_PRIVATE_ANSWER_FILTERED)';
+  }
+  return report.trace[0]?.rcode ?? report.trace[0]?.error ?? 'no address';
 }
 
 /**

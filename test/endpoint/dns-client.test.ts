@@ -131,6 +131,8 @@ describe('queryDnsServer (our UDP client)', () => {
       const answer = await queryDnsServer(fake.server, HOST, { timeoutMs: 500 });
       assert.deepEqual(answer.chain, [HOST, 'b.example']);
       assert.deepEqual(answer.records, []);
+      // Not an empty NOERROR (what a rebind filter sends): the chain itself is broken.
+      assert.equal(answer.error, 'CNAME loop');
     } finally {
       await fake.close();
     }

@@ -22,8 +22,9 @@ export interface Dnsmasq {
   stop(): Promise<void>;
 }
 
-export async function startDnsmasq(address: string, flags: string[]): Promise<Dnsmasq> {
-  const port = await freeUdpPort(address);
+/** Starts dnsmasq on `address`, on `port` when given (53 for a namespace's system resolver), else a free one. */
+export async function startDnsmasq(address: string, flags: string[], port?: number): Promise<Dnsmasq> {
+  port ??= await freeUdpPort(address);
   const child: ChildProcess = spawn(
     'dnsmasq',
     [

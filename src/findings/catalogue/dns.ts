@@ -56,10 +56,17 @@ export const dnsFindings = {
     severity: 'error',
     title: 'The host name does not exist (NXDOMAIN)',
     message: (e: DnsEvidence) =>
-      `${by(e.resolver)} answered NXDOMAIN for ${e.host}${chainText(e.chain)}: the name does not exist there.`,
+      e.resolver === 'system'
+        ? `the system resolver answered NXDOMAIN for ${e.host}, or NOERROR with no address: getaddrinfo reports both ` +
+          `as ENOTFOUND, and the second is what a resolver's DNS-rebinding filter sends for a private answer.`
+        : `${by(e.resolver)} answered NXDOMAIN for ${e.host}${chainText(e.chain)}: the name does not exist there.`,
     remediation: (e: DnsEvidence) =>
       `Check the spelling of ${e.host} against the resource's "Service endpoint" (DPS) or "Hostname" (IoT hub) in the Azure portal. ` +
-      `If the name is right, ${by(e.resolver)} is not forwarding Azure names: forward ${e.publicZone ?? 'the azure-devices-provisioning.net / azure-devices.net zones'} to a resolver that can resolve them.`,
+      `If the name is right, ${by(e.resolver)} is not forwarding Azure names: forward ${e.publicZone ?? 'the azure-devices-provisioning.net / azure-devices.net zones'} to a resolver that can resolve them.` +
+      (e.resolver === 'system'
+        ? ` To tell a missing name from a filtered private answer, run dps-check with --dns-server set to the ` +
+          `resolver the device uses (the nameserver in /etc/resolv.conf): it shows the response code.`
+        : ''),
   } satisfies FindingSpec<DnsEvidence>,
 
   DNS_TIMEOUT: {
