@@ -4,8 +4,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
-import { jsonOf, resultOf, runCli } from './cli-helper';
-import { put, tempDir } from './fixtures';
+import { jsonOf, LIBRARY_NAMES, resultOf, runCli } from './cli-helper';
+import { makeCert, pem, put, rsaKey, tempDir } from './fixtures';
+
+/** A CA certificate that signed nothing the lab presents. */
+function makeCaPem(): string {
+  const key = rsaKey();
+  return pem(makeCert({ cn: 'Some Other Root', key, ca: true }));
+}
 
 describe('dps-check for the technician (lab)', function () {
   this.timeout(90_000);
@@ -95,6 +101,53 @@ describe('dps-check for the technician (lab)', function () {
     assert.equal(resultOf(doc, 'device-cert'), 'error');
     assert.match(doc.checks.find((c) => c.id === 'device-cert')?.detail ?? '', /wrong passphrase/);
     assert.equal(resultOf(doc, 'device-key-match'), 'skipped');
+  });
+
+  describe('advice for the broken setups', () => {
+    afterEach(() => {
+      lab.setDnsView('private', 'dps');
+    });
+    const setups: { name: string; setup: () => string[]; code: string; says?: RegExp }[] = [
+      {
+        name: 'DPS private but outside the VNET',
+        setup: () => (lab.setDnsView('outside-vnet', 'dps'), []),
+        code: 'DNS_OUTSIDE_VNET',
+        says: /--expect-cidr \("expectedCidrs" in the config file\) is wrong/,
+      },
+      {
+        name: 'mixed answers',
+        setup: () => (lab.setDnsView('mixed', 'dps'), []),
+        code: 'DNS_MIXED_ANSWERS',
+        says: /Keep --policy enforce/,
+      },
+      {
+        name: 'the lab CA not trusted',
+        setup: () => ['--ca', put(dir, 'empty-ca.pem', makeCaPem())],
+        code: 'TLS_UNTRUSTED_CHAIN',
+        says: /pass them with --ca \(or "caFile" in the config file\)/,
+      },
+      {
+        name: 'the public twin',
+        setup: () => (lab.setDnsView('public', 'dps'), ['--policy', 'warn', '--register']),
+        code: 'DPS_UNAUTHORIZED_PUBLIC',
+      },
+    ];
+    for (const s of setups) {
+      it(`${s.name}: ${s.code}, its fix and link in dps-check's words, in text and JSON`, async () => {
+        const extra = s.setup();
+        const args = [...base, ...device, '--port', String(lab.dps.port), ...extra];
+        const json = jsonOf(await runCli([...args, '--json']));
+        const findings = json.checks.flatMap((c) => c.findings);
+        const f = findings.find((x) => x.code === s.code);
+        assert.ok(f, JSON.stringify(findings.map((x) => x.code)));
+        assert.match(f.link ?? '', /^https:\/\/learn\.microsoft\.com\//);
+        if (s.says) assert.match(f.remediation, s.says);
+        for (const x of findings) assert.doesNotMatch(`${x.message} ${x.remediation}`, LIBRARY_NAMES, x.code);
+        const text = await runCli(args);
+        assert.match(text.stdout, new RegExp(`docs: ${f.link?.replace(/[./]/g, '\\$&')}`));
+        assert.doesNotMatch(text.stdout, LIBRARY_NAMES);
+      });
+    }
   });
 
   it('--help says what --timeout-ms means for a registration', async () => {
