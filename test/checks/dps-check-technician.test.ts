@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startLab } from '../../src/lab/lab';
-import type { LabHandle } from '../../src/lab/types';
+import type { LabDevice, LabHandle } from '../../src/lab/types';
+import { provisionDevice } from '../../src/index';
+import { optionsFor } from '../support/provision-lab';
 import { jsonOf, LIBRARY_NAMES, resultOf, runCli } from './cli-helper';
 import { makeCert, pem, put, rsaKey, tempDir } from './fixtures';
 
@@ -19,10 +21,12 @@ describe('dps-check for the technician (lab)', function () {
   const dir = tempDir('dps-check-tech-');
   let base: string[];
   let device: string[];
+  let labDevice: LabDevice;
 
   before(async () => {
     lab = await startLab({ retryAfterSeconds: 0 });
     const d = await lab.createDevice('tech-dev-1', 'x509-individual');
+    labDevice = d;
     assert.ok('cert' in d.auth);
     device = [
       '--id-scope',
@@ -148,6 +152,58 @@ describe('dps-check for the technician (lab)', function () {
         assert.doesNotMatch(text.stdout, LIBRARY_NAMES);
       });
     }
+  });
+
+  describe('--cache: the cached assignment', () => {
+    let cacheFile: string;
+    before(async () => {
+      // The device app's own cache: a real registration through provisionDevice writes it.
+      const d = labDevice;
+      cacheFile = `${dir}/assignment.json`;
+      await provisionDevice(optionsFor(lab, d, { cache: { path: cacheFile } }));
+    });
+
+    it('shows the cached hub, device id and age, and resolves the cached hub inside the VNET', async () => {
+      const doc = jsonOf(
+        await runCli([...base, ...device, '--port', String(lab.dps.port), '--cache', cacheFile, '--json']),
+      );
+      const c = doc.checks.find((x) => x.id === 'dps-cache');
+      assert.equal(c?.result, 'ok', JSON.stringify(c));
+      assert.equal(c?.evidence['assignedHub'], lab.hub.host);
+      assert.equal(c?.evidence['credentialMatches'], true);
+      assert.match(c?.detail ?? '', /cached \d+ s ago for this credential; .*in VNET/);
+    });
+
+    it("a cache made with another credential is not this device's: a warning saying it will register again", async () => {
+      const other = await lab.createDevice('tech-other', 'x509-individual');
+      assert.ok('cert' in other.auth);
+      const args = [...device];
+      args[args.indexOf('--cert') + 1] = put(dir, 'other.pem', other.auth.cert);
+      args[args.indexOf('--key') + 1] = put(dir, 'other.key', other.auth.key);
+      const doc = jsonOf(
+        await runCli([...base, ...args, '--port', String(lab.dps.port), '--cache', cacheFile, '--json']),
+      );
+      const c = doc.checks.find((x) => x.id === 'dps-cache');
+      assert.equal(c?.result, 'warning', JSON.stringify(c));
+      assert.match(c?.detail ?? '', /registers with DPS on its next start/);
+    });
+
+    it('the cached hub resolving publicly is reported by dps-cache, naming the hub', async () => {
+      lab.setDnsView('public', 'hub');
+      try {
+        const doc = jsonOf(
+          await runCli([...base, ...device, '--port', String(lab.dps.port), '--cache', cacheFile, '--json']),
+        );
+        const c = doc.checks.find((x) => x.id === 'dps-cache');
+        assert.equal(c?.result, 'error', JSON.stringify(c));
+        assert.ok(
+          c?.findings.some((f) => f.code === 'DNS_PRIVATELINK_NOT_PRIVATE' && f.message.includes(lab.hub.host)),
+          JSON.stringify(c?.findings),
+        );
+      } finally {
+        lab.setDnsView('private', 'hub');
+      }
+    });
   });
 
   it('--help says what --timeout-ms means for a registration', async () => {
