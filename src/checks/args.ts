@@ -53,6 +53,8 @@ const OPTIONS = {
   'ws-port': { type: 'string' },
   'hub-port': { type: 'string' },
   'hub-ws-port': { type: 'string' },
+  cache: { type: 'string' },
+  proxy: { type: 'string' },
   config: { type: 'string' },
   'passphrase-env': { type: 'string' },
   'ntp-server': { type: 'string' },
@@ -206,6 +208,8 @@ function configFlags(v: ParsedValues): ConfigFlags {
   put('port', v.port);
   put('wsPort', v['ws-port']);
   put('hubPort', v['hub-port']);
+  put('cacheFile', v.cache);
+  put('proxy', v.proxy);
   return flags;
 }
 

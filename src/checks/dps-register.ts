@@ -68,6 +68,7 @@ function registrationOptions(ctx: CheckContext): ProvisionOptions {
     },
     transport: config.transport,
     ...(ca ? { tls: { ca } } : {}),
+    ...(config.proxy ? { proxy: config.proxy } : {}),
     timeoutMs: registrationTimeoutMs(ctx.settings.timeoutMs),
     retry: { maxAttempts: 2 },
     port: config.port,
@@ -77,7 +78,19 @@ function registrationOptions(ctx: CheckContext): ProvisionOptions {
   };
 }
 
-function registered(result: ProvisioningResult, started: number, timeoutMs: number): CheckOutcome {
+/**
+ * What a fresh registration says about the cached assignment: nothing when there is none or it agrees; else that the
+ * cache is stale (DPS now assigns another hub or device id), which is the cache's problem, not DPS's.
+ */
+function cacheVerdict(ctx: CheckContext, result: ProvisioningResult): string | undefined {
+  const cached = ctx.state.cachedAssignment;
+  if (!cached) return undefined;
+  if (cached.assignedHub.toLowerCase() === result.assignedHub.toLowerCase() && cached.deviceId === result.deviceId)
+    return undefined;
+  return `the cache is stale: it names ${cached.assignedHub} as ${cached.deviceId}`;
+}
+
+function registered(result: ProvisioningResult, started: number, timeoutMs: number, stale?: string): CheckOutcome {
   const evidence = {
     registrationId: result.registrationId,
     assignedHub: result.assignedHub,
@@ -87,11 +100,13 @@ function registered(result: ProvisioningResult, started: number, timeoutMs: numb
     dpsAddresses: result.dps.addresses.map((a) => a.address),
     durationMs: Math.round(performance.now() - started),
     timeoutMs,
+    ...(stale ? { cache: stale } : {}),
   };
   return {
+    ...(stale ? { result: 'warning' as const } : {}),
     findings: result.findings.filter((f) => f.code.startsWith('DPS_')),
     evidence,
-    detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})`,
+    detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})${stale ? `; ${stale}` : ''}`,
   };
 }
 
@@ -130,7 +145,7 @@ export const dpsRegister: Check = {
       const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
       const result = await provisionDevice(registrationOptions(ctx));
       ctx.state.registration = result;
-      return registered(result, started, timeoutMs);
+      return registered(result, started, timeoutMs, cacheVerdict(ctx, result));
     } catch (err) {
       return refused(err, started, timeoutMs);
     }

@@ -3,6 +3,7 @@ import { ENV_CONFIG_FILE, ENV_OF, ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../c
 import { knownSecrets, scrubKnown } from '../redact';
 import path from 'node:path';
 import { DpsPrivateLinkError } from '../errors';
+import { adviseReport } from './advice';
 import { DEFAULT_CONFIG_FILE, parseCliArgs, USAGE, wantsJson, type CliArgs } from './args';
 import { prepare, type Prepared } from './prepare';
 import { CHECKS } from './registry';
@@ -208,6 +209,7 @@ function runOptions(
   let section: Section | undefined;
   return {
     dontRun: args.dontRun,
+    present: adviseReport,
     cannotRun: new Map(prepared.problems.flatMap((p) => p.checks.map((id) => [id, p.error] as const))),
     ...(progress ? { onStart: (c: Check) => progress.started(c), onFinish: (c: Check) => progress.finished(c) } : {}),
     onResult: (r) => {

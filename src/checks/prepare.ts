@@ -30,9 +30,9 @@ export interface Prepared {
 }
 
 /** The checks that dial under the enforce policy, or verify against --expect-cidr. */
-const NEED_EXPECTED_CIDRS = ['dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-register'];
+const NEED_EXPECTED_CIDRS = ['dps-dns', 'dps-tcp-mqtt', 'dps-tcp-websocket', 'dps-cache', 'dps-register'];
 /** The checks that need the device certificate and key to be readable. */
-const NEED_IDENTITY = ['device-cert', 'dps-register'];
+const NEED_IDENTITY = ['device-cert', 'dps-cache', 'dps-register'];
 
 /** Names the source of a value in errors: the flag, variable or config key it came from, else `fallback`. */
 type SourceOf = (key: keyof LoadedConfig['sources'], fallback: string) => string;

@@ -1,3 +1,4 @@
+import { dpsCache } from './cache-check';
 import { clockSkew } from './clock-skew';
 import { configWellFormed } from './config-well-formed';
 import { deviceCert } from './device-cert';
@@ -43,6 +44,7 @@ export const CHECKS: readonly Check[] = defineRegistry([
   deviceKeyMatch,
   deviceCertCn,
   deviceCertChain,
+  dpsCache,
   dpsRegister,
   hubDns,
   hubTcpMqtt,

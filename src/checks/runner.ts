@@ -12,6 +12,11 @@ export interface RunChecksOptions {
   cannotRun?: ReadonlyMap<string, Error>;
   /** Called before each check starts (progress output). */
   onStart?: (check: Check) => void;
+  /**
+   * What each report becomes before it is reported and returned (dps-check: findings in the words of its
+   * interface). Default: as the check made it.
+   */
+  present?: (report: CheckReport) => CheckReport;
   /** Called as soon as a check finished (or was skipped), before it is reported. */
   onFinish?: (check: Check, report: CheckReport) => void;
   /** Called for each check's report, in registry order (so a report may wait for slower checks before it). */
@@ -163,7 +168,8 @@ export async function runChecks(
   };
   const runOne = async (check: Check, index: number): Promise<void> => {
     await Promise.all(waitsFor(checks, index).map((id) => finished.get(id) ?? Promise.resolve()));
-    const report = await reportFor(check);
+    const made = await reportFor(check);
+    const report = options.present ? options.present(made) : made;
     markNotRun(check, report);
     options.onFinish?.(check, report);
     results.set(check.id, report.result);

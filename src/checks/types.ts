@@ -4,6 +4,7 @@ import type { DeviceConfig, LoadedConfig } from '../config/types';
 import type { TlsInspection } from '../connection/probe';
 import type { EndpointReport } from '../endpoint/types';
 import type { Evidence, Finding } from '../findings/types';
+import type { CacheRecord } from '../provision/cache';
 import type { ProvisioningResult } from '../provision/types';
 
 /** The result of one check, as iotedge/aziotctl check report it. */
@@ -80,6 +81,8 @@ export interface CheckState {
   registration?: ProvisioningResult;
   /** `hub-dns`: the assigned hub's report, as provisionDevice verified it (read by the hub TCP checks). */
   hubEndpoint?: EndpointReport;
+  /** `dps-cache`: the cached assignment, when it is usable for this device (read by dps-register). */
+  cachedAssignment?: CacheRecord;
   /** The --ca file's PEM, read once by the first check that needs it (see caOf in tls-handshake.ts). */
   caPem?: string;
 }

@@ -27,7 +27,7 @@ export interface LoadConfigOptions {
   configFileSource?: string;
 }
 
-const PATH_KEYS: ReadonlySet<ConfigKey> = new Set(['certFile', 'keyFile', 'caFile']);
+const PATH_KEYS: ReadonlySet<ConfigKey> = new Set(['certFile', 'keyFile', 'caFile', 'cacheFile']);
 const LIST_KEYS: ReadonlySet<ConfigKey> = new Set(['expectedCidrs', 'dnsServers']);
 const PORT_KEYS: ReadonlySet<ConfigKey> = new Set(['port', 'wsPort', 'hubPort']);
 const CHOICES: Partial<Record<ConfigKey, readonly string[]>> = {

@@ -15,6 +15,8 @@ export const FLAG_OF: Record<ConfigKey, string> = {
   port: '--port',
   wsPort: '--ws-port',
   hubPort: '--hub-port',
+  cacheFile: '--cache',
+  proxy: '--proxy',
 };
 
 /** Environment variable for each configuration key. Lists are comma-separated. */
@@ -32,6 +34,8 @@ export const ENV_OF: Record<ConfigKey, string> = {
   port: 'DPS_PORT',
   wsPort: 'DPS_WS_PORT',
   hubPort: 'DPS_HUB_PORT',
+  cacheFile: 'DPS_CACHE_FILE',
+  proxy: 'DPS_PROXY',
 };
 
 /** Environment variable naming the JSON config file when --config is not given. */

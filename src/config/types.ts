@@ -50,6 +50,10 @@ export interface DeviceConfig {
   wsPort: number;
   /** MQTT/TLS port of the assigned IoT hub, default 8883 (override only for labs). */
   hubPort: number;
+  /** The cached assignment (provisionDevice's `cache.path`): dps-check reads it and checks the cached hub. */
+  cacheFile?: string;
+  /** HTTP CONNECT proxy `http://<ip>:<port>` for `mqtt-ws` (provisionDevice's `proxy`). */
+  proxy?: string;
 }
 
 /** The keys of DeviceConfig, in display order. */
@@ -67,6 +71,8 @@ export const CONFIG_KEYS = [
   'port',
   'wsPort',
   'hubPort',
+  'cacheFile',
+  'proxy',
 ] as const satisfies readonly (keyof DeviceConfig)[];
 
 /** One configuration key. */

@@ -1,5 +1,6 @@
 import { catalogue, type EvidenceOf, type FindingCode } from './catalogue';
 import { InvalidOptionError } from './error';
+import { linkOf } from './links';
 import type { Finding, Severity } from './types';
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
@@ -106,7 +107,14 @@ export function createFinding<C extends FindingCode>(
     message: textOf(() => spec.message(evidence), `${spec.title} (the evidence is incomplete).`),
     evidence: evidence as Record<string, unknown>,
     remediation: textOf(() => spec.remediation(evidence), `See the documentation of ${code}.`),
+    ...linkField(code),
   };
+}
+
+/** The finding's documentation link, set here so every finding carries it (the library's and dps-check's alike). */
+function linkField(code: FindingCode): { link?: string } {
+  const link = linkOf(code);
+  return link ? { link } : {};
 }
 
 /** A catalogue text for the evidence, or `fallback` when the evidence lacks what the text reads. */

@@ -43,7 +43,7 @@ export interface JsonDoc {
   checks: {
     id: string;
     result: string;
-    findings: { code: string; severity: string; message: string; remediation: string }[];
+    findings: { code: string; severity: string; message: string; remediation: string; link?: string }[];
     evidence: Record<string, unknown>;
     detail?: string;
   }[];
@@ -68,3 +68,7 @@ export function resultOf(doc: JsonDoc, id: string): string | undefined {
 export function codesOf(doc: JsonDoc, id: string): string[] {
   return doc.checks.find((c) => c.id === id)?.findings.map((f) => f.code) ?? [];
 }
+
+/** Library option names a technician cannot type into dps-check: its advice must never show one. */
+export const LIBRARY_NAMES =
+  /(?<![\w.-])(network\.\w+|retry\.\w+|tls\.ca|cache\.path|auth\.\w+|forceReprovision|timeoutMs|maxAttempts|dnsTimeoutMs)\b/;

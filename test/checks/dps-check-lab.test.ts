@@ -105,7 +105,9 @@ describe('dps-check against the lab', function () {
   it('healthy text output: one line per check with √, sections, the summary, no colour when not a TTY', async () => {
     const run = await runCli([...base, ...withDevice()]);
     assert.equal(run.code, 0, run.stdout);
-    assert.match(run.stdout, /^ {2}√ dps-dns: .*127\.10\.0\.10 \(loopback, in VNET\)/m);
+    // A check's line wraps at 80 columns; its continuation lines start four columns in.
+    const unwrapped = run.stdout.replace(/\n {4}(?=\S)/g, ' ');
+    assert.match(unwrapped, /^ {2}√ dps-dns: .*127\.10\.0\.10 \(loopback, in VNET\)/m);
     assert.match(run.stdout, /^DNS$/m);
     assert.match(run.stdout, /^\d+ ok, 0 warnings, 0 errors, \d+ skipped$/m);
     assert.doesNotMatch(run.stdout, /\x1b\[/);

@@ -192,6 +192,7 @@ describe('check registry', () => {
       'device-key-match',
       'device-cert-cn',
       'device-cert-chain',
+      'dps-cache',
       'dps-register',
       'hub-dns',
       'hub-tcp-mqtt',

@@ -27,7 +27,8 @@ describe('findings renderers', () => {
       /^× DNS_NXDOMAIN \(error\): the system resolver answered NXDOMAIN for nope\.azure-devices-provisioning\.net/,
     );
     assert.match(lines[1] ?? '', /^ {4}fix: Check the spelling of nope\.azure-devices-provisioning\.net/);
-    assert.match(lines[2] ?? '', /^‼ DNS_MIXED_ANSWERS \(warning\): .*10\.1\.2\.4.*20\.61\.4\.5/);
+    assert.equal(lines[2], `    docs: ${error.link}`);
+    assert.match(lines[3] ?? '', /^‼ DNS_MIXED_ANSWERS \(warning\): .*10\.1\.2\.4.*20\.61\.4\.5/);
     assert.doesNotMatch(text, /\u001b\[/, 'no colour unless asked');
   });
 
@@ -62,8 +63,10 @@ describe('findings renderers', () => {
     assert.deepEqual(text.split('\n'), [
       `      DNS_MIXED_ANSWERS (warning): ${warning.message}`,
       `        fix: ${warning.remediation}`,
+      `        docs: ${warning.link}`,
       `      DNS_NXDOMAIN (error): ${error.message}`,
       `        fix: ${error.remediation}`,
+      `        docs: ${error.link}`,
     ]);
   });
 
