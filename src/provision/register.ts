@@ -1,4 +1,4 @@
-import { ProvisioningDeviceConstants } from 'azure-iot-provisioning-device';
+import type * as ProvisioningDevice from 'azure-iot-provisioning-device';
 import type { DeviceRegistrationResult, RegistrationRequest } from 'azure-iot-provisioning-device';
 import net from 'node:net';
 import type { ConnectionSession } from '../connection/session';
@@ -216,7 +216,9 @@ function rejectedFinding(
   if (status === 400 && body.errorCode === 400004) {
     return createFinding('DPS_API_VERSION_UNSUPPORTED', {
       ...evidence,
-      apiVersion: ProvisioningDeviceConstants.apiVersion,
+      // Required here, not at the top: the SDK loads with the first registration (see sdk-transport.ts).
+      apiVersion: (require('azure-iot-provisioning-device') as typeof ProvisioningDevice).ProvisioningDeviceConstants
+        .apiVersion,
       cloud: cloudOf(run.dps.host) ?? 'unknown',
     });
   }

@@ -1,7 +1,7 @@
-import * as dpsMqtt from 'azure-iot-provisioning-device-mqtt';
+import type * as DpsMqtt from 'azure-iot-provisioning-device-mqtt';
 import type { RegistrationRequest, DeviceRegistrationResult } from 'azure-iot-provisioning-device';
-import { X509Security } from 'azure-iot-security-x509';
-import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
+import type * as X509 from 'azure-iot-security-x509';
+import type * as SymmetricKey from 'azure-iot-security-symmetric-key';
 import { createMqttProvider, loadMqttBase, type ProviderHooks } from '../connection/mqtt-provider';
 import type { ConnectionSession } from '../connection/session';
 import { TRANSPORTS } from '../connection/transports';
@@ -38,6 +38,9 @@ export async function createDpsTransport(
   ids: { registrationId: string; idScope: string },
   hooks: ProviderHooks,
 ): Promise<DpsTransport> {
+  // The SDK's provisioning packages (~40 modules) load on the first registration, not with the package: a boot from
+  // the cached assignment never talks to DPS, and an app that imports early provisions later.
+  const dpsMqtt = require('azure-iot-provisioning-device-mqtt') as typeof DpsMqtt;
   const MqttBase = loadMqttBase('azure-iot-provisioning-device-mqtt');
   const base = new MqttBase(createMqttProvider(session, kind, hooks));
   // The cast: our type declarations come from another copy of azure-iot-mqtt-base (private fields differ in the types
@@ -48,10 +51,12 @@ export async function createDpsTransport(
   // the retry policy bounds how often.
   (transport as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log('DPS transport: %s', err.message));
   if ('symmetricKey' in auth) {
+    const { SymmetricKeySecurityClient } = require('azure-iot-security-symmetric-key') as typeof SymmetricKey;
     const security = new SymmetricKeySecurityClient(ids.registrationId, auth.symmetricKey);
     const sas = await (security.createSharedAccessSignature(ids.idScope) as Promise<{ toString(): string }>);
     transport.setSharedAccessSignature(sas.toString());
   } else {
+    const { X509Security } = require('azure-iot-security-x509') as typeof X509;
     const security = new X509Security(ids.registrationId, {
       cert: String(auth.cert),
       key: String(auth.key),
