@@ -3,7 +3,6 @@ import { proxyInPathFinding } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
 import { tlsEnvironmentFinding } from '../connection/tls-environment';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../connection/topic-guard';
 import type { TlsInfo } from '../connection/types';
 import { connectableAddresses, verifyHost } from '../endpoint/verify';
 import type { EndpointReport } from '../endpoint/types';
@@ -17,7 +16,7 @@ import { credentialFingerprint, readCache, writeCache, type CacheRecord } from '
 import { Deadline, type StopReason } from './deadline';
 import { ProvisioningError } from './errors';
 import { resolveProvisionOptions, type ResolvedProvisionOptions } from './options';
-import { parseResponseTopic, RegistrationFailure, runRegistration } from './register';
+import { RegistrationFailure, runRegistration, screenResponse } from './register';
 import { createDpsTransport, type DpsTransport } from './sdk-transport';
 import type { ProgressStep, ProvisionOptions, ProvisioningResult } from './types';
 import type { Connector } from '../connection/connector';
@@ -275,30 +274,16 @@ function openSession(run: Run, addresses: string[]): ConnectionSession {
   return new ConnectionSession(target, { onAttempt, onConnect, onSecure }, o.connector);
 }
 
-/**
- * Reads each DPS response before the SDK does: the status and retry-after off the topic, and the body checked as
- * JSON — the SDK JSON.parses it unguarded, where an exception would be uncaught. Returns false to swallow it.
- */
+/** Reads each DPS response before the SDK does (see {@link screenResponse}); returns false to swallow it. */
 function checkResponse(
   run: Run,
   last: { status?: number; retryAfterSeconds?: number },
   topic: string,
   payload: Buffer,
 ): boolean {
-  const response = parseResponseTopic(topic);
-  if (response) Object.assign(last, response);
-  try {
-    const text = payload.toString('ascii');
-    if (nestsDeeperThan(text)) {
-      malformed(run, topic, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
-      return false;
-    }
-    JSON.parse(text);
-    return true;
-  } catch {
-    malformed(run, topic, payload.subarray(0, 40).toString('latin1'));
-    return false;
-  }
+  const problem = screenResponse(topic, payload, last);
+  if (problem !== undefined) malformed(run, topic, problem);
+  return problem === undefined;
 }
 
 /** Stops the run with DPS_MALFORMED_RESPONSE: a reply the SDK must not see (bad JSON, a topic that would crash it). */

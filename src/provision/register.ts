@@ -2,6 +2,7 @@ import type * as ProvisioningDevice from 'azure-iot-provisioning-device';
 import type { DeviceRegistrationResult, RegistrationRequest } from 'azure-iot-provisioning-device';
 import net from 'node:net';
 import type { ConnectionSession } from '../connection/session';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../connection/topic-guard';
 import { cloudOf } from '../endpoint/clouds';
 import type { EndpointReport } from '../endpoint/types';
 import { createFinding } from '../findings/finding';
@@ -60,6 +61,24 @@ export function parseResponseTopic(topic: string): LastResponse | undefined {
   const out: LastResponse = { status: Number(m[1]) };
   if (ra !== null && Number.isFinite(Number(ra))) out.retryAfterSeconds = Number(ra);
   return out;
+}
+
+/**
+ * Reads a DPS response before the SDK does: status and retry-after off the topic into `last`, and the body checked
+ * as JSON — the SDK JSON.parses it unguarded, where an exception would be uncaught. Returns why the SDK must not see
+ * it (an excerpt for DPS_MALFORMED_RESPONSE), or undefined when it may. The one screen every response passes.
+ */
+export function screenResponse(topic: string, payload: Buffer, last: LastResponse): string | undefined {
+  const response = parseResponseTopic(topic);
+  if (response) Object.assign(last, response);
+  const text = payload.toString('ascii');
+  if (nestsDeeperThan(text)) return `JSON nested more than ${MAX_JSON_DEPTH} levels deep`;
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch {
+    return payload.subarray(0, 40).toString('latin1');
+  }
 }
 
 /**
