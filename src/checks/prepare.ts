@@ -219,14 +219,13 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareO
   checkCredentials(args, loaded, src);
   const identity = readIdentity(loaded, src);
   if ('error' in identity) problems.push(identity);
-  // Without --register, dps-register only says how to run it: no input problem is its to report.
-  const withoutRegister = problems.map((p) => ({
-    ...p,
-    checks: args.register ? p.checks : p.checks.filter((id) => id !== 'dps-register'),
-  }));
+  // Without --register (or --cache), dps-register (dps-cache) only says how to run it: no input problem is its to
+  // report.
+  const idle = new Set([...(args.register ? [] : ['dps-register']), ...(config.cacheFile ? [] : ['dps-cache'])]);
+  const relevant = problems.map((p) => ({ ...p, checks: p.checks.filter((id) => !idle.has(id)) }));
   return {
     loaded,
-    problems: withoutRegister,
+    problems: relevant,
     ...('identity' in identity && identity.identity ? { identity: identity.identity } : {}),
   };
 }
