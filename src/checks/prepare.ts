@@ -7,6 +7,7 @@ import type { DeviceConfig, LoadedConfig } from '../config/types';
 import { parseCidrs, parseDnsServer } from '../endpoint/address';
 import { normaliseHost } from '../endpoint/options';
 import { InvalidOptionError } from '../errors';
+import { checkProxy } from '../provision/options';
 import { describe } from '../redact';
 import { DEFAULT_CONFIG_FILE, type CliArgs } from './args';
 import { checkIds } from './registry';
@@ -107,6 +108,20 @@ function checkRunFlags(args: CliArgs): void {
         `unknown check id ${describe(id)}`,
         `Use ids from dps-check --list: ${[...known].join(', ')}.`,
       );
+  }
+}
+
+/** --proxy: `http://<ip>:<port>`, and only with mqtt-ws, the one transport that goes through a proxy. */
+function checkProxyFlag(config: DeviceConfig, src: SourceOf): void {
+  if (config.proxy === undefined) return;
+  const name = src('proxy', '--proxy');
+  checkProxy(config.proxy, name);
+  if (config.transport !== 'mqtt-ws') {
+    throw new InvalidOptionError(
+      name,
+      'only used with --transport mqtt-ws (MQTT over TLS on 8883 never goes through an HTTP proxy)',
+      'Add --transport mqtt-ws, or leave the proxy out.',
+    );
   }
 }
 
@@ -216,6 +231,7 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareO
   if (network) problems.push(network);
   checkRunFlags(args);
   checkCaFile(config, src);
+  checkProxyFlag(config, src);
   checkCredentials(args, loaded, src);
   const identity = readIdentity(loaded, src);
   if ('error' in identity) problems.push(identity);
