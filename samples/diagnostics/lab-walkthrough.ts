@@ -81,6 +81,23 @@ async function main(): Promise<void> {
       'key from another device, registration id that is not the certificate CN',
       base.map((a) => (a === key ? otherKey : a === d.registrationId ? 'pi-1' : a)),
     );
+    const { createPrivateKey } = await import('node:crypto');
+    const encrypted = createPrivateKey(d.auth.key).export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'the-right-one',
+    }) as string;
+    const encKey = file('pi-0001-encrypted.key', encrypted);
+    await show(
+      'an encrypted key and the wrong passphrase: the identity checks say so, DNS, TCP and TLS still answer',
+      base.map((a) => (a === key ? encKey : a)),
+      { DPS_KEY_PASSPHRASE: 'not-the-right-one' },
+    );
+    await show('nothing listens on the MQTT port (--port 1): the registration is not tried into its deadline', [
+      ...base.map((a, i) => (base[i - 1] === '--port' ? '1' : a)),
+      '--register',
+    ]);
   } finally {
     await lab.close();
   }

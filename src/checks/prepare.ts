@@ -7,6 +7,7 @@ import type { DeviceConfig, LoadedConfig } from '../config/types';
 import { parseCidrs, parseDnsServer } from '../endpoint/address';
 import { normaliseHost } from '../endpoint/options';
 import { InvalidOptionError } from '../errors';
+import { checkProxy } from '../provision/options';
 import { describe } from '../redact';
 import { DEFAULT_CONFIG_FILE, type CliArgs } from './args';
 import { checkIds } from './registry';
@@ -107,6 +108,20 @@ function checkRunFlags(args: CliArgs): void {
         `unknown check id ${describe(id)}`,
         `Use ids from dps-check --list: ${[...known].join(', ')}.`,
       );
+  }
+}
+
+/** --proxy: `http://<ip>:<port>`, and only with mqtt-ws, the one transport that goes through a proxy. */
+function checkProxyFlag(config: DeviceConfig, src: SourceOf): void {
+  if (config.proxy === undefined) return;
+  const name = src('proxy', '--proxy');
+  checkProxy(config.proxy, name);
+  if (config.transport !== 'mqtt-ws') {
+    throw new InvalidOptionError(
+      name,
+      'only used with --transport mqtt-ws (MQTT over TLS on 8883 never goes through an HTTP proxy)',
+      'Add --transport mqtt-ws, or leave the proxy out.',
+    );
   }
 }
 
@@ -216,17 +231,17 @@ export function prepare(args: CliArgs, env: NodeJS.ProcessEnv, options: PrepareO
   if (network) problems.push(network);
   checkRunFlags(args);
   checkCaFile(config, src);
+  checkProxyFlag(config, src);
   checkCredentials(args, loaded, src);
   const identity = readIdentity(loaded, src);
   if ('error' in identity) problems.push(identity);
-  // Without --register, dps-register only says how to run it: no input problem is its to report.
-  const withoutRegister = problems.map((p) => ({
-    ...p,
-    checks: args.register ? p.checks : p.checks.filter((id) => id !== 'dps-register'),
-  }));
+  // Without --register (or --cache), dps-register (dps-cache) only says how to run it: no input problem is its to
+  // report.
+  const idle = new Set([...(args.register ? [] : ['dps-register']), ...(config.cacheFile ? [] : ['dps-cache'])]);
+  const relevant = problems.map((p) => ({ ...p, checks: p.checks.filter((id) => !idle.has(id)) }));
   return {
     loaded,
-    problems: withoutRegister,
+    problems: relevant,
     ...('identity' in identity && identity.identity ? { identity: identity.identity } : {}),
   };
 }

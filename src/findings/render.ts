@@ -63,7 +63,8 @@ function findingLines(f: Finding, options: RenderTextOptions): string[] {
   const head = wrapLines(`${f.code} (${f.severity}): ${f.message}`, `${indent}${symbols ? '× ' : ''}`, inner, width);
   if (symbols) head[0] = `${indent}${symbol} ${(head[0] as string).slice(indent.length + 2)}`;
   const lines = [...head, ...wrapLines(f.remediation, `${inner}fix: `, `${inner}     `, width)];
-  if (f.link) lines.push(...wrapLines(f.link, `${inner}docs: `, `${inner}      `, width));
+  // A link cannot break: where it does not fit after the label it goes whole on the next line.
+  if (f.link) lines.push(...wrapLines(f.link, `${inner}docs: `, `${inner}  `, width));
   if (options.verbose) {
     for (const [key, value] of Object.entries(redact(f.evidence)))
       lines.push(...wrapLines(JSON.stringify(value), `${inner}${key}: `, `${inner}  `, width));

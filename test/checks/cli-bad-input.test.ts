@@ -80,6 +80,16 @@ describe('dps-check bad input', () => {
       args: [...host, '--ca', put(dir, 'not-a-ca.pem', 'garbage\n')],
       line: /--ca .*not-a-ca\.pem: holds no PEM certificate/,
     },
+    {
+      name: 'a proxy that is not http://<ip>:<port>',
+      args: [...host, '--transport', 'mqtt-ws', '--proxy', 'proxy.corp:3128'],
+      line: /--proxy.*http:\/\/<ip>:<port>/,
+    },
+    {
+      name: 'a proxy with the mqtt transport',
+      args: [...host, '--proxy', 'http://127.0.0.1:3128'],
+      line: /--proxy: only used with --transport mqtt-ws/,
+    },
     { name: 'a bad --hub-ws-port', args: [...host, '--hub-ws-port', '70000'], line: /--hub-ws-port.*1 to 65535/ },
   ];
   for (const c of cases) {

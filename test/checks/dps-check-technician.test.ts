@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { startLab } from '../../src/lab/lab';
 import type { LabDevice, LabHandle } from '../../src/lab/types';
 import { provisionDevice } from '../../src/index';
+import { writeCache, type CacheRecord } from '../../src/provision/cache';
 import { optionsFor } from '../support/provision-lab';
 import { jsonOf, LIBRARY_NAMES, resultOf, runCli } from './cli-helper';
 import { makeCert, pem, put, rsaKey, tempDir } from './fixtures';
@@ -148,7 +149,7 @@ describe('dps-check for the technician (lab)', function () {
         if (s.says) assert.match(f.remediation, s.says);
         for (const x of findings) assert.doesNotMatch(`${x.message} ${x.remediation}`, LIBRARY_NAMES, x.code);
         const text = await runCli(args);
-        assert.match(text.stdout, new RegExp(`docs: ${f.link?.replace(/[./]/g, '\\$&')}`));
+        assert.match(text.stdout, new RegExp(`docs:\\s+${f.link?.replace(/[./]/g, '\\$&')}`));
         assert.doesNotMatch(text.stdout, LIBRARY_NAMES);
       });
     }
@@ -186,6 +187,19 @@ describe('dps-check for the technician (lab)', function () {
       const c = doc.checks.find((x) => x.id === 'dps-cache');
       assert.equal(c?.result, 'warning', JSON.stringify(c));
       assert.match(c?.detail ?? '', /registers with DPS on its next start/);
+    });
+
+    it('--register with a cache DPS no longer agrees with: dps-register says the cache is stale (a warning)', async () => {
+      const record = JSON.parse(readFileSync(cacheFile, 'utf8')) as CacheRecord;
+      const stale = `${dir}/stale-assignment.json`;
+      await writeCache(stale, { ...record, deviceId: 'pi-before-reimage' });
+      const doc = jsonOf(
+        await runCli([...base, ...device, '--port', String(lab.dps.port), '--cache', stale, '--register', '--json']),
+      );
+      assert.equal(doc.checks.find((x) => x.id === 'dps-cache')?.result, 'ok');
+      const register = doc.checks.find((x) => x.id === 'dps-register');
+      assert.equal(register?.result, 'warning', JSON.stringify(register));
+      assert.match(register?.detail ?? '', /the cache is stale: it names .* as pi-before-reimage/);
     });
 
     it('the cached hub resolving publicly is reported by dps-cache, naming the hub', async () => {
