@@ -8,9 +8,11 @@
 //   BENCH_OUT=<file>: also writes the figures as a JSON array of entries { id, unit, value, ... }.
 //
 // Growth is "clear" when, from the middle of the run (warm-up over: JIT, TLS session caches, the lab's own state) to
-// the end, heap used grows more than 8 MB and the second half's slope exceeds 1 MB per 1,000 iterations, or RSS grows
-// more than 64 MB, or any resource kind is more numerous at the end than at the start. The lab runs in this process
-// (its handles are counted in the baseline; its per-device records grow by design, so each phase reuses one device).
+// the end, heap used or external memory (Buffers) grows more than 8 MB with a second-half slope above 1 MB per 1,000
+// iterations, or RSS grows more than 64 MB, or any resource kind is more numerous at the end than at the start (a
+// Buffer leak of 200 KB per provisioning fails a 300-iteration run on the external figure). The lab runs in this
+// process (its handles are counted in the baseline; its per-device records grow by design, so each phase reuses one
+// device).
 //
 // Network: the lab binds loopback only; as root, bench/run.ts runs this inside a fresh network namespace.
 import { writeFileSync } from 'node:fs';
@@ -31,6 +33,8 @@ interface Sample {
   iteration: number;
   rssMb: number;
   heapUsedMb: number;
+  /** Memory outside the JS heap that JS objects own (Buffers, ArrayBuffers): a leak of Buffers grows this. */
+  externalMb: number;
   resources: Record<string, number>;
 }
 
@@ -60,7 +64,7 @@ async function sample(iteration: number): Promise<Sample> {
   const resources: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
   const m = process.memoryUsage();
-  return { iteration, rssMb: m.rss / MB, heapUsedMb: m.heapUsed / MB, resources };
+  return { iteration, rssMb: m.rss / MB, heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, resources };
 }
 
 /** Least-squares slope of `y` over `x`, scaled to per 1,000 iterations. */
@@ -79,10 +83,14 @@ function growthOf(samples: Sample[]): string[] {
   const mid = samples[Math.floor(samples.length / 2)]!;
   const last = samples[samples.length - 1]!;
   const secondHalf = samples.slice(Math.floor(samples.length / 2));
-  const heapSlope = slopePer1k(secondHalf.map((s) => ({ x: s.iteration, y: s.heapUsedMb })));
   const out: string[] = [];
-  if (last.heapUsedMb - mid.heapUsedMb > 8 && heapSlope > 1) {
-    out.push(`heap used grew ${(last.heapUsedMb - mid.heapUsedMb).toFixed(1)} MB in the second half (${heapSlope.toFixed(2)} MB/1k)`); // prettier-ignore
+  for (const [what, of] of [
+    ['heap used', (s: Sample) => s.heapUsedMb],
+    ['external (Buffers)', (s: Sample) => s.externalMb],
+  ] as const) {
+    const slope = slopePer1k(secondHalf.map((s) => ({ x: s.iteration, y: of(s) })));
+    const grew = of(last) - of(mid);
+    if (grew > 8 && slope > 1) out.push(`${what} grew ${grew.toFixed(1)} MB in the second half (${slope.toFixed(2)} MB/1k)`); // prettier-ignore
   }
   if (last.rssMb - mid.rssMb > 64) out.push(`RSS grew ${(last.rssMb - mid.rssMb).toFixed(1)} MB in the second half`);
   for (const [kind, n] of Object.entries(last.resources)) {
@@ -149,7 +157,7 @@ function show(r: PhaseReport): void {
     ['middle', mid],
     ['end', last],
   ] as const) {
-    console.log(`  ${label.padEnd(6)} #${String(s.iteration).padStart(5)}  rss ${s.rssMb.toFixed(1)} MB  heap used ${s.heapUsedMb.toFixed(1)} MB  ${res(s)}`); // prettier-ignore
+    console.log(`  ${label.padEnd(6)} #${String(s.iteration).padStart(5)}  rss ${s.rssMb.toFixed(1)} MB  heap used ${s.heapUsedMb.toFixed(1)} MB  external ${s.externalMb.toFixed(1)} MB  ${res(s)}`); // prettier-ignore
   }
   console.log(
     `  slope per 1,000: heap ${r.heapSlopeMbPer1k.toFixed(2)} MB (second half ${r.heapSlopeSecondHalfMbPer1k.toFixed(2)} MB), ` +
@@ -168,6 +176,7 @@ function entries(reports: PhaseReport[]): object[] {
       { id: `soak.${r.phase}.heap-slope`, unit: 'MB/1k', value: r.heapSlopeMbPer1k, secondHalf: r.heapSlopeSecondHalfMbPer1k, ...base }, // prettier-ignore
       { id: `soak.${r.phase}.rss-slope`, unit: 'MB/1k', value: r.rssSlopeMbPer1k, ...base },
       { id: `soak.${r.phase}.heap-used`, unit: 'MB', start: first.heapUsedMb, end: last.heapUsedMb, value: last.heapUsedMb, ...base }, // prettier-ignore
+      { id: `soak.${r.phase}.external`, unit: 'MB', start: first.externalMb, end: last.externalMb, value: last.externalMb, ...base }, // prettier-ignore
       { id: `soak.${r.phase}.rss`, unit: 'MB', start: first.rssMb, end: last.rssMb, value: last.rssMb, ...base },
       { id: `soak.${r.phase}.resources`, unit: 'count', start: first.resources, end: last.resources, value: Object.values(last.resources).reduce((a, b) => a + b, 0), ...base }, // prettier-ignore
       { id: `soak.${r.phase}.growth`, unit: 'findings', value: r.growth.length, growth: r.growth, ...base },

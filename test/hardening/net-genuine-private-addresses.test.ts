@@ -8,8 +8,11 @@
 // route exists; nothing leaves these namespaces. Skipped, with the reason printed, when not root or a tool is missing.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { codesOf, jsonOf, resultOf, type CliRun } from '../checks/cli-helper';
 
 const ROOT = path.resolve(__dirname, '../..');
 const suffix = String(process.pid % 100000);
@@ -205,6 +208,81 @@ describe('genuine private addresses: device and VNET in their own network namesp
       `tls ${lab.dpsHost} ${ADDR.dps}:${lab.dpsPort}`,
       `tls ${lab.hubHost} ${ADDR.hub}:${lab.hubPort}`,
     ]);
+  });
+
+  /**
+   * dps-check as a process in the device namespace (tsx on src/checks/cli.ts, --json), pointed at the lab's DNS on
+   * 10.77.0.53 with the lab subnet expected. Only the symmetric key from the environment, never the caller's DPS_*.
+   */
+  function dpsCheckOnDevice(host: string, extra: string[] = []): Promise<CliRun> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dpl-genuine-check-'));
+    const ca = path.join(dir, 'lab-ca.pem');
+    writeFileSync(ca, lab.caPem as string);
+    const args = [
+      '--host', host, '--id-scope', lab.idScope, '--registration-id', lab.registrationId,
+      '--dns-server', ADDR.dns, '--expect-cidr', '10.77.0.0/24', '--ca', ca,
+      '--port', String(lab.dpsPort), '--hub-port', String(lab.hubPort), '--timeout-ms', '5000',
+      '--dont-run', 'clock-skew,dps-tcp-websocket,dps-tls-websocket,hub-tcp-websocket,hub-tls-websocket',
+      '--json', ...extra,
+    ]; // prettier-ignore
+    const node = [process.execPath, '--require', 'tsx/cjs', path.join(ROOT, 'src/checks/cli.ts'), ...args];
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const proc = spawn('ip', ['netns', 'exec', NS.device, ...node], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          DPS_SYMMETRIC_KEY: (lab.auth as { symmetricKey: string }).symmetricKey,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 45_000);
+      proc.on('error', reject);
+      proc.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr, durationMs: performance.now() - started });
+      });
+    });
+  }
+
+  it('dps-check in the device namespace: DNS, TCP, TLS and register pass on the genuine private addresses', async () => {
+    const run = await dpsCheckOnDevice(lab.dpsHost as string, ['--register']);
+    const doc = jsonOf(run);
+    const failing = doc.checks.filter((c) => c.result !== 'ok' && c.result !== 'skipped');
+    assert.equal(run.code, 0, `exit ${run.code}: ${JSON.stringify(failing)}\n${run.stderr}`);
+    for (const id of [
+      'dps-dns',
+      'dps-tcp-mqtt',
+      'dps-tls-mqtt',
+      'dps-register',
+      'hub-dns',
+      'hub-tcp-mqtt',
+      'hub-tls-mqtt',
+    ]) {
+      assert.equal(resultOf(doc, id), 'ok', `${id}: ${JSON.stringify(doc.checks.find((c) => c.id === id))}`);
+    }
+    const evidence = JSON.stringify(doc.checks.map((c) => c.evidence));
+    assert.ok(evidence.includes(ADDR.dps), `DPS reached at ${ADDR.dps}: ${evidence.slice(0, 2000)}`);
+    assert.ok(evidence.includes(ADDR.hub), `hub reached at ${ADDR.hub}`);
+  });
+
+  it('dps-check in the device namespace, DNS answering the public 20.43.1.7: the public finding, zero packets to it', async () => {
+    const before = publicPackets();
+    const run = await dpsCheckOnDevice(PUBLIC_NAME, ['--register']);
+    const doc = jsonOf(run);
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(resultOf(doc, 'dps-dns'), 'error');
+    assert.ok(codesOf(doc, 'dps-dns').includes('DNS_PUBLIC_ADDRESS'), JSON.stringify(codesOf(doc, 'dps-dns')));
+    for (const id of ['dps-tcp-mqtt', 'dps-tls-mqtt', 'dps-register']) {
+      assert.notEqual(resultOf(doc, id), 'ok', `${id} must not have reached the public address`);
+    }
+    const after = publicPackets();
+    console.log(`      dps-check: packets to ${PUBLIC.target}: ${after - before} under enforce`);
+    assert.equal(after - before, 0);
   });
 
   for (const cidrs of [['10.77.0.0/24'], ['0.0.0.0/0', '::/0']]) {
