@@ -67,7 +67,7 @@ describe('hardening (input): dps-check never prints a known secret, wherever it 
   it('--verbose shows a pasted value by size, and the other values as they are', async () => {
     const { out } = await run([...base, '--verbose', '--id-scope', KEY, '--registration-id', 'dev-1']);
     assert.match(out, /a string of 88 characters \(not shown\)/);
-    assert.match(out, /"dev-1"/);
+    assert.match(out, /values\.registrationId\.value: dev-1$/m);
   });
 
   const usage: [string, string[], Record<string, string>][] = [
