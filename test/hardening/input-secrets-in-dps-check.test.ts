@@ -47,18 +47,25 @@ describe('hardening (input): dps-check never prints a known secret, wherever it 
     ['an unknown key (no DPS_SYMMETRIC_KEY) as --id-scope: shown by size only', ['--id-scope', KEY], {}],
   ];
   for (const [what, flags, e] of pasted) {
-    for (const format of ['text', 'verbose', 'json', 'report'] as const) {
+    for (const format of ['text', 'verbose', 'json', 'json-stream', 'report', 'html'] as const) {
       it(`${what}: ${format} output`, async () => {
-        const report = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
-        const extra = { text: [], verbose: ['--verbose'], json: ['--json'], report: ['--report', report] }[format];
+        const report = path.join(dir, `${Math.random().toString(36).slice(2)}.${format === 'html' ? 'html' : 'json'}`);
+        const extra = {
+          text: [],
+          verbose: ['--verbose'],
+          json: ['--json'],
+          'json-stream': ['--output', 'json-stream'],
+          report: ['--report', report],
+          html: ['--report', report],
+        }[format];
         const { code, out } = await run([...base, ...flags, ...extra], e);
         assert.ok(code === 0 || code === 1, out);
         assertClean(out, `${format} output`);
         if (format === 'json') assert.match(out, /"config-well-formed"/);
-        if (format === 'report') {
+        if (format === 'report' || format === 'html') {
           const bundle = readFileSync(report, 'utf8');
           assertClean(bundle, 'the --report bundle');
-          assert.match(bundle, /"idScope"|"registrationId"/);
+          assert.match(bundle, format === 'html' ? /idScope|registrationId/ : /"idScope"|"registrationId"/);
         }
       });
     }

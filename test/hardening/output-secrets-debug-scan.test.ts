@@ -194,15 +194,14 @@ describe('hardening (output): no secret in any output with DEBUG=dps-private-lin
       ['the key pasted as --id-scope, the passphrase as --registration-id', () => ({ args: ['--id-scope', symmetric.key, '--registration-id', PASSPHRASE, '--cert', x509.cert, '--key', x509.key, '--passphrase-env', 'DEV_PASS', '--register'], env: { DEV_PASS: PASSPHRASE, DPS_SYMMETRIC_KEY: symmetric.key } })], // prettier-ignore
       ['the key file given as --cert, the passphrase in DPS_ID_SCOPE', () => ({ args: ['--registration-id', x509.registrationId, '--cert', x509.key, '--key', x509.key, '--passphrase-env', 'DEV_PASS', '--register'], env: { DEV_PASS: PASSPHRASE, DPS_ID_SCOPE: PASSPHRASE } })], // prettier-ignore
     ];
-    /**
-     * The output formats. A row per format, so the formats added on other branches (--output json-stream,
-     * --report FILE.html) are one line each: `file` is the report path the format writes, scanned as well.
-     */
+    /** The output formats, a row each: `file` is the report path the format writes, scanned as well. */
     const formats: [string, (file: string) => string[], string | undefined][] = [
       ['text', () => [], undefined],
       ['--verbose', () => ['--verbose'], undefined],
       ['--json', () => ['--json'], undefined],
       ['--report FILE.json', (file) => ['--report', file], '.json'],
+      ['--output json-stream', () => ['--output', 'json-stream'], undefined],
+      ['--report FILE.html', (file) => ['--report', file], '.html'],
     ];
 
     for (const [flow, make] of flows) {
