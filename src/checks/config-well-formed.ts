@@ -2,8 +2,6 @@ import { CONFIG_KEYS } from '../config/types';
 import { shownValue } from '../redact';
 import type { Check } from './types';
 
-const WEAK_TLS_FLAGS = /--tls-(min-v1\.[01]|max-v1\.[01])\b/g;
-
 /**
  * `config-well-formed`: every value and where it came from (flag, environment, config file, default), and the
  * settings that make a check run blind. Malformed values never get here: they are bad usage (exit 2).
@@ -31,13 +29,7 @@ export const configWellFormed: Check = {
       warnings.push(`no --expect-cidr: addresses cannot be checked against the VNET (policy ${config.policy})`);
     if (config.policy !== 'enforce')
       warnings.push(`--policy ${config.policy}: checks connect to addresses outside the expected ranges`);
-    const weakTls = ((ctx.settings.env ?? process.env)['NODE_OPTIONS'] ?? '').match(WEAK_TLS_FLAGS);
-    if (weakTls) {
-      warnings.push(
-        `NODE_OPTIONS has ${weakTls.join(' ')}: the plain Azure SDK would accept TLS below 1.2 ` +
-          '(dps-private-link sets TLS 1.2 on its own sockets)',
-      );
-    }
+    // A TLS-weakening NODE_OPTIONS is tls-environment's finding (ENV_TLS_WEAKENED), not a second warning here.
     const evidence = {
       configFile: ctx.loaded.configFile ?? null,
       values,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { configWellFormed } from '../../src/checks/config-well-formed';
+import { tlsEnvironment } from '../../src/checks/tls-environment';
 import type { CheckContext } from '../../src/checks/types';
 import { loadConfig } from '../../src/config/load';
 
@@ -32,10 +33,14 @@ describe('config-well-formed', () => {
     assert.equal(values['transport']?.source, 'default');
   });
 
-  it('warns when NODE_OPTIONS lowers the TLS minimum for the plain SDK', async () => {
-    const out = await configWellFormed.run(ctx(complete, { NODE_OPTIONS: '--tls-min-v1.0 --max-old-space-size=256' }));
-    assert.equal(out.result, 'warning');
-    assert.match(out.detail ?? '', /NODE_OPTIONS has --tls-min-v1\.0/);
+  it('leaves a TLS-lowering NODE_OPTIONS to tls-environment: one warning for one cause', async () => {
+    const env = { NODE_OPTIONS: '--tls-min-v1.0 --max-old-space-size=256' };
+    assert.equal((await configWellFormed.run(ctx(complete, env))).result, undefined);
+    const tls = await tlsEnvironment.run(ctx(complete, env));
+    assert.deepEqual(
+      tls.findings?.map((f) => f.code),
+      ['ENV_TLS_WEAKENED'],
+    );
   });
 
   it('warns about what it cannot check: no registration id, no credentials, policy warn', async () => {
