@@ -1,3 +1,4 @@
+import { wrapLines } from '../findings/render';
 import type { LabScenario } from './scenarios';
 import type { LabDevice, LabHandle } from './types';
 
@@ -142,32 +143,43 @@ export function formatLabSummary(
   devices: DeviceFiles[],
   scenario?: LabScenario,
 ): string {
+  const { dps, hub, publicTwin } = lab;
   const lines = [
     'dps-private-link lab is running (loopback only). Ctrl-C stops it.',
     '',
-    `  DNS server        ${lab.dnsServer}   ` +
-      `(answers ${lab.dps.host} and ${lab.hub.host} like a resolver linked to the private zones)`,
-    `  VNET              ${lab.vnetCidrs.join(', ')}`,
-    `  DPS (private)     ${lab.dps.host} -> ${lab.dps.address}  mqtt :${lab.dps.port}  ws :${lab.dps.wsPort}  ` +
-      `ID scope ${lab.dps.idScope}`,
-    `  DPS (public twin) ${lab.publicTwin.address}  mqtt :${lab.publicTwin.port}  ws :${lab.publicTwin.wsPort}  ` +
-      '(public network access disabled: 401)',
-    `  Hub (private)     ${lab.hub.host} -> ${lab.hub.address}  mqtt :${lab.hub.port}  ws :${lab.hub.wsPort}`,
-    `  Hub (public twin) ${lab.hub.publicAddress}  mqtt :${lab.hub.publicPort}  ws :${lab.hub.publicWsPort}  ` +
-      '(public network access disabled: not authorized / 401)',
-    `  Lab root CA       ${caFile}   (trust this, e.g. NODE_EXTRA_CA_CERTS)`,
+    ...row('DNS server', `${lab.dnsServer}, a resolver linked to the DPS and hub private DNS zones`),
+    ...row('VNET', lab.vnetCidrs.join(', ')),
+    ...row(
+      'DPS (private)',
+      `${dps.host} -> ${dps.address}, ID scope ${dps.idScope}, mqtt ${dps.port}, ws ${dps.wsPort}`,
+    ),
+    ...row(
+      'DPS (public twin)',
+      `${publicTwin.address}, mqtt ${publicTwin.port}, ws ${publicTwin.wsPort} (public network access disabled: 401)`,
+    ),
+    ...row('Hub (private)', `${hub.host} -> ${hub.address}, mqtt ${hub.port}, ws ${hub.wsPort}`),
+    ...row(
+      'Hub (public twin)',
+      `${hub.publicAddress}, mqtt ${hub.publicPort}, ws ${hub.publicWsPort} (public network access disabled: not authorized / 401)`,
+    ),
+    ...row('Lab root CA', `${caFile} (trust this, e.g. NODE_EXTRA_CA_CERTS)`),
   ];
   if (lab.clockOffsetMs !== 0) {
     const ms = lab.clockOffsetMs;
     lines.push(
-      `  Lab clock         ${Math.abs(ms)} ms ${ms > 0 ? 'ahead of' : 'behind'} this host ` +
-        '(HTTP Date, DPS timestamps, SAS and certificate validity)',
+      ...row(
+        'Lab clock',
+        `${Math.abs(ms)} ms ${ms > 0 ? 'ahead of' : 'behind'} this host (HTTP Date, DPS timestamps, SAS and certificate validity)`,
+      ),
     );
   }
   for (const deviceFiles of devices) lines.push('', ...deviceLines(lab, caFile, deviceFiles, scenario));
   if (scenario) lines.push('', ...scenarioLines(scenario), ...portsNote(lab, scenario));
   return lines.join('\n');
 }
+
+/** One line of the lab's table: the label, then its text wrapped at 80 columns under itself. */
+const row = (label: string, text: string): string[] => wrapLines(text, `  ${label.padEnd(18)}`, ' '.repeat(20), 80);
 
 /** One device: the dps-check command for it, and the provisionDevice options that reach the lab. */
 function deviceLines(lab: LabHandle, caFile: string, deviceFiles: DeviceFiles, scenario?: LabScenario): string[] {
@@ -177,9 +189,11 @@ function deviceLines(lab: LabHandle, caFile: string, deviceFiles: DeviceFiles, s
     `Device ${device.registrationId} (${device.kind}):`,
     ...formatCommand(dpsCheckCommand(lab, caFile, deviceFiles, scenario)),
     '  provisionDevice options:',
-    `    { provisioningHost: '${host}', idScope: '${lab.dps.idScope}', registrationId: '${device.registrationId}',`,
-    `      network: { expectedCidrs: ${JSON.stringify(lab.vnetCidrs)}, dnsServers: ['${lab.dnsServer}'] }, ` +
-      `tls: { ca: <${caFile}> } }`,
+    `    { provisioningHost: '${host}',`,
+    `      idScope: '${lab.dps.idScope}', registrationId: '${device.registrationId}',`,
+    `      network: { expectedCidrs: ${JSON.stringify(lab.vnetCidrs)},`,
+    `                 dnsServers: ['${lab.dnsServer}'] },`,
+    `      tls: { ca: <${caFile}> } }`,
   ];
 }
 

@@ -215,7 +215,7 @@ describe('dps-lab CLI', function () {
       assert.match(run.stdout, /^ {4}dps-dns \(error\)$/m);
       for (const code of scenario.expect.codes) assert.ok(run.stdout.includes(code), code);
       assert.ok(run.stdout.includes(scenario.technician.split(' ').slice(0, 6).join(' ')));
-      const dnsServer = /DNS server\s+(\S+)/.exec(run.stdout)?.[1] ?? '';
+      const dnsServer = /DNS server\s+([^\s,]+)/.exec(run.stdout)?.[1] ?? '';
       await assert.rejects(resolver(dnsServer).resolve4('lab-dps.privatelink.azure-devices-provisioning.net'), {
         code: 'ENODATA',
       });
@@ -346,17 +346,18 @@ describe('dps-lab summary', () => {
       assert.match(line, new RegExp(`--port ${lab.dps.port} --ws-port ${lab.dps.wsPort} `));
       assert.match(line, new RegExp(`--hub-port ${lab.hub.port} --hub-ws-port ${lab.hub.wsPort} `));
       assert.match(line, /^DPS_SYMMETRIC_KEY="\$\(cat \/tmp\/x\/summary-dev\.key\.txt\)" dps-check /);
+      for (const l of text.split('\n')) assert.ok(l.length <= 80, `wider than 80 columns: ${l}`);
       // with ephemeral ports every listener has its own: the public twins' ports are printed too
       assert.match(
         text,
         new RegExp(
-          `DPS \\(public twin\\) ${lab.publicTwin.address.replace(/\./g, '\\.')}  mqtt :${lab.publicTwin.port}  ws :${lab.publicTwin.wsPort}`,
+          `DPS \\(public twin\\) ${lab.publicTwin.address.replace(/\./g, '\\.')}, mqtt ${lab.publicTwin.port}, ws ${lab.publicTwin.wsPort}`,
         ),
       );
       assert.match(
         text,
         new RegExp(
-          `Hub \\(public twin\\) ${lab.hub.publicAddress.replace(/\./g, '\\.')}  mqtt :${lab.hub.publicPort}  ws :${lab.hub.publicWsPort}`,
+          `Hub \\(public twin\\) ${lab.hub.publicAddress.replace(/\./g, '\\.')}, mqtt ${lab.hub.publicPort}, ws ${lab.hub.publicWsPort}`,
         ),
       );
       const json = JSON.stringify(labSummary(lab, '/tmp/x/ca.pem', [{ device, files }]));
