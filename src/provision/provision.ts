@@ -215,6 +215,7 @@ async function register(
     {
       tap: (topic, payload) => checkResponse(run, last, topic, payload),
       onUnsafeTopic: (topic, reason) => malformed(run, topic, reason),
+      onFrameViolation: (violation) => malformed(run, `the MQTT connection (${violation.reason})`, violation.excerpt),
       onConnack: () => {
         deadline.step = 'registering';
         run.progress('registering', { registrationId: o.registrationId, idScope: o.idScope });
