@@ -1,10 +1,12 @@
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { MqttBase } from 'azure-iot-mqtt-base';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { TransportName } from '../config/types';
 import type { ClientCredentials, ConnectionSession } from './session';
 import { TRANSPORTS } from './transports';
 import { unsafeTopic } from './topic-guard';
+import { createFrameGuard, type FrameViolation } from './mqtt-frame-guard';
 import { logger } from '../log';
 
 const log = logger('connection');
@@ -22,6 +24,8 @@ export interface ProviderHooks {
   onConnackPacket?: (returnCode: number) => void;
   /** Called for each message the topic guard swallowed (see {@link unsafeTopic}), with the reason. */
   onUnsafeTopic?: (topic: string, reason: string) => void;
+  /** Called once when the broker sent bytes that are no MQTT packet of a broker (the connection is then closed). */
+  onFrameViolation?: (violation: FrameViolation) => void;
 }
 
 /** The shape the Azure SDK's MqttBase expects of an "mqtt provider" (the mqtt.js module by default). */
@@ -39,27 +43,45 @@ export function createMqttProvider(
   kind: TransportName,
   hooks: ProviderHooks = {},
 ): MqttProvider {
-  const { tap, onConnack, onUnsafeTopic, onConnackPacket } = hooks;
+  const { tap, onConnack, onUnsafeTopic, onConnackPacket, onFrameViolation } = hooks;
   return {
     connect(uri, options) {
       const url = new URL(uri);
       const credentials: ClientCredentials = { cert: options.cert, key: options.key, passphrase: options.passphrase };
       const sameHost = url.hostname.toLowerCase() === session.target.host.toLowerCase();
       let streamClosed = false;
+      let stream: Duplex | undefined;
       // Loaded on first connect, as the SDK itself does: importing the package should not pay for mqtt.js.
       const { MqttClient } = require('mqtt') as typeof import('mqtt');
-      const client = new MqttClient(
+      // mqtt.js binds its parser's 'error' to `this.emit` in its constructor: only a method reaches that one.
+      class ClosingOnError extends MqttClient {
+        override emit(event: string | symbol, ...args: unknown[]): boolean {
+          if (event !== 'error' || !this.connected) return super.emit(event, ...args);
+          // After CONNACK the SDK answers 'error' by tearing down while its own callers may be tearing down too, and
+          // one of its handlers then runs without a callback (TypeError, uncaught). A closed stream it handles
+          // cleanly: each pending call is called back once.
+          log('connection to %s failed: %s', session.target.host, (args[0] as Error)?.message);
+          stream?.destroy();
+          return true;
+        }
+      }
+      const client = new ClosingOnError(
         () => {
           if (!sameHost) {
             // The SDK asked for a name we did not verify (e.g. a gatewayHostName): never connect to it.
             session.close();
           }
           streamClosed = false;
-          const stream = session.openStream(kind, credentials, url.pathname || undefined);
-          stream.once('close', () => {
+          const opened = session.openStream(kind, credentials, url.pathname || undefined);
+          stream = opened;
+          opened.once('close', () => {
             streamClosed = true;
           });
-          return stream as never;
+          guardFrames(opened, (violation) => {
+            log('closed the connection to %s: %s', session.target.host, violation.reason);
+            onFrameViolation?.(violation);
+          });
+          return opened as never;
         },
         { ...options, reconnectPeriod: 0, protocol: TRANSPORTS[kind].protocol },
       );
@@ -97,6 +119,29 @@ export function createMqttProvider(
       };
       return client;
     },
+  };
+}
+
+/**
+ * Screens the broker's bytes on their way to mqtt.js (which reads them through `pipe`, i.e. 'data' events): at the
+ * first fixed header no broker may send, nothing more is delivered and the stream is destroyed without an error.
+ */
+function guardFrames(stream: Duplex, onViolation: (violation: FrameViolation) => void): void {
+  const guard = createFrameGuard();
+  let violated = false;
+  const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
+  (stream as unknown as { emit: typeof emit }).emit = (event, ...args) => {
+    if (event !== 'data') return emit(event, ...args);
+    if (violated) return false;
+    const chunk = Buffer.isBuffer(args[0]) ? args[0] : Buffer.from(args[0] as Uint8Array);
+    const violation = guard.check(chunk);
+    if (!violation) return emit(event, ...args);
+    violated = true;
+    // The packets before the offending one are delivered: a CONNACK in the same read as garbage is still a CONNACK.
+    if (violation.at > 0) emit(event, chunk.subarray(0, violation.at));
+    onViolation(violation);
+    stream.destroy();
+    return false;
   };
 }
 

@@ -125,16 +125,26 @@ class Run {
     }
   }
 
+  /** The graceful close under way, with the session it closes last: cut short if the call fails meanwhile. */
+  private closing: { done: Promise<void>; session: ConnectionSession | undefined } | undefined;
+
   async closeConnection(graceful: boolean): Promise<void> {
     const { transport, session } = this;
     this.transport = undefined;
     this.session = undefined;
-    if (transport || session) await closeTransport(transport, session, graceful);
+    if (!transport && !session) return;
+    const done = closeTransport(transport, session, graceful);
+    if (graceful) this.closing = { done, session };
+    await done;
   }
 
   async dispose(): Promise<void> {
     this.deadline.dispose();
+    // A deadline or failure during the graceful close (a DPS ignoring DISCONNECT): the call must not return while
+    // that close still holds the socket and its timer; destroying the socket lets the SDK's disconnect call back.
+    if (!this.ok) this.closing?.session?.close();
     await this.closeConnection(this.ok);
+    await this.closing?.done;
   }
 }
 
@@ -215,6 +225,7 @@ async function register(
     {
       tap: (topic, payload) => checkResponse(run, last, topic, payload),
       onUnsafeTopic: (topic, reason) => malformed(run, topic, reason),
+      onFrameViolation: (violation) => malformed(run, `the MQTT connection (${violation.reason})`, violation.excerpt),
       onConnack: () => {
         deadline.step = 'registering';
         run.progress('registering', { registrationId: o.registrationId, idScope: o.idScope });

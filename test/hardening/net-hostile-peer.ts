@@ -12,6 +12,8 @@ import type { ProvisioningResult } from '../../src/index';
 export interface PeerScript {
   /** CONNECT: default CONNACK 0. Return false to send nothing (a peer that closes before CONNACK ends `conn`). */
   onConnect?(conn: PeerConnection, packet: mqttPacket.IConnectPacket): void | false;
+  /** SUBSCRIBE: default SUBACK granting what was asked. Return false to send nothing (the script answers itself). */
+  onSubscribe?(conn: PeerConnection, packet: mqttPacket.ISubscribePacket): void | false;
   /** Every PUBLISH from the device (register, poll, telemetry). */
   onPublish?(conn: PeerConnection, packet: mqttPacket.IPublishPacket): void;
   /**
@@ -99,6 +101,7 @@ export async function startHostilePeer(
           conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false });
           return;
         case 'subscribe':
+          if (script.onSubscribe?.(conn, p) === false) return;
           conn.send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map((s) => s.qos) });
           return;
         case 'unsubscribe':
