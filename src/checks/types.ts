@@ -83,6 +83,8 @@ export interface CheckState {
   hubEndpoint?: EndpointReport;
   /** `dps-cache`: the cached assignment, when it is usable for this device (read by dps-register). */
   cachedAssignment?: CacheRecord;
+  /** `dps-cache`: the cached hub's report, resolved as the device resolves it (read by dps-register's cache try). */
+  cachedHubEndpoint?: EndpointReport;
   /** The --ca file's PEM, read once by the first check that needs it (see caOf in tls-handshake.ts). */
   caPem?: string;
 }
