@@ -104,6 +104,11 @@ export interface Check {
   id: string;
   title: string;
   section: Section;
+  /**
+   * The title for this run's configuration, e.g. naming the port --port moved the probe to; absent: `title`. `title`
+   * stays the one --list shows (with the default ports).
+   */
+  titleFor?(ctx: CheckContext): string;
   /** Ids of checks that must have passed (ok or warning) before this one can run. */
   dependsOn?: readonly string[];
   /**
