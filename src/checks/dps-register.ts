@@ -16,6 +16,14 @@ function ownFindings(findings: readonly Finding[]): Finding[] {
   return own.length ? own : findings.slice(0, 1);
 }
 
+/**
+ * The findings a successful registration shows: its own (DPS_*), and PROXY_IN_PATH, which only the registration sees
+ * (the probes before it dial directly) and which says the proxy's DNS, not the device's, chose the address.
+ */
+function ownOnSuccess(f: Finding): boolean {
+  return f.code.startsWith('DPS_') || f.code === 'PROXY_IN_PATH';
+}
+
 /** The TCP check of the port the registration would use. */
 function tcpCheckOf(ctx: CheckContext): TcpCheckId {
   return ctx.config.transport === 'mqtt-ws' ? 'dps-tcp-websocket' : 'dps-tcp-mqtt';
@@ -130,7 +138,7 @@ function registered(result: ProvisioningResult, started: number, timeoutMs: numb
   };
   return {
     ...(note?.stale ? { result: 'warning' as const } : {}),
-    findings: result.findings.filter((f) => f.code.startsWith('DPS_')),
+    findings: result.findings.filter(ownOnSuccess),
     evidence,
     detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})${note ? `; ${note.text}` : ''}`,
   };
