@@ -44,6 +44,7 @@ async function cachedHub(ctx: CheckContext, file: string, record: CacheRecord): 
   ctx.state.cachedAssignment = record;
   const ageSeconds = (ctx.settings.now().getTime() - Date.parse(record.provisionedAt)) / 1000;
   const report = await resolveFor(ctx, record.assignedHub, 'hub');
+  ctx.state.cachedHubEndpoint = report;
   const findings: Finding[] = report.findings.filter((f) => !f.code.startsWith('ENDPOINT_'));
   return {
     findings,

@@ -1,17 +1,11 @@
 import { connectableAddresses } from '../endpoint/verify';
 import type { Finding } from '../findings/types';
-import type { DeviceAuth, ProvisionOptions, ProvisioningResult } from '../provision/types';
+import type { CacheRecord } from '../provision/cache';
+import type { ProvisionOptions, ProvisioningResult } from '../provision/types';
+import { tryCachedIdentity, type CachedIdentity } from './cached-identity';
+import { authOf, registrationTimeoutMs } from './registration';
 import { caOf } from './tls-handshake';
 import type { Check, CheckContext, CheckOutcome, TcpCheckId } from './types';
-
-function authOf(ctx: CheckContext): DeviceAuth {
-  const id = ctx.identity;
-  if (id?.key) {
-    // The key is already decrypted (the passphrase was checked at the door); PKCS#8 PEM is what the TLS stack takes.
-    return { cert: id.certPem, key: id.key.export({ type: 'pkcs8', format: 'pem' }) as string };
-  }
-  return { symmetricKey: ctx.loaded.symmetricKey as string };
-}
 
 /**
  * The findings worth showing for a failed registration: its own (DPS_*), else the primary one it failed with
@@ -23,11 +17,11 @@ function ownFindings(findings: readonly Finding[]): Finding[] {
 }
 
 /**
- * The registration's whole deadline: a registration is several network steps (DNS, TCP, TLS, CONNECT, register,
- * polls), so it gets four of --timeout-ms, never under 10 s. The --help text and the check's evidence say so.
+ * The findings a successful registration shows: its own (DPS_*), and PROXY_IN_PATH, which only the registration sees
+ * (the probes before it dial directly) and which says the proxy's DNS, not the device's, chose the address.
  */
-export function registrationTimeoutMs(stepTimeoutMs: number): number {
-  return Math.max(stepTimeoutMs * 4, 10_000);
+function ownOnSuccess(f: Finding): boolean {
+  return f.code.startsWith('DPS_') || f.code === 'PROXY_IN_PATH';
 }
 
 /** The TCP check of the port the registration would use. */
@@ -78,19 +72,59 @@ function registrationOptions(ctx: CheckContext): ProvisionOptions {
   };
 }
 
-/**
- * What a fresh registration says about the cached assignment: nothing when there is none or it agrees; else that the
- * cache is stale (DPS now assigns another hub or device id), which is the cache's problem, not DPS's.
- */
-function cacheVerdict(ctx: CheckContext, result: ProvisioningResult): string | undefined {
-  const cached = ctx.state.cachedAssignment;
-  if (!cached) return undefined;
-  if (cached.assignedHub.toLowerCase() === result.assignedHub.toLowerCase() && cached.deviceId === result.deviceId)
-    return undefined;
-  return `the cache is stale: it names ${cached.assignedHub} as ${cached.deviceId}`;
+/** What the cached identity's try says, for the detail; `stale` turns an ok registration into a warning. */
+interface CacheNote {
+  text: string;
+  stale: boolean;
+  evidence: { cachedIdentity: CachedIdentity['kind']; code?: string };
 }
 
-function registered(result: ProvisioningResult, started: number, timeoutMs: number, stale?: string): CheckOutcome {
+function sameAssignment(cached: CacheRecord, result: ProvisioningResult): boolean {
+  return cached.assignedHub.toLowerCase() === result.assignedHub.toLowerCase() && cached.deviceId === result.deviceId;
+}
+
+/**
+ * What the cached identity's try on the cached hub, next to the fresh registration (undefined: it failed or was not
+ * run), says about the cache: stale (the hub refuses the cached identity, or DPS now assigns another), fine (the hub
+ * lets it in, so a failing DPS is DPS's problem), or not known (the cached hub could not be asked).
+ */
+function cacheNote(
+  ctx: CheckContext,
+  tried: CachedIdentity | undefined,
+  result?: ProvisioningResult,
+): CacheNote | undefined {
+  const cached = ctx.state.cachedAssignment;
+  if (!cached || !tried) return undefined;
+  const names = `${cached.assignedHub} as ${cached.deviceId}`;
+  const fix = `delete ${ctx.config.cacheFile} and the device app registers with DPS again on its next start`;
+  const evidence = { cachedIdentity: tried.kind, ...(tried.kind === 'accepted' ? {} : { code: tried.code }) };
+  if (tried.kind === 'refused') {
+    const dps = result ? 'while DPS registers the device' : 'and DPS fails too (above)';
+    return {
+      text: `the cache is stale: it names ${names}, that hub refused the identity (${tried.code}) ${dps}; ${fix}`,
+      stale: true,
+      evidence,
+    };
+  }
+  if (tried.kind === 'unknown') {
+    return { text: `the cached identity (${names}) could not be tried: ${tried.code}`, stale: !!result, evidence };
+  }
+  if (!result) {
+    return {
+      text: `a DPS problem, the cache is fine: ${names} connects, so the device keeps working from its cache until it must register again`,
+      stale: false,
+      evidence,
+    };
+  }
+  if (sameAssignment(cached, result)) return { text: `the cached identity ${names} connects`, stale: false, evidence };
+  return {
+    text: `the cache is stale: it names ${names}, DPS now assigns ${result.assignedHub} as ${result.deviceId}; ${fix}`,
+    stale: true,
+    evidence,
+  };
+}
+
+function registered(result: ProvisioningResult, started: number, timeoutMs: number, note?: CacheNote): CheckOutcome {
   const evidence = {
     registrationId: result.registrationId,
     assignedHub: result.assignedHub,
@@ -100,17 +134,17 @@ function registered(result: ProvisioningResult, started: number, timeoutMs: numb
     dpsAddresses: result.dps.addresses.map((a) => a.address),
     durationMs: Math.round(performance.now() - started),
     timeoutMs,
-    ...(stale ? { cache: stale } : {}),
+    ...(note ? { cache: note.text, ...note.evidence } : {}),
   };
   return {
-    ...(stale ? { result: 'warning' as const } : {}),
-    findings: result.findings.filter((f) => f.code.startsWith('DPS_')),
+    ...(note?.stale ? { result: 'warning' as const } : {}),
+    findings: result.findings.filter(ownOnSuccess),
     evidence,
-    detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})${stale ? `; ${stale}` : ''}`,
+    detail: `assigned to ${result.assignedHub} as ${result.deviceId} (${result.tls.protocol})${note ? `; ${note.text}` : ''}`,
   };
 }
 
-function refused(err: unknown, started: number, timeoutMs: number): CheckOutcome {
+function refused(err: unknown, started: number, timeoutMs: number, note?: CacheNote): CheckOutcome {
   const e = err as { code?: string; message?: string; findings?: Finding[]; step?: string };
   return {
     result: 'error',
@@ -120,14 +154,26 @@ function refused(err: unknown, started: number, timeoutMs: number): CheckOutcome
       step: e.step ?? null,
       durationMs: Math.round(performance.now() - started),
       timeoutMs,
+      ...(note ? { cache: note.text, ...note.evidence } : {}),
     },
-    detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}`,
+    detail: `${e.code ?? 'failed'}${e.step ? ` while ${e.step}` : ''}${note ? `; ${note.text}` : ''}`,
+  };
+}
+
+/** Skipped (DPS cannot be reached), with what the cached identity's try says: whether the device still connects. */
+async function blockedOutcome(ctx: CheckContext, blocked: string): Promise<CheckOutcome> {
+  const note = cacheNote(ctx, await tryCachedIdentity(ctx));
+  return {
+    result: 'skipped',
+    ...(note ? { evidence: { cache: note.text, ...note.evidence } } : {}),
+    detail: note ? `${blocked}; ${note.text}` : blocked,
   };
 }
 
 /**
  * `dps-register` (with --register): a real registration through provisionDevice — the same pinned, policy-checked
- * path the device's firmware would take — and the hub DPS assigns.
+ * path the device's firmware would take — and the hub DPS assigns. With a usable cached assignment (dps-cache), the
+ * cached identity is also tried on the cached hub: that tells a stale cache from a DPS problem.
  */
 export const dpsRegister: Check = {
   id: 'dps-register',
@@ -136,7 +182,7 @@ export const dpsRegister: Check = {
   async run(ctx) {
     if (!ctx.settings.register) return { result: 'skipped', detail: 'pass --register to run a real registration' };
     const blocked = blockedBy(ctx);
-    if (blocked) return { result: 'skipped', detail: blocked };
+    if (blocked) return blockedOutcome(ctx, blocked);
     const timeoutMs = registrationTimeoutMs(ctx.settings.timeoutMs);
     const started = performance.now();
     try {
@@ -145,9 +191,9 @@ export const dpsRegister: Check = {
       const { provisionDevice } = require('../provision/provision') as typeof import('../provision/provision');
       const result = await provisionDevice(registrationOptions(ctx));
       ctx.state.registration = result;
-      return registered(result, started, timeoutMs, cacheVerdict(ctx, result));
+      return registered(result, started, timeoutMs, cacheNote(ctx, await tryCachedIdentity(ctx), result));
     } catch (err) {
-      return refused(err, started, timeoutMs);
+      return refused(err, started, timeoutMs, cacheNote(ctx, await tryCachedIdentity(ctx)));
     }
   },
 };

@@ -150,7 +150,7 @@ export async function runChecks(
   const notRunReason = (id: string): string =>
     dontRun.has(id) ? `${id} was excluded by --dont-run` : `${id} was not run`;
   const reportFor = (check: Check): Promise<CheckReport> | CheckReport => {
-    const base = { id: check.id, title: check.title, section: check.section };
+    const base = { id: check.id, title: check.titleFor?.(ctx) ?? check.title, section: check.section };
     if (dontRun.has(check.id)) return skipped(base, 'excluded by --dont-run');
     const problem = options.cannotRun?.get(check.id);
     if (problem) return fromInputProblem(base, problem);

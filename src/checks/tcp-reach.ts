@@ -7,24 +7,37 @@ import type { Check, CheckContext, CheckOutcome, CheckState, TcpCheckId } from '
 
 export type { TcpState } from './types';
 
+/** The hub's WebSocket port: 443 unless a lab moved it (--hub-ws-port). */
+export const HUB_WS_PORT = 443;
+
+/** The port each TCP check probes (the TLS check of that port names it too), and the one --list shows. */
+export const TCP_PORTS: Record<TcpCheckId, { default: number; port: (ctx: CheckContext) => number }> = {
+  'dps-tcp-mqtt': { default: 8883, port: (ctx) => ctx.config.port },
+  'dps-tcp-websocket': { default: 443, port: (ctx) => ctx.config.wsPort },
+  'hub-tcp-mqtt': { default: 8883, port: (ctx) => ctx.config.hubPort },
+  'hub-tcp-websocket': { default: HUB_WS_PORT, port: (ctx) => ctx.settings.hubWsPort ?? HUB_WS_PORT },
+};
+
 /**
  * A TCP reach check of one port of the host `dnsCheck` resolved. Connects only to the addresses the policy allows
  * (enforce: inside --expect-cidr). A failure on the port of the transport not in use is a warning, not an error.
  */
 export function tcpCheck(spec: {
   id: TcpCheckId;
-  title: string;
+  /** The title, naming the port probed (the default one in --list). */
+  title: (port: number) => string;
   /** The check that resolved the host, and the report it left in the state. */
   dnsCheck: 'dps-dns' | 'hub-dns';
   endpoint: (state: CheckState) => EndpointReport | undefined;
   section: 'network' | 'hub';
-  port: (ctx: CheckContext) => number;
   inUse: (ctx: CheckContext) => boolean;
   dependsOn?: readonly string[];
 }): Check {
+  const ports = TCP_PORTS[spec.id];
   return {
     id: spec.id,
-    title: spec.title,
+    title: spec.title(ports.default),
+    titleFor: (ctx) => spec.title(ports.port(ctx)),
     section: spec.section,
     ...(spec.dependsOn ? { dependsOn: spec.dependsOn } : {}),
     // Needs only the DNS report: both ports are probed at the same time.
@@ -34,7 +47,7 @@ export function tcpCheck(spec: {
     async run(ctx) {
       const report = spec.endpoint(ctx.state);
       if (!report) return { result: 'skipped', detail: `${spec.dnsCheck} did not resolve the name` };
-      const port = spec.port(ctx);
+      const port = ports.port(ctx);
       const allowed = connectableAddresses(report, ctx.config.policy).map((a) => a.address);
       const refused = report.addresses.map((a) => a.address).filter((a) => !allowed.includes(a));
       if (allowed.length === 0) return notDialled(ctx, report, port, refused);
@@ -111,39 +124,33 @@ function unreachable(
 /** `dps-tcp-mqtt`: TCP to DPS on 8883 (MQTT over TLS). */
 export const dpsTcpMqtt = tcpCheck({
   id: 'dps-tcp-mqtt',
-  title: 'DPS reachable on TCP 8883 (MQTT)',
+  title: (port) => `DPS reachable on TCP ${port} (MQTT)`,
   dnsCheck: 'dps-dns',
   endpoint: (state) => state.dpsEndpoint,
   section: 'network',
-  port: (ctx) => ctx.config.port,
   inUse: (ctx) => ctx.config.transport === 'mqtt',
 });
 
 /** `dps-tcp-websocket`: TCP to DPS on 443 (MQTT over WebSockets, HTTPS). */
 export const dpsTcpWebsocket = tcpCheck({
   id: 'dps-tcp-websocket',
-  title: 'DPS reachable on TCP 443 (MQTT over WebSockets)',
+  title: (port) => `DPS reachable on TCP ${port} (MQTT over WebSockets)`,
   dnsCheck: 'dps-dns',
   endpoint: (state) => state.dpsEndpoint,
   section: 'network',
-  port: (ctx) => ctx.config.wsPort,
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });
-
-/** The hub's WebSocket port: 443 unless a lab moved it (--hub-ws-port). */
-export const HUB_WS_PORT = 443;
 
 /** `hub-tcp-mqtt`: TCP to the assigned hub on 8883 (after --register). */
 export const hubTcpMqtt = tcpCheck({
   id: 'hub-tcp-mqtt',
-  title: 'Assigned hub reachable on TCP 8883 (MQTT)',
+  title: (port) => `Assigned hub reachable on TCP ${port} (MQTT)`,
   dnsCheck: 'hub-dns',
   endpoint: (state) => state.hubEndpoint,
   section: 'hub',
   // hub-dns only runs after a registration and stores the verified hub addresses; when it reports an error (a public
   // or out-of-range hub, under any policy) this probe is skipped with that reason.
   dependsOn: ['hub-dns'],
-  port: (ctx) => ctx.config.hubPort,
   // The device talks to the hub over the same transport it used for DPS; the other port failing is a warning.
   inUse: (ctx) => ctx.config.transport === 'mqtt',
 });
@@ -151,11 +158,10 @@ export const hubTcpMqtt = tcpCheck({
 /** `hub-tcp-websocket`: TCP to the assigned hub on 443 (MQTT over WebSockets; after --register). */
 export const hubTcpWebsocket = tcpCheck({
   id: 'hub-tcp-websocket',
-  title: 'Assigned hub reachable on TCP 443 (MQTT over WebSockets)',
+  title: (port) => `Assigned hub reachable on TCP ${port} (MQTT over WebSockets)`,
   dnsCheck: 'hub-dns',
   endpoint: (state) => state.hubEndpoint,
   section: 'hub',
   dependsOn: ['hub-dns'],
-  port: (ctx) => ctx.settings.hubWsPort ?? HUB_WS_PORT,
   inUse: (ctx) => ctx.config.transport === 'mqtt-ws',
 });

@@ -5,6 +5,7 @@ import type { Finding } from '../findings/types';
 import { inspectTls, type TlsInspection } from '../connection/probe';
 import { CURRENT_AZURE_ROOTS, LEGACY_ROOT, legacyRootFinding } from '../connection/peer-chain';
 import { worstOf } from './runner';
+import { TCP_PORTS } from './tcp-reach';
 import type { Check, CheckContext, TcpCheckId, TlsCheckId } from './types';
 
 export { CURRENT_AZURE_ROOTS, LEGACY_ROOT };
@@ -67,16 +68,19 @@ function tlsDetail(r: TlsInspection): string {
 /** A TLS check of one port, on the first address the TCP check of that port reached. */
 export function tlsCheck(spec: {
   id: TlsCheckId;
-  title: string;
+  /** The title, naming the port of its TCP check (the default one in --list). */
+  title: (port: number) => string;
   tcpCheck: TcpCheckId;
   section: 'tls' | 'hub';
   host: (ctx: CheckContext) => string;
   httpPath?: string;
   inUse: (ctx: CheckContext) => boolean;
 }): Check {
+  const ports = TCP_PORTS[spec.tcpCheck];
   return {
     id: spec.id,
-    title: spec.title,
+    title: spec.title(ports.default),
+    titleFor: (ctx) => spec.title(ports.port(ctx)),
     section: spec.section,
     dependsOn: [spec.tcpCheck],
     // Needs only its port's TCP result: the handshakes on 8883 and 443 overlap.
@@ -111,7 +115,7 @@ export function tlsCheck(spec: {
 /** `dps-tls-mqtt`: TLS on the MQTT port. */
 export const dpsTlsMqtt = tlsCheck({
   id: 'dps-tls-mqtt',
-  title: 'DPS TLS on 8883: TLS 1.2+, name, chain, root, expiry',
+  title: (port) => `DPS TLS on ${port}: TLS 1.2+, name, chain, root, expiry`,
   tcpCheck: 'dps-tcp-mqtt',
   section: 'tls',
   host: (ctx) => ctx.config.provisioningHost as string,
@@ -121,7 +125,7 @@ export const dpsTlsMqtt = tlsCheck({
 /** `dps-tls-websocket`: TLS on the WebSocket/HTTPS port. */
 export const dpsTlsWebsocket = tlsCheck({
   id: 'dps-tls-websocket',
-  title: 'DPS TLS on 443: TLS 1.2+, name, chain, root, expiry',
+  title: (port) => `DPS TLS on ${port}: TLS 1.2+, name, chain, root, expiry`,
   tcpCheck: 'dps-tcp-websocket',
   section: 'tls',
   host: (ctx) => ctx.config.provisioningHost as string,
@@ -131,7 +135,7 @@ export const dpsTlsWebsocket = tlsCheck({
 /** `hub-tls-mqtt`: TLS to the assigned hub on 8883 (after --register). */
 export const hubTlsMqtt = tlsCheck({
   id: 'hub-tls-mqtt',
-  title: 'Assigned hub TLS on 8883: TLS 1.2+, name, chain, root, expiry',
+  title: (port) => `Assigned hub TLS on ${port}: TLS 1.2+, name, chain, root, expiry`,
   tcpCheck: 'hub-tcp-mqtt',
   section: 'hub',
   host: (ctx) => ctx.state.registration?.assignedHub ?? '',
@@ -141,7 +145,7 @@ export const hubTlsMqtt = tlsCheck({
 /** `hub-tls-websocket`: TLS to the assigned hub on 443 (after --register). */
 export const hubTlsWebsocket = tlsCheck({
   id: 'hub-tls-websocket',
-  title: 'Assigned hub TLS on 443: TLS 1.2+, name, chain, root, expiry',
+  title: (port) => `Assigned hub TLS on ${port}: TLS 1.2+, name, chain, root, expiry`,
   tcpCheck: 'hub-tcp-websocket',
   section: 'hub',
   host: (ctx) => ctx.state.registration?.assignedHub ?? '',

@@ -83,6 +83,8 @@ export interface CheckState {
   hubEndpoint?: EndpointReport;
   /** `dps-cache`: the cached assignment, when it is usable for this device (read by dps-register). */
   cachedAssignment?: CacheRecord;
+  /** `dps-cache`: the cached hub's report, resolved as the device resolves it (read by dps-register's cache try). */
+  cachedHubEndpoint?: EndpointReport;
   /** The --ca file's PEM, read once by the first check that needs it (see caOf in tls-handshake.ts). */
   caPem?: string;
 }
@@ -102,6 +104,11 @@ export interface Check {
   id: string;
   title: string;
   section: Section;
+  /**
+   * The title for this run's configuration, e.g. naming the port --port moved the probe to; absent: `title`. `title`
+   * stays the one --list shows (with the default ports).
+   */
+  titleFor?(ctx: CheckContext): string;
   /** Ids of checks that must have passed (ok or warning) before this one can run. */
   dependsOn?: readonly string[];
   /**
