@@ -208,9 +208,10 @@ function askDnsServers(
   if (outer?.aborted) return Promise.reject(new AbortedError(`resolving ${name}`, outer.reason));
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
-  // Aborting it closes the sockets of the servers no longer waited for.
+  // Aborting it closes the sockets of the servers no longer waited for. A lone server is always waited for, so it
+  // gets the caller's signal alone: AbortSignal.any and an abort per call were ~5 % of a verification's CPU.
   const stop = new AbortController();
-  const signal = outer ? AbortSignal.any([outer, stop.signal]) : stop.signal;
+  const signal = servers.length === 1 ? outer : outer ? AbortSignal.any([outer, stop.signal]) : stop.signal;
   const answers: (DnsServerAnswer | undefined)[] = servers.map(() => undefined);
   const durations: number[] = servers.map(() => 0);
   return new Promise<ResolverTrace[]>((resolve, reject) => {
@@ -221,14 +222,15 @@ function askDnsServers(
       settled = true;
       clearTimeout(grace);
       outer?.removeEventListener('abort', onAbort);
-      stop.abort();
+      // Only when a server is still being waited for: an abort builds a DOMException (a stack trace) every time.
+      if (answers.includes(undefined)) stop.abort();
       if (err !== undefined) reject(err);
       else resolve(orderTraces(name, servers, answers, durations, elapsed(), cidrs));
     };
     const onAbort = (): void => finish(new AbortedError(`resolving ${name}`, outer?.reason));
     outer?.addEventListener('abort', onAbort, { once: true });
     servers.forEach((server, i) => {
-      queryDnsServer(server, name, { ...timing, signal }).then(
+      queryDnsServer(server, name, { ...timing, ...(signal ? { signal } : {}) }).then(
         (answer) => {
           if (settled) return;
           answers[i] = answer;
