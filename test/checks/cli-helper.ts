@@ -1,6 +1,7 @@
 // Runs dps-check as a real child process (tsx on src/checks/cli.ts, so a subset run needs no build).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { LabHandle } from '../../src/lab/index';
 
 /** What one dps-check run printed and returned. */
 export interface CliRun {
@@ -72,3 +73,15 @@ export function codesOf(doc: JsonDoc, id: string): string[] {
 /** Library option names a technician cannot type into dps-check: its advice must never show one. */
 export const LIBRARY_NAMES =
   /(?<![\w.-])(network\.\w+|retry\.\w+|tls\.ca|cache\.path|auth\.\w+|forceReprovision|timeoutMs|maxAttempts|dnsTimeoutMs)\b/;
+
+/**
+ * The dps-check flags that point it at `lab`: the lab DNS server, its VNET, the CA file `caFile` and every port (the
+ * lab's listeners are ephemeral; dps-lab prints the same set, src/lab/summary.ts).
+ */
+export function labFlags(lab: LabHandle, caFile: string): string[] {
+  return [
+    ...['--dns-server', lab.dnsServer, '--expect-cidr', lab.vnetCidrs[0] ?? '', '--ca', caFile],
+    ...['--port', String(lab.dps.port), '--ws-port', String(lab.dps.wsPort)],
+    ...['--hub-port', String(lab.hub.port), '--hub-ws-port', String(lab.hub.wsPort)],
+  ];
+}

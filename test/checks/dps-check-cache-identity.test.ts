@@ -7,7 +7,7 @@ import type { LabDevice, LabHandle } from '../../src/lab/types';
 import { provisionDevice } from '../../src/index';
 import { writeCache, type CacheRecord } from '../../src/provision/cache';
 import { optionsFor } from '../support/provision-lab';
-import { jsonOf, runCli, type JsonDoc } from './cli-helper';
+import { type JsonDoc, jsonOf, labFlags, runCli } from './cli-helper';
 import { put, tempDir } from './fixtures';
 
 function registerOf(doc: JsonDoc): JsonDoc['checks'][number] {
@@ -34,20 +34,7 @@ describe('dps-check --cache --register: stale cache or DPS problem (lab)', funct
     args = [
       '--host',
       lab.dps.host,
-      '--dns-server',
-      lab.dnsServer,
-      '--expect-cidr',
-      lab.vnetCidrs[0] as string,
-      '--ca',
-      put(dir, 'lab-ca.pem', lab.caPem),
-      '--port',
-      String(lab.dps.port),
-      '--ws-port',
-      String(lab.dps.wsPort),
-      '--hub-port',
-      String(lab.hub.port),
-      '--hub-ws-port',
-      String(lab.hub.wsPort),
+      ...labFlags(lab, put(dir, 'lab-ca.pem', lab.caPem)),
       '--timeout-ms',
       '3000',
       '--dont-run',

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
-import { codesOf, jsonOf, resultOf, runCli } from './cli-helper';
+import { codesOf, jsonOf, labFlags, resultOf, runCli } from './cli-helper';
 import { put, tempDir } from './fixtures';
 import { startSntpServer, type SntpServer } from './sntp-server';
 
@@ -35,20 +35,7 @@ describe('dps-check against the lab', function () {
       lab.dps.host,
       '--id-scope',
       lab.dps.idScope,
-      '--dns-server',
-      lab.dnsServer,
-      '--expect-cidr',
-      lab.vnetCidrs[0] as string,
-      '--ca',
-      ca,
-      '--port',
-      String(lab.dps.port),
-      '--ws-port',
-      String(lab.dps.wsPort),
-      '--hub-port',
-      String(lab.hub.port),
-      '--hub-ws-port',
-      String(lab.hub.wsPort),
+      ...labFlags(lab, ca),
       '--timeout-ms',
       '3000',
       '--ntp-server',

@@ -5,7 +5,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
-import { runCli } from './cli-helper';
+import { labFlags, runCli } from './cli-helper';
 import { put, tempDir } from './fixtures';
 import { chromiumPath, elementsWithClass, renderInChromium, visibleText } from './report-html-chromium';
 
@@ -44,20 +44,7 @@ describe('dps-check --report FILE.html against the lab', function () {
       put(dir, 'dev.pem', d.auth.cert),
       '--key',
       put(dir, 'dev.key', d.auth.key),
-      '--dns-server',
-      lab.dnsServer,
-      '--expect-cidr',
-      lab.vnetCidrs[0] as string,
-      '--ca',
-      put(dir, 'lab-ca.pem', lab.caPem),
-      '--port',
-      String(lab.dps.port),
-      '--ws-port',
-      String(lab.dps.wsPort),
-      '--hub-port',
-      String(lab.hub.port),
-      '--hub-ws-port',
-      String(lab.hub.wsPort),
+      ...labFlags(lab, put(dir, 'lab-ca.pem', lab.caPem)),
       '--timeout-ms',
       '3000',
       '--register',

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
-import { jsonOf, runCli } from './cli-helper';
+import { jsonOf, labFlags, runCli } from './cli-helper';
 import { put, tempDir } from './fixtures';
 
 describe('dps-check: TCP and TLS titles name the port in use (lab)', function () {
@@ -19,20 +19,7 @@ describe('dps-check: TCP and TLS titles name the port in use (lab)', function ()
     args = [
       '--host',
       lab.dps.host,
-      '--dns-server',
-      lab.dnsServer,
-      '--expect-cidr',
-      lab.vnetCidrs[0] as string,
-      '--ca',
-      put(dir, 'lab-ca.pem', lab.caPem),
-      '--port',
-      String(lab.dps.port),
-      '--ws-port',
-      String(lab.dps.wsPort),
-      '--hub-port',
-      String(lab.hub.port),
-      '--hub-ws-port',
-      String(lab.hub.wsPort),
+      ...labFlags(lab, put(dir, 'lab-ca.pem', lab.caPem)),
       '--timeout-ms',
       '3000',
       '--dont-run',
