@@ -211,7 +211,12 @@ function runOptions(
     dontRun: args.dontRun,
     present: adviseReport,
     cannotRun: new Map(prepared.problems.flatMap((p) => p.checks.map((id) => [id, p.error] as const))),
-    ...(progress ? { onStart: (c: Check) => progress.started(c), onFinish: (c: Check) => progress.finished(c) } : {}),
+    ...(progress
+      ? {
+          onStart: (c: Check, title: string) => progress.started(c, title),
+          onFinish: (c: Check) => progress.finished(c),
+        }
+      : {}),
     onResult: (r) => {
       if (args.output === 'json-stream') return streamCheck(r, secrets(), io);
       if (args.json) return;

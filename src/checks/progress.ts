@@ -7,8 +7,8 @@ export interface ProgressStream {
 
 /** A live line naming the slowest running check and its elapsed seconds; see {@link startProgress}. */
 export interface Progress {
-  /** A check started. */
-  started(check: Check): void;
+  /** A check started; `title` is its title for this run (default: the registry's). */
+  started(check: Check, title?: string): void;
   /** A check finished. */
   finished(check: Check): void;
   /** Something is about to be printed: erase the line (the next tick draws it again). */
@@ -26,7 +26,7 @@ const ERASE = '\r\x1b[2K';
  * @param width - The line is cut to fit, so it never wraps (a wrapped line cannot be erased).
  */
 export function startProgress(stream: ProgressStream, width: number, intervalMs = 1000): Progress {
-  const running = new Map<string, { check: Check; since: number }>();
+  const running = new Map<string, { check: Check; title: string; since: number }>();
   let shown = false;
   const erase = (): void => {
     if (shown) stream.write(ERASE);
@@ -37,14 +37,14 @@ export function startProgress(stream: ProgressStream, width: number, intervalMs 
     if (!oldest) return;
     const seconds = Math.round((performance.now() - oldest.since) / 1000);
     const others = running.size > 1 ? ` +${running.size - 1} more` : '';
-    const line = `  … ${oldest.check.id}: ${oldest.check.title}${others} (${seconds} s)`;
+    const line = `  … ${oldest.check.id}: ${oldest.title}${others} (${seconds} s)`;
     stream.write(`${ERASE}${line.length < width ? line : `${line.slice(0, width - 2)}…`}`);
     shown = true;
   }, intervalMs);
   // Progress never keeps the process alive on its own.
   timer.unref();
   return {
-    started: (check) => running.set(check.id, { check, since: performance.now() }),
+    started: (check, title = check.title) => running.set(check.id, { check, title, since: performance.now() }),
     finished: (check) => {
       running.delete(check.id);
       if (running.size === 0) erase();

@@ -10,8 +10,8 @@ export interface RunChecksOptions {
    * reported as `error` with that one-line reason and its cause chain, without running; the others still run.
    */
   cannotRun?: ReadonlyMap<string, Error>;
-  /** Called before each check starts (progress output). */
-  onStart?: (check: Check) => void;
+  /** Called before each check starts (progress output), with its title for this run (the port it uses). */
+  onStart?: (check: Check, title: string) => void;
   /**
    * What each report becomes before it is reported and returned (dps-check: findings in the words of its
    * interface). Default: as the check made it.
@@ -160,7 +160,7 @@ export async function runChecks(
       const r = results.get(blocker) ?? 'not run';
       return skipped(base, `skipped: ${blocker} was ${r}`, { blockedBy: blocker });
     }
-    options.onStart?.(check);
+    options.onStart?.(check, base.title);
     return runGuarded(check, ctx, base).then((report) => explainNotRun(report, check, notRun, notRunReason));
   };
   const markNotRun = (check: Check, report: CheckReport): void => {
