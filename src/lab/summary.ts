@@ -46,18 +46,9 @@ export function labSummary(
 
 /** `words` joined by `separator` into lines of at most `width` columns, each indented by `indent` spaces. */
 export function wrapWords(words: readonly string[], indent: number, separator = ', ', width = 80): string {
+  if (words.length === 0) return '';
   const pad = ' '.repeat(indent);
-  const lines: string[] = [];
-  let line = '';
-  words.forEach((word, i) => {
-    const piece = i < words.length - 1 ? `${word}${separator.trimEnd()}` : word;
-    if (line && pad.length + line.length + 1 + piece.length > width) {
-      lines.push(pad + line);
-      line = piece;
-    } else line = line ? `${line} ${piece}` : piece;
-  });
-  if (line) lines.push(pad + line);
-  return lines.join('\n');
+  return wrapLines(words.join(separator), pad, pad, width).join('\n');
 }
 
 /** A dps-check command line for one lab device: arguments, and where a symmetric key comes from. */
