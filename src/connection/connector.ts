@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
 import { createSockets, systemSockets, type Sockets } from '../support/sockets';
-import { peerChain } from './peer-chain';
+import { peerRoot } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
 import { maxVersionFor, TLS_VERSION_RANK as RANK } from './tls-versions';
 import { sharedContext } from './trust';
@@ -106,7 +106,9 @@ function tlsOptions(target: ConnectTarget, seen: PeerSeen): tls.ConnectionOption
   };
   // `ca` adds to Node's roots (Node's own `ca` option would replace them); the context carries versions and
   // credentials.
-  if (target.ca !== undefined) {
+  if (target.secureContext) {
+    options.secureContext = target.secureContext;
+  } else if (target.ca !== undefined) {
     options.secureContext = sharedContext({
       ca: target.ca,
       minVersion: target.minVersion,
@@ -143,7 +145,7 @@ function guard(
       remotePort: socket.remotePort ?? 0,
       subjectAltName: cert?.subjectaltname,
     };
-    const { root } = peerChain(cert);
+    const root = peerRoot(cert);
     if (root) info.root = root;
     log('secure %s -> %s:%d %s %s', target.host, info.remoteAddress, info.remotePort, info.protocol, info.cipher);
     onSecure?.(info, socket, cert);

@@ -40,12 +40,7 @@ function nameOf(name: unknown): string {
  * top: the self-issued certificate if the chain reaches one, else the issuer of the last certificate sent.
  */
 export function peerChain(peer: tls.DetailedPeerCertificate | undefined): { chain: PeerCert[]; root: string } {
-  const chain: PeerCert[] = [];
-  const seen = new Set<string>();
-  let cur: tls.DetailedPeerCertificate | undefined = peer;
-  let top = peer;
-  while (cur && cur.fingerprint256 && !seen.has(cur.fingerprint256)) {
-    seen.add(cur.fingerprint256);
+  const chain = chainOf(peer).map((cur) => {
     const c: PeerCert = {
       subject: nameOf(cur.subject),
       issuer: nameOf(cur.issuer),
@@ -54,14 +49,31 @@ export function peerChain(peer: tls.DetailedPeerCertificate | undefined): { chai
       fingerprint256: cur.fingerprint256,
     };
     if (cur.subjectaltname) c.subjectAltName = cur.subjectaltname;
-    chain.push(c);
-    top = cur;
-    cur = cur.issuerCertificate;
-  }
-  if (!top || !top.fingerprint256) return { chain, root: '' };
+    return c;
+  });
+  return { chain, root: peerRoot(peer) };
+}
+
+/**
+ * The common name of the root the peer chain ends at (see {@link peerChain}), '' when there is no chain: all that
+ * every live socket needs (TLS_LEGACY_ROOT), without turning each certificate into text.
+ */
+export function peerRoot(peer: tls.DetailedPeerCertificate | undefined): string {
+  const top = chainOf(peer).at(-1);
+  if (!top) return '';
   // A self-issued top is the root; otherwise the server did not send it and its issuer names the root.
-  const root = nameOf(top.subject) === nameOf(top.issuer) ? cnOf(top.subject) : cnOf(top.issuer);
-  return { chain, root };
+  return nameOf(top.subject) === nameOf(top.issuer) ? cnOf(top.subject) : cnOf(top.issuer);
+}
+
+/** The certificates of a peer chain, leaf first, each once (Node links a self-signed root to itself). */
+function chainOf(peer: tls.DetailedPeerCertificate | undefined): tls.DetailedPeerCertificate[] {
+  const out: tls.DetailedPeerCertificate[] = [];
+  const seen = new Set<string>();
+  for (let cur = peer; cur && cur.fingerprint256 && !seen.has(cur.fingerprint256); cur = cur.issuerCertificate) {
+    seen.add(cur.fingerprint256);
+    out.push(cur);
+  }
+  return out;
 }
 
 /**

@@ -118,6 +118,20 @@ function firstBodyLine(pem: string): string {
  */
 function alreadyTrusted(anchor: PemInput): boolean {
   const text = typeof anchor === 'string' ? anchor : Buffer.from(anchor).toString('latin1');
+  // Asked once per new identity's context with the same few anchors: a gateway's 1,000 devices share one answer.
+  let known = trustedAnchors.get(text);
+  if (known === undefined) {
+    known = inDefaultStore(text);
+    if (trustedAnchors.size >= MAX_CONTEXTS) trustedAnchors.delete(trustedAnchors.keys().next().value as string);
+    trustedAnchors.set(text, known);
+  }
+  return known;
+}
+
+/** {@link alreadyTrusted}'s answers by anchor text (the store is fixed at startup, so an answer never changes). */
+const trustedAnchors = new Map<string, boolean>();
+
+function inDefaultStore(text: string): boolean {
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   if (!blocks || blocks.join('').replace(/\s/g, '').length !== text.replace(/\s/g, '').length) return false;
   const index = defaultStoreIndex();
@@ -126,8 +140,8 @@ function alreadyTrusted(anchor: PemInput): boolean {
 
 /** What a secure context with extra anchors is built from. */
 export interface AnchoredContextOptions extends Pick<tls.SecureContextOptions, 'cert' | 'key' | 'passphrase'> {
-  /** Extra trust anchors (PEM), added to Node's roots. */
-  ca: PemInput | readonly PemInput[];
+  /** Extra trust anchors (PEM), added to Node's roots. Without, Node's roots alone. */
+  ca?: PemInput | readonly PemInput[] | undefined;
   minVersion: TlsMinVersion;
   /** The ceiling. Default {@link maxVersionFor}(minVersion), read when the context is built. */
   maxVersion?: tls.SecureVersion;
@@ -144,9 +158,12 @@ export interface AnchoredContextOptions extends Pick<tls.SecureContextOptions, '
  * syswide-cas uses. If a Node release drops the native method, the documented (slow) form is used.
  */
 export function contextWithAnchors(options: AnchoredContextOptions): tls.SecureContext {
-  const given: PemInput[] = Array.isArray(options.ca)
-    ? [...(options.ca as readonly PemInput[])]
-    : [options.ca as PemInput];
+  const given: PemInput[] =
+    options.ca === undefined
+      ? []
+      : Array.isArray(options.ca)
+        ? [...(options.ca as readonly PemInput[])]
+        : [options.ca as PemInput];
   const base: tls.SecureContextOptions = {
     minVersion: options.minVersion,
     maxVersion: options.maxVersion ?? maxVersionFor(options.minVersion),
