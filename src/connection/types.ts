@@ -1,3 +1,4 @@
+import type tls from 'node:tls';
 import type { Finding } from '../findings/types';
 
 /** TLS versions we allow as a minimum. Never lower than 1.2: DPS and IoT Hub refuse 1.0/1.1 anyway. */
@@ -40,6 +41,11 @@ export interface ConnectTarget {
   passphrase?: string;
   /** When set, the TCP connection goes to the proxy and a CONNECT tunnel carries TLS to `host:port`. */
   proxy?: ProxyAddress;
+  /**
+   * A context already built from exactly `ca`, `minVersion` and the credentials (see sharedContext): used as is, so
+   * a caller that built it to check the credentials does not pay for a second one.
+   */
+  secureContext?: tls.SecureContext;
 }
 
 /** What the live TLS socket negotiated. */

@@ -1,7 +1,9 @@
+import type tls from 'node:tls';
 import { CredentialError, keyMismatchFinding, readX509Credential, type X509Credential } from '../config/credentials';
+import { sharedContext } from '../connection/trust';
 import { InvalidOptionError } from '../errors';
 import type { Finding } from '../findings/types';
-import type { PemInput } from '../connection/types';
+import type { PemInput, TlsMinVersion } from '../connection/types';
 import type { X509Auth } from './types';
 
 /** An X.509 credential after parsing: PEM text the SDKs accept, and whether the key belongs to the leaf. */
@@ -9,6 +11,14 @@ export interface CheckedX509 {
   auth: X509Auth;
   /** DEVICE_KEY_MISMATCH when the key is readable but is not the leaf certificate's key. */
   mismatch?: Finding;
+  /** The secure context that carries this credential under `policy` (see {@link checkX509}). */
+  context?: tls.SecureContext;
+}
+
+/** The TLS policy of the connections a credential is for: the context that carries it is built for these. */
+export interface ContextPolicy {
+  ca?: PemInput | PemInput[];
+  minVersion: TlsMinVersion;
 }
 
 const CERT_FIX = 'Pass the device certificate chain (leaf first) as PEM text, or one DER certificate as a Buffer.';
@@ -74,7 +84,15 @@ function toOptionError(err: unknown, name: string): unknown {
  * Unreadable parts throw InvalidOptionError naming `<name>.cert` / `.key` / `.passphrase`; a readable but foreign key
  * is returned as DEVICE_KEY_MISMATCH for the caller to throw in its own error type.
  */
-export function checkX509(cert: PemInput, key: PemInput, passphrase: string | undefined, name: string): CheckedX509 {
+export function checkX509(
+  cert: PemInput,
+  key: PemInput,
+  passphrase: string | undefined,
+  name: string,
+  policy?: ContextPolicy,
+): CheckedX509 {
+  const context = policy && isPemText(cert) && isPemText(key) ? contextFor(cert, key, passphrase, policy) : undefined;
+  if (context) return { auth: { cert, key, ...(passphrase !== undefined ? { passphrase } : {}) }, context };
   let credential: X509Credential;
   try {
     credential = readX509Credential(cert, key, passphrase);
@@ -88,5 +106,56 @@ export function checkX509(cert: PemInput, key: PemInput, passphrase: string | un
     ...(passphrase !== undefined ? { passphrase } : {}),
   };
   const mismatch = credential.matches ? undefined : keyMismatchFinding(leaf, credential.key.key);
-  return mismatch ? { auth, mismatch } : { auth };
+  if (mismatch) return { auth, mismatch };
+  if (!policy) return { auth };
+  // Readable and matched, yet OpenSSL refused to build a context of it (e.g. an RSA key under 2048 bits at OpenSSL's
+  // default security level): the handshake would fail the same way, so say it here, naming the option.
+  try {
+    return { auth, context: sharedContext({ ...policy, ...auth }) };
+  } catch (err) {
+    throw new InvalidOptionError(
+      `${name}.cert`,
+      `is refused by this Node's OpenSSL for TLS (${(err as Error).message})`,
+      'Use a device certificate with an RSA key of 2048 bits or more, or an ECC P-256/P-384 key.',
+      err,
+    );
+  }
+}
+
+const isPemText = (v: PemInput): boolean =>
+  (typeof v === 'string' ? v : Buffer.from(v).toString('latin1', 0, 4096)).includes('-----BEGIN');
+
+/**
+ * With `policy`, checkX509 costs what the handshake costs anyway: OpenSSL builds the secure context the connections
+ * will use (trust, versions, credentials), and in doing so reads the certificate and the key and refuses a key of the
+ * leaf's algorithm that is not the leaf's ("key values mismatch"). Only when it refuses are they parsed here, for
+ * the precise error. Parsing them first cost a gateway ~0.75 ms a device (X509Certificate + createPrivateKey, ECC
+ * P-256, a quiet x86 core) on top of the context. What OpenSSL does not refuse is a key of another algorithm (an RSA
+ * key beside an ECC certificate): it files the key in another slot, and the handshake then sends no certificate —
+ * {@link lateKeyMismatch} names that after the fact.
+ */
+function contextFor(
+  cert: PemInput,
+  key: PemInput,
+  passphrase: string | undefined,
+  policy: ContextPolicy,
+): tls.SecureContext | undefined {
+  try {
+    return sharedContext({ ...policy, cert, key, ...(passphrase !== undefined ? { passphrase } : {}) });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * DEVICE_KEY_MISMATCH for a credential that checkX509 let through on OpenSSL's word, when a connection with it then
+ * failed and the key turns out not to be the leaf's (another algorithm); undefined otherwise. Parsed only then.
+ */
+export function lateKeyMismatch(auth: X509Auth): Finding | undefined {
+  try {
+    const credential = readX509Credential(auth.cert, auth.key, auth.passphrase);
+    return credential.matches ? undefined : keyMismatchFinding(credential.cert.chain[0], credential.key.key);
+  } catch {
+    return undefined;
+  }
 }

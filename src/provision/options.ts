@@ -7,7 +7,8 @@ import type { EndpointCache } from '../endpoint/cache';
 import { isTransportName, TRANSPORTS } from '../connection/transports';
 import type { PemInput, ProxyAddress, TlsMinVersion } from '../connection/types';
 import type { Finding } from '../findings/types';
-import { checkX509 } from './credentials';
+import { checkX509, type ContextPolicy } from './credentials';
+import type tls from 'node:tls';
 import type { DeviceAuth, ProvisionOptions, TransportName } from './types';
 import { MAX_DELAY_MS } from '../support/abort';
 
@@ -34,6 +35,8 @@ export interface ResolvedProvisionOptions {
   auth: DeviceAuth;
   /** DEVICE_KEY_MISMATCH: the key does not belong to the certificate (thrown before any packet). */
   keyMismatch?: Finding;
+  /** X.509: the context built from `ca`, `minVersion` and the credential; every DPS socket of the call uses it. */
+  secureContext?: tls.SecureContext;
   network: ResolvedNetwork;
   transport: TransportName;
   /** The port of the chosen transport (`port` for mqtt, `wsPort` for mqtt-ws). */
@@ -61,7 +64,11 @@ const isPem = (v: unknown): v is PemInput => (typeof v === 'string' && v.length 
  * credentials are parsed (DER converted to PEM) and the key matched against the certificate: `mismatch` is
  * DEVICE_KEY_MISMATCH, for the caller to throw as its own error type.
  */
-export function checkAuth(input: unknown, name = 'auth'): { auth: DeviceAuth; mismatch?: Finding } {
+export function checkAuth(
+  input: unknown,
+  name = 'auth',
+  policy?: ContextPolicy,
+): { auth: DeviceAuth; mismatch?: Finding; context?: tls.SecureContext } {
   // Own properties only: an `Object.prototype.symmetricKey` must not turn X.509 credentials into a key.
   const auth = ownOptions(input);
   if (!auth || typeof auth !== 'object') {
@@ -104,7 +111,7 @@ export function checkAuth(input: unknown, name = 'auth'): { auth: DeviceAuth; mi
       'must be a string (value not shown)',
       'Pass the key passphrase as a string, or leave it out.',
     );
-  return checkX509(a.cert, a.key, a.passphrase as string | undefined, name);
+  return checkX509(a.cert, a.key, a.passphrase as string | undefined, name, policy);
 }
 
 /** Checks `tls.ca` / `tls.minVersion`. */
@@ -240,10 +247,11 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     'Pass the registration id (for X.509, the certificate CN): 1-128 letters, digits and - . _ :, ending in a letter, digit or -.',
     REGISTRATION_ID,
   );
-  const { auth, mismatch: keyMismatch } = checkAuth(options.auth);
+  const tls = checkTls(options.tls);
+  // The credential is read by building the context that carries it (see checkX509): once, for every socket of the call.
+  const { auth, mismatch: keyMismatch, context: secureContext } = checkAuth(options.auth, 'auth', tls);
   const network = resolveNetworkOptions(options.network, 'network');
   const transport = checkTransport(options.transport ?? PROVISION_DEFAULTS.transport, 'transport');
-  const tls = checkTls(options.tls);
   const timeoutMs = options.timeoutMs ?? PROVISION_DEFAULTS.timeoutMs;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
     throw new InvalidOptionError(
@@ -314,6 +322,7 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
     registrationId,
     auth,
     ...(keyMismatch ? { keyMismatch } : {}),
+    ...(secureContext ? { secureContext } : {}),
     network,
     transport,
     servicePort: transport === 'mqtt' ? port : wsPort,

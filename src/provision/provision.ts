@@ -15,6 +15,7 @@ import { within } from '../support/abort';
 import { credentialFingerprint, readCache, writeCache, type CacheRecord } from './cache';
 import { Deadline, type StopReason } from './deadline';
 import { ProvisioningError } from './errors';
+import { lateKeyMismatch } from './credentials';
 import { resolveProvisionOptions, type ResolvedProvisionOptions } from './options';
 import { RegistrationFailure, runRegistration, screenResponse } from './register';
 import { createDpsTransport, type DpsTransport } from './sdk-transport';
@@ -260,6 +261,7 @@ function openSession(run: Run, addresses: string[]): ConnectionSession {
     minVersion: o.minVersion,
     ...(o.ca !== undefined ? { ca: o.ca } : {}),
     ...(o.proxy ? { proxy: o.proxy } : {}),
+    ...(o.secureContext ? { secureContext: o.secureContext } : {}),
   };
   const onAttempt = (): void => {
     deadline.step = 'connecting';
@@ -458,6 +460,17 @@ function toError(err: unknown, run: Run): Error {
   }
   if (stop?.kind === 'aborted') return err instanceof AbortedError ? err : new AbortedError(deadline.step, stop.reason);
   const failure = stop?.kind === 'failed' ? stop.error : err;
+  // A key of another algorithm than the certificate's passes the door (see checkX509) and shows only here, as a
+  // refused or failed connection: the credential, not the network, is then the cause to name.
+  const foreignKey = o.secureContext && run.session?.attempts && 'cert' in o.auth ? lateKeyMismatch(o.auth) : undefined;
+  if (foreignKey) {
+    return new ProvisioningError(foreignKey, {
+      findings: [foreignKey, ...context],
+      cause: failure,
+      step: 'credentials',
+      ...(dps ? { dps } : {}),
+    });
+  }
   if (failure instanceof RegistrationFailure) {
     return new ProvisioningError(failure.finding, {
       findings: [failure.finding, ...failure.related, ...context],

@@ -8,6 +8,7 @@ import {
   ProvisioningError,
 } from '../../src/index';
 import type { LabDevice, LabHandle, ProvisioningResult, ProvisionOptions } from '../../src/index';
+import { issueCertificate } from '../../src/lab/certs';
 import { optionsFor, startTestLab } from '../support/provision-lab';
 
 describe('provision: device credentials are read before any packet, and a bad one is named as such', function () {
@@ -68,6 +69,29 @@ describe('provision: device credentials are read before any packet, and a bad on
     assert.ok(err instanceof ProvisioningError, String(err));
     assert.equal(err.code, 'DEVICE_KEY_MISMATCH');
     assert.equal(err.step, 'credentials');
+  });
+
+  it("a key of another algorithm (RSA beside an ECC certificate) → DEVICE_KEY_MISMATCH, not the network's fault", async () => {
+    // OpenSSL builds the context without complaint (the key goes into the RSA slot) and the handshake then sends no
+    // certificate: the refusal must still be named as the credential.
+    const ecc = await lab.createDevice('cred-ecc', 'x509-individual', { keyType: 'ec' });
+    const eccCert = (ecc.auth as { cert: string }).cert;
+    const err = await provisionDevice(optionsFor(lab, ecc, { auth: { cert: eccCert, key } })).then(
+      () => assert.fail('expected a refusal'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ProvisioningError, String(err));
+    assert.equal(err.code, 'DEVICE_KEY_MISMATCH', err.message);
+    assert.equal(err.step, 'credentials');
+    assert.ok(!String(err.message).includes(keyBody()), 'never echoes the key');
+  });
+
+  it('an RSA-768 certificate OpenSSL will not use for TLS (ee key too small) → auth.cert, before any packet', () => {
+    const weakKey = crypto
+      .generateKeyPairSync('rsa', { modulusLength: 768 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    const weak = issueCertificate({ commonName: device.registrationId, usage: 'client' }, weakKey);
+    return invalid({ cert: weak.certPem, key: weakKey }, 'auth.cert');
   });
 
   const provisions = async (auth: unknown): Promise<ProvisioningResult> => {
