@@ -130,6 +130,10 @@ function guard(
 ): tls.TLSSocket {
   socket.setNoDelay(true);
   socket.once('secureConnect', () => {
+    // Taken off `seen` at once: the socket's options keep `seen` for the connection's life, and a chain held that long
+    // is promoted to the old generation (~4 KB a connection that a gateway's heap then carries until a full GC).
+    const peer = seen.cert;
+    seen.cert = undefined;
     const protocol = socket.getProtocol();
     if (!meetsMinVersion(protocol, target.minVersion)) {
       log('closing %s: negotiated %s below %s', target.host, protocol, target.minVersion);
@@ -137,7 +141,7 @@ function guard(
       return;
     }
     // The detailed form carries the issuer chain: the root it ends at is what TLS_LEGACY_ROOT is about.
-    const cert = seen.cert ?? socket.getPeerCertificate(true);
+    const cert = peer ?? socket.getPeerCertificate(true);
     const info: TlsInfo = {
       protocol: protocol ?? 'unknown',
       cipher: socket.getCipher()?.standardName ?? socket.getCipher()?.name ?? 'unknown',
