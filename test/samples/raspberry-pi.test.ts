@@ -19,6 +19,8 @@ const SAMPLE = path.join(ROOT, 'samples', 'raspberry-pi');
 const IS_ROOT = process.getuid?.() === 0;
 const NOBODY = { uid: 65534, gid: 65534 };
 const CAN_DROP = IS_ROOT && spawnSync('setpriv', ['--version']).status === 0;
+/** The command prefix that runs the rest as nobody. */
+const DROP = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 
 interface Run {
   code: number | null;
@@ -35,9 +37,7 @@ function runApp(
   onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
 ): Promise<Run> {
   const script = path.join(app.pkgDir, 'samples', 'raspberry-pi', 'app.js');
-  const cmd = CAN_DROP
-    ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, script, ...args]
-    : [process.execPath, script, ...args];
+  const cmd = [...(CAN_DROP ? DROP : []), process.execPath, script, ...args];
   return new Promise((resolve, reject) => {
     // Node hands NODE_V8_COVERAGE (c8) to every child unless the child's env names it: nobody cannot write the
     // repo's coverage folder, so its coverage (of a sample, which c8 does not count) goes to a folder it can.
@@ -452,5 +452,33 @@ describe('samples/raspberry-pi: the systemd unit and the install script', functi
     const text = readFileSync(script, 'utf8');
     assert.match(text, /chmod 0640/, 'certificates and key 0640');
     assert.match(text, /install -d -m 0700 -o "\$SERVICE_USER"/, 'state directory private to the service user');
+  });
+
+  it('install.sh --dry-run prints the whole plan from the tarball and changes nothing on the host', async () => {
+    const app = await packedApp();
+    const script = path.join(app.pkgDir, 'samples', 'raspberry-pi', 'install.sh');
+    const paths = ['/opt/dps-private-link', '/etc/dps-private-link', '/var/lib/dps-private-link'];
+    const unit = '/etc/systemd/system/dps-private-link.service';
+    const state = (): string =>
+      JSON.stringify(
+        [...paths, unit]
+          .map((p) => [p, spawnSync('test', ['-e', p]).status])
+          .concat([['user', spawnSync('id', ['-u', 'dps-device']).status]]),
+      );
+    const before = state();
+    // As nobody when we are root: should the dry run ever run a step for real, it fails instead of changing the host.
+    const cmd = [...(CAN_DROP ? DROP : []), 'sh', script, '--dry-run', app.tarball];
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env: cleanEnv() });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const step of [
+      /^\+ useradd --system .* dps-device$/m,
+      new RegExp(`^\\+ npm install --prefix /opt/dps-private-link .*${path.basename(app.tarball)}$`, 'm'),
+      /^\+ install -d -m 0700 -o dps-device -g dps-device \/var\/lib\/dps-private-link$/m,
+      /^\+ systemctl enable dps-private-link\.service$/m,
+    ])
+      assert.match(r.stdout, step);
+    assert.match(r.stdout, /dry run: nothing was changed\n$/);
+    assert.doesNotMatch(r.stdout, /wrote \/etc/);
+    assert.equal(state(), before, 'no user, directory or unit appeared');
   });
 });
