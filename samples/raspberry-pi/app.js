@@ -240,8 +240,7 @@ const LAB_IGNORES = /^DPS_/;
  */
 function labEnv(env) {
   const ignored = Object.keys(env).filter((k) => LAB_IGNORES.test(k) && env[k]);
-  if (ignored.length)
-    log(`lab: ignoring ${ignored.sort().join(', ')} from the environment (the lab device has its own)`);
+  if (ignored.length) log(`lab: ignoring from the environment (the lab has its own):\n  ${ignored.sort().join(', ')}`);
   return Object.fromEntries(Object.entries(env).filter(([k]) => !LAB_IGNORES.test(k)));
 }
 
@@ -275,7 +274,9 @@ async function startLabDevice(stateDir) {
   fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   const state = stateDir ?? path.join(dir, 'state');
   if (!stateDir) fs.mkdirSync(state, { mode: 0o700 });
-  log(`lab: DPS ${lab.dps.host} at ${lab.dps.address}:${lab.dps.port}, DNS ${lab.dnsServer}`);
+  // One fact a line: the quick start is read in an 80-column terminal.
+  log(`lab: DPS ${lab.dps.host} at ${lab.dps.address}:${lab.dps.port}`);
+  log(`lab: DNS ${lab.dnsServer}`);
   log(`lab: config ${configFile}`);
   return {
     configFile,

@@ -387,8 +387,13 @@ describe('samples/raspberry-pi: the device app from the installed tarball', func
   it('--lab is not redirected by DPS_* settings in the environment, and says it ignored them', async () => {
     const r = await runApp(app, labArgs, { DPS_ID_SCOPE: '0ne00099999', DPS_EXPECTED_CIDRS: '10.99.0.0/16' });
     assert.equal(r.code, 0, r.out + r.err);
-    assert.match(r.out, /^lab: ignoring DPS_EXPECTED_CIDRS, DPS_ID_SCOPE from the environment/m);
+    assert.match(
+      r.out,
+      /^lab: ignoring from the environment \(the lab has its own\):\n {2}DPS_EXPECTED_CIDRS, DPS_ID_SCOPE$/m,
+    );
     assert.match(r.out, /telemetry #1/);
+    const wide = r.out.split('\n').filter((l) => l.length > 80);
+    assert.deepEqual(wide, [], 'the quick start reads in 80 columns');
   });
 
   it('--help explains the flags and exits 0', async () => {
