@@ -103,9 +103,7 @@ function parse(argv) {
     throw new UsageError(`--count ${JSON.stringify(countText)}: use a whole number of messages, 1 or more`);
   // The lab writes the config of its own enrolled device: a --config beside --lab would be silently ignored.
   if (v.lab && v.config !== undefined)
-    throw new UsageError(
-      '--config cannot be combined with --lab: the lab writes its own device config; drop one of them',
-    );
+    throw new UsageError('--config does not go with --lab (the lab writes its own config): drop one');
   // Undefined = not chosen: the lab then uses a throwaway directory, a real device the default.
   const stateDir = /** @type {string | undefined} */ (v['state-dir']) ?? process.env.STATE_DIRECTORY?.split(':')[0];
   return {
