@@ -6,6 +6,7 @@
 //
 //   node app.js [--config /etc/dps-private-link/device.json] [--state-dir /var/lib/dps-private-link] [--interval 60]
 //   node app.js --lab          # the same flow against a local lab on loopback (five-minute quick start)
+//   node app.js --lab --state-dir DIR   # ...keeping the lab's cached assignment in DIR
 //   node app.js --no-posture   # do not write the private-link posture to the device twin (on by default)
 //
 // Exit status: 0 stopped by SIGTERM/SIGINT or after --count messages; 1 gave up (see the log); 2 bad usage or
@@ -45,6 +46,8 @@ Options:
   --interval S      seconds between messages (default 60; decimals allowed)
   --count N         stop after N messages (default: run until stopped)
   --lab             start a local lab on loopback, enroll pi-0001, run there
+                    (writes its own config: not with --config; the state
+                    is thrown away unless --state-dir or STATE_DIRECTORY)
   --no-posture      do not report the private-link posture to the device twin
                     (reported property privateLink; on by default)
   -h, --help        this text
@@ -65,8 +68,8 @@ class UsageError extends Error {}
 
 /**
  * @param {string[]} argv
- * @returns {{ help: true } | { version: true } | { configFile: string, stateDir: string, intervalMs: number,
- *   count: number | undefined, lab: boolean, posture: boolean }}
+ * @returns {{ help: true } | { version: true } | { configFile: string, stateDir: string | undefined,
+ *   intervalMs: number, count: number | undefined, lab: boolean, posture: boolean }}
  */
 function parse(argv) {
   /** @type {ReturnType<typeof parseArgs>} */
@@ -98,10 +101,14 @@ function parse(argv) {
   const count = countText === undefined ? undefined : /^\d+$/.test(countText) ? Number(countText) : NaN;
   if (count !== undefined && !(count >= 1))
     throw new UsageError(`--count ${JSON.stringify(countText)}: use a whole number of messages, 1 or more`);
+  // The lab writes the config of its own enrolled device: a --config beside --lab would be silently ignored.
+  if (v.lab && v.config !== undefined)
+    throw new UsageError('--config does not go with --lab (the lab writes its own config): drop one');
+  // Undefined = not chosen: the lab then uses a throwaway directory, a real device the default.
   const stateDir = /** @type {string | undefined} */ (v['state-dir']) ?? process.env.STATE_DIRECTORY?.split(':')[0];
   return {
     configFile: /** @type {string | undefined} */ (v.config) ?? (process.env.DPS_CONFIG || DEFAULT_CONFIG),
-    stateDir: stateDir || DEFAULT_STATE_DIR,
+    stateDir: stateDir || undefined,
     intervalMs: Math.round(seconds * 1000),
     count,
     lab: !!v.lab,
@@ -123,12 +130,13 @@ function temperature() {
 /**
  * Everything connectDevice needs, from the config file + environment, checked before any network traffic.
  * @param {string} configFile
- * @param {string} stateDir
+ * @param {string | undefined} stateDir the chosen state directory (--state-dir, STATE_DIRECTORY), if any
+ * @param {NodeJS.ProcessEnv} env
  */
-function deviceOptions(configFile, stateDir) {
+function deviceOptions(configFile, stateDir, env) {
   if (!fs.existsSync(configFile))
     throw new UsageError(`--config ${configFile}: no such file: create it (see device.example.json) or pass --config`);
-  const loaded = loadConfig({ configFile, env: process.env });
+  const loaded = loadConfig({ configFile, env });
   const { config } = loaded;
   for (const [key, env] of /** @type {const} */ ([
     ['provisioningHost', 'DPS_PROVISIONING_HOST'],
@@ -169,13 +177,14 @@ function deviceOptions(configFile, stateDir) {
       throw new UsageError(`${configFile}#caFile: cannot read ${config.caFile} (${code}): fix the path or remove it`);
     }
   }
+  const cache = cacheLocation(config.cacheFile, stateDir, configFile);
   // The cache must be writable, or every boot re-registers with DPS: say so now, not as a warning on each start.
   try {
-    fs.accessSync(stateDir, fs.constants.W_OK);
+    fs.accessSync(path.dirname(cache.path), fs.constants.W_OK);
   } catch (err) {
     const code = /** @type {NodeJS.ErrnoException} */ (err).code;
     throw new UsageError(
-      `--state-dir ${stateDir}: not writable (${code}): create it owned by this user (install.sh does) or set STATE_DIRECTORY`,
+      `${cache.setting} ${path.dirname(cache.path)}: not writable (${code}): create it owned by this user (install.sh does) or set STATE_DIRECTORY`,
     );
   }
   /** @type {import('dps-private-link').ProvisionOptions} */
@@ -193,16 +202,52 @@ function deviceOptions(configFile, stateDir) {
     ...(ca ? { tls: { ca } } : {}),
     ...(config.port ? { port: config.port } : {}),
     ...(config.wsPort ? { wsPort: config.wsPort } : {}),
-    cache: { path: path.join(stateDir, 'assignment.json') },
+    // connectDevice hands the same proxy to the hub client.
+    ...(config.proxy ? { proxy: config.proxy } : {}),
+    cache: { path: cache.path },
   };
   return { options, hub: config.hubPort ? { port: config.hubPort } : {} };
 }
 
 /**
+ * Where the cached assignment lives: `cacheFile` from the config (which dps-check --config reads too), else
+ * assignment.json in the state directory. A cacheFile outside a chosen state directory is refused, not ignored: under
+ * the unit's ProtectSystem=strict the state directory is the only place the service can write.
+ * @param {string | undefined} cacheFile
+ * @param {string | undefined} stateDir
+ * @param {string} configFile
+ * @returns {{ path: string, setting: string }} the path, and the setting that chose its directory (for errors)
+ */
+function cacheLocation(cacheFile, stateDir, configFile) {
+  if (!cacheFile) return { path: path.join(stateDir ?? DEFAULT_STATE_DIR, 'assignment.json'), setting: '--state-dir' };
+  if (stateDir && path.resolve(path.dirname(cacheFile)) !== path.resolve(stateDir))
+    throw new UsageError(
+      `${configFile}#cacheFile: ${cacheFile} is outside the state directory ${stateDir} (--state-dir or ` +
+        `STATE_DIRECTORY): put it in ${stateDir} or remove cacheFile`,
+    );
+  return { path: cacheFile, setting: `${configFile}#cacheFile` };
+}
+
+/** Settings the lab's own device config must not take from the environment (they win over the file). */
+const LAB_IGNORES = /^DPS_/;
+
+/**
+ * The environment for the lab device: without DPS_* settings, which would otherwise override the lab's own config
+ * (an exported DPS_ID_SCOPE would send the lab device to a real DPS). Says which it left out.
+ * @param {NodeJS.ProcessEnv} env
+ */
+function labEnv(env) {
+  const ignored = Object.keys(env).filter((k) => LAB_IGNORES.test(k) && env[k]);
+  if (ignored.length) log(`lab: ignoring from the environment (the lab has its own):\n  ${ignored.sort().join(', ')}`);
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !LAB_IGNORES.test(k)));
+}
+
+/**
  * The lab quick start: a lab on loopback, one enrolled device, its credentials and config in a temp directory.
+ * @param {string | undefined} stateDir a chosen state directory (kept afterwards); else one in the temp directory
  * @returns {Promise<{ close(): Promise<void>, configFile: string, stateDir: string }>}
  */
-async function startLabDevice() {
+async function startLabDevice(stateDir) {
   const { startLab } = require('dps-private-link/lab');
   const lab = await startLab({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-lab-'));
@@ -225,12 +270,15 @@ async function startLabDevice() {
     hubPort: lab.hub.port,
   };
   fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  fs.mkdirSync(path.join(dir, 'state'), { mode: 0o700 });
-  log(`lab: DPS ${lab.dps.host} at ${lab.dps.address}:${lab.dps.port}, DNS ${lab.dnsServer}`);
+  const state = stateDir ?? path.join(dir, 'state');
+  if (!stateDir) fs.mkdirSync(state, { mode: 0o700 });
+  // One fact a line: the quick start is read in an 80-column terminal.
+  log(`lab: DPS ${lab.dps.host} at ${lab.dps.address}:${lab.dps.port}`);
+  log(`lab: DNS ${lab.dnsServer}`);
   log(`lab: config ${configFile}`);
   return {
     configFile,
-    stateDir: path.join(dir, 'state'),
+    stateDir: state,
     close: async () => {
       log(`lab: hub received ${lab.received(device.deviceId).length} message(s)`);
       const posture = /** @type {{ dps?: { verdict?: string }, hub?: { verdict?: string } } | undefined} */ (
@@ -242,8 +290,9 @@ async function startLabDevice() {
           : 'lab: twin has no privateLink',
       );
       await lab.close();
-      // The lab's throwaway credentials and cache go with it.
+      // The lab's throwaway credentials (and cache, unless the state directory was chosen) go with it.
       fs.rmSync(dir, { recursive: true, force: true });
+      if (stateDir) log(`lab: state kept in ${stateDir}`);
     },
   };
 }
@@ -372,10 +421,14 @@ async function main() {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const lab = args.lab ? await startLabDevice() : undefined;
+  const lab = args.lab ? await startLabDevice(args.stateDir) : undefined;
   const configFile = lab ? lab.configFile : args.configFile;
   try {
-    const device = deviceOptions(configFile, lab ? lab.stateDir : args.stateDir);
+    const device = deviceOptions(
+      configFile,
+      lab ? lab.stateDir : args.stateDir,
+      lab ? labEnv(process.env) : process.env,
+    );
     log(`config ${configFile}; state ${path.dirname(/** @type {{ path: string }} */ (device.options.cache).path)}`);
     return await runDevice(device, { ...args, configFile }, stop.signal);
   } catch (err) {

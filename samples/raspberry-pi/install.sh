@@ -4,6 +4,7 @@
 #   sudo sh install.sh <package>      <package>: a release tarball (./dps-private-link-0.1.0.tgz), a git URL
 #                                     (git+https://github.com/dps-private-link/dps-private-link.git) or, once
 #                                     published, dps-private-link
+#   sh install.sh --dry-run <package> prints every command it would run, changes nothing (no root needed)
 #   sudo sh install.sh --help
 #
 # Creates the service user dps-device, installs the package into /opt/dps-private-link, lays out
@@ -18,16 +19,24 @@ STATE_DIR=/var/lib/dps-private-link
 SERVICE_USER=dps-device
 UNIT=/etc/systemd/system/dps-private-link.service
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 fail() { echo "install.sh: $*" >&2; exit 2; }
+# Every change to the host goes through run, so --dry-run can show the whole plan without making any of it.
+run() {
+  if [ "$DRY_RUN" = 1 ]; then echo "+ $*"; else "$@"; fi
+}
 
+DRY_RUN=0
+[ "${1:-}" = --dry-run ] && { DRY_RUN=1; shift; }
 case "${1:-}" in
   -h|--help) usage; exit 0 ;;
   '') fail "missing <package>: pass a release tarball, a git URL or dps-private-link (see --help)" ;;
 esac
 PKG=$1
-[ "$(id -u)" = 0 ] || fail "run as root (sudo sh install.sh $PKG): it creates a user and writes /etc, /opt, /var/lib"
+[ "$DRY_RUN" = 1 ] || [ "$(id -u)" = 0 ] ||
+  fail "run as root (sudo sh install.sh $PKG): it creates a user and writes /etc, /opt, /var/lib"
 command -v node >/dev/null || fail "node not found: install Node.js 20 or later first (see the README)"
+command -v npm >/dev/null || fail "npm not found: install it with Node.js (the NodeSource nodejs package has it)"
 command -v systemctl >/dev/null || fail "systemctl not found: this script installs a systemd service"
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || fail "node $(node --version) is too old: install Node.js 20 or later"
@@ -37,38 +46,42 @@ esac
 
 # 1. The service user: no login, no home, its own group (the group that may read the certificates).
 if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
-  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
+  run useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
 fi
 
 # 2. The package and its dependencies, owned by root: the service cannot modify its own code.
-install -d -m 0755 -o root -g root "$APP_DIR"
-[ -f "$APP_DIR/package.json" ] || echo '{ "private": true }' >"$APP_DIR/package.json"
-npm install --prefix "$APP_DIR" --omit=dev --no-audit --no-fund "$PKG"
+run install -d -m 0755 -o root -g root "$APP_DIR"
+[ -f "$APP_DIR/package.json" ] || run sh -c "echo '{ \"private\": true }' >$APP_DIR/package.json"
+run npm install --prefix "$APP_DIR" --omit=dev --no-audit --no-fund "$PKG"
 APP="$APP_DIR/node_modules/dps-private-link/samples/raspberry-pi"
 
 # 3. Configuration: readable by the service group only. Certificates and key 0640 root:dps-device.
-install -d -m 0750 -o root -g "$SERVICE_USER" "$CONF_DIR" "$CONF_DIR/certs"
+run install -d -m 0750 -o root -g "$SERVICE_USER" "$CONF_DIR" "$CONF_DIR/certs"
 if [ ! -f "$CONF_DIR/device.json" ]; then
-  install -m 0640 -o root -g "$SERVICE_USER" "$APP/device.example.json" "$CONF_DIR/device.json"
-  echo "install.sh: wrote $CONF_DIR/device.json from the example: edit it before starting the service"
+  run install -m 0640 -o root -g "$SERVICE_USER" "$APP/device.example.json" "$CONF_DIR/device.json"
+  [ "$DRY_RUN" = 1 ] || echo "install.sh: wrote $CONF_DIR/device.json from the example: edit it before starting the service"
 fi
 if [ ! -f "$CONF_DIR/device.env" ]; then
-  install -m 0640 -o root -g "$SERVICE_USER" /dev/null "$CONF_DIR/device.env"
+  run install -m 0640 -o root -g "$SERVICE_USER" /dev/null "$CONF_DIR/device.env"
 fi
 for f in "$CONF_DIR"/certs/*; do
   [ -f "$f" ] || continue
-  chown root:"$SERVICE_USER" "$f"
-  chmod 0640 "$f"
+  run chown root:"$SERVICE_USER" "$f"
+  run chmod 0640 "$f"
 done
 
 # 4. State: the cached assignment, writable by the service user only (systemd's StateDirectory= does the same).
-install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR"
+run install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR"
 
 # 5. The unit.
-install -m 0644 -o root -g root "$APP/dps-private-link.service" "$UNIT"
-sed -i "s|^ExecStart=/usr/bin/node |ExecStart=$(command -v node) |" "$UNIT"
-systemctl daemon-reload
-systemctl enable dps-private-link.service
+run install -m 0644 -o root -g root "$APP/dps-private-link.service" "$UNIT"
+run sed -i "s|^ExecStart=/usr/bin/node |ExecStart=$(command -v node) |" "$UNIT"
+run systemctl daemon-reload
+run systemctl enable dps-private-link.service
+if [ "$DRY_RUN" = 1 ]; then
+  echo "install.sh: dry run: nothing was changed"
+  exit 0
+fi
 cat <<DONE
 install.sh: installed. Next:
   1. put the device certificate and key in $CONF_DIR/certs/ and run this script again (fixes owners and modes)

@@ -80,8 +80,14 @@ const TCP_CODES = new Set([
 /** Where the failing connection went. */
 export interface FailureContext {
   host: string;
+  /** The service address dialled; ignored with `proxy`. */
   address?: string;
   port?: number;
+  /**
+   * The CONNECT proxy the connection went through. The device then only knows the proxy's address, never the
+   * service's, so the evidence names the proxy and claims no `address`.
+   */
+  proxy?: ProxyAddress;
   minVersion: TlsMinVersion;
   /** True once the TLS handshake completed (errors after that are not TLS errors). */
   secured?: boolean;
@@ -97,7 +103,10 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
     (Error & { code?: string; reason?: string }) | undefined;
   const code = first?.code ?? '';
   const detail = `${code ? `${code}: ` : ''}${first?.message ?? String(error)}`;
-  const target = { host: ctx.host, address: ctx.address, port: ctx.port };
+  const target = ctx.proxy
+    ? { host: ctx.host, port: ctx.port, proxy: proxyLabel(ctx.proxy) }
+    : { host: ctx.host, address: ctx.address, port: ctx.port };
+  const addresses = !ctx.proxy && ctx.address ? [ctx.address] : undefined;
   if (first instanceof ProxyTunnelError) {
     const evidence = { host: ctx.host, port: ctx.port, proxy: first.proxy, detail: first.message };
     if (first.code === 'EPROXY_UNREACHABLE') return createFinding('PROXY_UNREACHABLE', evidence);
@@ -135,10 +144,10 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
   if (code === TLS_STALLED_CODE)
     return createFinding('TLS_HANDSHAKE_STALLED', { ...target, detail: first?.message ?? String(error) });
   if (code === 'ECONNREFUSED' && !ctx.secured) {
-    return createFinding('TCP_REFUSED', { ...target, detail, addresses: ctx.address ? [ctx.address] : undefined });
+    return createFinding('TCP_REFUSED', { ...target, detail, addresses });
   }
   if (TCP_CODES.has(code) && !ctx.secured) {
-    return createFinding('TCP_UNREACHABLE', { ...target, detail, addresses: ctx.address ? [ctx.address] : undefined });
+    return createFinding('TCP_UNREACHABLE', { ...target, detail, addresses });
   }
   if (
     /^ERR_SSL_|^ERR_TLS_/.test(code) ||
@@ -149,6 +158,11 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
   return createFinding('TCP_UNREACHABLE', { ...target, detail });
 }
 
+/** A proxy as evidence: `address:port`, `[v6]:port`. */
+export function proxyLabel(proxy: ProxyAddress): string {
+  return `${proxy.address.includes(':') ? `[${proxy.address}]` : proxy.address}:${proxy.port}`;
+}
+
 /**
  * PROXY_IN_PATH: a CONNECT proxy resolves the service name itself, so the device cannot pin; under `enforce` that is
  * an error unless the proxy itself sits inside the expected ranges, otherwise a warning. The one place it is made,
@@ -157,5 +171,5 @@ export function diagnoseConnectionError(error: unknown, ctx: FailureContext): Fi
 export function proxyInPathFinding(host: string, proxy: ProxyAddress, cidrs: readonly Cidr[], policy: Policy): Finding {
   const proxyInRange = isInCidrs(proxy.address, cidrs);
   const severity = policy === 'enforce' && !proxyInRange ? 'error' : 'warning';
-  return createFinding('PROXY_IN_PATH', { host, proxy: `${proxy.address}:${proxy.port}`, proxyInRange }, { severity });
+  return createFinding('PROXY_IN_PATH', { host, proxy: proxyLabel(proxy), proxyInRange }, { severity });
 }

@@ -182,6 +182,7 @@ export class ConnectionSession {
       port: target.port,
       minVersion: target.minVersion,
       secured,
+      ...(target.proxy ? { proxy: target.proxy } : {}),
     });
     log('connection to %s failed: %s (%s)', target.host, finding.code, err.message);
     this.failure = { finding, error: err, address };

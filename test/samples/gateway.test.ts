@@ -2,11 +2,12 @@
 // throttles: every device still comes online, through provisionDevice's retries and the gateway's shared back-off.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packedApp, type PackedApp } from '../package/packed-app';
 import { startTestLab } from '../support/provision-lab';
+import { startTestProxy } from '../support/proxy';
 import type { LabHandle } from '../../src/lab/types';
 
 function runGateway(app: PackedApp, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -98,6 +99,39 @@ describe('samples/gateway from the installed tarball', function () {
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
     });
   }
+
+  /** A copy of gateway.json with `over` merged in, next to it (so its relative paths still hold). */
+  const configWith = (name: string, over: Record<string, unknown>): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), ...over }));
+    return file;
+  };
+
+  it('exits 2 with one line naming "caFile" when the config points at a file that is not there', async () => {
+    const r = await runGateway(app, ['--config', configWith('no-ca.json', { caFile: 'missing.pem' }), '--list', list]);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /^gateway: .*no-ca\.json#caFile: cannot read .*missing\.pem \(ENOENT\): fix the path/);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  });
+
+  it('provisions through the "proxy" of the config (mqtt-ws)', async () => {
+    const proxy = await startTestProxy('127.10.0.5', { [lab.dps.host]: lab.dps.address });
+    try {
+      const file = configWith('proxied.json', {
+        transport: 'mqtt-ws',
+        proxy: `http://127.10.0.5:${proxy.port}`,
+        wsPort: lab.dps.wsPort,
+      });
+      const r = await runGateway(app, ['--config', file, '--list', list, '--table', 'failed']);
+      // The hub's WebSocket port (443) is not the lab's, so the hub step may fail: DPS went through the proxy.
+      assert.ok(
+        proxy.connects.filter((c) => c === `${lab.dps.host}:${lab.dps.wsPort}`).length >= 8,
+        `every registration went through the proxy: ${proxy.connects.join(', ')}\n${r.out}${r.err}`,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
 
   it('--help fits 80 columns and exits 0', async () => {
     const r = await runGateway(app, ['--help']);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { cleanEnv, packedApp, ROOT, type PackedApp } from '../package/packed-app';
 import { startTestLab } from '../support/provision-lab';
+import { startTestProxy } from '../support/proxy';
 import type { LabHandle } from '../../src/lab/types';
 
 const execFileP = promisify(execFile);
@@ -18,6 +19,8 @@ const SAMPLE = path.join(ROOT, 'samples', 'raspberry-pi');
 const IS_ROOT = process.getuid?.() === 0;
 const NOBODY = { uid: 65534, gid: 65534 };
 const CAN_DROP = IS_ROOT && spawnSync('setpriv', ['--version']).status === 0;
+/** The command prefix that runs the rest as nobody. */
+const DROP = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 
 interface Run {
   code: number | null;
@@ -34,9 +37,7 @@ function runApp(
   onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
 ): Promise<Run> {
   const script = path.join(app.pkgDir, 'samples', 'raspberry-pi', 'app.js');
-  const cmd = CAN_DROP
-    ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, script, ...args]
-    : [process.execPath, script, ...args];
+  const cmd = [...(CAN_DROP ? DROP : []), process.execPath, script, ...args];
   return new Promise((resolve, reject) => {
     // Node hands NODE_V8_COVERAGE (c8) to every child unless the child's env names it: nobody cannot write the
     // repo's coverage folder, so its coverage (of a sample, which c8 does not count) goes to a folder it can.
@@ -278,6 +279,123 @@ describe('samples/raspberry-pi: the device app from the installed tarball', func
     }
   });
 
+  /** A fresh state directory owned by the user the app runs as, 0700. */
+  const freshStateDir = (): string => {
+    const dir = path.join(base, `lab-state-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(dir, { mode: 0o700 });
+    if (CAN_DROP) chownSync(dir, NOBODY.uid, NOBODY.gid);
+    return dir;
+  };
+  const labArgs = ['--lab', '--count', '1', '--interval', '0.05', '--no-posture'];
+
+  /** A config file like device.json with `over` merged in, in a fresh world-readable directory; removed by `done`. */
+  const configWith = (over: Record<string, unknown>): { file: string; done(): void } => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dpl-pi-cfg-'));
+    chmodSync(dir, 0o755);
+    const config = JSON.parse(readFileSync(path.join(configDir, 'device.json'), 'utf8')) as Record<string, unknown>;
+    for (const key of ['certFile', 'keyFile', 'caFile']) config[key] = path.join(configDir, String(config[key]));
+    const file = path.join(dir, 'device.json');
+    writeFileSync(file, JSON.stringify({ ...config, ...over }), { mode: 0o644 });
+    return { file, done: () => rmSync(dir, { recursive: true, force: true }) };
+  };
+
+  it('goes through the "proxy" of the config (mqtt-ws), for DPS and the hub', async function () {
+    // The config has no hub WebSocket port (the hub is always 443 over mqtt-ws): a relay on 443 stands in for it.
+    if (!IS_ROOT) this.skip();
+    const open = new Set<net.Socket>();
+    const relay = net.createServer((inbound) => {
+      const outbound = net.connect(lab.hub.wsPort, lab.hub.address);
+      for (const s of [inbound, outbound]) {
+        open.add(s);
+        s.on('error', () => undefined);
+        s.once('close', () => open.delete(s));
+      }
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.once('close', () => outbound.destroy());
+      outbound.once('close', () => inbound.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(443, '127.10.0.22', resolve));
+    const proxy = await startTestProxy('127.10.0.5', {
+      [lab.dps.host]: lab.dps.address,
+      [lab.hub.host]: '127.10.0.22',
+    });
+    const cfg = configWith({ transport: 'mqtt-ws', proxy: `http://127.10.0.5:${proxy.port}`, wsPort: lab.dps.wsPort });
+    try {
+      const r = await runApp(app, ['--config', cfg.file, '--count', '1', '--interval', '0.05', '--no-posture'], {
+        STATE_DIRECTORY: freshStateDir(),
+      });
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, /PROXY_IN_PATH/);
+      assert.deepEqual(proxy.connects, [`${lab.dps.host}:${lab.dps.wsPort}`, `${lab.hub.host}:443`]);
+    } finally {
+      cfg.done();
+      await proxy.close();
+      for (const s of open) s.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+
+  it('keeps the cache at the "cacheFile" of the config (which dps-check reads) inside the state directory', async () => {
+    const cfg = configWith({ cacheFile: path.join(stateDir, 'from-config.json') });
+    try {
+      const r = await runApp(app, ['--config', cfg.file, '--count', '1', '--interval', '0.05'], env);
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.ok(statSync(path.join(stateDir, 'from-config.json')).isFile(), 'the cache is where the config says');
+    } finally {
+      rmSync(path.join(stateDir, 'from-config.json'), { force: true });
+      rmSync(path.join(stateDir, 'from-config.json.posture'), { force: true });
+      cfg.done();
+    }
+  });
+
+  it('refuses a "cacheFile" outside the state directory: exit 2, one line naming both', async () => {
+    const cfg = configWith({ cacheFile: '/tmp/elsewhere/assignment.json' });
+    try {
+      const r = await runApp(app, ['--config', cfg.file, '--count', '1'], env);
+      assert.equal(r.code, 2, r.out + r.err);
+      assert.match(
+        r.err,
+        /^app: .*device\.json#cacheFile: \/tmp\/elsewhere\/assignment\.json is outside the state dir/,
+      );
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    } finally {
+      cfg.done();
+    }
+  });
+
+  it('--lab keeps its cache in --state-dir and leaves it there; a second lab run uses that directory too', async () => {
+    const dir = freshStateDir();
+    const first = await runApp(app, [...labArgs, '--state-dir', dir], {});
+    assert.equal(first.code, 0, first.out + first.err);
+    assert.match(first.out, new RegExp(`state ${dir.replace(/[.]/g, '\\.')}$`, 'm'));
+    assert.ok(statSync(path.join(dir, 'assignment.json')).isFile(), `the cache is in --state-dir:\n${first.out}`);
+    assert.match(first.out, /lab: state kept in /);
+    // STATE_DIRECTORY chooses it as well (a lab run under systemd); each lab is new, so the old cache may not apply.
+    const second = await runApp(app, [...labArgs], { STATE_DIRECTORY: dir });
+    assert.equal(second.code, 0, second.out + second.err);
+    assert.match(second.out, new RegExp(`state ${dir.replace(/[.]/g, '\\.')}$`, 'm'));
+    assert.match(second.out, /online: pi-0001 on lab-hub\.azure-devices\.net/);
+  });
+
+  it('--lab refuses --config (the lab writes its own): exit 2, one line saying why', async () => {
+    const r = await runApp(app, [...labArgs, '--config', path.join(configDir, 'device.json')], {});
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /^app: --config does not go with --lab \(the lab writes its own config\): drop one$/m);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  });
+
+  it('--lab is not redirected by DPS_* settings in the environment, and says it ignored them', async () => {
+    const r = await runApp(app, labArgs, { DPS_ID_SCOPE: '0ne00099999', DPS_EXPECTED_CIDRS: '10.99.0.0/16' });
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(
+      r.out,
+      /^lab: ignoring from the environment \(the lab has its own\):\n {2}DPS_EXPECTED_CIDRS, DPS_ID_SCOPE$/m,
+    );
+    assert.match(r.out, /telemetry #1/);
+    const wide = r.out.split('\n').filter((l) => l.length > 80);
+    assert.deepEqual(wide, [], 'the quick start reads in 80 columns');
+  });
+
   it('--help explains the flags and exits 0', async () => {
     const r = await runApp(app, ['--help'], {});
     assert.equal(r.code, 0);
@@ -339,5 +457,33 @@ describe('samples/raspberry-pi: the systemd unit and the install script', functi
     const text = readFileSync(script, 'utf8');
     assert.match(text, /chmod 0640/, 'certificates and key 0640');
     assert.match(text, /install -d -m 0700 -o "\$SERVICE_USER"/, 'state directory private to the service user');
+  });
+
+  it('install.sh --dry-run prints the whole plan from the tarball and changes nothing on the host', async () => {
+    const app = await packedApp();
+    const script = path.join(app.pkgDir, 'samples', 'raspberry-pi', 'install.sh');
+    const paths = ['/opt/dps-private-link', '/etc/dps-private-link', '/var/lib/dps-private-link'];
+    const unit = '/etc/systemd/system/dps-private-link.service';
+    const state = (): string =>
+      JSON.stringify(
+        [...paths, unit]
+          .map((p) => [p, spawnSync('test', ['-e', p]).status])
+          .concat([['user', spawnSync('id', ['-u', 'dps-device']).status]]),
+      );
+    const before = state();
+    // As nobody when we are root: should the dry run ever run a step for real, it fails instead of changing the host.
+    const cmd = [...(CAN_DROP ? DROP : []), 'sh', script, '--dry-run', app.tarball];
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env: cleanEnv() });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const step of [
+      /^\+ useradd --system .* dps-device$/m,
+      new RegExp(`^\\+ npm install --prefix /opt/dps-private-link .*${path.basename(app.tarball)}$`, 'm'),
+      /^\+ install -d -m 0700 -o dps-device -g dps-device \/var\/lib\/dps-private-link$/m,
+      /^\+ systemctl enable dps-private-link\.service$/m,
+    ])
+      assert.match(r.stdout, step);
+    assert.match(r.stdout, /dry run: nothing was changed\n$/);
+    assert.doesNotMatch(r.stdout, /wrote \/etc/);
+    assert.equal(state(), before, 'no user, directory or unit appeared');
   });
 });

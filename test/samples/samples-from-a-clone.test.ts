@@ -40,5 +40,10 @@ describe('samples run from a clone (--lab)', function () {
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /6\/6 online/);
     assert.match(r.out, /lab: 6 assigned, 6 messages received/);
+    assert.deepEqual(
+      r.out.split('\n').filter((l) => l.length > 80),
+      [],
+      'reads in 80 columns',
+    );
   });
 });

@@ -288,11 +288,19 @@ export const dpsFindings = {
   DPS_CONNECTION_LOST: {
     severity: 'error',
     title: 'DPS closed the connection',
-    message: (e: { host: string; address?: string; step: string; detail: string }) =>
-      `The connection to DPS ${e.host}${e.address ? ` (${e.address})` : ''} closed while ${e.step}: ${e.detail}.`,
-    remediation: () =>
-      'Check for middleboxes that drop long-lived TLS connections on 8883/443, and retry; if it persists, check Azure Service Health.',
-  } satisfies FindingSpec<{ host: string; address?: string; step: string; detail: string }>,
+    // Through a tunnel the socket's peer is the proxy: the device cannot tell the proxy's close from DPS's.
+    message: (e: { host: string; address?: string; proxy?: string; step: string; detail: string }) =>
+      e.proxy
+        ? `The connection to DPS ${e.host} through the HTTP CONNECT proxy ${e.proxy} closed while ${e.step}: ${e.detail}; ` +
+          'the proxy or the service behind it ended the tunnel (the device cannot see which).'
+        : `The connection to DPS ${e.host}${e.address ? ` (${e.address})` : ''} closed while ${e.step}: ${e.detail}.`,
+    remediation: (e: { proxy?: string }) =>
+      'Check for middleboxes that drop long-lived TLS connections on 8883/443, and retry; if it persists, check Azure Service Health.' +
+      (e.proxy
+        ? ` Through the proxy ${e.proxy}, check its log for the tunnel to DPS (idle or connection-length limits, its route to the ` +
+          'private endpoint), or bypass the proxy for the Azure endpoints to tell the two apart.'
+        : ''),
+  } satisfies FindingSpec<{ host: string; address?: string; proxy?: string; step: string; detail: string }>,
   DPS_CACHE_CORRUPT: {
     severity: 'warning',
     title: 'Provisioning cache unreadable; replaced',

@@ -1,16 +1,28 @@
 import type { FindingSpec } from '../spec';
 
-/** Where a connection attempt went: the DNS name, the pinned address and the port. */
+/**
+ * Where a connection attempt went: the DNS name, the pinned address and the port; through a CONNECT tunnel, the proxy
+ * (`address:port`) instead of an address, since the device never learns where the proxy connected.
+ */
 type Target = {
   host: string;
   address?: string;
   port?: number;
+  proxy?: string;
 };
 
 /** A CONNECT tunnel through a proxy: the service it was for and the proxy as `address:port`. */
 type ProxyEvidence = { host: string; port?: number; proxy: string; detail: string };
 
-const at = (e: Target): string => `${e.host}${e.address ? ` (${e.address}${e.port ? `:${e.port}` : ''})` : ''}`;
+const at = (e: Target): string =>
+  e.proxy
+    ? `${e.host}${e.port ? ` port ${e.port}` : ''} (through the HTTP CONNECT proxy ${e.proxy})`
+    : `${e.host}${e.address ? ` (${e.address}${e.port ? `:${e.port}` : ''})` : ''}`;
+/** The TCP path as the message names it: the addresses dialled, or the proxy whose tunnel carried the connection. */
+const path = (e: Target & { addresses?: string[] }): string =>
+  e.proxy
+    ? `${e.port ? ` port ${e.port}` : ''} through the HTTP CONNECT proxy ${e.proxy}`
+    : `${e.addresses?.length ? ` at ${e.addresses.join(', ')}` : e.address ? ` at ${e.address}` : ''}${e.port ? ` port ${e.port}` : ''}`;
 
 /**
  * Findings about the TCP/TLS path to DPS or the hub (owned by the connection module).
@@ -93,18 +105,23 @@ export const tlsFindings = {
     severity: 'error',
     title: 'TCP connection failed',
     message: (e: Target & { detail: string; addresses?: string[] }) =>
-      `No TCP connection to ${e.host}${e.addresses?.length ? ` at ${e.addresses.join(', ')}` : ''}${e.port ? ` port ${e.port}` : ''}: ${e.detail}.`,
-    // Silence (timeout, no route): refusals are TCP_REFUSED, whose fix is different.
+      `No TCP connection to ${e.host}${path({ ...e, address: undefined })}: ${e.detail}.`,
+    // Silence (timeout, no route): refusals are TCP_REFUSED, whose fix is different. Through a proxy the device's own
+    // TCP reached the proxy, so the broken part is the proxy's side of the tunnel.
     remediation: (e: Target) =>
       `Nothing answered: check the route from the device to the private endpoint of ${e.host} (VPN / ExpressRoute, VNET peering, ` +
-      'NSG rules that drop TCP 8883 and 443) and that the private endpoint connection is Approved.',
+      'NSG rules that drop TCP 8883 and 443) and that the private endpoint connection is Approved.' +
+      (e.proxy
+        ? ` Through the proxy ${e.proxy}, which opened the tunnel, that route is the proxy's: check its log, ` +
+          `its DNS for ${e.host} and its route to the private endpoint on that port, or bypass the proxy for the Azure endpoints.`
+        : ''),
   } satisfies FindingSpec<Target & { detail: string; addresses?: string[] }>,
   TCP_REFUSED: {
     severity: 'error',
     title: 'TCP connection refused',
     message: (e: Target & { detail: string; addresses?: string[] }) =>
-      `${e.host}${e.addresses?.length ? ` at ${e.addresses.join(', ')}` : e.address ? ` at ${e.address}` : ''}${e.port ? ` port ${e.port}` : ''} ` +
-      `refused the TCP connection (${e.detail}): something at that address answered and turned it away.`,
+      `${e.host}${path(e)} refused the TCP connection (${e.detail}): ` +
+      `${e.proxy ? 'the proxy or what it connected to' : 'something at that address'} answered and turned it away.`,
     remediation: (e: Target) =>
       'A refusal is an answer, not silence: something at that address answered, so the route works. ' +
       'Check the port (8883 for MQTT, 443 for MQTT over WebSockets, or the custom port configured), ' +
