@@ -7,7 +7,7 @@ import { peerRoot } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
 import { maxVersionFor, TLS_VERSION_RANK as RANK } from './tls-versions';
 import { sharedContext } from './trust';
-import { ProxyTunnelError, TlsPolicyError } from './diagnose';
+import { ProxyTunnelError, proxyLabel, TlsPolicyError } from './diagnose';
 import type { ConnectTarget, TlsInfo, TlsMinVersion } from './types';
 
 const log = logger('connection');
@@ -274,9 +274,7 @@ function openTunnelledTls(
   callback: (err: Error | null, socket?: tls.TLSSocket) => void,
   options: TunnelOptions = {},
 ): net.Socket {
-  const proxy = net.isIPv6(target.proxy.address)
-    ? `[${target.proxy.address}]:${target.proxy.port}`
-    : `${target.proxy.address}:${target.proxy.port}`;
+  const proxy = proxyLabel(target.proxy);
   const request = `CONNECT ${target.host}:${target.port}`;
   const timeoutMs = options.connectTimeoutMs ?? PROXY_CONNECT_TIMEOUT_MS;
   log('connect %s via proxy %s', target.host, proxy);

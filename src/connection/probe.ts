@@ -4,7 +4,7 @@ import { AbortedError, InvalidOptionError } from '../errors';
 import { createFinding } from '../findings/finding';
 import type { Sockets } from '../support/sockets';
 import { defaultConnector, type Connector } from './connector';
-import { TLS_STALLED_CODE } from './diagnose';
+import { proxyLabel, TLS_STALLED_CODE } from './diagnose';
 import { peerChain, type PeerCert } from './peer-chain';
 import type { TransportName } from '../config/types';
 import { ConnectionSession } from './session';
@@ -171,7 +171,7 @@ function handshakeFailed(target: ConnectTarget, err: Error): ConnectionFailure {
  */
 function timedOut(target: ConnectTarget, error: Error, tunnel: string | undefined): ConnectionFailure {
   const proxy = target.proxy
-    ? `${net.isIPv6(target.proxy.address) ? `[${target.proxy.address}]` : target.proxy.address}:${target.proxy.port}`
+    ? proxyLabel(target.proxy)
     : undefined;
   if (!proxy) {
     return {

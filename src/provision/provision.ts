@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { proxyInPathFinding } from '../connection/diagnose';
+import { proxyInPathFinding, proxyLabel } from '../connection/diagnose';
 import { legacyRootFinding } from '../connection/peer-chain';
 import { ConnectionSession } from '../connection/session';
 import { tlsEnvironmentFinding } from '../connection/tls-environment';
@@ -270,7 +270,7 @@ function openSession(run: Run, addresses: string[]): ConnectionSession {
       addresses,
       port: o.servicePort,
       transport: o.transport,
-      ...(o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
+      ...(o.proxy ? { proxy: proxyLabel(o.proxy) } : {}),
     });
   };
   // From TCP connected (or the proxy's tunnel open) until CONNACK the step is "tls": a silence then is not the route.
@@ -449,7 +449,7 @@ function toError(err: unknown, run: Run): Error {
       step: deadline.step,
       timeoutMs: o.timeoutMs,
       ...(deadline.step === 'tls' ? { tlsCompleted: run.tls !== undefined } : {}),
-      ...(deadline.step === 'tls' && o.proxy ? { proxy: `${o.proxy.address}:${o.proxy.port}` } : {}),
+      ...(deadline.step === 'tls' && o.proxy ? { proxy: proxyLabel(o.proxy) } : {}),
     });
     const stalled = run.session?.stalledHandshake(`no TLS answer within the ${o.timeoutMs} ms deadline`)?.finding;
     return new ProvisioningError(finding, {

@@ -2,6 +2,7 @@ import type * as ProvisioningDevice from 'azure-iot-provisioning-device';
 import type { DeviceRegistrationResult, RegistrationRequest } from 'azure-iot-provisioning-device';
 import net from 'node:net';
 import type { ConnectionSession } from '../connection/session';
+import { proxyLabel } from '../connection/diagnose';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../connection/topic-guard';
 import { cloudOf } from '../endpoint/clouds';
 import type { EndpointReport } from '../endpoint/types';
@@ -167,7 +168,7 @@ export function diagnoseRegistrationError(
       // The socket's remote address is the proxy's: where the proxy went is unknown, so no address is claimed.
       return createFinding('DPS_UNAUTHORIZED', {
         host: dps.host,
-        proxy: `${net.isIPv6(proxy.address) ? `[${proxy.address}]` : proxy.address}:${proxy.port}`,
+        proxy: proxyLabel(proxy),
         registrationId: request.registrationId ?? '',
         idScope: request.idScope,
         detail,
@@ -192,9 +193,11 @@ export function diagnoseRegistrationError(
   const rejected = rejectedFinding(last.status, body, run, step, attempts);
   if (rejected) return rejected;
   const detail = (err as Error)?.message ?? String(err);
+  const proxy = session.target.proxy;
   return createFinding('DPS_CONNECTION_LOST', {
     host: dps.host,
-    address: session.tls?.remoteAddress,
+    // Through a tunnel the socket's peer is the proxy, not DPS: name the proxy, claim no service address.
+    ...(proxy ? { proxy: proxyLabel(proxy) } : { address: session.tls?.remoteAddress }),
     step,
     detail: last.status ? `${detail} (last status ${last.status})` : detail,
   });

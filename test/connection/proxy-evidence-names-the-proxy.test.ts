@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createFinding } from '../../src/findings/finding';
 import { createHubClient, openHubClient, provisionDevice } from '../../src/index';
-import type { LabFault, LabHandle } from '../../src/index';
+import type { LabFault, LabHandle, ProvisionOptions } from '../../src/index';
 import { startTestProxy, type TestProxy } from '../support/proxy';
 import { optionsFor, startTestLab } from '../support/provision-lab';
 
@@ -45,11 +45,15 @@ describe('connection: a failure inside a CONNECT tunnel names the proxy, not a s
     assert.doesNotMatch(f.message, new RegExp(`\\(${PROXY_ADDRESS.replace(/\./g, '\\.')}:`), 'not "host (proxy ip)"');
   };
 
-  const provisionThroughProxy = async (name: string, fault: LabFault): Promise<unknown> => {
+  const provisionThroughProxy = async (
+    name: string,
+    fault: LabFault,
+    extra: Partial<ProvisionOptions> = {},
+  ): Promise<unknown> => {
     proxy = await startTestProxy(PROXY_ADDRESS, { [lab.dps.host]: lab.dps.address });
     lab.setFault(fault);
     const device = await lab.createDevice(name, 'symmetric-key');
-    return provisionDevice(optionsFor(lab, device, { transport: 'mqtt-ws', proxy: via() })).then(
+    return provisionDevice(optionsFor(lab, device, { transport: 'mqtt-ws', proxy: via(), ...extra })).then(
       () => assert.fail('provisioning must fail'),
       (e: unknown) => e,
     );
@@ -60,6 +64,15 @@ describe('connection: a failure inside a CONNECT tunnel names the proxy, not a s
       await provisionThroughProxy('proxied-wrong-san', { kind: 'wrong-san' }),
       'TLS_HOSTNAME_MISMATCH',
     );
+  });
+
+  it('DPS drops the connection after CONNACK: DPS_CONNECTION_LOST names the proxy', async () => {
+    const e = await provisionThroughProxy(
+      'proxied-dropped',
+      { kind: 'drop-after-connack' },
+      { retry: { maxAttempts: 1 } },
+    );
+    assertNamesTheProxy(e, 'DPS_CONNECTION_LOST');
   });
 
   it('DPS certificate expired: TLS_SERVER_CERT_EXPIRED names the proxy', async () => {
