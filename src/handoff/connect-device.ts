@@ -11,6 +11,7 @@ import {
   type PostureOptions,
   type PostureReport,
 } from './posture';
+import { userAgentProbed, warmUpDuring } from './warm-up';
 
 /** Options of {@link connectDevice} beyond provisioning and the hub client. */
 export interface ConnectDeviceOptions {
@@ -64,6 +65,7 @@ export async function connectDevice(
   const first = await provisionDevice(dialled.options);
   const client = createHubClient(first, options.auth, hubOpts(first));
   try {
+    await userAgentProbed();
     await openHubClient(client);
     return withPosture({ client, result: first, reprovisioned: false }, posture, dialled.address());
   } catch (err) {
@@ -102,14 +104,17 @@ function checkPostureOption(
 
 /**
  * Notes the address the DPS TLS connection went to from provisioning's own progress events, keeping the caller's
- * callback. A callback of the wrong type is passed on untouched, so provisionDevice still names it.
+ * callback; the same events time the warm-up of what comes next. A callback of the wrong type is passed on
+ * untouched, so provisionDevice still names it.
  */
 function watchDpsAddress(options: ProvisionOptions): { options: ProvisionOptions; address(): string | undefined } {
   const theirs = options?.onProgress;
   if (theirs !== undefined && typeof theirs !== 'function') return { options, address: () => undefined };
   let address: string | undefined;
+  const warmUp = warmUpDuring();
   const onProgress = (event: ProgressEvent): void => {
     if (event.step === 'tls' && typeof event.detail.remoteAddress === 'string') address = event.detail.remoteAddress;
+    warmUp(event);
     theirs?.(event);
   };
   return { options: { ...options, onProgress }, address: () => address };
