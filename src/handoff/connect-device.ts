@@ -3,7 +3,13 @@ import { InvalidOptionError } from '../errors';
 import { describe } from '../endpoint/address';
 import { provisionDevice } from '../provision/provision';
 import type { ProgressEvent, ProvisionOptions, ProvisioningResult } from '../provision/types';
-import { createHubClient, HubConnectionError, openHubClient, type HubClientOptions } from './hub-client';
+import {
+  createHubClient,
+  HubConnectionError,
+  openHubClient,
+  presetUserAgent,
+  type HubClientOptions,
+} from './hub-client';
 import {
   noteConnection,
   reportPosture,
@@ -11,7 +17,7 @@ import {
   type PostureOptions,
   type PostureReport,
 } from './posture';
-import { userAgentProbed, warmUpDuring } from './warm-up';
+import { warmUpDuring } from './warm-up';
 
 /** Options of {@link connectDevice} beyond provisioning and the hub client. */
 export interface ConnectDeviceOptions {
@@ -64,8 +70,9 @@ export async function connectDevice(
   const dialled = watchDpsAddress(options);
   const first = await provisionDevice(dialled.options);
   const client = createHubClient(first, options.auth, hubOpts(first));
+  // The app gets the client open, so it cannot set productInfo first: nothing is lost by naming the agent here.
+  presetUserAgent(client);
   try {
-    await userAgentProbed();
     await openHubClient(client);
     return withPosture({ client, result: first, reprovisioned: false }, posture, dialled.address());
   } catch (err) {
@@ -73,6 +80,7 @@ export async function connectDevice(
   }
   const second = await provisionDevice({ ...dialled.options, forceReprovision: true });
   const again = createHubClient(second, options.auth, hubOpts(second));
+  presetUserAgent(again);
   await openHubClient(again);
   return withPosture({ client: again, result: second, reprovisioned: true }, posture, dialled.address());
 }

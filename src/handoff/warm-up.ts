@@ -1,20 +1,17 @@
 import type { ProgressEvent } from '../provision/types';
 import { loadMqttBase } from '../connection/mqtt-provider';
 import { logger } from '../log';
-import { within } from '../support/abort';
 
 const log = logger('handoff');
 
 /**
  * What connectDevice loads while provisioning waits on the network, keyed by the progress step that opens the wait.
- * A cold boot otherwise pays these one after another on the critical path: ~60 ms of SDK modules after the DPS
- * DNS answer, ~7 ms of the hub transport after DPS has assigned, and 25-50 ms of the SDK probing the OS for its user
- * agent just before the hub CONNECT (measured with bench/boot.bench.ts).
+ * A cold boot otherwise pays them one after the other on the critical path: ~55 ms of SDK modules after the DPS DNS
+ * answer, ~5 ms of the hub transport after DPS has assigned (2-core device, bench/boot.bench.ts). On loopback the
+ * waits are shorter than the loading; behind a VPN a DNS or TLS round trip alone is tens of milliseconds.
  */
 const WARM_UPS: Partial<Record<ProgressEvent['step'], (event: ProgressEvent) => void>> = {
   resolving: (event) => {
-    // First: the longest of the three, and it waits on the file system and a child process, not on our CPU.
-    startUserAgentProbe();
     // From the cache there is no DPS connection: its packages would be loaded for nothing.
     if (event.detail.fromCache === true) return;
     require('azure-iot-provisioning-device-mqtt');
@@ -47,38 +44,4 @@ export function warmUpDuring(): (event: ProgressEvent) => void {
       }
     });
   };
-}
-
-/**
- * The user-agent probe under way, shared by concurrent connectDevice calls (a gateway booting many devices would
- * otherwise start one `lsb_release` each); cleared once settled, after which the SDK answers from its own cache.
- */
-let probe: Promise<void> | undefined;
-
-/**
- * The SDK's user agent names the Linux distribution. Its `getos` finds it by stat-ing release files one after another
- * and, on Debian-like systems, running `lsb_release -a` (a Python script): tens of milliseconds, paid on the first
- * hub connection, just before the CONNECT. It caches the answer, but a call made while one is under way starts a
- * second probe: see {@link userAgentProbed}.
- */
-function startUserAgentProbe(): void {
-  if (probe) return;
-  const { getUserAgentString } = require('azure-iot-device') as typeof import('azure-iot-device');
-  probe = new Promise<void>((resolve) => {
-    try {
-      getUserAgentString(() => resolve());
-    } catch {
-      resolve();
-    }
-  }).then(() => {
-    probe = undefined;
-  });
-}
-
-/**
- * Settles once the probe started by the warm-up has finished (at once when none was started), waiting at most
- * `maxMs`: opening the hub client before then would make the SDK start the same probe again from the beginning.
- */
-export async function userAgentProbed(maxMs = 2000): Promise<void> {
-  if (probe) await within(probe, maxMs);
 }
