@@ -7,6 +7,7 @@
 // azure-iot-device's Client over MQTT, open, sendEvent. Uncached: one lab at retry-after 0 for both. Cached: A reads
 // its cached assignment (DNS still verified, no DPS contact); B re-provisions at every boot against a lab at
 // retry-after 1 s, as DPS sends.
+// By design A names the hub user agent itself; B's SDK runs `lsb_release -a` (getos) before its hub CONNECT.
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { alternate, compare, entry, publish, runMain, size, type Entry } from './lib/harness';

@@ -3,7 +3,13 @@ import { InvalidOptionError } from '../errors';
 import { describe } from '../endpoint/address';
 import { provisionDevice } from '../provision/provision';
 import type { ProgressEvent, ProvisionOptions, ProvisioningResult } from '../provision/types';
-import { createHubClient, HubConnectionError, openHubClient, type HubClientOptions } from './hub-client';
+import {
+  createHubClient,
+  HubConnectionError,
+  openHubClient,
+  presetUserAgent,
+  type HubClientOptions,
+} from './hub-client';
 import {
   noteConnection,
   reportPosture,
@@ -11,6 +17,7 @@ import {
   type PostureOptions,
   type PostureReport,
 } from './posture';
+import { warmUpDuring } from './warm-up';
 
 /** Options of {@link connectDevice} beyond provisioning and the hub client. */
 export interface ConnectDeviceOptions {
@@ -63,6 +70,8 @@ export async function connectDevice(
   const dialled = watchDpsAddress(options);
   const first = await provisionDevice(dialled.options);
   const client = createHubClient(first, options.auth, hubOpts(first));
+  // The app gets the client open, so it cannot set productInfo first: nothing is lost by naming the agent here.
+  presetUserAgent(client);
   try {
     await openHubClient(client);
     return withPosture({ client, result: first, reprovisioned: false }, posture, dialled.address());
@@ -71,6 +80,7 @@ export async function connectDevice(
   }
   const second = await provisionDevice({ ...dialled.options, forceReprovision: true });
   const again = createHubClient(second, options.auth, hubOpts(second));
+  presetUserAgent(again);
   await openHubClient(again);
   return withPosture({ client: again, result: second, reprovisioned: true }, posture, dialled.address());
 }
@@ -102,14 +112,17 @@ function checkPostureOption(
 
 /**
  * Notes the address the DPS TLS connection went to from provisioning's own progress events, keeping the caller's
- * callback. A callback of the wrong type is passed on untouched, so provisionDevice still names it.
+ * callback; the same events time the warm-up of what comes next. A callback of the wrong type is passed on
+ * untouched, so provisionDevice still names it.
  */
 function watchDpsAddress(options: ProvisionOptions): { options: ProvisionOptions; address(): string | undefined } {
   const theirs = options?.onProgress;
   if (theirs !== undefined && typeof theirs !== 'function') return { options, address: () => undefined };
   let address: string | undefined;
+  const warmUp = warmUpDuring();
   const onProgress = (event: ProgressEvent): void => {
     if (event.step === 'tls' && typeof event.detail.remoteAddress === 'string') address = event.detail.remoteAddress;
+    warmUp(event);
     theirs?.(event);
   };
   return { options: { ...options, onProgress }, address: () => address };

@@ -28,6 +28,7 @@ import {
 import { withAuthScrubbed } from '../redact';
 import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
 import { watchHubEndpoint } from './reverify';
+import { sdkUserAgent } from './user-agent';
 
 /**
  * Options of {@link createHubClient}. The transport and the expected ranges default to what the provisioning result
@@ -83,6 +84,8 @@ interface ClientEntry {
   /** The result's findings and this connection's own (PROXY_IN_PATH): the context of every open error. */
   findings: Finding[];
   closed: boolean;
+  /** The SDK's MQTT / MQTT-WS transport under the client. */
+  transport: object;
 }
 const sessions = new WeakMap<Client, ClientEntry>();
 
@@ -242,7 +245,7 @@ function buildClient(r: ResolvedHubClient): Client {
           ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
         });
   const MqttBase = loadMqttBase('azure-iot-device-mqtt');
-  const entry: Omit<ClientEntry, 'session' | 'result'> = {
+  const entry: Omit<ClientEntry, 'session' | 'result' | 'transport'> = {
     connacks: 0,
     findings: [...result.findings, ...r.findings],
     closed: false,
@@ -250,7 +253,7 @@ function buildClient(r: ResolvedHubClient): Client {
   const base = new MqttBase(createMqttProvider(session, transport, { onConnackPacket: () => entry.connacks++ }));
   const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
   const client = new Client(deviceTransport);
-  sessions.set(client, Object.assign(entry, { session, result }));
+  sessions.set(client, Object.assign(entry, { session, result, transport: deviceTransport }));
   // The SDK reconnects a closed client for the next twin or telemetry call; work started before close() (a posture
   // retry) must be able to see that the app is done with it, and the SDK emits nothing on close.
   const close = client.close.bind(client) as (cb?: unknown) => unknown;
@@ -275,6 +278,20 @@ export function hubConnectionTls(client: Client): Readonly<TlsInfo> | undefined 
 /** True once close() was called on a client from {@link createHubClient} (false for any other client). */
 export function hubClientClosed(client: Client): boolean {
   return sessions.get(client)?.closed ?? false;
+}
+
+/**
+ * For a client opened before the app can reach it (connectDevice): hands the SDK's transport its user agent up front
+ * (see {@link sdkUserAgent}), so that its first connect does not probe the OS. That probe runs `lsb_release -a` on
+ * Debian-like systems: ~45 ms of a cold boot on a loaded 2-core device (bench/boot.bench.ts), paid right before the
+ * hub CONNECT. Not for clients the app opens itself: the SDK refuses `setOptions({ productInfo })` once it is set.
+ */
+export function presetUserAgent(client: Client): void {
+  const transport = sessions.get(client)?.transport as
+    { _userAgentString?: unknown; _ensureAgentString?: unknown } | undefined;
+  // Private fields of azure-iot-device-mqtt: should a release rename them, this does nothing and the SDK probes.
+  if (!transport || typeof transport._ensureAgentString !== 'function' || transport._userAgentString) return;
+  transport._userAgentString = sdkUserAgent();
 }
 
 /** Options of {@link openHubClient}. */
