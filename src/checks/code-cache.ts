@@ -23,34 +23,41 @@ export function codeCacheFile(program: string): string {
  * What a cache is valid for: this exact program text and this Node build. V8 itself compares only the source's
  * length, so an edited program of the same length would run stale code without this tag.
  */
-function tagOf(source: string): string {
+function tagOf(source: Buffer): string {
   return createHash('sha256')
     .update(`${process.version}\0${process.arch}\0${process.versions.v8}\0`)
     .update(source)
     .digest('hex');
 }
 
-/** The program as a CommonJS function body: a shebang would not parse inside the wrapper (same length: lines stay). */
-function readProgram(program: string): string {
-  const source = readFileSync(program, 'utf8');
-  return source.startsWith('#!') ? `//${source.slice(2)}` : source;
+/** The program's bytes (hashed as read: cheaper than hashing the decoded text) and its text. */
+interface Program {
+  bytes: Buffer;
+  /** As a CommonJS function body: a shebang would not parse inside the wrapper (same length: lines stay). */
+  text: string;
+}
+
+function readProgram(program: string): Program {
+  const bytes = readFileSync(program);
+  const text = bytes.toString('utf8');
+  return { bytes, text: text.startsWith('#!') ? `//${text.slice(2)}` : text };
 }
 
 /** The cached data for `source`, or why there is none to offer V8. */
-function readCache(program: string, source: string): Buffer | 'none' | 'stale' {
+function readCache(program: string, source: Program): Buffer | 'none' | 'stale' {
   let file: Buffer;
   try {
     file = readFileSync(codeCacheFile(program));
   } catch {
     return 'none';
   }
-  const header = `${MAGIC} ${tagOf(source)}\n`;
+  const header = `${MAGIC} ${tagOf(source.bytes)}\n`;
   const length = Buffer.byteLength(header);
   return file.subarray(0, length).toString('latin1') === header ? file.subarray(length) : 'stale';
 }
 
-function compile(program: string, source: string, cachedData?: Buffer): vm.Script {
-  return new vm.Script(wrap(source), { filename: program, ...(cachedData ? { cachedData } : {}) });
+function compile(program: string, source: Program, cachedData?: Buffer): vm.Script {
+  return new vm.Script(wrap(source.text), { filename: program, ...(cachedData ? { cachedData } : {}) });
 }
 
 /** Node's own CommonJS wrapper, so the program sees the module variables it would under `require`. */
@@ -91,7 +98,7 @@ export function writeCodeCache(program: string, argv: readonly string[]): void {
   process.stdout.write = () => true;
   process.once('exit', () => {
     const target = codeCacheFile(program);
-    const data = Buffer.concat([Buffer.from(`${MAGIC} ${tagOf(source)}\n`, 'latin1'), script.createCachedData()]);
+    const data = Buffer.concat([Buffer.from(`${MAGIC} ${tagOf(source.bytes)}\n`, 'latin1'), script.createCachedData()]);
     writeFileSync(`${target}.tmp`, data);
     renameSync(`${target}.tmp`, target);
   });
