@@ -184,7 +184,7 @@ function contextOf(args: CliArgs, prepared: Prepared, io: CliIo, now: () => Date
   };
 }
 
-/** One check of a --output json-stream run: its --json form, on one line, as soon as it is reported. */
+/** One check of a --output json-stream run: its --json form, on one line, as soon as it completes. */
 function streamCheck(r: CheckReport, secrets: readonly string[], io: CliIo): void {
   const [check] = toJsonDocument(toolVersion(), [r], summarize([r]), secrets).checks;
   io.stdout.write(`${JSON.stringify({ type: 'check', ...check })}\n`);
@@ -206,19 +206,24 @@ function runOptions(
 ): RunChecksOptions {
   const colour = !args.json && !args.noColor && io.stdout.isTTY === true && !io.env['NO_COLOR'];
   const text: TextOptions = { colour, verbose: args.verbose, width: outputWidth(io.env, io.stdout) };
+  const stream = args.output === 'json-stream';
   let section: Section | undefined;
   return {
     dontRun: args.dontRun,
     present: adviseReport,
     cannotRun: new Map(prepared.problems.flatMap((p) => p.checks.map((id) => [id, p.error] as const))),
-    ...(progress
+    ...(progress ? { onStart: (c: Check, title: string) => progress.started(c, title) } : {}),
+    ...(progress || stream
       ? {
-          onStart: (c: Check, title: string) => progress.started(c, title),
-          onFinish: (c: Check) => progress.finished(c),
+          onFinish: (c: Check, r: CheckReport) => {
+            progress?.finished(c);
+            // A stream line goes out when its check completes: a slow check early in the registry holds back none.
+            if (stream) streamCheck(r, secrets(), io);
+          },
         }
       : {}),
     onResult: (r) => {
-      if (args.output === 'json-stream') return streamCheck(r, secrets(), io);
+      // Text keeps registry order (a heading per section); json-stream wrote each line in onFinish.
       if (args.json) return;
       progress?.erase();
       if (r.section !== section) {

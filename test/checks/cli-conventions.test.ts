@@ -111,9 +111,13 @@ describe('dps-check conventions', function () {
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, CHECKS.length + 1);
     const objects = lines.map((l) => JSON.parse(l) as { type: string; id?: string; summary?: { ok: number } });
+    // Each check once, in the order they completed (json-stream-completion-order.test.ts pins that order).
     assert.deepEqual(
-      objects.slice(0, -1).map((o) => [o.type, o.id]),
-      CHECKS.map((c) => ['check', c.id]),
+      objects
+        .slice(0, -1)
+        .map((o) => [o.type, o.id])
+        .sort(),
+      CHECKS.map((c) => ['check', c.id]).sort(),
     );
     assert.equal(objects.at(-1)?.type, 'summary');
     assert.ok((objects.at(-1)?.summary?.ok ?? 0) > 0);
