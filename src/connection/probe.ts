@@ -170,9 +170,7 @@ function handshakeFailed(target: ConnectTarget, err: Error): ConnectionFailure {
  * remediation aimed at the proxy's own DNS and route to the private endpoint (the one path the device cannot see).
  */
 function timedOut(target: ConnectTarget, error: Error, tunnel: string | undefined): ConnectionFailure {
-  const proxy = target.proxy
-    ? proxyLabel(target.proxy)
-    : undefined;
+  const proxy = target.proxy ? proxyLabel(target.proxy) : undefined;
   if (!proxy) {
     return {
       error,
