@@ -128,6 +128,7 @@ let closingOnError: (new (...args: ConstructorParameters<typeof MqttClient>) => 
 function closingOnErrorClass(): NonNullable<typeof closingOnError> {
   if (closingOnError) return closingOnError;
   const { MqttClient: Base } = require('mqtt') as typeof import('mqtt');
+  uncachedNumbers();
   // mqtt.js binds its parser's 'error' to `this.emit` in its constructor: only a method reaches that one.
   closingOnError = class ClosingOnError extends Base implements ClosingOnErrorClient {
     onConnectedError?: (err: Error | undefined) => void;
@@ -141,6 +142,26 @@ function closingOnErrorClass(): NonNullable<typeof closingOnError> {
     }
   };
   return closingOnError;
+}
+
+/**
+ * mqtt.js 4 writes packet ids and lengths through mqtt-packet, which by default builds a cache of all 65,536 two-byte
+ * numbers at the first packet of the process: ~20 ms of CPU and two garbage collections on the boot path, and ~5 MB
+ * kept for good — for a device that sends a handful of packets. Its documented switch `writeToStream.cacheNumbers =
+ * false` writes each number as it goes instead (same bytes). It is set on the copy mqtt.js itself loads; an app that
+ * uses that copy too gets the same bytes, built per packet.
+ */
+function uncachedNumbers(): void {
+  try {
+    const from = path.dirname(require.resolve('mqtt/package.json'));
+    const packet = require(require.resolve('mqtt-packet', { paths: [from] })) as {
+      writeToStream?: { cacheNumbers?: boolean };
+    };
+    if (packet.writeToStream) packet.writeToStream.cacheNumbers = false;
+  } catch (err) {
+    // A layout without a separate copy, or a release without the switch: the cache then costs what it always did.
+    log('mqtt-packet number cache left on: %s', (err as Error).message);
+  }
 }
 
 /**
