@@ -89,7 +89,11 @@ writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(entries, null,
 console.log(
   `\n# all (${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${os.loadavg()[0]!.toFixed(2)})`,
 );
-console.log(table(entries));
+// A/B comparisons make the table; single-sided figures (the soak's growth slopes) keep their own lines.
+const compared = entries.filter((e) => e.a !== undefined && e.b !== undefined);
+console.log(table(compared));
+const single = entries.length - compared.length;
+if (single) console.log(`(${single} single-sided figures, e.g. the soak's, are in latest.json and printed above)`);
 for (const e of entries) if (e.note) console.log(`- ${e.id}: ${e.note}`);
 const missing = only.length === 0 ? ORDER.filter((id) => !entries.some((e) => e.id === id)) : [];
 if (missing.length) console.log(`not measured: ${missing.join(', ')}`);
