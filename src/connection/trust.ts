@@ -30,8 +30,12 @@ interface NativeContext {
  */
 const STARTUP_EXTRA_CA_FILE = startupEnv('NODE_EXTRA_CA_CERTS');
 
-/** The file's text, read with the variable: what Node loaded at startup, not what the file holds later. */
-const STARTUP_EXTRA_CA_TEXT = readExtraCaFile(STARTUP_EXTRA_CA_FILE);
+/**
+ * The file's text, read at first use (often the whole system bundle, ~200 KB: not a cost of importing the package).
+ * Node read it at startup; a file changed since then is the one case where the two differ.
+ */
+let startupExtraCaText: string | undefined;
+const extraCaText = (): string => (startupExtraCaText ??= readExtraCaFile(STARTUP_EXTRA_CA_FILE));
 
 let extraCerts: string | null | undefined;
 
@@ -73,7 +77,7 @@ const usesOpenSslStore = (): boolean =>
  */
 function nodeExtraCaCerts(): string | null {
   if (extraCerts !== undefined) return extraCerts;
-  const blocks = STARTUP_EXTRA_CA_TEXT.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemBlocks(extraCaText());
   const bundled = usesOpenSslStore() ? new Set<string>() : new Set(tls.rootCertificates.map(pemBody));
   const missing = blocks.filter((b) => !bundled.has(pemBody(b)));
   extraCerts = missing.length ? missing.join('\n') : null;
@@ -81,23 +85,21 @@ function nodeExtraCaCerts(): string | null {
 }
 
 /**
- * Bodies of the certificates Node's default store holds, bucketed by their first base64 line so an anchor is compared
- * only with the few that share it: normalising all ~140 bundled roots costs several ms, far more than the lookup saves.
+ * The certificates of Node's default store whose PEM text contains `line` (a first base64 line): the bundled roots
+ * (each PEM with 64-character lines, so the first body line starts right after the BEGIN line) and those
+ * NODE_EXTRA_CA_CERTS added. A scan, not an index: the one or two anchors a process asks about cost a few µs each,
+ * while indexing all ~140 roots (~290 with a system bundle in NODE_EXTRA_CA_CERTS) cost 3-10 ms of every boot.
  */
-let defaultStore: Map<string, string[]> | undefined;
-
-function defaultStoreIndex(): Map<string, string[]> {
-  if (defaultStore) return defaultStore;
-  defaultStore = new Map();
-  const add = (pem: string): void => {
-    const key = firstBodyLine(pem);
-    if (key) defaultStore!.set(key, [...(defaultStore!.get(key) ?? []), pem]);
-  };
+function storeCandidates(line: string): string[] {
+  if (!line) return [];
   // Under --use-openssl-ca the store is OpenSSL's (its contents unknown here): only what NODE_EXTRA_CA_CERTS added.
-  if (!usesOpenSslStore()) tls.rootCertificates.forEach(add);
-  (STARTUP_EXTRA_CA_TEXT.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).forEach(add);
-  return defaultStore;
+  const bundled = usesOpenSslStore() ? [] : tls.rootCertificates.filter((r) => r.includes(line));
+  const extra = extraCaText();
+  return extra.includes(line) ? [...bundled, ...pemBlocks(extra).filter((b) => firstBodyLine(b) === line)] : bundled;
 }
+
+const pemBlocks = (text: string): string[] =>
+  text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 
 /** The first 64 base64 characters after the BEGIN line, whatever the line breaks; '' when there is no PEM block. */
 function firstBodyLine(pem: string): string {
@@ -134,8 +136,7 @@ const trustedAnchors = new Map<string, boolean>();
 function inDefaultStore(text: string): boolean {
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   if (!blocks || blocks.join('').replace(/\s/g, '').length !== text.replace(/\s/g, '').length) return false;
-  const index = defaultStoreIndex();
-  return blocks.every((b) => (index.get(firstBodyLine(b)) ?? []).some((known) => pemBody(known) === pemBody(b)));
+  return blocks.every((b) => storeCandidates(firstBodyLine(b)).some((known) => pemBody(known) === pemBody(b)));
 }
 
 /** What a secure context with extra anchors is built from. */
