@@ -122,6 +122,22 @@ describe('connection: a failure inside a CONNECT tunnel names the proxy, not a s
     });
   });
 
+  it('hub never answers CONNECT: HUB_TIMEOUT names the proxy, not the proxy as the hub', async () => {
+    proxy = await startTestProxy(PROXY_ADDRESS, { [lab.dps.host]: lab.dps.address, [lab.hub.host]: lab.hub.address });
+    const device = await lab.createDevice('proxied-hub-silent', 'symmetric-key');
+    const result = await provisionDevice(optionsFor(lab, device, { transport: 'mqtt-ws', proxy: via() }));
+    lab.setFault({ kind: 'hub-never-connack' });
+    const client = createHubClient(result, device.auth, {
+      tls: { ca: lab.caPem },
+      wsPort: lab.hub.wsPort,
+      proxy: via(),
+    });
+    await assert.rejects(openHubClient(client, { timeoutMs: 2_000 }), (e) => {
+      assertNamesTheProxy(e, 'HUB_TIMEOUT');
+      return true;
+    });
+  });
+
   it('DPS_CONNECTION_LOST with a proxy says the tunnel closed, not that DPS at the proxy address did', () => {
     const f = createFinding('DPS_CONNECTION_LOST', {
       host: lab.dps.host,

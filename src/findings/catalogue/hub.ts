@@ -1,5 +1,13 @@
 import type { FindingSpec } from '../spec';
 
+/**
+ * Where the hub connection went: the address the socket reached, or — through a CONNECT tunnel, whose far end the
+ * device cannot see — the proxy.
+ */
+type HubPeer = { hub: string; address?: string; proxy?: string };
+const where = (e: HubPeer): string =>
+  e.proxy ? ` through the HTTP CONNECT proxy ${e.proxy}` : e.address ? ` (${e.address})` : '';
+
 type HubAddress = {
   hub: string;
   addresses: string[];
@@ -66,26 +74,29 @@ export const hubFindings = {
   HUB_CONNECTION_LOST: {
     severity: 'error',
     title: 'The hub closed the connection before answering CONNECT',
-    message: (e: { hub: string; address?: string; detail: string }) =>
-      `The TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed, but the connection closed ` +
-      `before the hub answered the MQTT CONNECT with a CONNACK: nothing rejected the device (${e.detail}).`,
-    remediation: (e: { hub: string }) =>
+    message: (e: HubPeer & { detail: string }) =>
+      `The TLS handshake with the hub ${e.hub}${where(e)} completed, but the connection closed ` +
+      `before the hub answered the MQTT CONNECT with a CONNACK: nothing rejected the device (${e.detail}).` +
+      (e.proxy ? ' The proxy or the hub behind it ended the tunnel (the device cannot see which).' : ''),
+    remediation: (e: HubPeer) =>
       `Retry; if it persists, check for a middlebox or TLS-inspecting proxy on the path to ${e.hub} that ends MQTT ` +
-      'connections, and Azure Service Health for the hub.',
-  } satisfies FindingSpec<{ hub: string; address?: string; detail: string }>,
+      'connections, and Azure Service Health for the hub.' +
+      (e.proxy ? ` Check the log of the proxy ${e.proxy} for the tunnel to ${e.hub}.` : ''),
+  } satisfies FindingSpec<HubPeer & { detail: string }>,
   HUB_TIMEOUT: {
     severity: 'error',
     title: 'Opening the hub connection did not finish in time',
-    message: (e: { hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }) =>
+    message: (e: HubPeer & { timeoutMs: number; tlsCompleted: boolean }) =>
       e.tlsCompleted === true
-        ? `The TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed, but the hub did not accept the MQTT connection within ${e.timeoutMs} ms.`
-        : `No TLS handshake with the hub ${e.hub}${e.address ? ` (${e.address})` : ''} completed within ${e.timeoutMs} ms: nothing rejected the device, nothing answered.`,
-    remediation: (e: { hub: string; tlsCompleted: boolean }) =>
+        ? `The TLS handshake with the hub ${e.hub}${where(e)} completed, but the hub did not accept the MQTT connection within ${e.timeoutMs} ms.`
+        : `No TLS handshake with the hub ${e.hub}${where(e)} completed within ${e.timeoutMs} ms: nothing rejected the device, nothing answered.`,
+    remediation: (e: HubPeer & { tlsCompleted: boolean }) =>
       e.tlsCompleted === true
         ? `The network path to ${e.hub} works; check Azure Service Health and the hub's metrics (throttling), and retry.`
         : `Check the route to ${e.hub}'s private endpoint (VPN / peering, NSG rules for 8883 or 443), that the endpoint is Approved, ` +
-          'and that no middlebox or proxy holds the connection open without passing TLS through.',
-  } satisfies FindingSpec<{ hub: string; address?: string; timeoutMs: number; tlsCompleted: boolean }>,
+          'and that no middlebox or proxy holds the connection open without passing TLS through.' +
+          (e.proxy ? ` Through the proxy ${e.proxy}, check its log and its route to the private endpoint.` : ''),
+  } satisfies FindingSpec<HubPeer & { timeoutMs: number; tlsCompleted: boolean }>,
   HUB_POSTURE_NOT_REPORTED: {
     severity: 'warning',
     title: 'The private-link posture could not be written to the device twin',
