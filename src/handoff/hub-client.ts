@@ -26,7 +26,8 @@ import {
   PROVISION_DEFAULTS,
 } from '../provision/options';
 import { withAuthScrubbed } from '../redact';
-import type { DeviceAuth, ProvisioningResult, TransportName } from '../provision/types';
+import type { DeviceAuth, ProvisioningResult, TransportName, X509Auth } from '../provision/types';
+import { lateKeyMismatch } from '../provision/credentials';
 import { watchHubEndpoint } from './reverify';
 import { sdkUserAgent } from './user-agent';
 
@@ -86,6 +87,8 @@ interface ClientEntry {
   closed: boolean;
   /** The SDK's MQTT / MQTT-WS transport under the client. */
   transport: object;
+  /** X.509 credentials checked by building their context only (see checkX509): parsed if an open then fails. */
+  unparsed?: X509Auth;
 }
 const sessions = new WeakMap<Client, ClientEntry>();
 
@@ -123,9 +126,10 @@ function createChecked(result: ProvisioningResult, auth: DeviceAuth, options: Hu
 /** Validates everything once; throws InvalidOptionError naming the input, or HubConnectionError (no socket opened). */
 function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options: HubClientOptions): ResolvedHubClient {
   checkResult(result);
-  const { auth: credentials, mismatch } = checkAuth(auth);
-  if (mismatch) throw new HubConnectionError(mismatch, []);
   const tls = checkTls(options.tls);
+  // Read by building the context the hub sockets use, as provisionDevice does (reused from it when the options match).
+  const { auth: credentials, mismatch, context } = checkAuth(auth, 'auth', tls);
+  if (mismatch) throw new HubConnectionError(mismatch, []);
   const transport = checkTransport(
     options.transport ?? result.transport ?? PROVISION_DEFAULTS.transport,
     'options.transport',
@@ -167,6 +171,7 @@ function resolveHubClient(result: ProvisioningResult, auth: DeviceAuth, options:
     minVersion: tls.minVersion,
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     ...(proxy ? { proxy } : {}),
+    ...(context ? { secureContext: context } : {}),
   };
   const findings = proxyFinding ? [proxyFinding] : [];
   return { result, credentials, transport, target, connector, expectedCidrs: [...cidrsInput], policy, findings };
@@ -249,6 +254,7 @@ function buildClient(r: ResolvedHubClient): Client {
     connacks: 0,
     findings: [...result.findings, ...r.findings],
     closed: false,
+    ...(r.target.secureContext && 'cert' in credentials ? { unparsed: credentials } : {}),
   };
   const base = new MqttBase(createMqttProvider(session, transport, { onConnackPacket: () => entry.connacks++ }));
   const deviceTransport = new deviceMqtt[TRANSPORTS[transport].sdkExport](authProvider, base);
@@ -358,8 +364,10 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
   } catch (err) {
     if (err instanceof AbortedError) await stopOpening(client, session, opening);
     if (err instanceof HubConnectionError || err instanceof AbortedError) throw err;
-    // Only a completed TLS handshake followed by a refusal is the hub rejecting the device.
+    // Only a completed TLS handshake followed by a refusal is the hub rejecting the device — unless the key turns out
+    // not to be the certificate's (another algorithm than the certificate's passes the door; see checkX509).
     const finding =
+      (entry.unparsed && session.attempts > 0 ? lateKeyMismatch(entry.unparsed) : undefined) ??
       session.failure?.finding ??
       (session.attempts > 0 && session.tls === undefined
         ? createFinding('TLS_HANDSHAKE_FAILED', {

@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import {
   createHubClient,
   HubConnectionError,
+  openHubClient,
   InvalidOptionError,
   provisionDevice,
   ProvisioningError,
@@ -84,6 +85,26 @@ describe('provision: device credentials are read before any packet, and a bad on
     assert.equal(err.code, 'DEVICE_KEY_MISMATCH', err.message);
     assert.equal(err.step, 'credentials');
     assert.ok(!String(err.message).includes(keyBody()), 'never echoes the key');
+  });
+
+  it('createHubClient: a key of another algorithm → HubConnectionError DEVICE_KEY_MISMATCH, at the door or at open', async () => {
+    // A cached boot reaches the hub without DPS: the hub open must name the credential too.
+    const ecc = await lab.createDevice('cred-ecc-hub', 'x509-individual', { keyType: 'ec' });
+    const result = await provisionDevice(optionsFor(lab, ecc));
+    const opts = { tls: { ca: lab.caPem }, port: lab.hub.port, wsPort: lab.hub.wsPort };
+    const err = await (async () => {
+      const client = createHubClient(result, { cert: (ecc.auth as { cert: string }).cert, key }, opts);
+      try {
+        await openHubClient(client, { timeoutMs: 20_000 });
+      } finally {
+        await client.close();
+      }
+    })().then(
+      () => assert.fail('expected a refusal'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof HubConnectionError, String(err));
+    assert.equal(err.code, 'DEVICE_KEY_MISMATCH', err.message);
   });
 
   it('an RSA-768 certificate OpenSSL will not use for TLS (ee key too small) → auth.cert, before any packet', () => {
