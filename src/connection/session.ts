@@ -4,7 +4,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { logger } from '../log';
 import { defaultConnector, type Connector } from './connector';
 import { TRANSPORTS, type StreamOpener } from './transports';
-import { diagnoseConnectionError, TLS_STALLED_CODE } from './diagnose';
+import { diagnoseConnectionError, proxyLabel, TLS_STALLED_CODE } from './diagnose';
 import type { ConnectTarget, ConnectionFailure, TlsInfo } from './types';
 
 const log = logger('connection');
@@ -89,6 +89,16 @@ export class ConnectionSession {
     this.tunnel = undefined;
     this.connected = undefined;
     return TRANSPORTS[kind].openStream(this.opener, target, path);
+  }
+
+  /**
+   * Where the latest connection went, as a finding's evidence: through a CONNECT tunnel the proxy — the socket's peer,
+   * whose far end the device cannot see, so no service address is claimed — else the address TLS reached; nothing
+   * before a handshake completed.
+   */
+  get peerEvidence(): { proxy: string } | { address: string } | Record<string, never> {
+    if (this.pinned.proxy) return { proxy: proxyLabel(this.pinned.proxy) };
+    return this.tls ? { address: this.tls.remoteAddress } : {};
   }
 
   /**

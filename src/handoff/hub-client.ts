@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Client } from 'azure-iot-device';
 import { createMqttProvider, loadMqttBase } from '../connection/mqtt-provider';
 import type { Connector } from '../connection/connector';
-import { proxyInPathFinding, proxyLabel } from '../connection/diagnose';
+import { proxyInPathFinding } from '../connection/diagnose';
 import { ConnectionSession } from '../connection/session';
 import { within } from '../support/abort';
 import { TRANSPORTS } from '../connection/transports';
@@ -355,7 +355,7 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
       session.failure?.finding ??
       createFinding('HUB_TIMEOUT', {
         hub: result.assignedHub,
-        ...peerOf(session),
+        ...session.peerEvidence,
         timeoutMs,
         tlsCompleted: session.tls !== undefined,
       });
@@ -379,14 +379,14 @@ export async function openHubClient(client: Client, options: OpenHubClientOption
       (session.tls !== undefined && entry.connacks === connacksBefore
         ? createFinding('HUB_CONNECTION_LOST', {
             hub: result.assignedHub,
-            ...peerOf(session),
+            ...session.peerEvidence,
             detail: `no CONNACK: ${(err as Error)?.message ?? String(err)}`,
           })
         : undefined) ??
       createFinding('HUB_UNAUTHORIZED', {
         hub: result.assignedHub,
         deviceId: result.deviceId,
-        ...peerOf(session),
+        ...session.peerEvidence,
         detail: (err as Error)?.message ?? String(err),
       });
     // Closing also stops the SDK's token renewal timer: nothing is left running after a failed open.
@@ -411,13 +411,4 @@ async function stopOpening(client: Client, session: ConnectionSession, opening: 
   opening.catch(() => undefined);
   session.close();
   await closeQuietly(client);
-}
-
-/**
- * The evidence of where a hub connection went: through a proxy the socket's remote address is the proxy's and where
- * the proxy went is unknown, so the proxy is named and no hub address claimed; otherwise the address TLS reached.
- */
-function peerOf(session: ConnectionSession): { proxy: string } | { address: string } | Record<string, never> {
-  if (session.target.proxy) return { proxy: proxyLabel(session.target.proxy) };
-  return session.tls ? { address: session.tls.remoteAddress } : {};
 }

@@ -193,11 +193,9 @@ export function diagnoseRegistrationError(
   const rejected = rejectedFinding(last.status, body, run, step, attempts);
   if (rejected) return rejected;
   const detail = (err as Error)?.message ?? String(err);
-  const proxy = session.target.proxy;
   return createFinding('DPS_CONNECTION_LOST', {
     host: dps.host,
-    // Through a tunnel the socket's peer is the proxy, not DPS: name the proxy, claim no service address.
-    ...(proxy ? { proxy: proxyLabel(proxy) } : { address: session.tls?.remoteAddress }),
+    ...session.peerEvidence,
     step,
     detail: last.status ? `${detail} (last status ${last.status})` : detail,
   });
