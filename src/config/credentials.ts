@@ -61,7 +61,8 @@ export interface PrivateKey {
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const text = (v: CredentialInput): string => (typeof v === 'string' ? v : v.toString('latin1'));
-const isPem = (v: CredentialInput): boolean => text(v).includes('-----BEGIN');
+/** True when `v` holds a PEM block (of any kind), as text or bytes. */
+export const isPem = (v: CredentialInput): boolean => text(v).includes('-----BEGIN');
 
 /** Reads a certificate chain. Throws {@link CredentialError}. */
 export function readCertificateChain(input: CredentialInput): CertificateChain {

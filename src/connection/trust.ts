@@ -134,8 +134,8 @@ function alreadyTrusted(anchor: PemInput): boolean {
 const trustedAnchors = new Map<string, boolean>();
 
 function inDefaultStore(text: string): boolean {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (!blocks || blocks.join('').replace(/\s/g, '').length !== text.replace(/\s/g, '').length) return false;
+  const blocks = pemBlocks(text);
+  if (blocks.length === 0 || blocks.join('').replace(/\s/g, '').length !== text.replace(/\s/g, '').length) return false;
   return blocks.every((b) => storeCandidates(firstBodyLine(b)).some((known) => pemBody(known) === pemBody(b)));
 }
 

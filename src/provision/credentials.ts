@@ -1,5 +1,11 @@
 import type tls from 'node:tls';
-import { CredentialError, keyMismatchFinding, readX509Credential, type X509Credential } from '../config/credentials';
+import {
+  CredentialError,
+  isPem,
+  keyMismatchFinding,
+  readX509Credential,
+  type X509Credential,
+} from '../config/credentials';
 import { sharedContext } from '../connection/trust';
 import { InvalidOptionError } from '../errors';
 import type { Finding } from '../findings/types';
@@ -91,7 +97,7 @@ export function checkX509(
   name: string,
   policy?: ContextPolicy,
 ): CheckedX509 {
-  const context = policy && isPemText(cert) && isPemText(key) ? contextFor(cert, key, passphrase, policy) : undefined;
+  const context = policy && isPem(cert) && isPem(key) ? contextFor(cert, key, passphrase, policy) : undefined;
   if (context) return { auth: { cert, key, ...(passphrase !== undefined ? { passphrase } : {}) }, context };
   let credential: X509Credential;
   try {
@@ -121,9 +127,6 @@ export function checkX509(
     );
   }
 }
-
-const isPemText = (v: PemInput): boolean =>
-  (typeof v === 'string' ? v : Buffer.from(v).toString('latin1', 0, 4096)).includes('-----BEGIN');
 
 /**
  * With `policy`, checkX509 costs what the handshake costs anyway: OpenSSL builds the secure context the connections
