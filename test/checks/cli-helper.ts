@@ -85,3 +85,16 @@ export function labFlags(lab: LabHandle, caFile: string): string[] {
     ...['--hub-port', String(lab.hub.port), '--hub-ws-port', String(lab.hub.wsPort)],
   ];
 }
+
+/**
+ * One lab device's dps-check command line up to its credentials: the DPS host and ids, {@link labFlags}, a 3 s
+ * timeout, and clock-skew left out (the tests that use it are not about the clock). Credentials and further flags
+ * follow.
+ */
+export function labDeviceArgs(lab: LabHandle, caFile: string, registrationId: string): string[] {
+  return [
+    ...['--host', lab.dps.host, ...labFlags(lab, caFile)],
+    ...['--timeout-ms', '3000', '--dont-run', 'clock-skew'],
+    ...['--id-scope', lab.dps.idScope, '--registration-id', registrationId],
+  ];
+}

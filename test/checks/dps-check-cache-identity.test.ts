@@ -7,7 +7,7 @@ import type { LabDevice, LabHandle } from '../../src/lab/types';
 import { provisionDevice } from '../../src/index';
 import { writeCache, type CacheRecord } from '../../src/provision/cache';
 import { optionsFor } from '../support/provision-lab';
-import { type JsonDoc, jsonOf, labFlags, runCli } from './cli-helper';
+import { type JsonDoc, jsonOf, labDeviceArgs, runCli } from './cli-helper';
 import { put, tempDir } from './fixtures';
 
 function registerOf(doc: JsonDoc): JsonDoc['checks'][number] {
@@ -32,17 +32,7 @@ describe('dps-check --cache --register: stale cache or DPS problem (lab)', funct
     // The device app's own cache, written by a real registration.
     await provisionDevice(optionsFor(lab, labDevice, { cache: { path: cacheFile } }));
     args = [
-      '--host',
-      lab.dps.host,
-      ...labFlags(lab, put(dir, 'lab-ca.pem', lab.caPem)),
-      '--timeout-ms',
-      '3000',
-      '--dont-run',
-      'clock-skew',
-      '--id-scope',
-      lab.dps.idScope,
-      '--registration-id',
-      labDevice.registrationId,
+      ...labDeviceArgs(lab, put(dir, 'lab-ca.pem', lab.caPem), labDevice.registrationId),
       '--cert',
       put(dir, 'dev.pem', labDevice.auth.cert),
       '--key',

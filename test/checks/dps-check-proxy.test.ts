@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
 import { startTestProxy, type TestProxy } from '../support/proxy';
-import { jsonOf, labFlags, runCli } from './cli-helper';
+import { jsonOf, labDeviceArgs, runCli } from './cli-helper';
 import { put, tempDir } from './fixtures';
 
 const PROXY_ADDRESS = '127.10.0.5';
@@ -26,17 +26,7 @@ describe('dps-check --proxy through a real CONNECT proxy (lab)', function () {
     assert.ok('symmetricKey' in d.auth);
     env = { DPS_SYMMETRIC_KEY: d.auth.symmetricKey };
     args = [
-      '--host',
-      lab.dps.host,
-      ...labFlags(lab, put(dir, 'lab-ca.pem', lab.caPem)),
-      '--timeout-ms',
-      '3000',
-      '--dont-run',
-      'clock-skew',
-      '--id-scope',
-      lab.dps.idScope,
-      '--registration-id',
-      d.registrationId,
+      ...labDeviceArgs(lab, put(dir, 'lab-ca.pem', lab.caPem), d.registrationId),
       '--transport',
       'mqtt-ws',
       '--register',

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { startLab } from '../../src/lab/lab';
 import type { LabHandle } from '../../src/lab/types';
-import { jsonOf, labFlags, runCli } from './cli-helper';
+import { jsonOf, labDeviceArgs, runCli } from './cli-helper';
 import { put, tempDir } from './fixtures';
 
 describe('dps-check: TCP and TLS titles name the port in use (lab)', function () {
@@ -16,20 +16,7 @@ describe('dps-check: TCP and TLS titles name the port in use (lab)', function ()
     lab = await startLab({ retryAfterSeconds: 0, mqttPort: 0, wsPort: 0 });
     const d = await lab.createDevice('titles-dev', 'symmetric-key');
     assert.ok('symmetricKey' in d.auth);
-    args = [
-      '--host',
-      lab.dps.host,
-      ...labFlags(lab, put(dir, 'lab-ca.pem', lab.caPem)),
-      '--timeout-ms',
-      '3000',
-      '--dont-run',
-      'clock-skew',
-      '--id-scope',
-      lab.dps.idScope,
-      '--registration-id',
-      d.registrationId,
-      '--register',
-    ];
+    args = [...labDeviceArgs(lab, put(dir, 'lab-ca.pem', lab.caPem), d.registrationId), '--register'];
     // Ephemeral ports: titles naming 8883 and 443 would pass by accident on the default ones.
     for (const p of [lab.dps.port, lab.dps.wsPort, lab.hub.port, lab.hub.wsPort]) assert.ok(p !== 8883 && p !== 443);
     process.env['TITLES_KEY'] = d.auth.symmetricKey;
