@@ -122,6 +122,7 @@ async function gateway(side, total, concurrency) {
   let ok = 0;
   const errors = [];
   const t0 = performance.now();
+  const c0 = cpuMs();
   const lane = async () => {
     while (next < total) {
       const device = devices[next++ % devices.length];
@@ -135,7 +136,14 @@ async function gateway(side, total, concurrency) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  output({ ok, failed: total - ok, errors, wallMs: performance.now() - t0, maxRssKb: process.resourceUsage().maxRSS });
+  output({
+    ok,
+    failed: total - ok,
+    errors,
+    wallMs: performance.now() - t0,
+    cpuMs: cpuMs() - c0,
+    maxRssKb: process.resourceUsage().maxRSS,
+  });
 }
 
 const [mode, side, ...args] = process.argv.slice(2);

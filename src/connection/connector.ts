@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { InvalidOptionError } from '../errors';
 import { logger } from '../log';
 import { createSockets, systemSockets, type Sockets } from '../support/sockets';
-import { peerRoot } from './peer-chain';
+import { peerRoot, rootOfLeaf } from './peer-chain';
 import { pinnedLookup } from './pinned-lookup';
 import { maxVersionFor, TLS_VERSION_RANK as RANK } from './tls-versions';
 import { sharedContext } from './trust';
@@ -18,10 +18,16 @@ export function meetsMinVersion(negotiated: string | null, minVersion: TlsMinVer
 }
 
 /**
- * Called once per socket when the TLS handshake completed and passed the policy. `peer` is the detailed peer
- * certificate the connector already read (converting the chain to objects is not free: read it once).
+ * Called once per enforced socket when the TLS handshake completed and passed the policy. Such a socket never
+ * converts the peer chain to objects (see leanPeer): `info` carries what a finding needs of it.
  */
-export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket, peer: tls.DetailedPeerCertificate) => void;
+export type SecureListener = (info: TlsInfo, socket: tls.TLSSocket) => void;
+
+/**
+ * Called once per inspection socket ({@link Connector.openTlsInspect}) when the handshake completed: `peer` is the
+ * detailed peer certificate the connector already read (converting the chain to objects is not free: read it once).
+ */
+export type InspectListener = (info: TlsInfo, socket: tls.TLSSocket, peer: tls.DetailedPeerCertificate) => void;
 
 /** `host` as an IP address (brackets and case removed, `::ffff:` kept as written), or undefined for a DNS name. */
 function literalOf(host: string): string | undefined {
@@ -70,20 +76,68 @@ function dialOptions(target: ConnectTarget): tls.ConnectionOptions {
 }
 
 /**
- * The detailed peer certificate of one socket, as Node built it for the hostname check (tls.connect converts the whole
- * chain to objects for checkServerIdentity): kept, so the connector reads the chain without converting it again
- * (~0.6 ms a socket, more on small CPUs). Unset when Node skipped the check (a chain that failed verification).
+ * What one socket's hostname check read of the peer, kept for its 'secureConnect' handler so the peer is read once.
+ * `cert`: the detailed certificate Node built (inspection sockets, which report the whole chain). `leaf`: the leaf
+ * alone (enforced sockets, see {@link leanPeer}). Neither when Node skipped the check (a chain that failed
+ * verification, a resumed session).
  */
 interface PeerSeen {
   cert?: tls.DetailedPeerCertificate;
+  leaf?: tls.PeerCertificate;
+  /** The socket, once tls.connect returned it: the lean check reads the leaf off it. */
+  socket?: tls.TLSSocket;
 }
 
-/** SNI and the hostname check: always on `target.host` (no SNI for an IP literal: RFC 6066 forbids it). */
+/** Stands in for the detailed certificate Node would build for the check of a {@link leanPeer} socket. */
+const NOT_CONVERTED = Object.freeze({}) as tls.DetailedPeerCertificate;
+
+/** The real getPeerCertificate of `socket`, past a {@link leanPeer} override. */
+function peerCertificate(socket: tls.TLSSocket, detailed: boolean): tls.PeerCertificate {
+  return tls.TLSSocket.prototype.getPeerCertificate.call(socket, detailed);
+}
+
+/**
+ * Node's handshake turns the whole peer chain into objects for checkServerIdentity (`getPeerCertificate(true)`: every
+ * certificate's names, key, fingerprints and DER, and the top's issuer looked up in the trust store) — ~1 ms of CPU a
+ * socket on the bench machine, a gateway's largest cost of a registration after the handshake itself (the plain SDK
+ * pays it too). Node's check reads only the leaf's names, so this socket answers that one call with a stand-in, and
+ * the check reads the leaf alone (~0.1 ms); the root TLS_LEGACY_ROOT needs comes from {@link rootOfLeaf}. The
+ * override goes at its first use and in the 'secureConnect' handler: any later caller reads the real certificate.
+ */
+function leanPeer(socket: tls.TLSSocket, seen: PeerSeen): tls.TLSSocket {
+  seen.socket = socket;
+  Object.defineProperty(socket, 'getPeerCertificate', {
+    configurable: true,
+    writable: true,
+    value(detailed?: boolean) {
+      restorePeerCertificate(socket);
+      return detailed === true ? NOT_CONVERTED : peerCertificate(socket, false);
+    },
+  });
+  return socket;
+}
+
+function restorePeerCertificate(socket: tls.TLSSocket): void {
+  if (Object.prototype.hasOwnProperty.call(socket, 'getPeerCertificate')) {
+    delete (socket as { getPeerCertificate?: unknown }).getPeerCertificate;
+  }
+}
+
+/**
+ * SNI and the hostname check: always on `target.host` (no SNI for an IP literal: RFC 6066 forbids it), by Node's own
+ * tls.checkServerIdentity. On a {@link leanPeer} socket it is given the leaf alone (all it reads); otherwise the
+ * detailed certificate Node built is kept.
+ */
 function identityOptions(target: ConnectTarget, seen: PeerSeen): tls.ConnectionOptions {
   const literal = literalOf(target.host);
   return {
     ...(literal === undefined ? { servername: target.host } : {}),
     checkServerIdentity: (_dialled, cert) => {
+      if (cert === NOT_CONVERTED && seen.socket) {
+        const leaf = peerCertificate(seen.socket, false);
+        seen.leaf = leaf;
+        return tls.checkServerIdentity(literal ?? target.host, leaf);
+      }
       seen.cert = cert as tls.DetailedPeerCertificate;
       return tls.checkServerIdentity(literal ?? target.host, cert);
     },
@@ -126,33 +180,41 @@ function guard(
   socket: tls.TLSSocket,
   target: ConnectTarget,
   seen: PeerSeen,
-  onSecure: SecureListener | undefined,
+  onSecure: SecureListener | InspectListener | undefined,
+  lean: boolean,
 ): tls.TLSSocket {
   socket.setNoDelay(true);
   socket.once('secureConnect', () => {
     // Taken off `seen` at once: the socket's options keep `seen` for the connection's life, and a chain held that long
     // is promoted to the old generation (~4 KB a connection that a gateway's heap then carries until a full GC).
-    const peer = seen.cert;
+    const { cert: peer, leaf: seenLeaf } = seen;
     seen.cert = undefined;
+    seen.leaf = undefined;
+    seen.socket = undefined;
+    restorePeerCertificate(socket);
     const protocol = socket.getProtocol();
     if (!meetsMinVersion(protocol, target.minVersion)) {
       log('closing %s: negotiated %s below %s', target.host, protocol, target.minVersion);
       socket.destroy(new TlsPolicyError(protocol ?? 'unknown', target.minVersion));
       return;
     }
-    // The detailed form carries the issuer chain: the root it ends at is what TLS_LEGACY_ROOT is about.
-    const cert = peer ?? socket.getPeerCertificate(true);
+    const cipher = socket.getCipher();
     const info: TlsInfo = {
       protocol: protocol ?? 'unknown',
-      cipher: socket.getCipher()?.standardName ?? socket.getCipher()?.name ?? 'unknown',
+      cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
-      subjectAltName: cert?.subjectaltname,
     };
-    const root = peerRoot(cert);
+    // The chain's top names the root TLS_LEGACY_ROOT is about. An inspection socket reports the whole chain, in
+    // detail; an enforced one reads the leaf (also after a resumed session, where Node runs no check) and the root.
+    const detailed = lean ? undefined : (peer ?? socket.getPeerCertificate(true));
+    const leaf = detailed ?? seenLeaf ?? socket.getPeerCertificate(false);
+    if (leaf?.subjectaltname !== undefined) info.subjectAltName = leaf.subjectaltname;
+    const root = detailed ? peerRoot(detailed) : rootOfLeaf(leaf, () => socket.getPeerCertificate(true));
     if (root) info.root = root;
     log('secure %s -> %s:%d %s %s', target.host, info.remoteAddress, info.remotePort, info.protocol, info.cipher);
-    onSecure?.(info, socket, cert);
+    if (detailed) (onSecure as InspectListener | undefined)?.(info, socket, detailed);
+    else (onSecure as SecureListener | undefined)?.(info, socket);
   });
   return socket;
 }
@@ -185,7 +247,7 @@ export interface Connector extends Sockets {
   openTlsInspect(
     target: Omit<ConnectTarget, 'cert' | 'key' | 'passphrase' | 'proxy'>,
     options?: InspectOptions,
-    onSecure?: SecureListener,
+    onSecure?: InspectListener,
   ): tls.TLSSocket;
   /**
    * TCP to the proxy, HTTP CONNECT host:port, then TLS to `host` inside the tunnel. Until the proxy's 2xx answer,
@@ -239,14 +301,14 @@ function openPinnedTls(target: ConnectTarget, onSecure?: SecureListener): tls.TL
   const dial = dialOptions(target);
   log('connect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
   const seen: PeerSeen = {};
-  const socket = tls.connect({ ...tlsOptions(target, seen), ...dial });
-  return guard(socket, target, seen, onSecure);
+  const socket = leanPeer(tls.connect({ ...tlsOptions(target, seen), ...dial }), seen);
+  return guard(socket, target, seen, onSecure, true);
 }
 
 function openInspectTls(
   target: Omit<ConnectTarget, 'cert' | 'key' | 'passphrase' | 'proxy'>,
   options: InspectOptions = {},
-  onSecure?: SecureListener,
+  onSecure?: InspectListener,
 ): tls.TLSSocket {
   const dial = dialOptions(target);
   log('inspect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
@@ -263,7 +325,7 @@ function openInspectTls(
     ...identityOptions(target, seen),
     ...dial,
   });
-  return guard(socket, target, seen, onSecure);
+  return guard(socket, target, seen, onSecure, false);
 }
 
 /** The CONNECT tunnel of {@link Connector.openTlsViaProxy}. */
@@ -365,14 +427,14 @@ function openTunnelledTls(
     let socket: tls.TLSSocket;
     const seen: PeerSeen = {};
     try {
-      socket = tls.connect({ ...tlsOptions(target, seen), socket: raw });
+      socket = leanPeer(tls.connect({ ...tlsOptions(target, seen), socket: raw }), seen);
     } catch (err) {
       // A bad client key or certificate throws here, inside a 'data' handler: hand it back instead of crashing.
       raw.destroy();
       callback(err as Error);
       return;
     }
-    callback(null, guard(socket, target, seen, onSecure));
+    callback(null, guard(socket, target, seen, onSecure, true));
   };
   raw.on('error', onError);
   raw.on('data', onData);

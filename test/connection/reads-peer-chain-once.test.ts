@@ -5,10 +5,12 @@ import type { TlsInfo } from '../../src/connection/types';
 import { HOST, startTlsServer, testPki, type TestTlsServer } from './support';
 
 /**
- * tls.connect already converts the server's whole chain to objects for its hostname check; converting it again costs
- * ~0.6 ms a socket (a tenth of a provisioning on loopback, more on a Pi). The connector keeps Node's conversion.
+ * tls.connect converts the server's whole chain to objects for its hostname check (~1 ms of CPU a socket on the
+ * bench machine, more on a Pi). An enforced socket has it converted once per server certificate (for the root's name)
+ * and checks the name on the leaf alone; an inspection socket, which reports the chain, keeps Node's conversion and
+ * never converts it twice.
  */
-describe('connection: the peer chain is converted once per socket', () => {
+describe('connection: the peer chain is converted at most once per socket', () => {
   const pki = testPki();
   let server: TestTlsServer;
   before(async () => {
@@ -49,8 +51,14 @@ describe('connection: the peer chain is converted once per socket', () => {
     ca: pki.root.certPem,
   });
 
-  it('a pinned socket reads the chain Node built for its hostname check, and still reports the root and SAN', async () => {
-    assert.equal(await detailedReads((onSecure) => connector.openTls(target(), onSecure)), 1);
+  it('pinned sockets to one server convert its chain once, and each still reports the root and SAN', async () => {
+    const reads = [];
+    for (let i = 0; i < 3; i++) reads.push(await detailedReads((onSecure) => connector.openTls(target(), onSecure)));
+    assert.equal(
+      reads.reduce((a, b) => a + b),
+      1,
+      `detailed reads per socket: ${reads.join(', ')}`,
+    );
   });
 
   it('an inspection socket too', async () => {
