@@ -93,19 +93,26 @@ export function createMqttProvider(
         });
       }
       // Every message passes the topic guard before the SDK's handler, where a crafted topic would throw uncaught.
-      const emit = client.emit.bind(client) as (event: string | symbol, ...args: unknown[]) => boolean;
-      (client as unknown as { emit: typeof emit }).emit = (event, ...args) => {
+      // A function with `arguments` passed on, not rest and spread: mqtt.js emits a dozen events a packet.
+      const emit = client.emit;
+      (client as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit = function (
+        this: MqttClient,
+        event: string | symbol,
+        topic?: unknown,
+        payload?: unknown,
+      ): boolean {
         if (event === 'message') {
-          const topic = String(args[0]);
-          const unsafe = unsafeTopic(topic);
+          const name = String(topic);
+          const unsafe = unsafeTopic(name);
           if (unsafe) {
             log('dropped a message from %s: %s', session.target.host, unsafe);
-            onUnsafeTopic?.(topic, unsafe);
+            onUnsafeTopic?.(name, unsafe);
             return false;
           }
-          if (tap && !tap(topic, args[1] as Buffer)) return false;
+          if (tap && !tap(name, payload as Buffer)) return false;
         }
-        return emit(event, ...args);
+        // eslint-disable-next-line prefer-rest-params
+        return Reflect.apply(emit, client, arguments) as boolean;
       };
       return client;
     },
@@ -132,12 +139,15 @@ function closingOnErrorClass(): NonNullable<typeof closingOnError> {
   // mqtt.js binds its parser's 'error' to `this.emit` in its constructor: only a method reaches that one.
   closingOnError = class ClosingOnError extends Base implements ClosingOnErrorClient {
     onConnectedError?: (err: Error | undefined) => void;
-    override emit(event: string | symbol, ...args: unknown[]): boolean {
-      if (event !== 'error' || !this.connected || !this.onConnectedError) return super.emit(event, ...args);
+    override emit(event: string | symbol, err?: unknown): boolean {
+      if (event !== 'error' || !this.connected || !this.onConnectedError) {
+        // eslint-disable-next-line prefer-rest-params
+        return Reflect.apply(Base.prototype.emit, this, arguments) as boolean;
+      }
       // After CONNACK the SDK answers 'error' by tearing down while its own callers may be tearing down too, and
       // one of its handlers then runs without a callback (TypeError, uncaught). A closed stream it handles
       // cleanly: each pending call is called back once.
-      this.onConnectedError(args[0] as Error | undefined);
+      this.onConnectedError(err as Error | undefined);
       return true;
     }
   };
@@ -171,16 +181,22 @@ function uncachedNumbers(): void {
 function guardFrames(stream: Duplex, onViolation: (violation: FrameViolation) => void): void {
   const guard = createFrameGuard();
   let violated = false;
-  const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
-  (stream as unknown as { emit: typeof emit }).emit = (event, ...args) => {
-    if (event !== 'data') return emit(event, ...args);
+  const emit = stream.emit;
+  (stream as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit = function (
+    this: Duplex,
+    event: string | symbol,
+    data?: unknown,
+  ): boolean {
+    // eslint-disable-next-line prefer-rest-params
+    if (event !== 'data') return Reflect.apply(emit, stream, arguments) as boolean;
     if (violated) return false;
-    const chunk = Buffer.isBuffer(args[0]) ? args[0] : Buffer.from(args[0] as Uint8Array);
+    const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data as Uint8Array);
     const violation = guard.check(chunk);
-    if (!violation) return emit(event, ...args);
+    // eslint-disable-next-line prefer-rest-params
+    if (!violation) return Reflect.apply(emit, stream, arguments) as boolean;
     violated = true;
     // The packets before the offending one are delivered: a CONNACK in the same read as garbage is still a CONNACK.
-    if (violation.at > 0) emit(event, chunk.subarray(0, violation.at));
+    if (violation.at > 0) emit.call(stream, event, chunk.subarray(0, violation.at));
     onViolation(violation);
     stream.destroy();
     return false;

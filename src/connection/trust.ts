@@ -214,22 +214,34 @@ export function sharedContext(options: AnchoredContextOptions): tls.SecureContex
   return ctx;
 }
 
-/** A digest of every input of a context; each part is length-prefixed so no two inputs can collide by concatenation. */
+/**
+ * A digest of every input of a context. Each part is typed and length-prefixed, so no two inputs can collide by
+ * concatenation; the parts are joined and hashed in one call (a hash update per part cost a gateway ~0.1 ms a
+ * registration).
+ */
+const ASCII = /^[^\u0080-\uffff]*$/;
+
 function contextKey(options: AnchoredContextOptions): string {
-  const hash = createHash('sha256');
+  // Every part as its bytes, one character per byte (latin1): a Buffer and a string with the same PEM give one key.
+  const parts: string[] = [];
   const part = (value: PemInput | string | undefined): void => {
     if (value === undefined) {
-      hash.update('-;');
+      parts.push('-;');
       return;
     }
-    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
-    hash.update(`${bytes.length}:`).update(bytes).update(';');
+    const bytes =
+      typeof value !== 'string'
+        ? Buffer.from(value).toString('latin1')
+        : ASCII.test(value)
+          ? value
+          : Buffer.from(value, 'utf8').toString('latin1');
+    parts.push(`${bytes.length}:${bytes};`);
   };
   // tls allows `key` entries of the form { pem, passphrase }: both are inputs.
   type Item = PemInput | { pem: PemInput; passphrase?: string | undefined };
   const list = (value: Item | readonly Item[] | undefined): void => {
     const items = value === undefined ? [] : Array.isArray(value) ? (value as readonly Item[]) : [value as Item];
-    hash.update(`${value === undefined ? '-' : items.length}[`);
+    parts.push(`${value === undefined ? '-' : items.length}[`);
     for (const item of items) {
       if (typeof item === 'string' || Buffer.isBuffer(item)) {
         part(item);
@@ -238,7 +250,7 @@ function contextKey(options: AnchoredContextOptions): string {
         part(item.passphrase);
       }
     }
-    hash.update(']');
+    parts.push(']');
   };
   list(options.ca);
   part(options.minVersion);
@@ -246,7 +258,7 @@ function contextKey(options: AnchoredContextOptions): string {
   list(options.cert);
   list(options.key as Item | readonly Item[] | undefined);
   part(options.passphrase);
-  return hash.digest('base64');
+  return createHash('sha256').update(parts.join(''), 'latin1').digest('base64');
 }
 
 /**

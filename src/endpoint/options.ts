@@ -51,6 +51,41 @@ export function networkOf(network: NetworkOptions | ResolvedNetwork, optionName 
  */
 export function resolveNetworkOptions(input: NetworkOptions, optionName = 'network'): ResolvedNetwork {
   const network = ownOptions(input);
+  const key = memoKey(network);
+  const known = key === undefined ? undefined : resolvedByValue.get(key);
+  if (known) return known;
+  const resolved = checkNetwork(network, optionName);
+  if (key !== undefined) {
+    if (resolvedByValue.size >= MEMO_ENTRIES) resolvedByValue.delete(resolvedByValue.keys().next().value as string);
+    resolvedByValue.set(key, resolved);
+  }
+  return resolved;
+}
+
+/**
+ * Valid network options already seen, by value: a gateway passes the same ranges and servers with every device, and
+ * parsing them again (ipaddr.js, a few regular expressions) was a tenth of a registration's option checks. Only
+ * options that passed are kept, so an invalid one is checked (and reported) every time.
+ */
+const resolvedByValue = new Map<string, ResolvedNetwork>();
+const MEMO_ENTRIES = 32;
+
+/** A key that fixes the resolved options completely, or undefined when a part is not of the plain type it must be. */
+function memoKey(network: NetworkOptions | undefined): string | undefined {
+  if (!network || typeof network !== 'object' || Array.isArray(network)) return undefined;
+  const { expectedCidrs, dnsServers, policy, dnsTimeoutMs } = network;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!strings(expectedCidrs) || (dnsServers !== undefined && !strings(dnsServers))) return undefined;
+  if (
+    (policy !== undefined && typeof policy !== 'string') ||
+    (dnsTimeoutMs !== undefined && !Number.isFinite(dnsTimeoutMs))
+  )
+    return undefined;
+  // JSON keeps each list's boundaries: no two different inputs give one key.
+  return JSON.stringify([expectedCidrs, dnsServers ?? null, policy ?? null, dnsTimeoutMs ?? null]);
+}
+
+function checkNetwork(network: NetworkOptions, optionName: string): ResolvedNetwork {
   if (!network || typeof network !== 'object' || Array.isArray(network)) {
     throw new InvalidOptionError(
       optionName,

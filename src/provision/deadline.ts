@@ -13,6 +13,11 @@ export class Deadline {
   /** Set once the run is stopped. */
   stopped: StopReason | undefined;
   private readonly controller = new AbortController();
+  /**
+   * What {@link race} waits with: called on stop, before the signal fires. A plain set, not listeners on the signal:
+   * an EventTarget listener per wait cost a gateway's registration a dozen allocations and a linear removal each.
+   */
+  private readonly waiters = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
   private readonly onUserAbort: () => void;
 
@@ -35,6 +40,8 @@ export class Deadline {
   stop(reason: StopReason): void {
     if (this.stopped) return;
     this.stopped = reason;
+    for (const waiter of this.waiters) waiter();
+    this.waiters.clear();
     this.controller.abort(reason);
   }
 
@@ -48,14 +55,14 @@ export class Deadline {
     if (this.stopped) return Promise.reject(this.stopped);
     return new Promise<T>((resolve, reject) => {
       const onStop = (): void => reject(this.stopped);
-      this.signal.addEventListener('abort', onStop, { once: true });
+      this.waiters.add(onStop);
       promise.then(
         (v) => {
-          this.signal.removeEventListener('abort', onStop);
+          this.waiters.delete(onStop);
           resolve(v);
         },
         (e: unknown) => {
-          this.signal.removeEventListener('abort', onStop);
+          this.waiters.delete(onStop);
           reject(e);
         },
       );
