@@ -46,9 +46,10 @@ export function createMqttProvider(
   const { tap, onConnack, onUnsafeTopic, onConnackPacket, onFrameViolation } = hooks;
   return {
     connect(uri, options) {
-      const url = new URL(uri);
+      // Only the host and path are needed; the URL object itself is not kept for the connection's life.
+      const { hostname, pathname } = new URL(uri);
       const credentials: ClientCredentials = { cert: options.cert, key: options.key, passphrase: options.passphrase };
-      const sameHost = url.hostname.toLowerCase() === session.target.host.toLowerCase();
+      const sameHost = hostname.toLowerCase() === session.target.host.toLowerCase();
       let streamClosed = false;
       let stream: Duplex | undefined;
       const client = new (closingOnErrorClass())(
@@ -58,7 +59,7 @@ export function createMqttProvider(
             session.close();
           }
           streamClosed = false;
-          const opened = session.openStream(kind, credentials, url.pathname || undefined);
+          const opened = session.openStream(kind, credentials, pathname || undefined);
           stream = opened;
           opened.once('close', () => {
             streamClosed = true;

@@ -423,12 +423,18 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
       continue;
     }
     const result = reply.result as DeviceRegistrationResult | null;
-    const excerpt = JSON.stringify(result).slice(0, 80);
+    // Only a finding quotes the reply: not serialised on the healthy path.
+    const excerpt = (): string => JSON.stringify(result).slice(0, 80);
     const answered =
       typeof result === 'object' && result !== null ? (result as { status?: unknown }).status : undefined;
     if (typeof answered !== 'string') {
       throw new RegistrationFailure(
-        createFinding('DPS_MALFORMED_RESPONSE', { host: run.dps.host, topic: deadline.step, excerpt, field: 'status' }),
+        createFinding('DPS_MALFORMED_RESPONSE', {
+          host: run.dps.host,
+          topic: deadline.step,
+          excerpt: excerpt(),
+          field: 'status',
+        }),
         undefined,
       );
     }
@@ -443,7 +449,7 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
             createFinding('DPS_MALFORMED_RESPONSE', {
               host: run.dps.host,
               topic: 'status assigning',
-              excerpt,
+              excerpt: excerpt(),
               field: 'operationId',
             }),
             undefined,
@@ -464,7 +470,11 @@ export async function runRegistration(run: RegistrationRun): Promise<Assignment>
       default:
         // Well-formed JSON with a status we do not know: never reported as "not valid JSON".
         throw new RegistrationFailure(
-          createFinding('DPS_UNEXPECTED_STATUS', { host: run.dps.host, status: answered.slice(0, 60), excerpt }),
+          createFinding('DPS_UNEXPECTED_STATUS', {
+            host: run.dps.host,
+            status: answered.slice(0, 60),
+            excerpt: excerpt(),
+          }),
           undefined,
         );
     }
