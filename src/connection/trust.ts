@@ -214,13 +214,12 @@ export function sharedContext(options: AnchoredContextOptions): tls.SecureContex
   return ctx;
 }
 
-/**
- * A digest of every input of a context. Each part is typed and length-prefixed, so no two inputs can collide by
- * concatenation; the parts are joined and hashed in one call (a hash update per part cost a gateway ~0.1 ms a
- * registration).
- */
 const ASCII = /^[^\u0080-\uffff]*$/;
 
+/**
+ * A digest of every input of a context. Each part is length-prefixed, so no two inputs can collide by concatenation;
+ * the parts are joined and hashed in one call (a hash update per part cost a gateway ~0.1 ms a registration).
+ */
 function contextKey(options: AnchoredContextOptions): string {
   // Every part as its bytes, one character per byte (latin1): a Buffer and a string with the same PEM give one key.
   const parts: string[] = [];
