@@ -30,6 +30,15 @@ describe('endpoint: verification shared within the DNS TTL (createEndpointCache)
     assert.equal(queries(lab.dps.host), asked, 'no query within the TTL');
     assert.deepEqual(second, first);
     assert.notEqual(second, first, 'a copy: editing one report cannot change the next');
+    // Deep edits of a report handed out, and of the one first returned, reach no later report.
+    second.addresses[0]!.address = '203.0.113.9';
+    second.trace[0]!.chain.push('edited.example');
+    first.findings.push({ ...(first.findings[0] ?? {}), code: 'EDITED' } as never);
+    const third = await verifyEndpoint(lab.dps.host, network(), { cache });
+    assert.equal(queries(lab.dps.host), asked, 'still no query within the TTL');
+    assert.equal(third.addresses[0]!.address, lab.dps.address);
+    assert.ok(!third.trace[0]!.chain.includes('edited.example'));
+    assert.deepEqual(third.findings, []);
     clock += 11_000;
     await verifyEndpoint(lab.dps.host, network(), { cache });
     assert.ok(queries(lab.dps.host) > asked, 'asked again after the 10 s TTL');
