@@ -1,6 +1,7 @@
 import crypto, { type KeyObject, type X509Certificate } from 'node:crypto';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
+import { BoundedMap } from '../support/bounded-map';
 
 /**
  * The one X.509 credential reader of the package: certificate chains (PEM, leaf first, or one DER certificate) and
@@ -154,8 +155,7 @@ export interface X509Credential {
 }
 
 /** Parsed credentials by SHA-256 of their inputs (no secret is a map key); a device has one, a gateway a few. */
-const parsed = new Map<string, X509Credential>();
-const MAX_PARSED = 64;
+const parsed = new BoundedMap<string, X509Credential>(64);
 
 /**
  * Reads a certificate chain and its key and checks that they belong together. Parsed once per distinct input in the
@@ -176,7 +176,6 @@ export function readX509Credential(
   const c = readCertificateChain(cert);
   const k = readPrivateKey(key, passphrase);
   const credential = Object.freeze({ cert: c, key: k, matches: keyMatches(c.chain[0], k.key) });
-  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
   parsed.set(id, credential);
   return credential;
 }

@@ -4,6 +4,7 @@ import type tls from 'node:tls';
 import { createFinding } from '../findings/finding';
 import type { Finding } from '../findings/types';
 import type { TlsInfo } from './types';
+import { BoundedMap } from '../support/bounded-map';
 
 /** Roots Azure DPS and IoT Hub chain to today (design.md §2). */
 export const CURRENT_AZURE_ROOTS: readonly string[] = ['DigiCert Global Root G2', 'Microsoft RSA Root CA 2017'];
@@ -67,8 +68,7 @@ export function peerRoot(peer: tls.DetailedPeerCertificate | undefined): string 
 
 /** How long {@link rootOfLeaf} keeps the root it read for a leaf: a server rarely changes the chain behind one. */
 const ROOT_MEMO_MS = 10 * 60_000;
-const ROOT_MEMO_ENTRIES = 64;
-const rootsByLeaf = new Map<string, { root: string; until: number }>();
+const rootsByLeaf = new BoundedMap<string, { root: string; until: number }>(64);
 
 /**
  * {@link peerRoot} of a socket whose leaf is `leaf` (as `getPeerCertificate(false)` gives it). The detailed chain is
@@ -84,8 +84,6 @@ export function rootOfLeaf(leaf: tls.PeerCertificate, readChain: () => tls.Detai
   if (known && known.until > now) return known.root;
   const root = peerRoot(readChain());
   if (!key) return root;
-  rootsByLeaf.delete(key);
-  if (rootsByLeaf.size >= ROOT_MEMO_ENTRIES) rootsByLeaf.delete(rootsByLeaf.keys().next().value as string);
   rootsByLeaf.set(key, { root, until: now + ROOT_MEMO_MS });
   return root;
 }

@@ -6,16 +6,18 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { maxVersionFor } from './tls-versions';
 import type { PemInput, TlsMinVersion } from './types';
+import { BoundedMap } from '../support/bounded-map';
+
+/**
+ * A device uses one or two (DPS, hub); a long-lived caller cycling through ever new anchors must not grow this forever.
+ */
+const MAX_CONTEXTS = 16;
 
 /**
  * Contexts built by {@link sharedContext}, most recently used last, keyed by a SHA-256 digest of what each was built
  * from (so no certificate, key or passphrase is ever a map key).
  */
-const contexts = new Map<string, tls.SecureContext>();
-/**
- * A device uses one or two (DPS, hub); a long-lived caller cycling through ever new anchors must not grow this forever.
- */
-const MAX_CONTEXTS = 16;
+const contexts = new BoundedMap<string, tls.SecureContext>(MAX_CONTEXTS);
 
 interface NativeContext {
   addCACert?: (pem: PemInput) => void;
@@ -124,14 +126,13 @@ function alreadyTrusted(anchor: PemInput): boolean {
   let known = trustedAnchors.get(text);
   if (known === undefined) {
     known = inDefaultStore(text);
-    if (trustedAnchors.size >= MAX_CONTEXTS) trustedAnchors.delete(trustedAnchors.keys().next().value as string);
     trustedAnchors.set(text, known);
   }
   return known;
 }
 
 /** {@link alreadyTrusted}'s answers by anchor text (the store is fixed at startup, so an answer never changes). */
-const trustedAnchors = new Map<string, boolean>();
+const trustedAnchors = new BoundedMap<string, boolean>(MAX_CONTEXTS);
 
 function inDefaultStore(text: string): boolean {
   const blocks = pemBlocks(text);
@@ -204,12 +205,10 @@ export function sharedContext(options: AnchoredContextOptions): tls.SecureContex
   const key = contextKey(options);
   const cached = contexts.get(key);
   if (cached) {
-    contexts.delete(key);
-    contexts.set(key, cached);
+    contexts.set(key, cached); // now the most recently used
     return cached;
   }
   const ctx = contextWithAnchors(options);
-  if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
   contexts.set(key, ctx);
   return ctx;
 }

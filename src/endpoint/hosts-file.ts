@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { logger } from '../log';
+import { BoundedMap } from '../support/bounded-map';
 
 const log = logger('endpoint:hosts');
 
@@ -30,7 +31,7 @@ interface Parsed {
   byName: Map<string, string[]>;
 }
 
-const parsedFiles = new Map<string, Parsed>();
+const parsedFiles = new BoundedMap<string, Parsed>(MAX_FILES);
 
 /**
  * The addresses the hosts file gives `host` (lower case, no trailing dot), in file order. A missing or unreadable file
@@ -64,8 +65,6 @@ function parsedHostsFile(file: string): Map<string, string[]> {
     return known.byName;
   }
   const byName = indexHostsFile(fs.readFileSync(file, 'utf8'));
-  parsedFiles.delete(file);
-  if (parsedFiles.size >= MAX_FILES) parsedFiles.delete(parsedFiles.keys().next().value as string);
   parsedFiles.set(file, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, byName });
   return byName;
 }

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { InvalidOptionError } from '../errors';
 import { describe, parseCidrs, parseDnsServer, type Cidr, type DnsServerAddress } from './address';
 import type { NetworkOptions, Policy } from './types';
+import { BoundedMap } from '../support/bounded-map';
 
 /** Defaults of {@link NetworkOptions}, in one place. */
 export const NETWORK_DEFAULTS = { policy: 'enforce' as Policy, dnsTimeoutMs: 2000 };
@@ -55,10 +56,7 @@ export function resolveNetworkOptions(input: NetworkOptions, optionName = 'netwo
   const known = key === undefined ? undefined : resolvedByValue.get(key);
   if (known) return known;
   const resolved = checkNetwork(network, optionName);
-  if (key !== undefined) {
-    if (resolvedByValue.size >= MEMO_ENTRIES) resolvedByValue.delete(resolvedByValue.keys().next().value as string);
-    resolvedByValue.set(key, resolved);
-  }
+  if (key !== undefined) resolvedByValue.set(key, resolved);
   return resolved;
 }
 
@@ -67,8 +65,7 @@ export function resolveNetworkOptions(input: NetworkOptions, optionName = 'netwo
  * parsing them again (ipaddr.js, a few regular expressions) was a tenth of a registration's option checks. Only
  * options that passed are kept, so an invalid one is checked (and reported) every time.
  */
-const resolvedByValue = new Map<string, ResolvedNetwork>();
-const MEMO_ENTRIES = 32;
+const resolvedByValue = new BoundedMap<string, ResolvedNetwork>(32);
 
 /** A key that fixes the resolved options completely, or undefined when a part is not of the plain type it must be. */
 function memoKey(network: NetworkOptions | undefined): string | undefined {

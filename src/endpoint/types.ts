@@ -130,7 +130,8 @@ export interface EndpointReport {
  * Verified endpoint reports kept for as long as their DNS answer may be (its smallest TTL, capped): a gateway that
  * provisions many devices against one DPS and one hub resolves and classifies each name once per TTL instead of once
  * per device. Only answers from explicit DNS servers are kept (the system resolver gives no TTL), and only answers
- * that resolved; each get returns a deep copy (strings shared), so a caller that edits its report cannot change the next one.
+ * that resolved; each get returns a deep copy (strings shared), so a caller that edits its report cannot change the
+ * next one.
  */
 export interface EndpointCache {
   /** The report for `key` while it is fresh, else undefined. */
