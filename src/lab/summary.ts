@@ -182,8 +182,10 @@ function deviceLines(lab: LabHandle, caFile: string, deviceFiles: DeviceFiles, s
     '  provisionDevice options:',
     `    { provisioningHost: '${host}',`,
     `      idScope: '${lab.dps.idScope}', registrationId: '${device.registrationId}',`,
-    `      network: { expectedCidrs: ${JSON.stringify(lab.vnetCidrs)},`,
+    `      network: { expectedCidrs: [${lab.vnetCidrs.map((c) => `'${c}'`).join(', ')}],`,
     `                 dnsServers: ['${lab.dnsServer}'] },`,
+    // The lab's ports are ephemeral unless fixed: options without the port would dial 8883.
+    ...(lab.dps.port === 8883 ? [] : [`      port: ${lab.dps.port},`]),
     `      tls: { ca: <${caFile}> } }`,
   ];
 }

@@ -176,6 +176,11 @@ describe('dps-lab CLI', function () {
       );
       assert.match(commands[0] ?? '', /--hub-ws-port \d+/);
       assert.match(commands[1] ?? '', /^DPS_SYMMETRIC_KEY="\$\(cat \S+paste-sym\.key\.txt\)" dps-check /);
+      // The provisionDevice options are JavaScript a user pastes: quoted like the rest, with the lab's real port.
+      assert.match(run.stdout, /expectedCidrs: \['127\.10\.0\.0\/16'\],/);
+      const port = /--port (\d+)/.exec(commands[0] ?? '')?.[1];
+      assert.ok(port && port !== '8883', commands[0]);
+      assert.ok(run.stdout.includes(`port: ${port},`), run.stdout);
       for (const command of commands) {
         const check = await pasteIntoShell(command);
         assert.equal(check.code, 0, `${command}\n${check.stdout}${check.stderr}`);
