@@ -84,9 +84,13 @@ if [ "$DRY_RUN" = 1 ]; then
 fi
 cat <<DONE
 install.sh: installed. Next:
-  1. put the device certificate and key in $CONF_DIR/certs/ and run this script again (fixes owners and modes)
-  2. edit $CONF_DIR/device.json; an encrypted key's passphrase goes in $CONF_DIR/device.env as
-     DPS_KEY_PASSPHRASE=...
-  3. check the path first:   sudo -u $SERVICE_USER $APP_DIR/node_modules/.bin/dps-check --config $CONF_DIR/device.json
-  4. start it:               systemctl start dps-private-link && journalctl -u dps-private-link -f
+  1. put the device certificate and key in $CONF_DIR/certs/
+     and run this script again (it fixes their owners and modes)
+  2. edit $CONF_DIR/device.json; an encrypted key's passphrase
+     goes in $CONF_DIR/device.env as DPS_KEY_PASSPHRASE=...
+  3. check the path first:
+     sudo -u $SERVICE_USER $APP_DIR/node_modules/.bin/dps-check \\
+       --config $CONF_DIR/device.json
+  4. start it:
+     systemctl start dps-private-link && journalctl -u dps-private-link -f
 DONE
