@@ -181,13 +181,13 @@ function guard(
   target: ConnectTarget,
   seen: PeerSeen,
   onSecure: SecureListener | InspectListener | undefined,
-  lean: boolean,
 ): tls.TLSSocket {
   socket.setNoDelay(true);
   socket.once('secureConnect', () => {
     // Taken off `seen` at once: the socket's options keep `seen` for the connection's life, and a chain held that long
     // is promoted to the old generation (~4 KB a connection that a gateway's heap then carries until a full GC).
-    const { cert: peer, leaf: seenLeaf } = seen;
+    // A leanPeer socket (enforced) left itself on `seen`; an inspection socket did not.
+    const { cert: peer, leaf: seenLeaf, socket: lean } = seen;
     seen.cert = undefined;
     seen.leaf = undefined;
     seen.socket = undefined;
@@ -302,7 +302,7 @@ function openPinnedTls(target: ConnectTarget, onSecure?: SecureListener): tls.TL
   log('connect %s pinned to %s port %d', target.host, target.addresses.join(','), target.port);
   const seen: PeerSeen = {};
   const socket = leanPeer(tls.connect({ ...tlsOptions(target, seen), ...dial }), seen);
-  return guard(socket, target, seen, onSecure, true);
+  return guard(socket, target, seen, onSecure);
 }
 
 function openInspectTls(
@@ -325,7 +325,7 @@ function openInspectTls(
     ...identityOptions(target, seen),
     ...dial,
   });
-  return guard(socket, target, seen, onSecure, false);
+  return guard(socket, target, seen, onSecure);
 }
 
 /** The CONNECT tunnel of {@link Connector.openTlsViaProxy}. */
@@ -434,7 +434,7 @@ function openTunnelledTls(
       callback(err as Error);
       return;
     }
-    callback(null, guard(socket, target, seen, onSecure, true));
+    callback(null, guard(socket, target, seen, onSecure));
   };
   raw.on('error', onError);
   raw.on('data', onData);
