@@ -7,7 +7,7 @@
 // Clock: dps-check gets --ntp-server pointing at a loopback SNTP responder started here, as a device in a VNET
 // would use its local NTP server (without one, dps-check waits up to 1.5 s for an HTTP Date header that the lab's
 // 443 listener never sends; see samples/diagnostics). The lab runs in its own process. Loopback only.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,10 +16,12 @@ import { startLabProcess } from './lib/lab-process';
 
 const ROOT = path.join(__dirname, '..');
 
+/** bench/run.ts installs the tools before any bench enters its network namespace; here only a clear stop. */
 function ensureTool(tool: string, pkg: string): void {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0) return;
-  console.log(`installing ${pkg} for ${tool} ...`);
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit' });
+  throw new Error(
+    `${tool} not found: install it (apt-get install ${pkg}), or run the bench through npm run bench as root`,
+  );
 }
 
 /** Runs a command to completion without blocking this process's event loop (the lab lives here). */

@@ -54,6 +54,18 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
+// The peers the baselines run (dig, openssl), installed here, before any bench enters its namespace: apt-get needs the
+// network, which a bench inside one has not.
+const TOOLS: Record<string, string> = { dig: 'bind9-dnsutils', openssl: 'openssl' };
+for (const [tool, pkg] of Object.entries(TOOLS)) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0) continue;
+  if (process.getuid?.() !== 0) {
+    console.log(`${tool} not found (apt-get install ${pkg}): the benches that compare against it will say so`);
+    continue;
+  }
+  console.log(`installing ${pkg} for ${tool} ...`);
+  spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit' });
+}
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dpl-bench-run-'));
 const entries: Entry[] = [];
 let failed = 0;
