@@ -7,20 +7,20 @@
 // Clock: dps-check gets --ntp-server pointing at a loopback SNTP responder started here, as a device in a VNET
 // would use its local NTP server (without one, dps-check waits up to 1.5 s for an HTTP Date header that the lab's
 // 443 listener never sends; see samples/diagnostics). The lab runs in its own process. Loopback only.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { alternate, compare, entry, publish, runMain, size, stats } from './lib/harness';
+import { alternate, BASELINE_TOOLS, compare, entry, hasTool, publish, runMain, size, stats } from './lib/harness';
 import { startLabProcess } from './lib/lab-process';
 
 const ROOT = path.join(__dirname, '..');
 
 /** bench/run.ts installs the tools before any bench enters its network namespace; here only a clear stop. */
-function ensureTool(tool: string, pkg: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0) return;
+function ensureTool(tool: keyof typeof BASELINE_TOOLS): void {
+  if (hasTool(tool)) return;
   throw new Error(
-    `${tool} not found: install it (apt-get install ${pkg}), or run the bench through npm run bench as root`,
+    `${tool} not found: install it (apt-get install ${BASELINE_TOOLS[tool]}), or run the bench through npm run bench as root`,
   );
 }
 
@@ -86,8 +86,8 @@ async function extraCaNote(manual: () => Promise<number>): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  ensureTool('dig', 'bind9-dnsutils');
-  ensureTool('openssl', 'openssl');
+  ensureTool('dig');
+  ensureTool('openssl');
   const cli = process.env['DPS_CHECK_CLI'] ?? path.join(ROOT, 'dist/checks/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm run bench does)`);
   const lab = await startLabProcess({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0 }, [

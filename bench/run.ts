@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { table, type Entry } from './lib/harness';
+import { BASELINE_TOOLS, hasTool, table, type Entry } from './lib/harness';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -54,11 +54,9 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-// The peers the baselines run (dig, openssl), installed here, before any bench enters its namespace: apt-get needs the
-// network, which a bench inside one has not.
-const TOOLS: Record<string, string> = { dig: 'bind9-dnsutils', openssl: 'openssl' };
-for (const [tool, pkg] of Object.entries(TOOLS)) {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0) continue;
+// Installed here, before any bench enters its namespace (see BASELINE_TOOLS).
+for (const [tool, pkg] of Object.entries(BASELINE_TOOLS)) {
+  if (hasTool(tool)) continue;
   if (process.getuid?.() !== 0) {
     console.log(`${tool} not found (apt-get install ${pkg}): the benches that compare against it will say so`);
     continue;

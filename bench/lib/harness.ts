@@ -1,6 +1,18 @@
 // What every benchmark shares: the statistics, the A/B alternation, the entry format and the hand-off to bench/run.ts
 // (see the protocol at the top of bench/run.ts). A is always ours, B the baseline a user would write.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+
+/**
+ * The programs the baselines run, by the Debian package that has each. bench/run.ts installs the missing ones before
+ * any bench enters its network namespace (apt-get needs the network, which a bench inside one has not).
+ */
+export const BASELINE_TOOLS = { dig: 'bind9-dnsutils', openssl: 'openssl' } as const;
+
+/** True when `tool` is on the PATH. */
+export function hasTool(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
 
 /** Summary of one side's samples. */
 export interface Stats {
