@@ -62,7 +62,10 @@ for (const [tool, pkg] of Object.entries(BASELINE_TOOLS)) {
     continue;
   }
   console.log(`installing ${pkg} for ${tool} ...`);
-  spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit' });
+  const install = (): number | null =>
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit' }).status;
+  // A fresh machine may have no package lists yet: fetch them once, only when the install needs them.
+  if (install() !== 0 && spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' }).status === 0) install();
 }
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dpl-bench-run-'));
 const entries: Entry[] = [];

@@ -11,6 +11,7 @@ import { logger } from '../log';
 import type { ProvisioningResult, TransportName } from '../provision/types';
 import { delay, MAX_DELAY_MS, within } from '../support/abort';
 import { writeFileAtomic } from '../support/atomic-write';
+import { BoundedMap } from '../support/bounded-map';
 import { hubClientClosed, hubConnectionTls } from './hub-client';
 import { hubClientFindings } from './reverify';
 
@@ -385,8 +386,15 @@ function canonical(v: unknown): string {
     .join(',')}}`;
 }
 
+/**
+ * Devices whose posture state this process keeps in memory. A gateway serving more devices over its life forgets the
+ * one it heard from longest ago: its posture is then read back from its digest file (or re-sent without one) and its
+ * DNS-change count restarts — a few hundred bytes per device, so 10,000 cost ~3 MB at most.
+ */
+const MAX_DEVICES = 10_000;
+
 /** Digests of postures written by this process, by hub, device and property. */
-const written = new Map<string, string>();
+const written = new BoundedMap<string, string>(MAX_DEVICES);
 
 function readDigest(key: string, file: string | undefined): string | undefined {
   if (written.has(key)) return written.get(key);
@@ -412,7 +420,7 @@ function writeDigest(key: string, digest: string, file: string | undefined): voi
 
 /** DNS_ANSWER_CHANGED findings this process has counted, so a finding seen by two reports counts once. */
 const countedChanges = new WeakSet<Finding>();
-const changesByDevice = new Map<string, number>();
+const changesByDevice = new BoundedMap<string, number>(MAX_DEVICES);
 
 function countDnsChanges(key: string, findings: readonly Finding[]): number {
   let n = changesByDevice.get(key) ?? 0;
