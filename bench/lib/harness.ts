@@ -26,6 +26,8 @@ export interface Stats {
 /** A figure compared the same way as the entry's, for scenarios with two targets (gateway: throughput and RSS). */
 export interface Comparison {
   unit: string;
+  /** What an `also` figure measures when its unit alone does not say (its table row is named by it, else by unit). */
+  label?: string;
   a: Stats;
   b: Stats;
   ratio: number;
@@ -119,7 +121,7 @@ export function table(entries: Entry[]): string {
   ];
   for (const e of entries) {
     lines.push(row(e.id, e));
-    for (const c of e.also ?? []) lines.push(row(`${e.id} (${c.unit})`, c));
+    for (const c of e.also ?? []) lines.push(row(`${e.id} (${c.label ?? c.unit})`, c));
   }
   return lines.join('\n');
 }
