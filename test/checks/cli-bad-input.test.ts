@@ -91,6 +91,16 @@ describe('dps-check bad input', () => {
       line: /--proxy: only used with --transport mqtt-ws/,
     },
     { name: 'a bad --hub-ws-port', args: [...host, '--hub-ws-port', '70000'], line: /--hub-ws-port.*1 to 65535/ },
+    {
+      name: 'a key pasted after --key',
+      args: [...host, '--key', '-----BEGIN PRIVATE KEY-----\nMIIEvCorrect-Horse-7\n-----END PRIVATE KEY-----'],
+      line: /--key is followed by a string of \d+ characters \(not shown\) that looks like a key.*takes the path of a file/,
+    },
+    {
+      name: 'a flag with no value before the next flag',
+      args: [...host, '--cert', '--key', plainKey],
+      line: /--cert has no value \(the next argument, '--key', starts with '-'\): pass --cert VALUE, or --cert=VALUE/,
+    },
   ];
   for (const c of cases) {
     it(`exits 2 with one line for ${c.name}`, async () => {
