@@ -87,7 +87,10 @@ function parse(argv) {
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (err) {
-    const message = /** @type {Error} */ (err).message.replace(/\. To specify a positional argument.*$/s, '');
+    // One line for the journal: Node's "argument is ambiguous" text spans three.
+    const message = /** @type {Error} */ (err).message
+      .replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/^Option '(--[\w-]+)' argument is ambiguous\..*$/s, '$1 needs a value');
     throw new UsageError(`${message} (see --help)`);
   }
   const v = /** @type {Record<string, string | boolean | undefined>} */ (parsed.values);

@@ -1,8 +1,9 @@
+import { argvProblem } from '../support/argv';
 import { parseArgs } from 'node:util';
 import type { ConfigFlags } from '../config/load';
 import { InvalidOptionError } from '../errors';
 import { wrapLines } from '../findings/render';
-import { describe, describeSecret, looksSecret } from '../redact';
+import { describe } from '../redact';
 
 /** The output formats of `--output`. */
 export const OUTPUT_FORMATS = ['text', 'json', 'json-stream'] as const;
@@ -258,21 +259,6 @@ type ParsedValues = ReturnType<
 >['values'];
 
 /**
- * Node's "argument is ambiguous" (a flag that takes a value followed by something starting with '-') said for a
- * technician: the flag has no value. A PEM block pasted in after --key or --cert starts with '-----BEGIN': it is named
- * as such, by size only, and the fix is the file path the flag takes.
- */
-function missingValue(argv: readonly string[], nodeMessage: string): string | undefined {
-  const flag = /^Option '(--[\w-]+)' argument is ambiguous/.exec(nodeMessage)?.[1];
-  if (!flag) return undefined;
-  const next = argv[argv.indexOf(flag) + 1];
-  if (next === undefined) return `${flag} needs a value`;
-  if (next.startsWith('-----BEGIN') || looksSecret(next))
-    return `${flag} is followed by ${describeSecret(next)} that looks like a key or certificate pasted in: ${flag} takes the path of a file that holds it`;
-  return `${flag} has no value (the next argument, '${next}', starts with '-'): pass ${flag} VALUE, or ${flag}=VALUE for a value that starts with '-'`;
-}
-
-/**
  * Parses argv strictly (unknown flags and stray arguments are bad usage).
  * @throws InvalidOptionError naming the flag and the fix.
  */
@@ -281,13 +267,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false });
   } catch (err) {
-    const message =
-      missingValue(argv, (err as Error).message) ??
-      // Node quotes the offending argument: a key pasted as one is shown by size only.
-      (err as Error).message
-        .replace(/\. To specify a positional argument.*$/s, '')
-        .replace(/'([^']*)'/g, (quoted, value: string) => (looksSecret(value) ? describeSecret(value) : quoted))
-        .replace(/\.+$/, '');
+    const message = argvProblem(argv, err);
     throw new InvalidOptionError('command line', message, 'Run dps-check --help for the flags.', err);
   }
   const v = parsed.values;

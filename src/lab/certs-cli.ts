@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { argvProblem } from '../support/argv';
 import { issueCertificate, issueEcCertificate, rsaKey, thumbprintOf, type LabCertificate } from './certs';
 
 const USAGE = `Usage: dps-certs <command> [options]
@@ -68,7 +69,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`);
+    throw new UsageError(argvProblem(argv, err));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DpsPrivateLinkError } from '../errors';
+import { argvProblem } from '../support/argv';
 import { startLab } from './lab';
 import { LAB_SCENARIOS, applySetup, findScenario, type LabScenario, type ScenarioSetup } from './scenarios';
 import { formatLabSummary, labSummary, wrapWords, type DeviceFiles } from './summary';
@@ -111,9 +112,18 @@ interface Args {
   version: boolean;
 }
 
+/** node:util parseArgs on dps-lab's flags; a bad one is said as {@link argvProblem} says it. */
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options: OPTIONS });
+  } catch (err) {
+    throw new Error(argvProblem(argv, err));
+  }
+}
+
 /** Parse argv into lab options and devices; throws a UsageError with the reason. */
 function parse(argv: string[]): Args {
-  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: OPTIONS });
+  const { values } = parseFlags(argv);
   // devices first: with several bad flags, the --device one is reported, as it always was
   const devices = (values.device ?? ['lab-device-01']).map(parseDevice);
   const scenario = values.scenario === undefined ? undefined : parseScenario(values.scenario);

@@ -282,6 +282,10 @@ describe('dps-lab CLI', function () {
     ],
     [['--dns-view', 'hub=sideways'], /^dps-lab: --dns-view hub=sideways: "sideways" is not a view/],
     [['--fault', 'gremlins'], /^dps-lab: --fault "gremlins" is not a fault kind; use one of throttle, .*tls-stall/],
+    [
+      ['--retry-after', '--scenario', 'x'],
+      /^dps-lab: --retry-after has no value \(the next argument, '--scenario', starts/,
+    ],
   ] as const) {
     it(`${args.join(' ')}: one line naming the input and the valid values, exit 2`, async () => {
       const run = await runCli([...args]);

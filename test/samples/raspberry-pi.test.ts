@@ -245,6 +245,7 @@ describe('samples/raspberry-pi: the device app from the installed tarball', func
     ['a non-numeric --count', ['--count', 'x'], /^app: --count "x": use a whole number/],
     ['a non-numeric --interval', ['--interval', 'soon'], /^app: --interval "soon": use a number of seconds/],
     ['an unknown flag', ['--frobnicate'], /^app: Unknown option '--frobnicate'/],
+    ['a flag without its value', ['--state-dir', '--lab'], /^app: --state-dir needs a value \(see --help\)/],
     [
       'a missing config file',
       ['--config', '/nonexistent/device.json'],
