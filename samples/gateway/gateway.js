@@ -80,9 +80,11 @@ function parse(argv) {
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new UsageError(
-      `${/** @type {Error} */ (err).message.replace(/\. To specify a positional.*$/s, '')} (see --help)`,
-    );
+    // One line: Node's "argument is ambiguous" text spans three.
+    const message = /** @type {Error} */ (err).message
+      .replace(/\. To specify a positional.*$/s, '')
+      .replace(/^Option '(--[\w-]+)' argument is ambiguous\..*$/s, '$1 needs a value');
+    throw new UsageError(`${message} (see --help)`);
   }
   if (values.help || values.version) return { help: !!values.help, version: !!values.version };
   const table = values.table ?? 'all';

@@ -90,6 +90,7 @@ describe('samples/gateway from the installed tarball', function () {
     ['no devices at all', [], /^gateway: missing --list FILE/],
     ['a bad --list path', ['--list', '/nonexistent.json'], /^gateway: --list \/nonexistent\.json: ENOENT/],
     ['a bad --table', ['--lab', '--table', 'some'], /^gateway: --table "some": use all or failed/],
+    ['a flag without its value', ['--devices', '--lab'], /^gateway: --devices needs a value \(see --help\)/],
   ];
   for (const [what, args, expected] of bad) {
     it(`exits 2 with one line for ${what}`, async () => {
