@@ -41,6 +41,7 @@ const table: [string, Partial<ProvisionOptions> | Record<string, unknown>, strin
   ['a timeout beyond setTimeout (2^31 ms)', { timeoutMs: 2 ** 31 }, 'timeoutMs'],
   ['a retry base delay beyond setTimeout (2^31 ms)', { retry: { baseDelayMs: 2 ** 31 } }, 'retry.baseDelayMs'],
   ['cache without path', { cache: {} }, 'cache.path'],
+  ['a cache given as the path itself', { cache: '/var/lib/dev/dps-cache.json' }, 'cache'],
 ];
 
 describe('provision: options are validated at the door', () => {
