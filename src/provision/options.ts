@@ -79,6 +79,14 @@ export function checkAuth(
     );
   }
   const a = auth as Record<string, unknown>;
+  // Both kinds at once (a key left over from a move to X.509, say): choosing one silently would register the device
+  // with a credential its owner may believe gone.
+  if (a.symmetricKey !== undefined && (a.cert !== undefined || a.key !== undefined))
+    throw new InvalidOptionError(
+      name,
+      'holds both symmetricKey and cert/key (values not shown)',
+      'Pass one credential: { cert, key } for X.509, or { symmetricKey } for a symmetric-key enrollment.',
+    );
   if ('symmetricKey' in a) {
     if (
       typeof a.symmetricKey !== 'string' ||

@@ -42,6 +42,7 @@ const table: [string, Partial<ProvisionOptions> | Record<string, unknown>, strin
   ['a retry base delay beyond setTimeout (2^31 ms)', { retry: { baseDelayMs: 2 ** 31 } }, 'retry.baseDelayMs'],
   ['cache without path', { cache: {} }, 'cache.path'],
   ['a cache given as the path itself', { cache: '/var/lib/dev/dps-cache.json' }, 'cache'],
+  ['both a symmetric key and a certificate', { auth: { symmetricKey: SECRET, cert: 'pem', key: 'pem' } }, 'auth'],
 ];
 
 describe('provision: options are validated at the door', () => {
