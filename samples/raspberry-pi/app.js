@@ -164,6 +164,8 @@ function deviceOptions(configFile, stateDir, env) {
     });
     if (!id.key) throw new UsageError(`${configFile}#keyFile: no private key read: check the file`);
     auth = { cert: id.certPem, key: /** @type {string} */ (id.key.export({ type: 'pkcs8', format: 'pem' })) };
+    // The library refuses both credentials at once: the certificate wins here, and the journal says so.
+    if (loaded.symmetricKey) log('warning: DPS_SYMMETRIC_KEY is set too; the certificate is used, unset the key');
   } else if (loaded.symmetricKey) {
     auth = { symmetricKey: loaded.symmetricKey };
   } else {

@@ -25,6 +25,9 @@ export const configWellFormed: Check = {
     if (!config.registrationId) warnings.push('no --registration-id: the certificate CN cannot be compared with it');
     if (!config.certFile && !ctx.loaded.symmetricKey)
       warnings.push('no device credentials (--cert/--key or DPS_SYMMETRIC_KEY)');
+    // The library refuses both at once; dps-check and the Pi app take the certificate, so say which one counts.
+    if (config.certFile && ctx.loaded.symmetricKey)
+      warnings.push('both --cert and DPS_SYMMETRIC_KEY are set: the certificate is used, unset the other');
     if (config.expectedCidrs.length === 0)
       warnings.push(`no --expect-cidr: addresses cannot be checked against the VNET (policy ${config.policy})`);
     if (config.policy !== 'enforce')

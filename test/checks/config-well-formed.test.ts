@@ -43,6 +43,14 @@ describe('config-well-formed', () => {
     );
   });
 
+  it('warns when a certificate and DPS_SYMMETRIC_KEY are both set, naming the one used, never the key', async () => {
+    const key = 'c2VjcmV0LWtleS12YWx1ZS1mb3ItdGVzdHM=';
+    const out = await configWellFormed.run(ctx({ ...complete, env: { DPS_SYMMETRIC_KEY: key } }));
+    assert.equal(out.result, 'warning');
+    assert.match(out.detail ?? '', /both --cert and DPS_SYMMETRIC_KEY are set: the certificate is used/);
+    assert.doesNotMatch(JSON.stringify(out), new RegExp(key));
+  });
+
   it('warns about what it cannot check: no registration id, no credentials, policy warn', async () => {
     const out = await configWellFormed.run(
       ctx({ flags: { provisioningHost: 'x.azure-devices-provisioning.net', policy: 'warn' } }),

@@ -349,6 +349,21 @@ describe('samples/raspberry-pi: the device app from the installed tarball', func
     }
   });
 
+  it('with a certificate and DPS_SYMMETRIC_KEY both set, uses the certificate and says so, never the key', async () => {
+    const key = 'c2VjcmV0LWtleS12YWx1ZS1mb3ItdGVzdHM=';
+    const cfg = configWith({});
+    try {
+      const args = ['--config', cfg.file, '--count', '1', '--interval', '0.05', '--no-posture'];
+      const r = await runApp(app, args, { ...env, DPS_SYMMETRIC_KEY: key });
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, /^warning: DPS_SYMMETRIC_KEY is set too; the certificate is used, unset the key$/m);
+      assert.match(r.out, /telemetry #1/);
+      assert.doesNotMatch(r.out + r.err, new RegExp(key));
+    } finally {
+      cfg.done();
+    }
+  });
+
   it('refuses a "cacheFile" outside the state directory: exit 2, one line naming both', async () => {
     const cfg = configWith({ cacheFile: '/tmp/elsewhere/assignment.json' });
     try {
