@@ -172,7 +172,9 @@ function describe(label: string, cert: LabCertificate): string[] {
     `${label}: ${x.subject.split('\n').find((l) => l.startsWith('CN=')) ?? x.subject}`,
     `  valid ${new Date(x.validFrom).toISOString().slice(0, 10)} to ${new Date(x.validTo).toISOString().slice(0, 10)}`,
     `  SHA-1 thumbprint   ${x.fingerprint.replace(/:/g, '')}`,
-    `  SHA-256 thumbprint ${cert.thumbprint}`,
+    // On a line of its own: 64 hex digits after the label would pass 80 columns.
+    '  SHA-256 thumbprint',
+    `    ${cert.thumbprint}`,
   ];
 }
 
@@ -195,12 +197,13 @@ function run(args: Args): string[] {
       `  wrote ${rel(cert!)} and root-ca.key (mode 600)`,
       '',
       'Enroll it in DPS (Certificates), then prove you hold its key:',
-      `  az iot dps certificate create -g <rg> --dps-name <dps> --certificate-name test-root --path ${rel(cert!)}`,
+      '  az iot dps certificate create -g <rg> --dps-name <dps> \\',
+      `    --certificate-name test-root --path ${rel(cert!)}`,
       '  az iot dps certificate generate-verification-code -g <rg> --dps-name <dps> \\',
       '    --certificate-name test-root --etag <etag from the previous output>',
       `  dps-certs verify <verification code> --issuer root --dir ${rel(dir)}`,
-      '  az iot dps certificate verify -g <rg> --dps-name <dps> --certificate-name test-root \\',
-      `    --path ${rel(path.join(dir, 'verify.pem'))} --etag <etag>`,
+      '  az iot dps certificate verify -g <rg> --dps-name <dps> \\',
+      `    --certificate-name test-root --path ${rel(path.join(dir, 'verify.pem'))} --etag <etag>`,
       'Next: dps-certs intermediate (group enrollments) or dps-certs device <id>.',
     ];
   }
@@ -222,10 +225,10 @@ function run(args: Args): string[] {
       ...describe('group CA (signed by the root)', group),
       `  wrote ${rel(cert!)} and group-ca.key (mode 600)`,
       '',
-      'An enrollment group for every device it signs (the root must be verified in DPS, or upload',
-      'this CA and verify it the same way):',
-      '  az iot dps enrollment-group create -g <rg> --dps-name <dps> --enrollment-id test-group \\',
-      `    --ca-name test-root`,
+      'An enrollment group for every device it signs (the root must be verified in',
+      'DPS, or upload this CA and verify it the same way):',
+      '  az iot dps enrollment-group create -g <rg> --dps-name <dps> \\',
+      '    --enrollment-id test-group --ca-name test-root',
       `Then: dps-certs device <id> --dir ${rel(dir)}`,
     ];
   }
@@ -237,8 +240,8 @@ function run(args: Args): string[] {
     return [
       `verification certificate: CN=${args.value} signed by the ${issuerName} CA`,
       `  wrote ${rel(cert!)} (its key is discarded: DPS only checks the signature)`,
-      '  az iot dps certificate verify -g <rg> --dps-name <dps> --certificate-name <name> \\',
-      `    --path ${rel(cert!)} --etag <etag>`,
+      '  az iot dps certificate verify -g <rg> --dps-name <dps> \\',
+      `    --certificate-name <name> --path ${rel(cert!)} --etag <etag>`,
     ];
   }
   const spec = { commonName: args.value!, usage: 'client' as const, issuer, notAfter };
@@ -259,9 +262,13 @@ function run(args: Args): string[] {
     issuerName === 'group'
       ? 'Covered by the enrollment group of its CA; or enroll it alone:'
       : 'Enroll it alone (individual enrollment), or in a group of the verified root:',
-    `  az iot dps enrollment create -g <rg> --dps-name <dps> --enrollment-id ${id} \\`,
-    `    --attestation-type x509 --certificate-path ${rel(cert!)}`,
-    `Device config: "registrationId": "${id}", "certFile": "${id}.pem", "keyFile": "${id}.key"`,
+    '  az iot dps enrollment create -g <rg> --dps-name <dps> \\',
+    `    --enrollment-id ${id} --attestation-type x509 \\`,
+    `    --certificate-path ${rel(cert!)}`,
+    'Device config (device.json):',
+    `  "registrationId": "${id}",`,
+    `  "certFile": "${id}.pem",`,
+    `  "keyFile": "${id}.key"`,
   ];
 }
 

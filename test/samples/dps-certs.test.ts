@@ -25,7 +25,7 @@ describe('dps-certs (test certificates for DPS enrollments)', function () {
   it('creates a root, a group CA and devices that chain to it; keys 600; prints thumbprints, never a key', () => {
     const root = certs('root');
     assert.equal(root.code, 0, root.err);
-    assert.match(root.out, /SHA-256 thumbprint [0-9A-F]{64}/);
+    assert.match(root.out, /SHA-256 thumbprint\n {4}[0-9A-F]{64}\n/);
     assert.match(root.out, /az iot dps certificate generate-verification-code/);
     assert.equal(certs('intermediate').code, 0);
     const rsa = certs('device', 'pi-0001');
@@ -52,6 +52,11 @@ describe('dps-certs (test certificates for DPS enrollments)', function () {
     assert.match(proof.subject, /CN=A1B2C3D4/);
     assert.ok(proof.verify(rootX.publicKey));
     for (const r of [root, rsa, ec, verify]) assert.doesNotMatch(r.out + r.err, /PRIVATE KEY/);
+    // What it prints reads at 80 columns, but for lines that carry the (temporary, long) directory path.
+    const wide = [root, rsa, ec, verify]
+      .flatMap((r) => r.out.split('\n'))
+      .filter((l) => l.length > 80 && !l.includes(path.basename(dir)));
+    assert.deepEqual(wide, []);
   });
 
   it('refuses to overwrite without --force (exit 2) and leaves the files as they were', () => {
