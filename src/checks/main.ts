@@ -3,6 +3,7 @@ import { ENV_CONFIG_FILE, ENV_OF, ENV_PASSPHRASE, ENV_SYMMETRIC_KEY } from '../c
 import { knownSecrets, scrubKnown } from '../redact';
 import path from 'node:path';
 import { DpsPrivateLinkError } from '../errors';
+import { wrapLines } from '../findings/render';
 import { adviseReport } from './advice';
 import { DEFAULT_CONFIG_FILE, parseCliArgs, USAGE, wantsJson, type CliArgs } from './args';
 import { prepare, type Prepared } from './prepare';
@@ -117,7 +118,13 @@ function listChecks(args: CliArgs, io: CliIo): number {
     const checks = CHECKS.map((c) => ({ id: c.id, section: c.section, title: c.title, dependsOn: c.dependsOn ?? [] }));
     io.stdout.write(`${JSON.stringify({ version: toolVersion(), checks }, null, 2)}\n`);
   } else {
-    for (const c of CHECKS) io.stdout.write(`${c.id.padEnd(22)} ${c.section.padEnd(16)} ${c.title}\n`);
+    // Columns as wide as their longest entry; the title wraps within 80 columns, under itself.
+    const idWidth = Math.max(...CHECKS.map((c) => c.id.length)) + 2;
+    const sectionWidth = Math.max(...CHECKS.map((c) => c.section.length)) + 2;
+    for (const c of CHECKS) {
+      const first = `${c.id.padEnd(idWidth)}${c.section.padEnd(sectionWidth)}`;
+      io.stdout.write(`${wrapLines(c.title, first, ' '.repeat(first.length), 80).join('\n')}\n`);
+    }
   }
   return 0;
 }

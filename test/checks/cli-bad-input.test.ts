@@ -123,6 +123,11 @@ describe('dps-check bad input', () => {
     const list = await runCli(['--list']);
     assert.equal(list.code, 0);
     assert.match(list.stdout, /^dps-dns +dns +/m);
+    assert.deepEqual(
+      list.stdout.split('\n').filter((l) => l.length > 80),
+      [],
+      'the list reads at 80 columns',
+    );
   });
 
   it('a reader that closes the pipe early (dps-check | head) ends the run quietly, without an EPIPE stack trace', async () => {
