@@ -94,7 +94,7 @@ export function renderCheck(r: CheckReport, options: TextOptions): string {
     // Redacted like --json and --report: verbose output is what gets pasted into tickets.
     if (Object.keys(r.evidence).length) {
       for (const [key, value] of evidencePairs(redact(r.evidence)))
-        lines.push(...wrapLines(value, `${UNDER}${key}: `, `${UNDER}  `, width));
+        lines.push(...wrapLines(asThumbprint(value), `${UNDER}${key}: `, `${UNDER}  `, width));
     }
     if (r.errorChain) {
       redact(r.errorChain).forEach((c, i) =>
@@ -103,6 +103,15 @@ export function renderCheck(r: CheckReport, options: TextOptions): string {
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * A certificate fingerprint as Node gives it (`3B:C1:…`, 95 characters for SHA-256) in the form the Azure portal and
+ * `az` show thumbprints (hex digits only, as dps-certs prints them): 64 characters fit under their key at 80 columns,
+ * the colon form fits nowhere. --json and --report keep Node's form.
+ */
+function asThumbprint(value: string): string {
+  return /^(?:[0-9A-F]{2}:){15,}[0-9A-F]{2}$/i.test(value) ? value.replace(/:/g, '').toUpperCase() : value;
 }
 
 /** The section heading printed before the first check of a section. */
