@@ -7,24 +7,38 @@ import { startLab } from './lab/lab';
 import { provisionDevice } from './provision/provision';
 import { createHubClient, openHubClient } from './handoff/hub-client';
 import { DpsPrivateLinkError } from './errors';
+import { renderFindingsText, wrapLines } from './findings/render';
 import type { Finding } from './findings/types';
 import type { ProgressEvent } from './provision/types';
+
+/** The demo reads at 80 columns (a serial console, a narrow terminal): every line is wrapped there. */
+const WIDTH = 80;
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-const showFinding = (f: Finding): void =>
-  out(`    [${f.severity}] ${f.code}: ${f.message}\n      fix: ${f.remediation}`);
-const showStep = (e: ProgressEvent): void =>
-  out(`  ${String(e.elapsedMs).padStart(5)} ms  ${e.step.padEnd(12)} ${JSON.stringify(e.detail)}`);
+/** `text` wrapped to {@link WIDTH}: the first line starts with `first`, the others with `rest` (default: as deep). */
+const say = (text: string, first = '  ', rest = ' '.repeat(first.length)): void =>
+  out(wrapLines(text, first, rest, WIDTH).join('\n'));
+const showFindings = (findings: readonly Finding[]): void =>
+  out(renderFindingsText(findings, { indent: '    ', order: 'given', width: WIDTH }));
+/** A progress step: its time and name, then its detail as `key value` pairs wrapped under the detail column. */
+const showStep = (e: ProgressEvent): void => {
+  const detail = Object.entries(e.detail)
+    .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join('; ');
+  say(detail, `  ${String(e.elapsedMs).padStart(5)} ms  ${e.step.padEnd(13)}`);
+};
 
 async function main(): Promise<number> {
   // Ephemeral ports so the demo runs without root and next to anything else; the lab binds loopback only.
   const lab = await startLab({ mqttPort: 0, wsPort: 0, retryAfterSeconds: 0 });
   try {
-    out(
-      `lab: DNS ${lab.dnsServer}, DPS ${lab.dps.host} -> ${lab.dps.address}:${lab.dps.port}, hub ${lab.hub.host} -> ${lab.hub.address}:${lab.hub.port}, VNET ${lab.vnetCidrs.join(', ')}`,
-    );
+    out('lab (loopback only):');
+    say(lab.dnsServer, '  DNS   ');
+    say(`${lab.dps.host} -> ${lab.dps.address}:${lab.dps.port}`, '  DPS   ');
+    say(`${lab.hub.host} -> ${lab.hub.address}:${lab.hub.port}`, '  hub   ');
+    say(lab.vnetCidrs.join(', '), '  VNET  ');
     const device = await lab.createDevice('demo-device-01', 'x509-individual');
     const common = {
       provisioningHost: lab.dps.host,
@@ -41,14 +55,15 @@ async function main(): Promise<number> {
 
     out('\n1. provisionDevice through the private endpoint (policy enforce):');
     const result = await provisionDevice(common);
-    out(
-      `  assigned ${result.deviceId} to ${result.assignedHub}; DPS ${result.dps.verdict} ${result.dps.addresses.map((a) => a.address).join(',')}, ` +
-        `TLS ${result.tls.protocol} ${result.tls.cipher}; hub ${result.hub.verdict}`,
+    say(
+      `assigned ${result.deviceId} to ${result.assignedHub}; DPS ${result.dps.verdict} ` +
+        `${result.dps.addresses.map((a) => a.address).join(',')}, TLS ${result.tls.protocol} ${result.tls.cipher}; ` +
+        `hub ${result.hub.verdict}`,
     );
     out(`  findings: ${result.findings.length === 0 ? 'none' : ''}`);
-    result.findings.forEach(showFinding);
+    if (result.findings.length) showFindings(result.findings);
 
-    out('\n2. createHubClient (pinned to the verified hub address) and one telemetry message:');
+    out('\n2. createHubClient, pinned to the verified hub address, and one message:');
     const client = createHubClient(result, device.auth, {
       tls: { ca: lab.caPem },
       port: lab.hub.port,
@@ -58,14 +73,15 @@ async function main(): Promise<number> {
     const message = new Message(JSON.stringify({ temperature: 21.5, from: 'dps-private-link demo' }));
     await client.sendEvent(message);
     await client.close();
-    out(
-      `  sent; the hub received ${lab.received(result.deviceId).length} message(s): ${lab
+    say(
+      `sent; the hub received ${lab.received(result.deviceId).length} message(s): ${lab
         .received(result.deviceId)
         .map((m) => m.payload.toString())
         .join(' ')}`,
     );
 
-    out('\n3. the same device when DNS answers the public endpoint (resolver not linked to the private zone):');
+    out('\n3. the same device when DNS answers the public endpoint (the resolver is not');
+    out('   linked to the private zone):');
     lab.setDnsView('public');
     const before = lab.counters.connections.publicTwin + lab.counters.connections.dps;
     try {
@@ -73,10 +89,9 @@ async function main(): Promise<number> {
       out('  unexpected: provisioning succeeded');
     } catch (err) {
       if (!(err instanceof DpsPrivateLinkError)) throw err;
-      out(
-        `  refused before connecting: ${err.code} (connections made: ${lab.counters.connections.publicTwin + lab.counters.connections.dps - before})`,
-      );
-      err.findings.forEach(showFinding);
+      const made = lab.counters.connections.publicTwin + lab.counters.connections.dps - before;
+      say(`refused before connecting: ${err.code} (connections made: ${made})`);
+      showFindings(err.findings);
     } finally {
       lab.setDnsView('private');
     }

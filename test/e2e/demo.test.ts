@@ -20,6 +20,11 @@ describe('e2e: the npm start demo', function () {
     assert.match(stdout, /the hub received 1 message/);
     assert.match(stdout, /refused before connecting: DNS_PRIVATELINK_NOT_PRIVATE \(connections made: 0\)/);
     assert.match(stdout, /done: everything closed/);
+    assert.deepEqual(
+      stdout.split('\n').filter((l) => l.length > 80),
+      [],
+      'npm start reads at 80 columns',
+    );
     assert.ok(took < 15_000, `took ${took} ms`);
   });
 });
