@@ -1,9 +1,9 @@
-import { argvProblem } from '../support/argv';
 import { parseArgs } from 'node:util';
 import type { ConfigFlags } from '../config/load';
 import { InvalidOptionError } from '../errors';
 import { wrapLines } from '../findings/render';
 import { describe } from '../redact';
+import { argvProblem } from '../support/argv';
 
 /** The output formats of `--output`. */
 export const OUTPUT_FORMATS = ['text', 'json', 'json-stream'] as const;

@@ -275,12 +275,13 @@ function resolveChecked(options: ProvisionOptions): ResolvedProvisionOptions {
       'Pass AbortController.signal or leave it out.',
     );
   const cache = ownOptions(options.cache);
-  const cacheFix = "Pass a file path, e.g. { path: '/var/lib/my-device/dps-cache.json' }.";
-  // The likely slip, `cache: '/var/lib/…'`: said as such, not as a missing cache.path.
-  if (cache !== undefined && (cache === null || typeof cache !== 'object' || Array.isArray(cache)))
-    throw new InvalidOptionError('cache', `expected { path }, got ${describe(cache)}`, cacheFix);
-  if (cache !== undefined && (typeof cache.path !== 'string' || cache.path.length === 0)) {
-    throw new InvalidOptionError('cache.path', `got ${describe(cache.path)}`, cacheFix);
+  if (cache !== undefined) {
+    const fix = "Pass a file path, e.g. { path: '/var/lib/my-device/dps-cache.json' }.";
+    // The likely slip, `cache: '/var/lib/…'`: said as such, not as a missing cache.path.
+    if (cache === null || typeof cache !== 'object' || Array.isArray(cache))
+      throw new InvalidOptionError('cache', `expected { path }, got ${describe(cache)}`, fix);
+    if (typeof cache.path !== 'string' || cache.path.length === 0)
+      throw new InvalidOptionError('cache.path', `got ${describe(cache.path)}`, fix);
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
     throw new InvalidOptionError(
